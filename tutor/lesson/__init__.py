@@ -1,0 +1,1 @@
+"""Lessons: the model, the Markdown parser, lint. Pure: no I/O beyond reading files."""
