@@ -37,7 +37,7 @@ def parse(text: str) -> dict[str, str]:
     """Parse `{...}`; raises BadAttributes naming the column of the trouble."""
     text = text.strip()
     if not text.startswith("{"):
-        raise BadAttributes("attributes must be written in braces, like {#id title=\"...\"}")
+        raise BadAttributes('attributes must be written in braces, like {#id title="..."}')
     if not text.endswith("}"):
         raise BadAttributes(f"attributes {text!r} are not closed with '}}'")
     body = text[1:-1]

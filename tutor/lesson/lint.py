@@ -25,8 +25,6 @@ def lint(paths: Iterable[Path]) -> tuple[list[Problem], int]:
         problems.extend(found)
         if lesson is not None:
             if lesson.id in seen:
-                problems.append(
-                    Problem(file, 2, f"lesson id '{lesson.id}' is also used by {seen[lesson.id]}")
-                )
+                problems.append(Problem(file, 2, f"lesson id '{lesson.id}' is also used by {seen[lesson.id]}"))
             seen.setdefault(lesson.id, file)
     return problems, len(files)

@@ -34,6 +34,8 @@ from tutor.lesson.resources import parse_ref
 
 COMMAND_LANGUAGES = {"sh", "shell", "bash", "console", "zsh"}
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+RESERVED_IDS = {"list", "check", "reset", "lint", "doctor", "sandbox"}
+"""The CLI's commands: a lesson with one of these ids could not be opened by name."""
 FRONT_MATTER_KEYS = {
     "id": "the lesson's id, used on the command line (k8s-tutor ID)",
     "title": "the lesson's title",
@@ -86,12 +88,7 @@ class _Context:
 
 
 def _markdown() -> MarkdownIt:
-    return (
-        MarkdownIt("commonmark")
-        .use(front_matter_plugin)
-        .use(container_plugin, name="step")
-        .enable("table")
-    )
+    return MarkdownIt("commonmark").use(front_matter_plugin).use(container_plugin, name="step").enable("table")
 
 
 def parse_file(path: Path) -> tuple[Lesson | None, list[Problem]]:
@@ -203,7 +200,12 @@ def _lesson(ctx: _Context, meta: dict[str, Any], tokens: list[Token]) -> Lesson 
     if lesson_id is None:
         ctx.error(1, "front matter needs 'id:' (the name used in `k8s-tutor ID`)")
     elif not ID.match(lesson_id):
-        ctx.error(lines.get("id", 1), f"lesson id '{lesson_id}' must be lower-case letters, digits and '-'")
+        ctx.error(
+            lines.get("id", 1),
+            f"lesson id '{lesson_id}' must be lower-case letters, digits and '-'",
+        )
+    elif lesson_id in RESERVED_IDS:
+        ctx.error(lines.get("id", 1), f"lesson id '{lesson_id}' is a k8s-tutor command; choose another id")
     if title is None:
         ctx.error(1, "front matter needs 'title:'")
     profile = _meta_str(ctx, meta, "profile", "minikube") or "minikube"
@@ -274,7 +276,10 @@ def _variables(ctx: _Context, meta: Mapping[str, Any]) -> dict[str, str]:
 def _requires(ctx: _Context, meta: Mapping[str, Any]) -> tuple[str, ...]:
     raw = meta.get("requires") or []
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
-        ctx.error(meta["__lines__"].get("requires", 1), "front matter 'requires' must be a list of program names")
+        ctx.error(
+            meta["__lines__"].get("requires", 1),
+            "front matter 'requires' must be a list of program names",
+        )
         return ()
     return tuple(raw)
 
@@ -301,6 +306,7 @@ class _Builder:
         self.process_ids: dict[str, int] = {}
         self.remembered: dict[str, int] = {}
         self.process_refs: list[tuple[str, int]] = []
+        self.checks_blocks = 0
 
     def walk(self, tokens: list[Token]) -> tuple[list[Step], str, str]:
         steps: list[Step] = []
@@ -392,6 +398,7 @@ class _Builder:
         hints: list[Hint] = []
         cleanup: list[Command] = []
         title = attrs.get("title")
+        self.checks_blocks = 0
         for token in body:
             if token.type == "container_step_open":
                 assert token.map is not None
@@ -419,12 +426,15 @@ class _Builder:
                 blocks.append(Prose(text, tline))
         for process_id, ref_line in self.process_refs:
             if process_id not in self.process_ids:
-                self.ctx.error(ref_line, f"no background command with id '{process_id}' in this step or an earlier one")
+                self.ctx.error(
+                    ref_line,
+                    f"no background command with id '{process_id}' in this step or an earlier one",
+                )
         self.process_refs.clear()
         if not title:
             self.ctx.error(line, f"step '{step_id}' has no title; add title=\"...\" to its attributes")
             title = step_id
-        if not checks:
+        if not self.checks_blocks:
             self.ctx.error(line, f"step '{step_id}' has no checks; add a ```yaml {{checks}} block")
         if not hints:
             self.ctx.warn(line, f"step '{step_id}' has no hints; add one with '> [!TIP]'")
@@ -462,12 +472,19 @@ class _Builder:
                 self.ctx.error(line, "a checks block is YAML: write ```yaml {checks}")
             extra = set(attrs) - {"checks"}
             if extra:
-                self.ctx.error(line, f"a checks block takes no other attributes (got {', '.join(sorted(extra))})")
+                self.ctx.error(
+                    line,
+                    f"a checks block takes no other attributes (got {', '.join(sorted(extra))})",
+                )
+            self.checks_blocks += 1
             checks.extend(self.checks(token.content, line + 1))
             return
         if lang not in COMMAND_LANGUAGES:
             if attrs:
-                self.ctx.error(line, f"attributes on a '{lang or 'plain'}' block have no meaning; commands use ```sh")
+                self.ctx.error(
+                    line,
+                    f"attributes on a '{lang or 'plain'}' block have no meaning; commands use ```sh",
+                )
             blocks.append(Prose(self.ctx.source(*token.map).rstrip("\n"), line))
             return
         for key in attrs:
@@ -494,7 +511,10 @@ class _Builder:
         if not background:
             for key in ("id", "ready"):
                 if key in attrs:
-                    self.ctx.error(first_line - 1, f"'{key}' is for background commands ({{background {key}=...}})")
+                    self.ctx.error(
+                        first_line - 1,
+                        f"'{key}' is for background commands ({{background {key}=...}})",
+                    )
         if background and ("manual" in attrs or "cleanup" in attrs):
             self.ctx.error(first_line - 1, "a background command cannot also be manual or cleanup")
         ready = attrs.get("ready")
@@ -515,7 +535,10 @@ class _Builder:
             try:
                 ok_exit = tuple(int(code) for code in attrs["ok"].split(","))
             except ValueError:
-                self.ctx.error(first_line - 1, f"'ok' must list exit statuses like \"0,1\", not {attrs['ok']!r}")
+                self.ctx.error(
+                    first_line - 1,
+                    f"'ok' must list exit statuses like \"0,1\", not {attrs['ok']!r}",
+                )
         process_id = attrs.get("id")
         if background:
             process_id = process_id or f"{step_id}-{len(self.process_ids) + 1}"

@@ -226,7 +226,10 @@ CHECK_KINDS: Mapping[str, CheckKind] = {
             "pods matching a selector are Ready",
             {
                 "selector": _f(_selector, "label selector, e.g. name=mongo", required=True),
-                "count": _f(_int, "exactly this many pods must be Ready (default: at least one, all of them)"),
+                "count": _f(
+                    _int,
+                    "exactly this many pods must be Ready (default: at least one, all of them)",
+                ),
             },
         ),
         CheckKind(
@@ -287,7 +290,11 @@ CHECK_KINDS: Mapping[str, CheckKind] = {
                 "url": _f(_url, "the URL that lists the data (e.g. /highscores/list)", required=True),
                 "host": _f(_str, "the Host header to send"),
                 "remembered": _f(_name, "the `remember` key of the earlier http check", required=True),
-                "replaced": _f(_object, "pod/NAME that must have been replaced (a new uid) since", required=True),
+                "replaced": _f(
+                    _object,
+                    "pod/NAME that must have been replaced (a new uid) since",
+                    required=True,
+                ),
             },
         ),
         CheckKind(
@@ -351,7 +358,7 @@ def validate_check(raw: Mapping[str, Any]) -> CheckValidation:
             continue
         problem = spec.validate(value)
         if problem:
-            result.add(f"check '{kind.name}': '{key}' {problem}", key)
+            result.add(f"check '{kind.name}', field '{key}': {problem}", key)
     for key, spec in kind.fields.items():
         if spec.required and key not in raw:
             result.add(f"check '{kind.name}' needs '{key}' ({spec.doc})")

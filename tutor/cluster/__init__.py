@@ -1,0 +1,1 @@
+"""The cluster layer: kubeconfig and context guard, watch cache, checks, diagnosis."""

@@ -1,0 +1,1 @@
+"""The lesson session: the UI-agnostic engine that runs a lesson against a cluster."""

@@ -1,0 +1,1 @@
+"""The Textual TUI: a view of the lesson session."""
