@@ -1,0 +1,120 @@
+"""Fake cluster and runner for the session's rules: a 'cluster' that is a set of satisfied steps."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+
+from tutor.lesson.model import Step
+from tutor.session.backends import (
+    ConnectionCallback,
+    LineCallback,
+    ProcessCallback,
+    ProcessState,
+    PromptCallback,
+    ResultsCallback,
+    RunOutcome,
+)
+from tutor.session.events import CheckResult
+
+
+class FakeCluster:
+    """Step ids whose checks pass; commands containing 'do:STEP' make them pass."""
+
+    def __init__(self) -> None:
+        self.satisfied: set[str] = set()
+        self.lock = threading.Lock()
+        self.active: tuple[Step, ResultsCallback] | None = None
+        self.activations: list[str] = []
+        self.connection: ConnectionCallback | None = None
+
+    def results(self, step: Step) -> tuple[CheckResult, ...]:
+        status = "pass" if step.id in self.satisfied else "waiting"
+        return tuple(
+            CheckResult(
+                step.id, i, check.title or check.kind, check.kind, status, "" if status == "pass" else "not yet"
+            )
+            for i, check in enumerate(step.checks)
+        )
+
+    def satisfy(self, step_id: str, value: bool = True) -> None:
+        with self.lock:
+            if value:
+                self.satisfied.add(step_id)
+            else:
+                self.satisfied.discard(step_id)
+            active = self.active
+        if active and active[0].id == step_id:
+            active[1](self.results(active[0]))
+
+    # CheckBackend
+    def activate(self, step: Step, variables: Mapping[str, str], on_results: ResultsCallback) -> None:
+        self.active = (step, on_results)
+        self.activations.append(step.id)
+        on_results(self.results(step))
+
+    def deactivate(self) -> None:
+        self.active = None
+
+    def evaluate(
+        self, steps: Sequence[Step], variables: Mapping[str, str], settle: float
+    ) -> dict[str, tuple[CheckResult, ...]]:
+        return {step.id: self.results(step) for step in steps}
+
+    def on_connection(self, callback: ConnectionCallback) -> None:
+        self.connection = callback
+
+    def close(self) -> None:
+        self.active = None
+
+
+class FakeRunner:
+    def __init__(self, cluster: FakeCluster) -> None:
+        self.cluster = cluster
+        self.ran: list[list[str]] = []
+        self.processes: dict[str, ProcessState] = {}
+        self.stopped = False
+
+    def _effects(self, argv: Sequence[str]) -> None:
+        for arg in argv:
+            if arg.startswith("do:"):
+                self.cluster.satisfy(arg[3:])
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None,
+        ok_exit: Sequence[int],
+        on_line: LineCallback,
+        on_prompt: PromptCallback,
+    ) -> RunOutcome:
+        self.ran.append(list(argv))
+        on_line(" ".join(argv))
+        if "fail" in argv:
+            return RunOutcome(False, 1, "exit status 1")
+        self._effects(argv)
+        return RunOutcome(True, 0)
+
+    def start_background(
+        self,
+        process_id: str,
+        argv: Sequence[str],
+        *,
+        ready: str | None,
+        on_line: LineCallback,
+        on_state: ProcessCallback,
+        on_prompt: PromptCallback,
+    ) -> None:
+        self.ran.append(list(argv))
+        self.processes[process_id] = "ready"
+        on_state("starting", "")
+        on_state("ready", "")
+        self._effects(argv)
+
+    def process_state(self, process_id: str) -> ProcessState | None:
+        return self.processes.get(process_id)
+
+    def stop_all(self) -> None:
+        self.stopped = True
+        self.processes = {key: "stopped" for key in self.processes}

@@ -1,0 +1,206 @@
+"""The session's rules, with a fake cluster: unlocking, resume and drift, replay, autoplay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.lesson.helpers import write_lesson
+from tests.session.fakes import FakeCluster, FakeRunner
+from tutor.lesson.parser import load
+from tutor.progress import ProgressStore
+from tutor.session.events import (
+    AutoplayStopped,
+    DriftFound,
+    Event,
+    LessonCompleted,
+    LessonOpened,
+    ProcessChanged,
+    StepCompleted,
+    StepUnlocked,
+)
+from tutor.session.session import LessonSession
+
+LESSON = """\
+---
+id: three
+title: Three steps
+---
+
+::: step {#one title="One" timeout=2}
+```sh
+tool do:one
+```
+
+> [!TIP]
+> First hint.
+
+> [!TIP]
+> Second hint.
+
+```yaml {checks}
+- kind: exists
+  object: deployment/one
+```
+:::
+
+::: step {#two title="Two" timeout=2}
+```sh {background id=fwd ready="ready"}
+forward do:two
+```
+
+```yaml {checks}
+- kind: process_alive
+  process: fwd
+```
+:::
+
+::: step {#three title="Three" timeout=0.5}
+```sh
+tool do:three
+```
+
+```yaml {checks}
+- kind: exists
+  object: deployment/three
+```
+:::
+"""
+
+
+def make(tmp_path: Path, store: ProgressStore | None = None, cluster: FakeCluster | None = None):  # type: ignore[no-untyped-def]
+    lesson = load(write_lesson(tmp_path, LESSON))
+    cluster = cluster or FakeCluster()
+    runner = FakeRunner(cluster)
+    session = LessonSession(
+        lesson,
+        variables=lesson.defaults(),
+        checks=cluster,
+        runner=runner,
+        cluster="kind-test",
+        store=store or ProgressStore(tmp_path / "state"),
+    )
+    events: list[Event] = []
+    session.subscribe(events.append)
+    return session, cluster, runner, events
+
+
+def kinds(events: list[Event]) -> list[str]:
+    return [type(event).__name__ for event in events]
+
+
+def test_a_step_completes_when_its_checks_pass_whoever_acted(tmp_path: Path) -> None:
+    session, cluster, runner, events = make(tmp_path)
+    session.open()
+    assert session.viewing.id == "one"
+    assert not session.is_unlocked("two")
+    cluster.satisfy("one")  # the learner ran the command in their own terminal
+    assert session.progress.is_done("one")
+    assert session.is_unlocked("two")
+    assert runner.ran == []
+    assert [e for e in events if isinstance(e, StepCompleted | StepUnlocked)] == [
+        StepCompleted("one"),
+        StepUnlocked("two"),
+    ]
+    # The learner decides when to move on; the next step's checks start when shown.
+    assert session.viewing.id == "one"
+    session.show("two")
+    assert cluster.activations == ["one", "two"]
+
+
+def test_progress_is_saved_as_steps_complete_and_resumed(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path / "state")
+    session, cluster, _, _ = make(tmp_path, store)
+    session.open()
+    cluster.satisfy("one")
+    session.close()
+    assert store.load("three", "kind-test").completed == ["one"]
+
+    again, _, _, events = make(tmp_path, store, cluster)
+    opening = again.open()
+    assert opening.current == "two" and opening.drifted == []
+    opened = next(e for e in events if isinstance(e, LessonOpened))
+    assert opened.completed == ("one",) and opened.current == "two"
+
+
+def test_resume_reports_drift_and_goes_back(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path / "state")
+    session, cluster, _, _ = make(tmp_path, store)
+    session.open()
+    cluster.satisfy("one")
+    session.show("two")
+    session.run_step("two")
+    assert session.progress.completed == ["one", "two"]
+    session.close()
+
+    cluster.satisfy("one", False)  # e.g. the namespace was deleted while the tutor was closed
+    again, _, runner, events = make(tmp_path, store, cluster)
+    opening = again.open()
+    assert opening.drifted == ["one"]
+    assert opening.current == "one"
+    assert [e.step for e in events if isinstance(e, DriftFound)] == ["one"]
+    assert again.progress.completed == ["two"]
+    # The done step's port-forward was started again before the checks ran.
+    assert ["forward", "do:two"] in runner.ran
+
+
+def test_replay_a_step_lists_missing_earlier_steps_and_fast_forwards(tmp_path: Path) -> None:
+    session, cluster, runner, events = make(tmp_path)
+    opening = session.open("three")
+    assert opening.missing == ["one", "two"]
+    assert session.viewing.id == "three"
+    assert session.play(opening.missing)
+    assert session.progress.completed == ["one", "two"]
+    assert runner.ran[:2] == [["tool", "do:one"], ["forward", "do:two"]]
+    session.show("three")
+    session.run_step()
+    assert isinstance(events[-1], LessonCompleted) or any(isinstance(e, LessonCompleted) for e in events)
+
+
+def test_autoplay_runs_everything_and_stops_with_the_reason(tmp_path: Path) -> None:
+    session, cluster, runner, events = make(tmp_path)
+    session.open()
+    assert session.autoplay()
+    assert session.frontier is None
+    assert [e.process for e in events if isinstance(e, ProcessChanged) and e.state == "ready"] == ["fwd"]
+
+    stuck, _, stuck_runner, stuck_events = make(tmp_path / "b")
+    stuck_runner._effects = lambda argv: None  # type: ignore[method-assign]  # commands change nothing
+    stuck.open()
+    assert not stuck.autoplay()
+    stopped = [e for e in stuck_events if isinstance(e, AutoplayStopped)]
+    assert stopped and stopped[0].step == "one" and "did not pass within 2 s" in stopped[0].reason
+    assert stopped[0].results[0].status == "waiting"
+
+
+def test_hints_come_one_at_a_time(tmp_path: Path) -> None:
+    session, _, _, _ = make(tmp_path)
+    session.open()
+    first, second = session.hint(), session.hint()
+    assert first is not None and first.markdown == "First hint."
+    assert second is not None and second.markdown == "Second hint."
+    assert session.hint() is None
+
+
+def test_locked_steps_cannot_be_shown(tmp_path: Path) -> None:
+    session, _, _, _ = make(tmp_path)
+    session.open()
+    try:
+        session.show("three")
+    except ValueError as err:
+        assert "locked until 'one' is done" in str(err)
+    else:
+        raise AssertionError("a locked step was shown")
+
+
+def test_close_stops_processes_and_ignores_late_results(tmp_path: Path) -> None:
+    session, cluster, runner, events = make(tmp_path)
+    session.open()
+    cluster.satisfy("one")
+    session.show("two")
+    session.run_step()
+    session.close()
+    assert runner.stopped
+    before = list(events)
+    cluster.satisfy("three")
+    assert events == before
+    assert not session.progress.is_done("three")

@@ -1,0 +1,82 @@
+"""What the session needs from the cluster and from the process runner.
+
+Two small protocols, so the session's rules (unlocking, resume, drift, autoplay) are
+tested with fakes, and the real implementations are thin adapters over
+`tutor.cluster` and `tutor.run` (see `tutor/session/adapters.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from tutor.lesson.model import Step
+from tutor.session.events import CheckResult
+
+ResultsCallback = Callable[[tuple[CheckResult, ...]], None]
+ConnectionCallback = Callable[[str, str], None]
+"""(state, detail): connected / connecting / reconnecting / unreachable / no-cluster."""
+
+
+class CheckBackend(Protocol):
+    def activate(self, step: Step, variables: Mapping[str, str], on_results: ResultsCallback) -> None:
+        """Watch `step`'s checks; call `on_results` with all of them whenever one changes.
+
+        Replaces whatever step was active. Called from any thread; `on_results` may be
+        called from backend threads.
+        """
+
+    def deactivate(self) -> None: ...
+
+    def evaluate(
+        self, steps: Sequence[Step], variables: Mapping[str, str], settle: float
+    ) -> dict[str, tuple[CheckResult, ...]]:
+        """Evaluate the steps' checks once, by step id, giving slow sources up to `settle` seconds."""
+
+    def on_connection(self, callback: ConnectionCallback) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    ok: bool
+    exit_status: int | None
+    detail: str = ""
+    """Why it failed, in words: 'exit status 1', 'timed out after 600 s', 'minikube is not installed...'."""
+
+
+LineCallback = Callable[[str], None]
+ProcessState = Literal["starting", "ready", "restarting", "exited", "failed", "stopped"]
+ProcessCallback = Callable[[ProcessState, str], None]
+PromptCallback = Callable[[str], None]
+
+
+class RunBackend(Protocol):
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None,
+        ok_exit: Sequence[int],
+        on_line: LineCallback,
+        on_prompt: PromptCallback,
+    ) -> RunOutcome:
+        """Run a foreground command to completion (blocking), streaming its output."""
+
+    def start_background(
+        self,
+        process_id: str,
+        argv: Sequence[str],
+        *,
+        ready: str | None,
+        on_line: LineCallback,
+        on_state: ProcessCallback,
+        on_prompt: PromptCallback,
+    ) -> None:
+        """Start (or keep) a supervised long-running command; returns at once."""
+
+    def process_state(self, process_id: str) -> ProcessState | None: ...
+
+    def stop_all(self) -> None: ...

@@ -1,0 +1,395 @@
+"""The lesson session: one lesson, one cluster, one learner.
+
+It owns the lesson, the learner's progress, the active checks and the running
+commands, and it tells its views what happens through `tutor.session.events`. Its
+rules:
+
+- A step is done when its checks pass, whoever ran the commands. The checks of the
+  *frontier* (the first step not done) are always watched; when they all pass the
+  step is saved as done and the next one unlocks.
+- The learner looks at any unlocked step (`show`), and moves on when ready; only
+  autoplay moves on by itself.
+- Background commands (port-forward, tunnel) belong to the lesson from their step
+  on: they keep running across later steps and stop when the session closes.
+- On resume and replay, earlier steps are checked again: what no longer holds is
+  reported (drift) and can be fast-forwarded by running those steps' commands.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tutor.lesson.model import Command, Hint, Lesson, Step
+from tutor.lesson.variables import substitute
+from tutor.progress import Progress, ProgressStore
+from tutor.session.backends import CheckBackend, ProcessState, RunBackend, RunOutcome
+from tutor.session.events import (
+    AutoplayStopped,
+    CheckResult,
+    ChecksChanged,
+    CommandFinished,
+    CommandStarted,
+    ConnectionChanged,
+    DriftFound,
+    Event,
+    InputNeeded,
+    LessonCompleted,
+    LessonOpened,
+    Notice,
+    OutputLine,
+    ProcessChanged,
+    StepCompleted,
+    StepShown,
+    StepUnlocked,
+)
+
+Listener = Callable[[Event], None]
+
+READY_TIMEOUT = 60.0
+"""Seconds to wait for a background command's readiness marker before going on."""
+
+
+@dataclass
+class Opening:
+    """What `open` found: where the learner is, and which earlier steps need work."""
+
+    current: str
+    missing: list[str] = field(default_factory=list)
+    """Steps before `current` whose checks do not pass (never done, or drifted)."""
+    drifted: list[str] = field(default_factory=list)
+
+
+class LessonSession:
+    def __init__(
+        self,
+        lesson: Lesson,
+        *,
+        variables: Mapping[str, str],
+        checks: CheckBackend,
+        runner: RunBackend,
+        cluster: str,
+        sandbox: bool = False,
+        store: ProgressStore | None = None,
+        settle: float = 3.0,
+    ) -> None:
+        self.lesson = lesson
+        self.variables = dict(variables)
+        self.checks = checks
+        self.runner = runner
+        self.cluster = cluster
+        self.sandbox = sandbox
+        self.store = store
+        self.settle = settle
+        self.progress = store.load(lesson.id, cluster) if store else Progress(lesson.id, cluster)
+        self._listeners: list[Listener] = []
+        self._lock = threading.RLock()
+        self._frontier_done = threading.Condition(self._lock)
+        self._results: dict[str, tuple[CheckResult, ...]] = {}
+        self._viewing = lesson.steps[0].id
+        self._hints_shown: dict[str, int] = {}
+        self._run_ids = itertools.count(1)
+        self._closed = False
+        self._active: str | None = None
+        self._forced: str | None = None
+        checks.on_connection(self._connection_changed)
+
+    # --- listeners -------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # --- where the learner is ----------------------------------------------------------
+
+    @property
+    def frontier(self) -> Step | None:
+        """The first step not done; None when the whole lesson is done."""
+        for step in self.lesson.steps:
+            if not self.progress.is_done(step.id):
+                return step
+        return None
+
+    @property
+    def viewing(self) -> Step:
+        return self.lesson.step(self._viewing)
+
+    def is_unlocked(self, step_id: str) -> bool:
+        """Steps up to the frontier, any step right after a done one, and a replayed step."""
+        index = self.lesson.index(step_id)
+        frontier = self.frontier
+        if frontier is None or index <= self.lesson.index(frontier.id) or step_id == self._forced:
+            return True
+        return self.progress.is_done(self.lesson.steps[index - 1].id)
+
+    def results(self, step_id: str) -> tuple[CheckResult, ...]:
+        return self._results.get(step_id, ())
+
+    def open(self, step_id: str | None = None) -> Opening:
+        """Start or resume the lesson, or replay from `step_id`; emits LessonOpened first.
+
+        Earlier completed steps are checked again, after their background commands are
+        restarted; those that no longer hold are reported as drift and become undone.
+        """
+        notices = [self.progress.notice] if self.progress.notice else []
+        done_before = tuple(s.id for s in self.lesson.steps if self.progress.is_done(s.id))
+        if step_id is None:
+            frontier = self.frontier
+            target = frontier.id if frontier else self.lesson.steps[-1].id
+        else:
+            target = step_id
+            self._forced = step_id
+        self._emit(
+            LessonOpened(
+                lesson=self.lesson.id,
+                title=self.lesson.title,
+                cluster=self.cluster,
+                sandbox=self.sandbox,
+                completed=done_before,
+                current=target,
+                notices=tuple(notices),
+            )
+        )
+        earlier = list(self.lesson.steps[: self.lesson.index(target)])
+        opening = Opening(current=target)
+        if earlier:
+            for step in earlier:
+                if self.progress.is_done(step.id):
+                    self._start_background(step)
+            found = self.checks.evaluate(earlier, self.variables, self.settle)
+            for step in earlier:
+                results = found.get(step.id, ())
+                self._results[step.id] = results
+                if results and all(r.status == "pass" for r in results):
+                    self.progress.mark_done(step.id)
+                    continue
+                opening.missing.append(step.id)
+                if step.id in done_before:
+                    opening.drifted.append(step.id)
+                    self.progress.forget_from([step.id])
+                    self._emit(DriftFound(step.id, results))
+        if step_id is None and opening.missing:
+            # Resume where the lesson no longer holds, not past it.
+            opening.current = opening.missing[0]
+            opening.missing = []
+        self._save()
+        self.show(opening.current)
+        return opening
+
+    def show(self, step_id: str) -> Step:
+        """Look at an unlocked step; its checks are watched until it is done."""
+        with self._lock:
+            if not self.is_unlocked(step_id):
+                frontier = self.frontier
+                raise ValueError(f"step '{step_id}' is locked until '{frontier.id if frontier else ''}' is done")
+            self._viewing = step_id
+            self.progress.current = step_id
+        self._emit(StepShown(step_id, self.lesson.index(step_id), self.progress.is_done(step_id)))
+        self._activate()
+        return self.lesson.step(step_id)
+
+    def next_step(self) -> Step | None:
+        """The step after the one being viewed, if it is unlocked."""
+        index = self.lesson.index(self._viewing) + 1
+        if index >= len(self.lesson.steps):
+            return None
+        step = self.lesson.steps[index]
+        return step if self.is_unlocked(step.id) else None
+
+    def hint(self, step_id: str | None = None) -> Hint | None:
+        """The next hint of the step (each call reveals one more); None when all are shown."""
+        step = self.lesson.step(step_id or self._viewing)
+        shown = self._hints_shown.get(step.id, 0)
+        if shown >= len(step.hints):
+            return None
+        self._hints_shown[step.id] = shown + 1
+        return step.hints[shown]
+
+    def text(self, value: str) -> str:
+        """A lesson string with the variables filled in (unknown ones left as written)."""
+        return substitute(value, self.variables, strict=False)
+
+    # --- checks ------------------------------------------------------------------------
+
+    def _active_step(self) -> Step | None:
+        """The step whose checks are watched: the one in view, or the frontier once it is done."""
+        if not self.progress.is_done(self._viewing):
+            return self.viewing
+        return self.frontier
+
+    def _activate(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            step = self._active_step()
+            if step is None:
+                if self._active is not None:
+                    self.checks.deactivate()
+                self._active = None
+                return
+            if self._active == step.id:
+                return
+            self._active = step.id
+        self.checks.activate(step, self.variables, lambda results: self._on_results(step, results))
+
+    def _on_results(self, step: Step, results: tuple[CheckResult, ...]) -> None:
+        completed = False
+        with self._lock:
+            if self._closed or self._active != step.id:
+                return
+            self._results[step.id] = results
+            if results and all(result.status == "pass" for result in results):
+                self.progress.mark_done(step.id)
+                self._save()
+                completed = True
+            self._frontier_done.notify_all()
+        self._emit(ChecksChanged(step.id, results))
+        if not completed:
+            return
+        self._emit(StepCompleted(step.id))
+        index = self.lesson.index(step.id)
+        if self.frontier is None:
+            self._emit(LessonCompleted(self.lesson.id))
+        elif index + 1 < len(self.lesson.steps):
+            self._emit(StepUnlocked(self.lesson.steps[index + 1].id))
+        self._activate()
+
+    def remember(self, key: str, value: object) -> None:
+        """Keep what a check saw (`remember: KEY`) with the learner's progress."""
+        with self._lock:
+            self.progress.memory[key] = value
+            self._save()
+
+    def recall(self, key: str) -> object | None:
+        return self.progress.memory.get(key)
+
+    def wait_done(self, step_id: str, timeout: float) -> bool:
+        """Block until `step_id` is done or `timeout` passes (for autoplay and fast-forward)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not self.progress.is_done(step_id) and not self._closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._frontier_done.wait(min(remaining, 0.5))
+            return self.progress.is_done(step_id)
+
+    # --- commands ----------------------------------------------------------------------
+
+    def argv(self, command: Command) -> list[str]:
+        return [substitute(arg, self.variables) for arg in command.argv]
+
+    def run_step(self, step_id: str | None = None) -> list[RunOutcome]:
+        """Run a step's commands in order (blocking; call from a worker thread).
+
+        Background commands are started and waited for until ready (or a minute) before
+        the next command runs, so `curl` after a port-forward finds it listening.
+        """
+        step = self.lesson.step(step_id or self._viewing)
+        outcomes = []
+        for command in step.runnable:
+            if self._closed:
+                break
+            outcomes.append(self.run_command(step, command))
+        return outcomes
+
+    def run_command(self, step: Step, command: Command) -> RunOutcome:
+        run_id = f"r{next(self._run_ids)}"
+        text = command.display(self.variables)
+        argv = self.argv(command)
+        self._emit(CommandStarted(run_id, step.id, text, command.background))
+
+        def on_line(line: str) -> None:
+            self._emit(OutputLine(run_id, line))
+
+        def on_prompt(prompt: str) -> None:
+            self._emit(InputNeeded(run_id, text, prompt))
+
+        if command.background:
+            process_id = command.id or run_id
+            ready = threading.Event()
+
+            def on_state(state: ProcessState, detail: str) -> None:
+                self._emit(ProcessChanged(process_id, state, detail))
+                if state in ("ready", "failed", "stopped"):
+                    ready.set()
+
+            self.runner.start_background(
+                process_id, argv, ready=command.ready, on_line=on_line, on_state=on_state, on_prompt=on_prompt
+            )
+            ready.wait(READY_TIMEOUT)
+            state = self.runner.process_state(process_id)
+            outcome = RunOutcome(ok=state == "ready", exit_status=None, detail=state or "not started")
+        else:
+            outcome = self.runner.run(
+                argv, timeout=command.timeout, ok_exit=command.ok_exit, on_line=on_line, on_prompt=on_prompt
+            )
+        self._emit(CommandFinished(run_id, step.id, text, outcome.ok, outcome.exit_status, outcome.detail))
+        return outcome
+
+    def _start_background(self, step: Step) -> None:
+        """A done step's background commands come back when the lesson resumes past it."""
+        for command in step.runnable:
+            if command.background and self.runner.process_state(command.id or "") not in ("ready", "starting"):
+                self.run_command(step, command)
+
+    # --- autoplay and fast-forward -----------------------------------------------------
+
+    def play(self, steps: Sequence[str], *, on_step: Callable[[Step], None] | None = None) -> bool:
+        """Run each step's commands and wait for its checks, in order; False when one times out."""
+        for step_id in steps:
+            step = self.lesson.step(step_id)
+            if self._closed:
+                return False
+            self._forced = step.id if not self.is_unlocked(step.id) else self._forced
+            self.show(step.id)
+            if on_step:
+                on_step(step)
+            if self.progress.is_done(step.id):
+                continue
+            self.run_step(step.id)
+            if not self.wait_done(step.id, step.timeout):
+                results = self._results.get(step.id, ())
+                self._emit(AutoplayStopped(step.id, results, f"the checks did not pass within {step.timeout:.0f} s"))
+                return False
+        return True
+
+    def autoplay(self, on_step: Callable[[Step], None] | None = None) -> bool:
+        """Play from the frontier to the end of the lesson."""
+        frontier = self.frontier
+        if frontier is None:
+            return True
+        remaining = [step.id for step in self.lesson.steps[self.lesson.index(frontier.id) :]]
+        return self.play(remaining, on_step=on_step)
+
+    # --- connection and lifetime -------------------------------------------------------
+
+    def _connection_changed(self, state: str, detail: str) -> None:
+        self._emit(ConnectionChanged(state, detail))  # type: ignore[arg-type]
+
+    def notice(self, text: str, level: str = "info") -> None:
+        self._emit(Notice(text, level))  # type: ignore[arg-type]
+
+    def _save(self) -> None:
+        if self.store is not None:
+            self.store.save(self.progress)
+
+    def close(self) -> None:
+        """Stop watching and stop every process; progress is already saved."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._frontier_done.notify_all()
+        try:
+            self.checks.deactivate()
+            self.checks.close()
+        finally:
+            self.runner.stop_all()
+            self._save()
