@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.lesson.helpers import write_lesson
 from tests.session.fakes import FakeCluster, FakeRunner
 from tutor.lesson.parser import load
@@ -144,7 +146,7 @@ def test_resume_reports_drift_and_goes_back(tmp_path: Path) -> None:
 
 
 def test_replay_a_step_lists_missing_earlier_steps_and_fast_forwards(tmp_path: Path) -> None:
-    session, cluster, runner, events = make(tmp_path)
+    session, _cluster, runner, events = make(tmp_path)
     opening = session.open("three")
     assert opening.missing == ["one", "two"]
     assert session.viewing.id == "three"
@@ -157,7 +159,7 @@ def test_replay_a_step_lists_missing_earlier_steps_and_fast_forwards(tmp_path: P
 
 
 def test_autoplay_runs_everything_and_stops_with_the_reason(tmp_path: Path) -> None:
-    session, cluster, runner, events = make(tmp_path)
+    session, _cluster, _runner, events = make(tmp_path)
     session.open()
     assert session.autoplay()
     assert session.frontier is None
@@ -184,12 +186,8 @@ def test_hints_come_one_at_a_time(tmp_path: Path) -> None:
 def test_locked_steps_cannot_be_shown(tmp_path: Path) -> None:
     session, _, _, _ = make(tmp_path)
     session.open()
-    try:
+    with pytest.raises(ValueError, match="locked until 'one' is done"):
         session.show("three")
-    except ValueError as err:
-        assert "locked until 'one' is done" in str(err)
-    else:
-        raise AssertionError("a locked step was shown")
 
 
 def test_close_stops_processes_and_ignores_late_results(tmp_path: Path) -> None:
