@@ -1,0 +1,356 @@
+"""Plain line mode: the lesson as lines of text, one event at a time.
+
+For screen readers, logs, CI and dumb terminals: no colour, no cursor movement, no
+box drawing; every line stands on its own. Input, when there is a terminal, is a word
+and Enter. Without input (a pipe, /dev/null) the view follows along: a step done by
+someone else's commands moves it on by itself.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from typing import TextIO
+
+from tutor.lesson.model import CommandBlock, Prose, Step
+from tutor.plain.text import plain
+from tutor.session.events import (
+    AutoplayStopped,
+    CheckResult,
+    ChecksChanged,
+    CommandFinished,
+    CommandStarted,
+    ConnectionChanged,
+    DriftFound,
+    Event,
+    InputNeeded,
+    LessonCompleted,
+    LessonOpened,
+    Notice,
+    OutputLine,
+    ProcessChanged,
+    StepCompleted,
+)
+from tutor.session.session import LessonSession
+
+HELP = (
+    "Enter: run this step's commands (or go on, once the step is done)  "
+    "n: next step  p: previous step  h: a hint  c: why the checks are not passing  "
+    "l: list the steps  q: quit"
+)
+
+
+class PlainView:
+    def __init__(self, session: LessonSession, out: TextIO, *, interactive: bool) -> None:
+        self.session = session
+        self.out = out
+        self.interactive = interactive
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, int], tuple[str, str]] = {}
+        self._background_runs: set[str] = set()
+        self._quiet_runs: set[str] = set()
+        self._inbox: queue.Queue[str | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self.completed = False
+        self.failed: AutoplayStopped | None = None
+        session.subscribe(self.on_event)
+
+    # --- output --------------------------------------------------------------------------
+
+    def say(self, text: str = "") -> None:
+        with self._lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def on_event(self, event: Event) -> None:
+        handler: Callable[[Event], None] | None = getattr(self, f"_on_{type(event).__name__}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_LessonOpened(self, event: LessonOpened) -> None:  # noqa: N802
+        self.say(f"Lesson {event.lesson}: {event.title}")
+        if event.sandbox:
+            self.say("Cluster: the SIMULATED cluster built into k8s-tutor (the sandbox). Nothing runs for real.")
+        else:
+            self.say(f"Cluster: {event.cluster}")
+        for notice in event.notices:
+            self.say(f"Note: {notice}")
+        if event.completed:
+            self.say(f"Resuming: {len(event.completed)} of {len(self.session.lesson.steps)} steps were done.")
+        self.say()
+
+    def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:  # noqa: N802
+        label = {
+            "connected": "Connected to the cluster",
+            "connecting": "Connecting to the cluster",
+            "reconnecting": "Lost the cluster; reconnecting",
+            "unreachable": "The cluster is unreachable",
+            "no-cluster": "No cluster yet",
+        }.get(event.state, event.state)
+        self.say(f"[cluster] {label}{': ' + event.detail if event.detail else ''}")
+
+    def _on_ChecksChanged(self, event: ChecksChanged) -> None:  # noqa: N802
+        for result in event.results:
+            key = (result.step, result.index)
+            seen = (result.status, result.reason)
+            if self._seen.get(key) == seen:
+                continue
+            self._seen[key] = seen
+            self.say(self.check_line(result))
+
+    def _on_DriftFound(self, event: DriftFound) -> None:  # noqa: N802
+        step = self.session.lesson.step(event.step)
+        self.say(f"Step '{step.title}' was done before, but no longer holds on this cluster:")
+        for result in event.results:
+            if result.status != "pass":
+                self.say("  " + self.check_line(result))
+
+    def _on_StepCompleted(self, event: StepCompleted) -> None:  # noqa: N802
+        index = self.session.lesson.index(event.step) + 1
+        self.say(f"Step {index} done: {self.session.lesson.step(event.step).title}.")
+        if self.interactive and self.session.frontier is not None:
+            self.say("Press Enter for the next step.")
+
+    def _on_LessonCompleted(self, event: LessonCompleted) -> None:  # noqa: N802
+        self.completed = True
+        outro = plain(self.session.text(self.session.lesson.outro))
+        self.say()
+        self.say(f"Lesson {event.lesson} complete: every step's checks pass.")
+        if outro:
+            self.say(outro)
+        self._inbox.put(None)
+
+    def _on_CommandStarted(self, event: CommandStarted) -> None:  # noqa: N802
+        if event.background:
+            self._background_runs.add(event.run)
+            self.say(f"[start] $ {event.text}   (kept running in the background)")
+        else:
+            self.say(f"[run] $ {event.text}")
+
+    def _on_OutputLine(self, event: OutputLine) -> None:  # noqa: N802
+        if event.run not in self._quiet_runs:
+            self.say(f"  | {event.text}")
+
+    def _on_CommandFinished(self, event: CommandFinished) -> None:  # noqa: N802
+        if event.run in self._background_runs:
+            # Once a background command is ready its chatter ("Handling connection...") is noise.
+            self._quiet_runs.add(event.run)
+            return
+        if event.ok:
+            self.say(f"[done] {event.text}")
+        else:
+            self.say(f"[failed] {event.text}: {event.detail or f'exit status {event.exit_status}'}")
+
+    def _on_ProcessChanged(self, event: ProcessChanged) -> None:  # noqa: N802
+        words = {
+            "starting": "starting",
+            "ready": "ready",
+            "restarting": "stopped unexpectedly; restarting it",
+            "exited": "exited",
+            "failed": "failed",
+            "stopped": "stopped",
+        }[event.state]
+        self.say(f"[background] {event.process} {words}{': ' + event.detail if event.detail else ''}")
+
+    def _on_InputNeeded(self, event: InputNeeded) -> None:  # noqa: N802
+        self.say(f"[input] `{event.text}` is asking for input: {event.prompt.strip()}")
+        self.say("  Run that command in your own terminal to answer it; the tutor keeps watching.")
+
+    def _on_Notice(self, event: Notice) -> None:  # noqa: N802
+        prefix = {"info": "Note", "warning": "Warning", "error": "Error"}[event.level]
+        self.say(f"{prefix}: {event.text}")
+
+    def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:  # noqa: N802
+        self.failed = event
+        step = self.session.lesson.step(event.step)
+        self.say(f"Autoplay stopped at step '{step.title}': {event.reason}.")
+        for result in event.results:
+            if result.status != "pass":
+                self.explain(result)
+
+    def check_line(self, result: CheckResult) -> str:
+        reason = f": {result.reason}" if result.reason and result.status != "pass" else ""
+        return f"[check {result.status}] {result.title}{reason}"
+
+    def explain(self, result: CheckResult) -> None:
+        self.say("  " + self.check_line(result))
+        for finding in result.findings:
+            self.say(f"    - {finding.message}")
+            for line in finding.evidence:
+                self.say(f"        {line}")
+            if finding.command:
+                self.say(f"      see: {finding.command}")
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def print_step(self, step: Step) -> None:
+        lesson = self.session.lesson
+        index = lesson.index(step.id) + 1
+        self.say()
+        self.say(f"Step {index} of {len(lesson.steps)}: {step.title}")
+        self.say("-" * 40)
+        for block in step.blocks:
+            if isinstance(block, Prose):
+                text = plain(self.session.text(block.markdown))
+                if text.lower() != step.title.lower():
+                    self.say(text)
+            elif isinstance(block, CommandBlock):
+                for command in block.commands:
+                    suffix = "   (background)" if command.background else ""
+                    suffix = "   (type this yourself)" if command.manual else suffix
+                    self.say(f"    $ {command.display(self.session.variables)}{suffix}")
+            self.say()
+        if self.session.progress.is_done(step.id):
+            self.say("This step is already done.")
+
+    # --- running -------------------------------------------------------------------------
+
+    def run(self, step_id: str | None, *, autoplay: bool, input_stream: TextIO | None) -> int:
+        session = self.session
+        opening = session.open(step_id)
+        if session.lesson.intro and opening.current == session.lesson.steps[0].id:
+            self.say(plain(session.text(session.lesson.intro)))
+        if opening.missing:
+            titles = ", ".join(session.lesson.step(s).title for s in opening.missing)
+            self.say(f"Before '{session.viewing.title}', these steps are not done on this cluster: {titles}.")
+            if autoplay or self._ask("Fast-forward by running their commands? [Y/n] ", input_stream, True):
+                if not session.play(opening.missing, on_step=self.print_step):
+                    return 1
+                session.show(opening.current)
+        if autoplay:
+            if session.frontier is None:
+                self.print_step(session.viewing)
+                self.say("Every step of this lesson is already done on this cluster.")
+                return 0
+            self.print_step(session.viewing)
+            first = True
+
+            def announce(step: Step) -> None:
+                nonlocal first
+                if not first:
+                    self.print_step(step)
+                first = False
+
+            return 0 if session.autoplay(on_step=announce) else 1
+        return self._interactive(input_stream)
+
+    def _ask(self, question: str, stream: TextIO | None, default: bool) -> bool:
+        if stream is None or not self.interactive:
+            return default
+        self.say(question)
+        answer = stream.readline()
+        if not answer:
+            return default
+        answer = answer.strip().lower()
+        return default if not answer else answer in ("y", "yes")
+
+    def _interactive(self, stream: TextIO | None) -> int:
+        session = self.session
+        self.print_step(session.viewing)
+        if stream is not None and self.interactive:
+            self.say(HELP)
+            threading.Thread(target=self._read, args=(stream,), name="plain-input", daemon=True).start()
+        else:
+            self.say("Run the commands in your own terminal; this view moves on when each step's checks pass.")
+        while not self.completed:
+            try:
+                command = self._inbox.get(timeout=0.2)
+            except queue.Empty:
+                if not self.interactive:
+                    self._follow()
+                continue
+            if command is None:
+                break
+            if not self._handle(command):
+                return 0
+        return 0
+
+    def _follow(self) -> None:
+        """Without a learner at the keyboard, move on as soon as the step in view is done."""
+        session = self.session
+        if session.progress.is_done(session.viewing.id):
+            following = session.next_step()
+            if following is not None:
+                session.show(following.id)
+                self.print_step(following)
+
+    def _read(self, stream: TextIO) -> None:
+        for line in stream:
+            self._inbox.put(line.strip())
+        self._inbox.put("eof")
+
+    def _handle(self, command: str) -> bool:
+        session = self.session
+        word = command.split()[0].lower() if command.split() else ""
+        if word in ("q", "quit", "exit"):
+            return False
+        if word == "eof":
+            self.interactive = False
+            return True
+        if word == "":
+            if session.progress.is_done(session.viewing.id):
+                word = "n"
+            else:
+                self._run_in_background()
+                return True
+        if word == "n":
+            following = session.next_step()
+            if following is None:
+                if session.lesson.index(session.viewing.id) + 1 < len(session.lesson.steps):
+                    self.say("The next step unlocks when this one's checks pass (c shows why they do not).")
+                else:
+                    self.say("This is the last step.")
+            else:
+                session.show(following.id)
+                self.print_step(following)
+        elif word == "p":
+            index = session.lesson.index(session.viewing.id)
+            if index > 0:
+                previous = session.lesson.steps[index - 1]
+                session.show(previous.id)
+                self.print_step(previous)
+        elif word == "h":
+            hint = session.hint()
+            self.say(f"Hint: {plain(session.text(hint.markdown))}" if hint else "No more hints for this step.")
+        elif word == "c":
+            results = session.results(session.viewing.id)
+            if not results:
+                self.say("No check results yet.")
+            for result in results:
+                self.explain(result)
+        elif word == "l":
+            for index, step in enumerate(session.lesson.steps, 1):
+                state = "done" if session.progress.is_done(step.id) else "open"
+                state = state if session.is_unlocked(step.id) else "locked"
+                marker = "  <- you are here" if step.id == session.viewing.id else ""
+                self.say(f"  {index:>2}. [{state}] {step.title}{marker}")
+        else:
+            self.say(HELP)
+        return True
+
+    def _run_in_background(self) -> None:
+        if self._worker is not None and self._worker.is_alive():
+            self.say("The step's commands are still running.")
+            return
+        step = self.session.viewing
+        self._worker = threading.Thread(target=self.session.run_step, args=(step.id,), name="plain-run", daemon=True)
+        self._worker.start()
+
+
+def interactive_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def run_plain(session: LessonSession, step_id: str | None, *, autoplay: bool) -> int:
+    """Run the lesson in line mode on stdin/stdout; returns the exit status."""
+    interactive = interactive_terminal(sys.stdin) and not autoplay
+    view = PlainView(session, sys.stdout, interactive=interactive)
+    try:
+        return view.run(step_id, autoplay=autoplay, input_stream=sys.stdin if interactive else None)
+    finally:
+        session.close()
