@@ -69,7 +69,7 @@ class PlainView:
         if handler is not None:
             handler(event)
 
-    def _on_LessonOpened(self, event: LessonOpened) -> None:  # noqa: N802
+    def _on_LessonOpened(self, event: LessonOpened) -> None:
         self.say(f"Lesson {event.lesson}: {event.title}")
         if event.sandbox:
             self.say("Cluster: the SIMULATED cluster built into k8s-tutor (the sandbox). Nothing runs for real.")
@@ -81,7 +81,7 @@ class PlainView:
             self.say(f"Resuming: {len(event.completed)} of {len(self.session.lesson.steps)} steps were done.")
         self.say()
 
-    def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:  # noqa: N802
+    def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:
         label = {
             "connected": "Connected to the cluster",
             "connecting": "Connecting to the cluster",
@@ -91,7 +91,7 @@ class PlainView:
         }.get(event.state, event.state)
         self.say(f"[cluster] {label}{': ' + event.detail if event.detail else ''}")
 
-    def _on_ChecksChanged(self, event: ChecksChanged) -> None:  # noqa: N802
+    def _on_ChecksChanged(self, event: ChecksChanged) -> None:
         for result in event.results:
             key = (result.step, result.index)
             seen = (result.status, result.reason)
@@ -100,20 +100,20 @@ class PlainView:
             self._seen[key] = seen
             self.say(self.check_line(result))
 
-    def _on_DriftFound(self, event: DriftFound) -> None:  # noqa: N802
+    def _on_DriftFound(self, event: DriftFound) -> None:
         step = self.session.lesson.step(event.step)
         self.say(f"Step '{step.title}' was done before, but no longer holds on this cluster:")
         for result in event.results:
             if result.status != "pass":
                 self.say("  " + self.check_line(result))
 
-    def _on_StepCompleted(self, event: StepCompleted) -> None:  # noqa: N802
+    def _on_StepCompleted(self, event: StepCompleted) -> None:
         index = self.session.lesson.index(event.step) + 1
         self.say(f"Step {index} done: {self.session.lesson.step(event.step).title}.")
         if self.interactive and self.session.frontier is not None:
             self.say("Press Enter for the next step.")
 
-    def _on_LessonCompleted(self, event: LessonCompleted) -> None:  # noqa: N802
+    def _on_LessonCompleted(self, event: LessonCompleted) -> None:
         self.completed = True
         outro = plain(self.session.text(self.session.lesson.outro))
         self.say()
@@ -122,18 +122,18 @@ class PlainView:
             self.say(outro)
         self._inbox.put(None)
 
-    def _on_CommandStarted(self, event: CommandStarted) -> None:  # noqa: N802
+    def _on_CommandStarted(self, event: CommandStarted) -> None:
         if event.background:
             self._background_runs.add(event.run)
             self.say(f"[start] $ {event.text}   (kept running in the background)")
         else:
             self.say(f"[run] $ {event.text}")
 
-    def _on_OutputLine(self, event: OutputLine) -> None:  # noqa: N802
+    def _on_OutputLine(self, event: OutputLine) -> None:
         if event.run not in self._quiet_runs:
             self.say(f"  | {event.text}")
 
-    def _on_CommandFinished(self, event: CommandFinished) -> None:  # noqa: N802
+    def _on_CommandFinished(self, event: CommandFinished) -> None:
         if event.run in self._background_runs:
             # Once a background command is ready its chatter ("Handling connection...") is noise.
             self._quiet_runs.add(event.run)
@@ -143,7 +143,7 @@ class PlainView:
         else:
             self.say(f"[failed] {event.text}: {event.detail or f'exit status {event.exit_status}'}")
 
-    def _on_ProcessChanged(self, event: ProcessChanged) -> None:  # noqa: N802
+    def _on_ProcessChanged(self, event: ProcessChanged) -> None:
         words = {
             "starting": "starting",
             "ready": "ready",
@@ -154,15 +154,15 @@ class PlainView:
         }[event.state]
         self.say(f"[background] {event.process} {words}{': ' + event.detail if event.detail else ''}")
 
-    def _on_InputNeeded(self, event: InputNeeded) -> None:  # noqa: N802
+    def _on_InputNeeded(self, event: InputNeeded) -> None:
         self.say(f"[input] `{event.text}` is asking for input: {event.prompt.strip()}")
         self.say("  Run that command in your own terminal to answer it; the tutor keeps watching.")
 
-    def _on_Notice(self, event: Notice) -> None:  # noqa: N802
+    def _on_Notice(self, event: Notice) -> None:
         prefix = {"info": "Note", "warning": "Warning", "error": "Error"}[event.level]
         self.say(f"{prefix}: {event.text}")
 
-    def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:  # noqa: N802
+    def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:
         self.failed = event
         step = self.session.lesson.step(event.step)
         self.say(f"Autoplay stopped at step '{step.title}': {event.reason}.")
