@@ -179,7 +179,7 @@ class ControlServer:
         await self._runner.setup()
         sock = listen_socket()
         self.port = int(sock.getsockname()[1])
-        await web.SockSite(self._runner, sock, shutdown_timeout=0.5).start()
+        await web.SockSite(self._runner, sock).start()
 
     async def close(self) -> None:
         for stop in self._tunnels.values():

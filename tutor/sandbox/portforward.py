@@ -246,7 +246,7 @@ class Forwarder:
                     )
                 except OSError as error:
                     proto = "tcp6" if family == socket.AF_INET6 else "tcp4"
-                    reason = error.strerror.lower() if error.strerror else str(error)
+                    reason = os.strerror(error.errno).lower() if error.errno else str(error)
                     errors.append(
                         f"unable to create listener: Error listen {proto} {_hostport(host, local)}: bind: {reason}"
                     )

@@ -138,7 +138,8 @@ class AppServers:
         for container_port, app in self._apps_of(pod):
             if container_port in servers.ports:
                 continue
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            # A short shutdown: a container being killed does not wait for its clients.
+            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
             await runner.setup()
             sock = listen_socket()
             await web.SockSite(runner, sock).start()
