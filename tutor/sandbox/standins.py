@@ -17,7 +17,6 @@ in `close()`: sockets, servers, the thread, the temporary directory.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import os
 import secrets
@@ -134,6 +133,17 @@ class StandIns:
             raise
         self._started = True
         shims.write(self.shim_dir, self.control_url, self.token)
+        self._publish_extension()
+
+    def _publish_extension(self) -> None:
+        """Put the control URL and the variable overrides in the kubeconfig's sandbox extension."""
+        extension = getattr(self.host, "kubeconfig_extension", None)
+        if not isinstance(extension, dict):
+            return
+        extension.update(self.extension_fields())
+        write = getattr(self.host, "write_kubeconfig", None)
+        if getattr(self.host, "running", False) and callable(write):
+            write()
 
     async def _astart(self) -> None:
         self._changed = asyncio.Event()
@@ -188,8 +198,10 @@ class StandIns:
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """The environment for a child process: the sandbox's, plus the shims first on PATH."""
+        env = dict(os.environ if base is None else base)
         host_env = getattr(self.host, "env", None)
-        env = dict(base if base is not None else host_env() if callable(host_env) else os.environ)
+        if callable(host_env):
+            env.update(host_env())
         path = env.get("PATH", os.defpath)
         parts = [p for p in path.split(os.pathsep) if p and p != str(self.shim_dir)]
         env["PATH"] = os.pathsep.join([str(self.shim_dir), *parts])
@@ -266,7 +278,3 @@ class StandIns:
             status["loadBalancer"] = wanted
             meta = service["metadata"]
             self.store.replace_status("services", meta["namespace"], meta["name"], status)
-
-
-def port_in_use(error: OSError) -> bool:
-    return error.errno == errno.EADDRINUSE
