@@ -46,7 +46,12 @@ from tutor.sandbox import errors
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.objects import Obj, clone, random_suffix, rfc3339
 from tutor.sandbox.resources import Registry, ResourceType
-from tutor.sandbox.selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
+from tutor.sandbox.selectors import (
+    FieldSelector,
+    LabelSelector,
+    parse_field_selector,
+    parse_label_selector,
+)
 
 if TYPE_CHECKING:
     from tutor.sandbox.admission import Admission
@@ -158,7 +163,9 @@ class Store:
         (``"name=mongo"``, ``"status.phase=Running"``) or parsed selectors.
         """
         with self._lock:
-            return [clone(o) for o in self.iter(resource, namespace, label_selector, field_selector)]
+            return [
+                clone(o) for o in self.iter(resource, namespace, label_selector, field_selector)
+            ]
 
     def list_with_version(
         self,
@@ -183,7 +190,8 @@ class Store:
         Call it while holding :meth:`locked` or consume it at once; never mutate.
         """
         labels = (
-            parse_label_selector(label_selector) if isinstance(label_selector, str) or label_selector is None
+            parse_label_selector(label_selector)
+            if isinstance(label_selector, str) or label_selector is None
             else label_selector
         )
         fields = (
@@ -279,7 +287,10 @@ class Store:
             name = meta.get("name") or ""
             if not name:
                 raise errors.invalid(
-                    rt.kind, rt.group, "", [("metadata.name", "Required value: name or generateName is required")]
+                    rt.kind,
+                    rt.group,
+                    "",
+                    [("metadata.name", "Required value: name or generateName is required")],
                 )
             if rt.namespaced:
                 self._check_namespace_for_create(rt, namespace, name)
@@ -343,7 +354,13 @@ class Store:
                 new = clone(obj)
                 new["apiVersion"], new["kind"] = rt.api_version, rt.kind
                 new_meta = new.setdefault("metadata", {})
-                for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
+                for field in (
+                    "uid",
+                    "creationTimestamp",
+                    "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
+                    "generation",
+                ):
                     if field in old["metadata"]:
                         new_meta[field] = old["metadata"][field]
                     else:
@@ -424,7 +441,10 @@ class Store:
             patched["metadata"]["name"] = name
             if rt.namespaced:
                 patched["metadata"]["namespace"] = namespace
-            if str(patched["metadata"].get("resourceVersion", "")) == old["metadata"]["resourceVersion"]:
+            if (
+                str(patched["metadata"].get("resourceVersion", ""))
+                == old["metadata"]["resourceVersion"]
+            ):
                 patched["metadata"].pop("resourceVersion", None)
             return self.update(patched, resource=resource, subresource=subresource, dry_run=dry_run)
 
@@ -488,7 +508,11 @@ class Store:
                 phase = (old.get("status") or {}).get("phase")
                 default_grace = int(spec.get("terminationGracePeriodSeconds", 30))
                 grace = default_grace if grace_period is None else max(0, int(grace_period))
-                graceful = bool(spec.get("nodeName")) and grace > 0 and phase not in ("Succeeded", "Failed")
+                graceful = (
+                    bool(spec.get("nodeName"))
+                    and grace > 0
+                    and phase not in ("Succeeded", "Failed")
+                )
                 if meta.get("deletionTimestamp") and grace_period is not None and grace == 0:
                     graceful = False
             if rt.key == "namespaces":
@@ -497,7 +521,9 @@ class Store:
                     new.setdefault("status", {})["phase"] = "Terminating"
             if dry_run:
                 return clone(new)
-            if meta.get("deletionTimestamp") and not (rt.key == "pods" and not graceful and grace_period == 0):
+            if meta.get("deletionTimestamp") and not (
+                rt.key == "pods" and not graceful and grace_period == 0
+            ):
                 if finalizers != list(meta.get("finalizers") or []):
                     new_meta["finalizers"] = finalizers
                     self._commit("MODIFIED", rt, new)
@@ -561,6 +587,11 @@ class Store:
             if rv < self._log_first_rv - 1:
                 raise errors.gone(f"too old resource version: {rv} ({self._log_first_rv - 1})")
             return self._log[rv - self._log_first_rv + 1 :]
+
+    def logged_events(self) -> list[WatchEvent]:
+        """Every event still in the log, oldest first (every version of every object)."""
+        with self._lock:
+            return list(self._log)
 
     def compact(self) -> None:
         """Forget the event log: a watch resuming from any older version gets 410 Gone."""
@@ -695,4 +726,3 @@ class Store:
                         log.exception("store subscriber failed on %s %s", ev.type, ev.resource)
         finally:
             self._notifying = False
-
