@@ -9,8 +9,8 @@ import threading
 import time
 
 import pytest
-
 from sandbox_helpers import KUBECTL, MANIFESTS, Kubectl, needs_kubectl, table
+
 from tutor.sandbox import Sandbox
 
 pytestmark = needs_kubectl
@@ -123,7 +123,7 @@ def test_deleting_mongo_0_returns_once_the_old_pod_is_gone_and_it_comes_back(
     )
     new = deployed.store.read("pods", "pacman", "mongo-0")
     assert new["metadata"]["uid"] != old_uid
-    claim_volume = [v for v in new["spec"]["volumes"] if v["name"] == "mongo-data"][0]
+    claim_volume = next(v for v in new["spec"]["volumes"] if v["name"] == "mongo-data")
     assert claim_volume["persistentVolumeClaim"]["claimName"] == "mongo-data-mongo-0"
 
 
@@ -216,7 +216,7 @@ def test_apply_a_new_image_rolls_the_deployment(deployed: Sandbox, kubectl: Kube
     deployment = deployed.store.read("deployments.apps", "pacman", "pacman")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"].endswith(":v2")
-    assert [e["name"] for e in container["env"]][0] == "MONGO_SERVICE_HOST", "the patch kept env"
+    assert next(e["name"] for e in container["env"]) == "MONGO_SERVICE_HOST", "the patch kept env"
     pods = deployed.store.list("pods", "pacman", label_selector="name=pacman")
     assert [p["spec"]["containers"][0]["image"] for p in pods] == [
         "quay.io/ifont/pacman-nodejs-app:v2"

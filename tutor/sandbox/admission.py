@@ -238,7 +238,7 @@ class Admission:
     def _validate_meta(self, rt: ResourceType, obj: Obj) -> None:
         name = obj["metadata"]["name"]
         pattern = _DNS_LABEL if rt.key in ("namespaces", "services") else _DNS_SUBDOMAIN
-        if rt.key in ("namespaces", "services") and len(name) > 63 or not pattern.fullmatch(name):
+        if (rt.key in ("namespaces", "services") and len(name) > 63) or not pattern.fullmatch(name):
             what = "RFC 1123 label" if pattern is _DNS_LABEL else "RFC 1123 subdomain"
             raise errors.invalid(
                 rt.kind,
@@ -286,16 +286,20 @@ class Admission:
                         )
                     )
             causes += _container_causes((template.get("spec") or {}), "spec.template.spec")
-            if old is not None and rt.key in (
-                "deployments.apps",
-                "replicasets.apps",
-                "statefulsets.apps",
-                "daemonsets.apps",
+            if (
+                old is not None
+                and rt.key
+                in (
+                    "deployments.apps",
+                    "replicasets.apps",
+                    "statefulsets.apps",
+                    "daemonsets.apps",
+                )
+                and (old.get("spec") or {}).get("selector") != selector
             ):
-                if (old.get("spec") or {}).get("selector") != selector:
-                    causes.append(("spec.selector", "Invalid value: field is immutable"))
+                causes.append(("spec.selector", "Invalid value: field is immutable"))
             if old is not None and rt.key == "statefulsets.apps":
-                mutable = (
+                mutable_fields = (
                     "replicas",
                     "ordinals",
                     "template",
@@ -303,8 +307,8 @@ class Admission:
                     "persistentVolumeClaimRetentionPolicy",
                     "minReadySeconds",
                 )
-                a = {k: v for k, v in (old.get("spec") or {}).items() if k not in mutable}
-                b = {k: v for k, v in spec.items() if k not in mutable}
+                a = {k: v for k, v in (old.get("spec") or {}).items() if k not in mutable_fields}
+                b = {k: v for k, v in spec.items() if k not in mutable_fields}
                 if a != b:
                     causes.append(
                         (

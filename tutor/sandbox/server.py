@@ -8,6 +8,7 @@ One catch-all route parses Kubernetes paths itself (``/api/v1/namespaces/x/pods/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -137,7 +138,7 @@ class ApiServer:
         self._closing = True
         self._wake()
         for resp in list(self._watches):
-            transport = resp._req.transport if resp._req is not None else None  # noqa: SLF001
+            transport = resp._req.transport if resp._req is not None else None
             if transport is not None:
                 transport.abort()
         self._watches.clear()
@@ -158,7 +159,7 @@ class ApiServer:
         """Abort every open watch connection, as a network failure would. Loop thread only."""
         dropped = 0
         for resp in list(self._watches):
-            transport = resp._req.transport if resp._req is not None else None  # noqa: SLF001
+            transport = resp._req.transport if resp._req is not None else None
             if transport is not None:
                 transport.abort()
                 dropped += 1
@@ -446,9 +447,7 @@ class ApiServer:
     ) -> web.Response:
         rt = p.rt
         obj = self._check_body(rt, p, body, None)
-        if rt.has_status and not rt.custom:
-            obj.pop("status", None)
-        elif rt.custom and rt.has_status:
+        if (rt.has_status and not rt.custom) or (rt.custom and rt.has_status):
             obj.pop("status", None)
         created = self.store.create(obj, resource=rt.key, dry_run=dry_run)
         return self._respond(request, rt, created, 201)
@@ -768,10 +767,8 @@ class ApiServer:
                 wait = min(deadline - now, 0.5)
                 if bookmarks:
                     wait = min(wait, max(0.01, self.bookmark_interval - (now - last_bookmark)))
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), timeout=wait)
-                except TimeoutError:
-                    pass
         except (ConnectionResetError, ConnectionError, RuntimeError):
             pass
         finally:

@@ -402,7 +402,7 @@ def _pvc_row(pvc: Obj) -> Cells:
         spec.get("volumeName", ""),
         (status.get("capacity") or {}).get("storage", "") if bound else "",
         _modes(status.get("accessModes")) if bound else "",
-        spec["storageClassName"] if "storageClassName" in spec else "<unset>",
+        spec.get("storageClassName", "<unset>"),
         spec.get("volumeAttributesClassName") or "<unset>",
         _age(pvc),
         spec.get("volumeMode", "Filesystem"),
@@ -538,7 +538,7 @@ def _generic_row(obj: Obj) -> Cells:
 
 
 def _c(*cols: tuple[str, str] | tuple[str, str, int]) -> list[Column]:
-    return [(c[0], c[1], c[2] if len(c) == 3 else 0) for c in cols]  # type: ignore[misc]
+    return [(c[0], c[1], c[2] if len(c) == 3 else 0) for c in cols]
 
 
 _WORKLOAD_WIDE = (("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1))

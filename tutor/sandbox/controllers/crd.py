@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from tutor.sandbox.controllers.runtime import Controller, Key
@@ -54,21 +55,21 @@ class CrdController(Controller):
             key_name = name  # "<plural>.<group>" is both the CRD's name and the resource key
             if registry.get(key_name) is not None and registry.require(key_name).custom:
                 for obj in list(registry_objects(self, key_name)):
-                    try:
+                    with contextlib.suppress(ApiError):
                         self.store.delete(
                             key_name, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
                         )
-                    except ApiError:
-                        pass
                 if crd is None:
                     registry.remove(key_name)
-            if crd is not None and "customresourcecleanup.apiextensions.k8s.io" in (
-                crd["metadata"].get("finalizers") or []
+            if (
+                crd is not None
+                and "customresourcecleanup.apiextensions.k8s.io"
+                in (crd["metadata"].get("finalizers") or [])
+                and not any(True for _ in self.store.iter(name))
             ):
-                if not any(True for _ in self.store.iter(name)):
-                    self.store.remove_finalizer(
-                        CRD, "", name, "customresourcecleanup.apiextensions.k8s.io"
-                    )
+                self.store.remove_finalizer(
+                    CRD, "", name, "customresourcecleanup.apiextensions.k8s.io"
+                )
             return None
         parsed = resource_type_of(crd)
         if parsed is None:

@@ -11,8 +11,8 @@ from tutor.sandbox.controllers.common import (
     pod_from_template,
     pod_ready,
 )
-from tutor.sandbox.controllers.statefulset import revision_hash
 from tutor.sandbox.controllers.runtime import Controller, Key
+from tutor.sandbox.controllers.statefulset import revision_hash
 from tutor.sandbox.objects import Obj, random_suffix
 from tutor.sandbox.selectors import selector_from_map
 from tutor.sandbox.store import WatchEvent
@@ -57,15 +57,15 @@ class DaemonSetController(Controller):
             by_node[node] = pod
         for node in nodes:
             node_name = node["metadata"]["name"]
-            pod = by_node.get(node_name)
+            current = by_node.get(node_name)
             if (
-                pod is not None
-                and (pod["metadata"].get("labels") or {}).get("controller-revision-hash")
+                current is not None
+                and (current["metadata"].get("labels") or {}).get("controller-revision-hash")
                 != revision
             ):
-                self.store.delete("pods", namespace, pod["metadata"]["name"])
+                self.store.delete("pods", namespace, current["metadata"]["name"])
                 continue
-            if pod is None:
+            if current is None:
                 new = pod_from_template(
                     ds,
                     template,

@@ -47,14 +47,13 @@ class IngressController(Controller):
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
         if event.resource == "ingresses.networking.k8s.io":
             return [(event.namespace, event.name)]
-        if event.resource in ("deployments.apps", "daemonsets.apps"):
-            if not any(
-                a.startswith("--controller-class=")
-                for o in (event.obj, event.old)
-                if o
-                for a in _args(o)
-            ):
-                return []
+        if event.resource in ("deployments.apps", "daemonsets.apps") and not any(
+            a.startswith("--controller-class=")
+            for o in (event.obj, event.old)
+            if o
+            for a in _args(o)
+        ):
+            return []
         return [
             (i["metadata"]["namespace"], i["metadata"]["name"])
             for i in self.store.iter("ingresses.networking.k8s.io")

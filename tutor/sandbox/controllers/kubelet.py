@@ -286,7 +286,7 @@ class Kubelet(Controller):
 
     def _backoff(self, failures: int) -> float:
         base = max(self.cluster.delays.backoff, 0.05)
-        return base * min(2 ** max(failures - 1, 0), BACKOFF_CAP)
+        return float(base * min(2 ** max(failures - 1, 0), BACKOFF_CAP))
 
     def _advance(self, pod: Obj, run: PodRun, now: float) -> float | None:
         """Move every container along; return when something next changes."""

@@ -11,6 +11,7 @@ loop back-offs, which never end).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -126,10 +127,8 @@ class Manager:
         self._timers.clear()
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         self._idle.set()
 
     def pause(self) -> None:
@@ -169,10 +168,8 @@ class Manager:
             if self._signal_pending:
                 return
             self._signal_pending = True
-        try:
+        with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._wake_from_thread)
-        except RuntimeError:
-            pass
 
     def _wake_from_thread(self) -> None:
         with self._lock:
@@ -194,7 +191,7 @@ class Manager:
         existing = self._timers.get(qkey)
         when = time.monotonic() + delay
         if existing is not None:
-            handle, was_background = existing
+            handle, _was_background = existing
             if handle.when() <= self._loop_time(when):
                 return
             handle.cancel()

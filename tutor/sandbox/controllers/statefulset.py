@@ -166,8 +166,8 @@ class StatefulSetController(Controller):
                 self.store.delete("pods", namespace, pod["metadata"]["name"])
                 return 0.0
         for ordinal in range(replicas):
-            pod = pods.get(ordinal)
-            if pod is None:
+            existing = pods.get(ordinal)
+            if existing is None:
                 self._ensure_claims(sts, ordinal)
                 created = self.store.create(
                     self._new_pod(sts, ordinal, update_revision), resource="pods"
@@ -183,7 +183,9 @@ class StatefulSetController(Controller):
                 if ordered:
                     break
                 continue
-            if ordered and (pod["metadata"].get("deletionTimestamp") or not pod_ready(pod)):
+            if ordered and (
+                existing["metadata"].get("deletionTimestamp") or not pod_ready(existing)
+            ):
                 break
         else:
             self._scale_down_or_update(sts, pods, replicas, ordered, update_revision)
