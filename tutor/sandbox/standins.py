@@ -59,23 +59,25 @@ def can_bind(port: int, host: str = LOOPBACK_IP) -> bool:
     return True
 
 
-def choose_ingress_port(configured: int | None = None) -> int:
+def choose_ingress_port(configured: int | None = None) -> tuple[int, str]:
     """The port `minikube tunnel` will serve the Ingress on, decided once at sandbox start.
 
     80, as on minikube, when this process may bind it; otherwise 18080, or any free port
     if 18080 is taken. A configured port (argument or $K8S_TUTOR_SANDBOX_INGRESS_PORT)
     wins, so tests and a learner's second sandbox do not fight over the same port.
+    Returns the port and why: "default", "unprivileged" or "configured".
     """
     if configured is None and os.environ.get(INGRESS_PORT_ENV, "").isdigit():
         configured = int(os.environ[INGRESS_PORT_ENV])
     if configured:
-        return configured
-    for port in (80, FALLBACK_INGRESS_PORT):
-        if can_bind(port):
-            return port
+        return configured, "configured"
+    if can_bind(80):
+        return 80, "default"
+    if can_bind(FALLBACK_INGRESS_PORT):
+        return FALLBACK_INGRESS_PORT, "unprivileged"
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK_IP, 0))
-        return int(sock.getsockname()[1])
+        return int(sock.getsockname()[1]), "unprivileged"
 
 
 class StandIns:
@@ -90,7 +92,7 @@ class StandIns:
         existing_profile: str | None = None,
     ) -> None:
         self.host = host
-        self.ingress_port = choose_ingress_port(ingress_port)
+        self.ingress_port, self.ingress_port_reason = choose_ingress_port(ingress_port)
         self.token = secrets.token_urlsafe(24)
         self.default_version = default_version or str(
             getattr(host, "kubernetes_version", "") or "v1.31.0"
@@ -223,6 +225,7 @@ class StandIns:
         return {
             "profiles": [p.to_json() for p in self.minikube.profiles.values()],
             "ingress_port": self.ingress_port,
+            "ingress_port_reason": self.ingress_port_reason,
             "router_port": self.router.port,
             "kubeconfig": str(getattr(self.host, "kubeconfig", "") or ""),
             "default_version": self.default_version,
