@@ -185,7 +185,8 @@ def test_describe_pod_shows_its_events(deployed: Sandbox, kubectl: Kubectl) -> N
     assert "Controlled By:  StatefulSet/mongo" in described
     assert "Events:" in described
     assert re.search(
-        r"Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned pacman/mongo-0 to mc-demo",
+        r"Normal\s+Scheduled\s+\S+\s+default-scheduler\s+"
+        r"Successfully assigned pacman/mongo-0 to mc-demo",
         described,
     )
     assert re.search(r"Normal\s+Started\s+\S+\s+kubelet\s+Started container mongo", described)
@@ -244,7 +245,8 @@ def test_get_events_lists_what_happened(deployed: Sandbox, kubectl: Kubectl) -> 
         r"Normal\s+ProvisioningSucceeded\s+persistentvolumeclaim/mongo-data-mongo-0", events
     )
     assert re.search(
-        r"Normal\s+SuccessfulCreate\s+statefulset/mongo\s+create Pod mongo-0 in StatefulSet mongo successful",
+        r"Normal\s+SuccessfulCreate\s+statefulset/mongo\s+"
+        r"create Pod mongo-0 in StatefulSet mongo successful",
         events,
     )
 
@@ -253,8 +255,8 @@ def test_second_create_reports_already_exists(deployed: Sandbox, kubectl: Kubect
     again = kubectl("create", "-f", STATEFUL)
     assert again.returncode == 1
     assert (
-        f'Error from server (AlreadyExists): error when creating "{STATEFUL}": statefulsets.apps "mongo" already exists'
-        in again.stderr
+        f'Error from server (AlreadyExists): error when creating "{STATEFUL}": statefulsets.apps '
+        '"mongo" already exists' in again.stderr
     )
 
 
