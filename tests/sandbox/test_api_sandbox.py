@@ -115,6 +115,22 @@ def test_a_restart_keeps_objects_and_marks_standard_default_again(sandbox: Sandb
     assert annotations == {"csi-hostpath-sc": "false", "standard": "true"}
 
 
+def test_a_restart_with_the_default_storageclass_addon_off_leaves_classes_alone(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.store.patch(
+        "storageclasses.storage.k8s.io",
+        "",
+        "standard",
+        {"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "false"}}},
+    )
+    sandbox.stop_cluster()
+    sandbox.start_cluster(mark_default_storageclass=False)
+    standard = sandbox.store.read("storageclasses.storage.k8s.io", "", "standard")
+    annotation = standard["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"]
+    assert annotation == "false"
+
+
 def test_kubeconfig_keeps_other_contexts_and_the_client_accepts_the_extension(
     sandbox_factory: Any, tmp_path: Any
 ) -> None:
