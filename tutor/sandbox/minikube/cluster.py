@@ -17,6 +17,7 @@ Behaviour kept from minikube because the lesson teaches or warns about it:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -160,7 +161,8 @@ class Minikube:
             if others:
                 raise MinikubeError(
                     "MK_USAGE",
-                    f'the sandbox simulates one cluster at a time, and profile "{others[0]}" exists. '
+                    f'the sandbox simulates one cluster at a time, and profile "{others[0]}" '
+                    "exists. "
                     f"Delete it first: minikube delete -p {others[0]}",
                     14,
                 )
@@ -183,7 +185,9 @@ class Minikube:
             if existing is None or not existing.running:
                 before = self._storageclass_defaults()
                 try:
-                    self.host.start_cluster(profile=name, kubernetes_version=profile.kubernetes_version)
+                    self.host.start_cluster(
+                        profile=name, kubernetes_version=profile.kubernetes_version
+                    )
                 except ValueError as error:
                     # The core holds one cluster per sandbox, and cannot yet wipe it.
                     raise MinikubeError("MK_USAGE", f"sandbox: {error}", 14) from None
@@ -292,7 +296,8 @@ class Minikube:
         if not profile.running:
             raise MinikubeError(
                 "GUEST_STATUS",
-                f'The control plane node must be running for this command\n  To fix this, run: "minikube start -p {name}"',
+                "The control plane node must be running for this command\n  To fix this, run: "
+                f'"minikube start -p {name}"',
                 80,
             )
         return profile
@@ -327,22 +332,25 @@ class Minikube:
             log.warning("sandbox: addon object %s/%s not created: %s", key, meta["name"], error)
 
     def _remove(self, addon: str) -> None:
-        if addon == "default-storageclass":
-            if self.store.get("storageclasses.storage.k8s.io", "", "standard") is not None:
-                self._annotate_default("standard", "false")
+        if (
+            addon == "default-storageclass"
+            and self.store.get("storageclasses.storage.k8s.io", "", "standard") is not None
+        ):
+            self._annotate_default("standard", "false")
         for obj in reversed(catalog.objects_for(addon)):
             key = resource_key(obj)
             if self.store.registry.get(key) is None:
                 continue
             meta = obj["metadata"]
-            try:
+            # Already gone is fine: disabling twice is not an error.
+            with contextlib.suppress(ApiError):
                 self.store.delete(key, meta.get("namespace", ""), meta["name"])
-            except ApiError:
-                pass  # already gone: disabling twice is fine
 
     def _storageclass_defaults(self) -> dict[str, str | None]:
         return {
-            sc["metadata"]["name"]: (sc["metadata"].get("annotations") or {}).get(catalog.DEFAULT_CLASS_ANNOTATION)
+            sc["metadata"]["name"]: (sc["metadata"].get("annotations") or {}).get(
+                catalog.DEFAULT_CLASS_ANNOTATION
+            )
             for sc in self.store.list("storageclasses.storage.k8s.io")
         }
 
