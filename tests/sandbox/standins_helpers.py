@@ -53,7 +53,11 @@ class StoreHost:
         write_kubeconfig(self.kubeconfig, "mc-demo")
 
     def start_cluster(
-        self, profile: str | None = None, kubernetes_version: str | None = None
+        self,
+        profile: str | None = None,
+        kubernetes_version: str | None = None,
+        *,
+        mark_default_storageclass: bool = True,
     ) -> None:
         self.calls.append(("start", profile))
 
