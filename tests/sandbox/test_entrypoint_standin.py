@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,29 @@ def test_an_existing_kubeconfig_out_is_not_overwritten(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "refusing to overwrite" in result.stderr
     assert mine.read_text() == "precious"
+
+
+def test_stand_ins_leave_no_thread_socket_or_file_behind(sandbox_factory: Any) -> None:
+    import socket
+    import threading
+
+    from tutor.sandbox.standins import StandIns
+
+    before = {t.ident for t in threading.enumerate()}
+    sb = sandbox_factory(started=False)
+    si = StandIns(sb, ingress_port=free_port())
+    si.start()
+    env = si.env()
+    assert run(["minikube", "start", "-p", "mc-demo"], env).returncode == 0
+    control_port, router_port, tmp = si.control.port, si.router.port, si.shim_dir.parent
+    si.close()
+    stray = [
+        t.name
+        for t in threading.enumerate()
+        if t.ident not in before and t.name != "k8s-tutor-sandbox"
+    ]
+    assert stray == []
+    assert not tmp.exists()
+    for port in (control_port, router_port):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
