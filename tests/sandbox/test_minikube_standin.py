@@ -13,9 +13,17 @@ from tutor.sandbox import Sandbox
 from tutor.sandbox.standins import StandIns
 
 try:
-    from standins_helpers import free_port, run, wait_until
+    from sandbox_helpers import MANIFESTS
+    from standins_helpers import background, free_port, http, run, wait_until
 except ImportError:  # tests/ became a package
-    from tests.sandbox.standins_helpers import free_port, run, wait_until  # type: ignore[no-redef]
+    from tests.sandbox.sandbox_helpers import MANIFESTS  # type: ignore[no-redef]
+    from tests.sandbox.standins_helpers import (  # type: ignore[no-redef]
+        background,
+        free_port,
+        http,
+        run,
+        wait_until,
+    )
 
 START = [
     "minikube", "start", "-p", "mc-demo", "--kubernetes-version=v1.31.0",
@@ -296,3 +304,26 @@ def test_minikube_without_its_sandbox_says_so(fresh: Cluster) -> None:
     assert result.returncode == 80
     assert "its sandbox is not running" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_stopped_cluster_serves_nothing_until_it_starts_again(started: Cluster) -> None:
+    _, _, env = started
+    manifest = str(MANIFESTS / "pacman-stateful.yaml")
+    assert run(["kubectl", "create", "-f", manifest], env).returncode == 0
+    wait = ["kubectl", "rollout", "status", "deployment/pacman", "-n", "pacman", "--timeout=30s"]
+    assert run(wait, env).returncode == 0
+    port = free_port()
+    forward = ["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"]
+    with background(forward, env) as pf:
+        pf.read_until("Forwarding from [::1]")
+        assert run(["minikube", "stop", "-p", "mc-demo"], env).returncode == 0
+        assert pf.wait() == 1
+        assert "error: lost connection to pod" in pf.stderr()
+    refused = run(forward, env)
+    assert refused.returncode == 1
+    assert "The connection to the server 127.0.0.1:" in refused.stderr
+    assert "was refused - did you specify the right host or port?" in refused.stderr
+    assert run(["minikube", "start", "-p", "mc-demo"], env).returncode == 0
+    with background(forward, env) as pf:
+        pf.read_until("Forwarding from [::1]")
+        assert http(f"http://127.0.0.1:{port}/")[0] == 200

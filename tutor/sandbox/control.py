@@ -257,6 +257,13 @@ class ControlServer:
         ports = [(str(a), str(b)) for a, b in body["ports"]]
         timeout = float(body.get("timeout", 60))
         store = self.si.store
+        if not self.si.cluster_running():
+            server = str(getattr(self.si.host, "server_url", "http://127.0.0.1")).split("//", 1)[-1]
+            raise Refused(
+                f"The connection to the server {server} was refused - did you specify the right "
+                "host or port?",
+                plain=True,
+            )
         kind_text, _, name = target.rpartition("/") if "/" in target else ("pod", "", target)
         kind = _KINDS.get(kind_text.lower())
         if kind is None:

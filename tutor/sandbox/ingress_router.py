@@ -176,6 +176,7 @@ class IngressRouter:
 
     def __init__(self, store: Store, loop: asyncio.AbstractEventLoop, apps: AppServers) -> None:
         self.store = store
+        self.cluster_running = apps.cluster_running
         self.loop = loop
         self.apps = apps
         self.port = 0
@@ -202,12 +203,14 @@ class IngressRouter:
 
     def on_event(self, event: WatchEvent) -> None:
         if event.resource == "pods" and event.namespace == INGRESS_NS:
-            self.loop.call_soon_threadsafe(self._refresh)
+            self.loop.call_soon_threadsafe(self.refresh)
 
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
         self.up = self._controller_running()
 
     def _controller_running(self) -> bool:
+        if not self.cluster_running():
+            return False
         selector = ",".join(f"{k}={v}" for k, v in INGRESS_CONTROLLER_LABELS.items())
         return any(_ready(p) for p in self.store.list("pods", INGRESS_NS, label_selector=selector))
 

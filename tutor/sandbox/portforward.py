@@ -365,7 +365,12 @@ async def forward(address: ControlAddress, request: Request, namespace: str) -> 
     except ControlError as error:
         message = str(error)
         sys.stderr.write(
-            (message if message.startswith("Error from server") else f"error: {message}") + "\n"
+            (
+                message
+                if message.startswith(("Error from server", "The connection"))
+                else f"error: {message}"
+            )
+            + "\n"
         )
         return 1
     hosts = listen_addresses(request.addresses)

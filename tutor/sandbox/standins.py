@@ -102,7 +102,10 @@ class StandIns:
             # A sandbox made started: as if `minikube start -p PROFILE` had run.
             existing_profile = str(getattr(host, "profile", "minikube"))
         self.minikube = Minikube(
-            host, default_version=self.default_version, existing=existing_profile
+            host,
+            default_version=self.default_version,
+            existing=existing_profile,
+            on_change=self._cluster_changed,
         )
         self.databases = Databases()
         self.loop = asyncio.new_event_loop()
@@ -153,7 +156,7 @@ class StandIns:
 
     async def _astart(self) -> None:
         self._changed = asyncio.Event()
-        self.apps = AppServers(self.store, self.loop, self.databases)
+        self.apps = AppServers(self.store, self.loop, self.databases, self.cluster_running)
         self.router = IngressRouter(self.store, self.loop, self.apps)
         self.control = ControlServer(self, self.token)
         self._unsubscribe = self.store.subscribe(self._on_event)
@@ -188,6 +191,14 @@ class StandIns:
 
     def _call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def cluster_running(self) -> bool:
+        return bool(getattr(self.host, "running", True))
+
+    def _cluster_changed(self) -> None:
+        if self._thread.is_alive() and hasattr(self, "apps"):
+            self.loop.call_soon_threadsafe(self.apps.resync)
+            self.loop.call_soon_threadsafe(self.router.refresh)
 
     def _on_event(self, event: WatchEvent) -> None:
         # Runs on whichever thread wrote to the store, with the store locked: hand over.

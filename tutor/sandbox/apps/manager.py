@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -75,8 +75,17 @@ def _runs(pod: Obj) -> bool:
 class AppServers:
     """Starts and stops the per-pod servers from store events. Lives on one asyncio loop."""
 
-    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop, databases: Databases) -> None:
+    def __init__(
+        self,
+        store: Store,
+        loop: asyncio.AbstractEventLoop,
+        databases: Databases,
+        cluster_running: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.store = store
+        # A stopped cluster runs no container: its pods keep their stored phase, but
+        # nothing answers until `minikube start`.
+        self.cluster_running = cluster_running
         self.loop = loop
         self.databases = databases
         self._servers: dict[tuple[str, str], PodServers] = {}
@@ -94,6 +103,13 @@ class AppServers:
         elif event.resource == "persistentvolumes" and event.type == "DELETED":
             # Reclaim policy Delete: the volume's data goes with it.
             self.databases.forget(pv_key(event.name))
+
+    def _runs(self, pod: Obj) -> bool:
+        return self.cluster_running() and _runs(pod)
+
+    def resync(self) -> None:
+        """Look at every pod again: the cluster was stopped or started."""
+        self.start()
 
     def start(self) -> None:
         for pod in self.store.list("pods"):
@@ -117,7 +133,7 @@ class AppServers:
 
     async def _reconcile(self, key: tuple[str, str], pod: Obj | None) -> None:
         current = self._servers.get(key)
-        wanted = pod is not None and _runs(pod) and bool(self._apps_of(pod))
+        wanted = pod is not None and self._runs(pod) and bool(self._apps_of(pod))
         if current is not None and (
             not wanted or pod is None or current.uid != pod["metadata"]["uid"]
         ):
@@ -173,14 +189,14 @@ class AppServers:
         servers = self._servers.get((namespace, name))
         uid = pod["metadata"]["uid"]
         ports = dict(servers.ports) if servers is not None and servers.uid == uid else {}
-        return Backend(namespace, name, uid, _runs(pod), ports)
+        return Backend(namespace, name, uid, self._runs(pod), ports)
 
     async def watch(self, namespace: str, name: str, uid: str) -> AsyncIterator[dict[int, int]]:
         """Yield the pod's port map whenever it changes; return once that pod stops running."""
         last: dict[int, int] | None = None
         while not self._closed:
             pod = self.store.get("pods", namespace, name)
-            if pod is None or pod["metadata"]["uid"] != uid or not _runs(pod):
+            if pod is None or pod["metadata"]["uid"] != uid or not self._runs(pod):
                 return
             servers = self._servers.get((namespace, name))
             ports = dict(servers.ports) if servers is not None and servers.uid == uid else {}

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -118,9 +119,12 @@ class Minikube:
         *,
         default_version: str,
         existing: str | None = None,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.host = host
         self.default_version = default_version
+        #: Called after the cluster was started, stopped or deleted.
+        self.on_change = on_change
         self._lock = threading.RLock()
         self.profiles: dict[str, Profile] = {}
         if existing is not None:
@@ -199,6 +203,7 @@ class Minikube:
                     raise MinikubeError("MK_USAGE", f"sandbox: {error}", 14) from None
             profile.running = True
             self.profiles[name] = profile
+            self.on_change()
             for addon in addons:
                 profile.addons[addon] = True
             enabled = [a for a, on in profile.addons.items() if on]
@@ -224,6 +229,7 @@ class Minikube:
             if was_running:
                 self.host.stop_cluster()
                 profile.running = False
+                self.on_change()
             return {"was_running": was_running, "profile": profile.to_json()}
 
     def delete(self, name: str) -> dict[str, Any]:
@@ -236,6 +242,7 @@ class Minikube:
                 delete_cluster()
             elif profile.running:
                 self.host.stop_cluster()
+            self.on_change()
             return {"existed": True, "profile": profile.to_json()}
 
     # ---- addons ------------------------------------------------------------------
