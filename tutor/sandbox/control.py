@@ -27,7 +27,7 @@ from aiohttp import web
 
 from tutor.sandbox.control_client import TOKEN_HEADER
 from tutor.sandbox.errors import ApiError
-from tutor.sandbox.minikube.cluster import MinikubeError
+from tutor.sandbox.minikube.cluster import MinikubeError, UnknownProfile
 from tutor.sandbox.objects import Obj, is_deleting, labels_of, parse_time
 from tutor.sandbox.store import WatchEvent
 
@@ -202,8 +202,11 @@ class ControlServer:
             )
         except ApiError as error:
             return _json({"message": str(error)}, 500)
-        except KeyError as error:
+        except UnknownProfile as error:
             return _json({"message": f"profile {error.args[0]} not found", "not_found": True}, 404)
+        except (KeyError, ValueError, TypeError) as error:
+            # A request the shims never send: say what is wrong instead of a 500 traceback.
+            return _json({"message": f"sandbox: malformed control request: {error!r}"}, 400)
 
     def _blocking(self, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
         """Run a minikube operation off the loop: starting a cluster can take a while."""

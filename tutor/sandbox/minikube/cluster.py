@@ -53,6 +53,10 @@ class ClusterHost(Protocol):
     def stop_cluster(self) -> Any: ...
 
 
+class UnknownProfile(Exception):
+    """No profile of this name: the command prints minikube's 'Profile not found' (85)."""
+
+
 class MinikubeError(Exception):
     def __init__(self, reason: str, message: str, exit_code: int) -> None:
         super().__init__(message)
@@ -144,7 +148,7 @@ class Minikube:
     def profile(self, name: str) -> Profile:
         with self._lock:
             if name not in self.profiles:
-                raise KeyError(name)
+                raise UnknownProfile(name)
             return self.profiles[name]
 
     # ---- lifecycle ---------------------------------------------------------------
