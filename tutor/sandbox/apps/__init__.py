@@ -1,0 +1,1 @@
+"""Workload stand-ins: HTTP servers playing an image's program, one per running pod."""
