@@ -16,11 +16,11 @@ def test_every_schema_kind_has_exactly_one_check_class() -> None:
 
 class TestBuild:
     def test_unknown_kind_names_the_known_ones(self) -> None:
-        with pytest.raises(CheckError, match="unknown check kind 'exist'.*exists"):
+        with pytest.raises(CheckError, match=r"unknown check kind 'exist'.*exists"):
             build_check("exist", {"object": "pod/x"}, namespace="pacman")
 
     def test_substituted_value_that_is_invalid_is_refused(self) -> None:
-        with pytest.raises(CheckError, match="count.*whole number"):
+        with pytest.raises(CheckError, match=r"count.*whole number"):
             build_check("pods_ready", {"selector": "name=mongo", "count": "lots"}, namespace="pacman")
 
     def test_unfilled_runtime_variable_is_refused(self) -> None:

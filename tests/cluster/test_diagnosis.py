@@ -183,7 +183,10 @@ def test_pvc_without_class_and_no_default() -> None:
 
 
 def test_pvc_waiting_for_external_provisioner() -> None:
-    message = "Waiting for a volume to be created either by the external provisioner 'hostpath.csi.k8s.io' or manually by the system administrator."
+    message = (
+        "Waiting for a volume to be created either by the external provisioner 'hostpath.csi.k8s.io' "
+        "or manually by the system administrator."
+    )
     items = [
         f.pvc("data", phase="Pending", storage_class="csi-hostpath-sc"),
         f.storage_class("csi-hostpath-sc", provisioner="hostpath.csi.k8s.io"),
