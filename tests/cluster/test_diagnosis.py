@@ -269,8 +269,8 @@ def test_ingress_class_without_running_controller() -> None:
     ]
     finding = only(network_rules.ingress_controller(case(items, Subject("ingress", "i", "pacman"))))
     assert (
-        finding.message
-        == "the ingress controller is not running: deployment ingress-nginx-controller in ingress-nginx has no available replica"
+        finding.message == "the ingress controller is not running: "
+        "deployment ingress-nginx-controller in ingress-nginx has no available replica"
     )
 
 
