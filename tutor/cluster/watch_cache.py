@@ -344,7 +344,7 @@ class WatchCache:
     """The set of watchers for the keys in use; a `ClusterView` over what they hold."""
 
     def __init__(self, connection: ClusterConnection, on_change: ChangeListener) -> None:
-        self.connection = connection
+        self._connection = connection
         self._on_change = on_change
         self._lock = threading.Lock()
         self._watchers: dict[WatchKey, Watcher] = {}
@@ -363,7 +363,7 @@ class WatchCache:
                     watcher.stop()
                     self._stopping.append(watcher)
             for key in sorted(wanted - self._watchers.keys()):
-                watcher = Watcher(key, self.connection, self._changed)
+                watcher = Watcher(key, self._connection, self._changed)
                 self._watchers[key] = watcher
                 watcher.start()
             self._stopping = [w for w in self._stopping if not w.join(0)]
@@ -405,8 +405,8 @@ class WatchCache:
         return watcher.error if watcher else None
 
     @property
-    def connection_status(self) -> ConnectionStatus:
-        return self.connection.status
+    def connection(self) -> ConnectionStatus:
+        return self._connection.status
 
     def requests_sent(self) -> int:
         with self._lock:
