@@ -1,0 +1,142 @@
+"""How the stand-in commands (minikube, kubectl port-forward, tunnel) reach the sandbox.
+
+The stand-ins run as separate processes, often in the learner's own shell, while the
+simulated cluster runs elsewhere (in the tutor, or `k8s-tutor sandbox`). They talk to
+the sandbox's control endpoint (`tutor.sandbox.control`): JSON over HTTP on loopback,
+with a per-sandbox token so that a web page cannot drive it through the browser.
+
+This module is imported by every shim invocation, so it uses only the standard
+library: importing aiohttp would add ~0.3 s to each `minikube` or `kubectl` command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+CONTROL_ENV = "K8S_TUTOR_SANDBOX_CONTROL"
+"""`http://127.0.0.1:PORT`: the control endpoint of the sandbox the shims belong to."""
+TOKEN_ENV = "K8S_TUTOR_SANDBOX_TOKEN"
+TOKEN_HEADER = "X-K8s-Tutor-Sandbox-Token"
+
+
+class ControlError(Exception):
+    """The control endpoint could not be reached or refused the request."""
+
+
+class SandboxUnreachable(ControlError):
+    """Nothing answers at the control address: the sandbox is not running."""
+
+
+@dataclass(frozen=True)
+class ControlAddress:
+    url: str
+    token: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ControlAddress | None:
+        environ = os.environ if env is None else env
+        url = environ.get(CONTROL_ENV, "")
+        if not url:
+            return None
+        return cls(url.rstrip("/"), environ.get(TOKEN_ENV, ""))
+
+    def hostport(self) -> tuple[str, int]:
+        parts = urlsplit(self.url)
+        host = parts.hostname or "127.0.0.1"
+        if not _is_loopback(host):
+            # The stand-ins never connect anywhere but loopback, whatever the environment says.
+            raise ControlError(f"sandbox control address {self.url} is not a loopback address")
+        return host, parts.port or 80
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def call(
+    address: ControlAddress,
+    method: str,
+    path: str,
+    body: Mapping[str, Any] | None = None,
+    *,
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """One JSON request; the answer's JSON object. Errors carry the server's message."""
+    address.hostport()
+    data = json.dumps(body or {}).encode() if method != "GET" else None
+    request = urllib.request.Request(
+        address.url + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", TOKEN_HEADER: address.token},
+    )
+    # No proxy: a learner's http_proxy must not capture a loopback request.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            answer = json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        try:
+            message = json.loads(error.read()).get("message", str(error))
+        except ValueError:
+            message = str(error)
+        raise ControlError(message) from None
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+        raise SandboxUnreachable(str(error)) from None
+    if not isinstance(answer, dict):
+        raise ControlError(f"unexpected answer from the sandbox: {answer!r}")
+    return answer
+
+
+async def stream(
+    address: ControlAddress, path: str, body: Mapping[str, Any] | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """POST `body` and yield the JSON lines the endpoint streams back until it closes.
+
+    HTTP/1.0 keeps the answer unchunked, so a few lines of asyncio suffice; the stream
+    ending (the sandbox closing it, or going away) ends the iteration.
+    """
+    host, port = address.hostport()
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+    except OSError as error:
+        raise SandboxUnreachable(str(error)) from None
+    try:
+        payload = json.dumps(body or {}).encode()
+        head = (
+            f"POST {path} HTTP/1.0\r\nHost: {host}:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+            f"{TOKEN_HEADER}: {address.token}\r\n\r\n"
+        )
+        writer.write(head.encode() + payload)
+        await writer.drain()
+        status_line = await reader.readline()
+        status = status_line.split(b" ", 2)
+        while (await reader.readline()).strip():
+            pass
+        if len(status) < 2 or status[1] != b"200":
+            text = (await reader.read()).decode(errors="replace")
+            try:
+                message = json.loads(text).get("message", text)
+            except ValueError:
+                message = text or status_line.decode(errors="replace").strip()
+            raise ControlError(message)
+        while line := await reader.readline():
+            if line.strip():
+                yield json.loads(line)
+    except (ConnectionError, asyncio.IncompleteReadError):
+        return
+    finally:
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except (ConnectionError, OSError):
+            pass

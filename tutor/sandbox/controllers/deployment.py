@@ -1,0 +1,261 @@
+"""Deployments roll ReplicaSets: one per pod template, named ``<deployment>-<pod-template-hash>``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from tutor.sandbox.controllers.common import owned, owner_keys, resolve_int_or_percent
+from tutor.sandbox.controllers.runtime import Controller, Key
+from tutor.sandbox.objects import Obj, clone, fnv32a, merge_conditions, owner_ref, rfc3339, safe_encode
+from tutor.sandbox.store import WatchEvent
+
+REVISION = "deployment.kubernetes.io/revision"
+
+
+def template_hash(template: Obj, collisions: int = 0) -> str:
+    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
+    if collisions:
+        data += str(collisions).encode()
+    return safe_encode(fnv32a(data))
+
+
+def _revision(rs: Obj) -> int:
+    try:
+        return int((rs["metadata"].get("annotations") or {}).get(REVISION, "0"))
+    except ValueError:
+        return 0
+
+
+def _replicas(rs: Obj) -> int:
+    return int((rs.get("spec") or {}).get("replicas", 0))
+
+
+def _available(rs: Obj) -> int:
+    return int((rs.get("status") or {}).get("availableReplicas", 0))
+
+
+class DeploymentController(Controller):
+    name = "deployment"
+    watches = ("deployments.apps", "replicasets.apps")
+
+    def keys_for(self, event: WatchEvent) -> Iterable[Key]:
+        if event.resource == "replicasets.apps":
+            return owner_keys(event, "Deployment")
+        return [(event.namespace, event.name)]
+
+    def _scale(self, d: Obj, rs: Obj, replicas: int) -> None:
+        if _replicas(rs) == replicas:
+            return
+        direction = "up" if replicas > _replicas(rs) else "down"
+        annotations = {
+            "deployment.kubernetes.io/desired-replicas": str((d.get("spec") or {}).get("replicas", 1)),
+        }
+        self.store.patch(
+            "replicasets.apps",
+            rs["metadata"]["namespace"],
+            rs["metadata"]["name"],
+            {"metadata": {"annotations": annotations}, "spec": {"replicas": replicas}},
+        )
+        self.cluster.recorder.record(
+            d,
+            "Normal",
+            "ScalingReplicaSet",
+            f"Scaled {direction} replica set {rs['metadata']['name']} from {_replicas(rs)} to {replicas}",
+            component="deployment-controller",
+        )
+
+    def reconcile(self, key: Key) -> float | None:
+        namespace, name = key
+        d = self.store.peek("deployments.apps", namespace, name)
+        if d is None or d["metadata"].get("deletionTimestamp"):
+            return None
+        spec = d.get("spec") or {}
+        replicas = int(spec.get("replicas", 1))
+        template = spec.get("template") or {}
+        pod_hash = template_hash(template)
+        all_rs = sorted(owned(self.store, d, "replicasets.apps"), key=lambda r: r["metadata"]["creationTimestamp"])
+        new_rs = next(
+            (r for r in all_rs if (r["metadata"].get("labels") or {}).get("pod-template-hash") == pod_hash), None
+        )
+        old_rs = [r for r in all_rs if r is not new_rs]
+        created = False
+        if spec.get("paused"):
+            self._update_status(d, new_rs, old_rs, created)
+            return None
+        max_revision = max((_revision(r) for r in all_rs), default=0)
+        if new_rs is None:
+            new_rs = self._create_rs(d, template, pod_hash, replicas, old_rs, max_revision + 1)
+            created = True
+        elif _revision(new_rs) < max_revision:
+            self.store.patch(
+                "replicasets.apps",
+                namespace,
+                new_rs["metadata"]["name"],
+                {"metadata": {"annotations": {REVISION: str(max_revision + 1)}}},
+            )
+        revision = (new_rs["metadata"].get("annotations") or {}).get(REVISION, "1")
+        if (d["metadata"].get("annotations") or {}).get(REVISION) != revision:
+            self.store.patch("deployments.apps", namespace, name, {"metadata": {"annotations": {REVISION: revision}}})
+        strategy = spec.get("strategy") or {}
+        if strategy.get("type") == "Recreate":
+            if any(_replicas(r) for r in old_rs):
+                for r in old_rs:
+                    self._scale(d, r, 0)
+            elif not any(int((r.get("status") or {}).get("replicas", 0)) for r in old_rs):
+                self._scale(d, new_rs, replicas)
+        elif not any(_replicas(r) for r in old_rs):
+            self._scale(d, new_rs, replicas)
+        else:
+            self._roll(d, new_rs, old_rs, replicas, strategy.get("rollingUpdate") or {})
+        self._cleanup(d, old_rs, int(spec.get("revisionHistoryLimit", 10)))
+        new_rs = self.store.peek("replicasets.apps", namespace, new_rs["metadata"]["name"]) or new_rs
+        old_rs = [self.store.peek("replicasets.apps", namespace, r["metadata"]["name"]) or r for r in old_rs]
+        self._update_status(d, new_rs, [r for r in old_rs if r is not None], created)
+        return None
+
+    def _create_rs(self, d: Obj, template: Obj, pod_hash: str, replicas: int, old_rs: list[Obj], revision: int) -> Obj:
+        namespace, name = d["metadata"]["namespace"], d["metadata"]["name"]
+        rs_template = clone(template)
+        rs_template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = pod_hash
+        selector = clone((d.get("spec") or {}).get("selector") or {})
+        selector.setdefault("matchLabels", {})["pod-template-hash"] = pod_hash
+        surge = resolve_int_or_percent(
+            ((d["spec"].get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", "25%"), replicas, round_up=True
+        )
+        initial = replicas if not any(_replicas(r) for r in old_rs) else 0
+        if (d["spec"].get("strategy") or {}).get("type") == "Recreate":
+            initial = 0 if any(_replicas(r) for r in old_rs) else replicas
+        rs = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{name}-{pod_hash}",
+                "namespace": namespace,
+                "labels": dict(rs_template["metadata"]["labels"]),
+                "annotations": {
+                    "deployment.kubernetes.io/desired-replicas": str(replicas),
+                    "deployment.kubernetes.io/max-replicas": str(replicas + surge),
+                    REVISION: str(revision),
+                },
+                "ownerReferences": [owner_ref(d)],
+            },
+            "spec": {"replicas": initial, "selector": selector, "template": rs_template},
+        }
+        created = self.store.create(rs, resource="replicasets.apps")
+        self.cluster.recorder.record(
+            d,
+            "Normal",
+            "ScalingReplicaSet",
+            f"Scaled up replica set {created['metadata']['name']} from 0 to {initial}",
+            component="deployment-controller",
+        )
+        return created
+
+    def _roll(self, d: Obj, new_rs: Obj, old_rs: list[Obj], replicas: int, rolling: Obj) -> None:
+        surge = resolve_int_or_percent(rolling.get("maxSurge", "25%"), replicas, round_up=True)
+        unavailable = resolve_int_or_percent(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
+        if surge == 0 and unavailable == 0:
+            unavailable = 1
+        total = _replicas(new_rs) + sum(_replicas(r) for r in old_rs)
+        if _replicas(new_rs) < replicas and total < replicas + surge:
+            self._scale(d, new_rs, min(replicas, _replicas(new_rs) + replicas + surge - total))
+            new_rs = self.store.peek("replicasets.apps", new_rs["metadata"]["namespace"], new_rs["metadata"]["name"]) or new_rs
+        min_available = replicas - unavailable
+        new_unavailable = _replicas(new_rs) - _available(new_rs)
+        all_pods = _replicas(new_rs) + sum(_replicas(r) for r in old_rs)
+        budget = all_pods - min_available - new_unavailable
+        # Unhealthy old replicas go first: they do not count towards availability.
+        for r in old_rs:
+            cut = min(_replicas(r) - _available(r), budget)
+            if cut > 0:
+                self._scale(d, r, _replicas(r) - cut)
+                budget -= cut
+        old_rs = [self.store.peek("replicasets.apps", r["metadata"]["namespace"], r["metadata"]["name"]) or r for r in old_rs]
+        for r in old_rs:
+            if budget <= 0:
+                break
+            cut = min(_replicas(r), budget)
+            if cut > 0:
+                self._scale(d, r, _replicas(r) - cut)
+                budget -= cut
+
+    def _cleanup(self, d: Obj, old_rs: list[Obj], limit: int) -> None:
+        idle = [r for r in old_rs if _replicas(r) == 0 and not int((r.get("status") or {}).get("replicas", 0))]
+        idle = [r for r in idle if not r["metadata"].get("deletionTimestamp")]
+        for r in sorted(idle, key=_revision)[: max(0, len(idle) - limit)]:
+            self.store.delete("replicasets.apps", r["metadata"]["namespace"], r["metadata"]["name"])
+
+    def _update_status(self, d: Obj, new_rs: Obj | None, old_rs: list[Obj], created: bool) -> None:
+        spec = d.get("spec") or {}
+        replicas = int(spec.get("replicas", 1))
+        everything = ([new_rs] if new_rs else []) + old_rs
+
+        def total(field: str, items: list[Obj]) -> int:
+            return sum(int((r.get("status") or {}).get(field, 0)) for r in items)
+
+        current = total("replicas", everything)
+        updated = total("replicas", [new_rs]) if new_rs else 0
+        ready = total("readyReplicas", everything)
+        available = total("availableReplicas", everything)
+        rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+        max_unavailable = 0
+        if (spec.get("strategy") or {}).get("type", "RollingUpdate") == "RollingUpdate":
+            max_unavailable = resolve_int_or_percent(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
+        now = rfc3339(self.store.clock())
+        if available >= replicas - max_unavailable:
+            available_cond = {
+                "type": "Available",
+                "status": "True",
+                "reason": "MinimumReplicasAvailable",
+                "message": "Deployment has minimum availability.",
+            }
+        else:
+            available_cond = {
+                "type": "Available",
+                "status": "False",
+                "reason": "MinimumReplicasUnavailable",
+                "message": "Deployment does not have minimum availability.",
+            }
+        rs_name = new_rs["metadata"]["name"] if new_rs else ""
+        complete = updated == replicas and available >= replicas and current == replicas and new_rs is not None
+        old_progress = next((c for c in (d.get("status") or {}).get("conditions") or [] if c.get("type") == "Progressing"), None)
+        if complete:
+            progressing = {
+                "type": "Progressing",
+                "status": "True",
+                "reason": "NewReplicaSetAvailable",
+                "message": f'ReplicaSet "{rs_name}" has successfully progressed.',
+            }
+        elif created or (old_progress is not None and old_progress.get("reason") == "NewReplicaSetCreated"
+                         and old_progress.get("message") == f'Created new replica set "{rs_name}"'):
+            progressing = {
+                "type": "Progressing",
+                "status": "True",
+                "reason": "NewReplicaSetCreated",
+                "message": f'Created new replica set "{rs_name}"',
+            }
+        else:
+            progressing = {
+                "type": "Progressing",
+                "status": "True",
+                "reason": "ReplicaSetUpdated",
+                "message": f'ReplicaSet "{rs_name}" is progressing.',
+            }
+        conditions = [
+            {**available_cond, "lastUpdateTime": now, "lastTransitionTime": now},
+            {**progressing, "lastUpdateTime": now, "lastTransitionTime": now},
+        ]
+        status: Obj = {"observedGeneration": d["metadata"].get("generation", 1)}
+        if current:
+            status["replicas"] = current
+        if updated:
+            status["updatedReplicas"] = updated
+        if ready:
+            status["readyReplicas"] = ready
+        if available:
+            status["availableReplicas"] = available
+        if replicas - available > 0:
+            status["unavailableReplicas"] = replicas - available
+        status["conditions"] = merge_conditions((d.get("status") or {}).get("conditions"), conditions, now)
+        self.store.replace_status("deployments.apps", d["metadata"]["namespace"], d["metadata"]["name"], status)

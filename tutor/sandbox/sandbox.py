@@ -1,0 +1,312 @@
+"""The simulated cluster as one object: store, API server, controllers, on a private loop."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from tutor.sandbox import baseline, kubeconfig
+from tutor.sandbox.admission import Admission
+from tutor.sandbox.controllers.crd import CrdController
+from tutor.sandbox.controllers.daemonset import DaemonSetController
+from tutor.sandbox.controllers.deployment import DeploymentController
+from tutor.sandbox.controllers.garbagecollector import GarbageCollector
+from tutor.sandbox.controllers.ingress import IngressController
+from tutor.sandbox.controllers.job import JobController
+from tutor.sandbox.controllers.kubelet import Kubelet
+from tutor.sandbox.controllers.namespace import NamespaceController
+from tutor.sandbox.controllers.replicaset import ReplicaSetController
+from tutor.sandbox.controllers.runtime import Cluster, Controller, Manager
+from tutor.sandbox.controllers.serviceaccounts import ServiceAccountController
+from tutor.sandbox.controllers.services import EndpointsController
+from tutor.sandbox.controllers.statefulset import StatefulSetController
+from tutor.sandbox.controllers.volumes import VolumeController
+from tutor.sandbox.delays import Delays
+from tutor.sandbox.events import EventRecorder
+from tutor.sandbox.faults import Faults
+from tutor.sandbox.requestlog import RequestLog
+from tutor.sandbox.resources import Registry
+from tutor.sandbox.server import ApiServer, LogProvider
+from tutor.sandbox.store import DEFAULT_EVENT_LOG, Store
+
+T = TypeVar("T")
+
+DEFAULT_VERSION = "v1.31.0"
+NODE_IP = "127.0.0.1"
+
+
+class Sandbox:
+    """A simulated minikube cluster on 127.0.0.1, in a background thread.
+
+    ``Sandbox(started=True)`` is a running cluster (``minikube start`` done);
+    ``started=False`` is "minikube installed, no cluster": the API port is closed until
+    :meth:`start_cluster`. Use it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        *,
+        delays: Delays | None = None,
+        profile: str = "minikube",
+        started: bool = True,
+        kubernetes_version: str = DEFAULT_VERSION,
+        state_dir: Path | str | None = None,
+        port: int = 0,
+        bookmark_interval: float = 10.0,
+        event_log_size: int = DEFAULT_EVENT_LOG,
+    ) -> None:
+        self.delays = delays or Delays.instant()
+        self.profile = profile
+        self.kubernetes_version = kubernetes_version
+        self.node_ip = NODE_IP
+        self._own_state_dir = state_dir is None
+        self.state_dir = Path(state_dir) if state_dir is not None else Path(tempfile.mkdtemp(prefix="k8s-tutor-sandbox-"))
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.kubeconfig = self.state_dir / "kubeconfig"
+        #: Extra data for the kubeconfig extension (the stand-ins add a control URL...).
+        self.kubeconfig_extension: dict[str, Any] = {}
+        self.registry = Registry()
+        self.store = Store(self.registry, event_log_size=event_log_size)
+        self.store.admission = Admission(self.store)
+        self.requests = RequestLog()
+        self.faults = Faults(self)
+        self.recorder = EventRecorder(self.store, profile)
+        self.cluster = Cluster(self.store, self.delays, self.recorder, self.faults, node_name=profile, node_ip=NODE_IP)
+        self.kubelet = Kubelet(self.cluster)
+        controllers: list[Controller] = [
+            self.kubelet,
+            VolumeController(self.cluster),
+            ReplicaSetController(self.cluster),
+            DeploymentController(self.cluster),
+            StatefulSetController(self.cluster),
+            DaemonSetController(self.cluster),
+            JobController(self.cluster),
+            EndpointsController(self.cluster),
+            IngressController(self.cluster),
+            NamespaceController(self.cluster),
+            GarbageCollector(self.cluster),
+            ServiceAccountController(self.cluster),
+            CrdController(self.cluster),
+        ]
+        self.manager = Manager(self.store, controllers)
+        self.server = ApiServer(
+            self.store,
+            kubernetes_version=kubernetes_version,
+            request_log=self.requests,
+            faults=self.faults,
+            bookmark_interval=bookmark_interval,
+        )
+        self._port = port
+        self._installed = False
+        self._running = False
+        self._closed = False
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="k8s-tutor-sandbox", daemon=True)
+        self._thread.start()
+        try:
+            self.call(self.manager.start)
+            if started:
+                self.start_cluster()
+        except BaseException:
+            self.close()
+            raise
+
+    # ---- the loop ------------------------------------------------------------------------
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn()`` on the sandbox's loop thread and return its result."""
+        if threading.current_thread() is self._thread:
+            return fn()
+        future: Future[T] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        self._loop.call_soon_threadsafe(run)
+        return future.result(timeout=30)
+
+    def _await(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=30)
+
+    # ---- the cluster ---------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def server_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def running(self) -> bool:
+        """True while the cluster is started (its API port open)."""
+        return self._running
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point kubectl (and the client) at this sandbox."""
+        cache = self.state_dir / "kube-cache"
+        cache.mkdir(exist_ok=True)
+        return {"KUBECONFIG": str(self.kubeconfig), "KUBECACHEDIR": str(cache)}
+
+    def start_cluster(self, profile: str | None = None, kubernetes_version: str | None = None) -> None:
+        """``minikube start``: install a fresh cluster's objects the first time, open the
+        API port (the same one as before when free) and write the kubeconfig context.
+
+        Starting again after :meth:`stop_cluster` keeps every object and, as minikube
+        does, marks ``standard`` as the one default StorageClass again.
+        """
+        if self._running:
+            return
+        if profile is not None and profile != self.profile:
+            if self._installed:
+                raise ValueError(f"this sandbox holds the cluster {self.profile!r}; one sandbox is one profile")
+            self.profile = profile
+            self.cluster.node_name = profile
+            self.recorder.node_name = profile
+        if kubernetes_version is not None:
+            self.kubernetes_version = kubernetes_version
+            self.server.kubernetes_version = kubernetes_version
+        restart = self._installed
+        self.start_listening(new_port=False, _boot=True)
+
+        def boot() -> None:
+            self.cluster.booting = True
+            try:
+                if not self._installed:
+                    baseline.install(
+                        self.store,
+                        profile=self.profile,
+                        kubernetes_version=self.kubernetes_version,
+                        node_ip=self.node_ip,
+                        api_port=8443,
+                    )
+                    self._installed = True
+                elif restart:
+                    baseline.mark_standard_default(self.store)
+                self.manager.run_pending()
+            finally:
+                self.cluster.booting = False
+
+        self.call(boot)
+        self.manager.resume()
+        self._running = True
+
+    def stop_cluster(self) -> None:
+        """``minikube stop``: close the API port; objects are kept, controllers pause."""
+        if not self._running:
+            return
+        self.manager.pause()
+        self.stop_listening()
+        self._running = False
+
+    def stop_listening(self) -> None:
+        if self.server.listening:
+            self._await(self.server.stop())
+
+    def start_listening(self, *, new_port: bool = False, _boot: bool = False) -> int:
+        if self.server.listening:
+            if not new_port:
+                return self._port
+            self._await(self.server.stop())
+        wanted = 0 if new_port else self._port
+        try:
+            port = int(self._await(self.server.start(wanted)))
+        except OSError:
+            port = int(self._await(self.server.start(0)))
+        self._port = port
+        self.write_kubeconfig()
+        return port
+
+    def write_kubeconfig(self) -> None:
+        """(Re)write this sandbox's context in :attr:`kubeconfig`."""
+        extension = {
+            "sandbox": True,
+            "profile": self.profile,
+            "kubernetesVersion": self.kubernetes_version,
+            "stateDir": str(self.state_dir),
+            **self.kubeconfig_extension,
+        }
+        kubeconfig.write_context(self.kubeconfig, name=self.profile, server=self.server_url, extension=extension)
+
+    def image_faults_changed(self) -> None:
+        if not self._closed:
+            self.call(self.kubelet.requeue_all)
+
+    @property
+    def log_provider(self) -> LogProvider | None:
+        return self.server.log_provider
+
+    @log_provider.setter
+    def log_provider(self, provider: LogProvider | None) -> None:
+        """``provider(pod, container) -> text`` answers ``kubectl logs``."""
+        self.server.log_provider = provider
+
+    # ---- tests ---------------------------------------------------------------------------
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Return once no controller work is pending; TimeoutError otherwise."""
+        if not self.manager.wait_idle(timeout):
+            raise TimeoutError(f"the sandbox's controllers were still busy after {timeout}s")
+
+    def hot_objects(self, threshold: int = 1000) -> list[tuple[tuple[str, str, str], int]]:
+        """Objects written more than ``threshold`` times: a non-converging controller."""
+        with self.store.locked():
+            return [(key, n) for key, n in self.store.writes.items() if n > threshold]
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the cluster, the controllers, the loop and its thread; remove temp state."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._thread.is_alive():
+                self._await(self._shutdown())
+        finally:
+            if self._thread.is_alive():
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(timeout=10)
+            if not self._loop.is_running():
+                self._loop.close()
+            self.server.close()
+            if self._own_state_dir:
+                shutil.rmtree(self.state_dir, ignore_errors=True)
+        self._running = False
+
+    async def _shutdown(self) -> None:
+        await self.server.stop()
+        await self.manager.stop()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    stop = close
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

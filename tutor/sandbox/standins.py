@@ -1,0 +1,272 @@
+"""The stand-ins for what is not the Kubernetes API: minikube, the workloads, port-forward, tunnel.
+
+`StandIns` attaches to a running core `Sandbox` and adds, on one asyncio loop in one
+thread of its own:
+
+- the control endpoint (`tutor.sandbox.control`) the `minikube` and `kubectl` shims use;
+- a Pac-Man server per running game pod (`tutor.sandbox.apps`);
+- the ingress controller stand-in (`tutor.sandbox.ingress_router`);
+- a shim directory holding `minikube` and `kubectl` commands (`tutor.sandbox.shims`).
+
+`env()` is the environment a child process (the tutor's executor, a test, the learner's
+shell) needs to reach all of it; `variable_overrides()` are lesson variables the sandbox
+changes (the ingress port, when port 80 cannot be bound). Everything it starts, it stops
+in `close()`: sockets, servers, the thread, the temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tutor.sandbox import shims
+from tutor.sandbox.apps.manager import AppServers
+from tutor.sandbox.apps.mongo import Databases
+from tutor.sandbox.control import ControlServer
+from tutor.sandbox.control_client import CONTROL_ENV, TOKEN_ENV
+from tutor.sandbox.ingress_router import IngressRouter, handled_classes, handles
+from tutor.sandbox.minikube.cluster import ClusterHost, Minikube
+from tutor.sandbox.objects import is_deleting
+from tutor.sandbox.store import Store, WatchEvent
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+INGRESS_PORT_ENV = "K8S_TUTOR_SANDBOX_INGRESS_PORT"
+FALLBACK_INGRESS_PORT = 18080
+"""Where the tunnel serves the Ingress when 127.0.0.1:80 cannot be bound (not root)."""
+EXTENSION = "k8s-tutor-sandbox"
+LOOPBACK_IP = "127.0.0.1"
+
+
+def can_bind(port: int, host: str = LOOPBACK_IP) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_ingress_port(configured: int | None = None) -> int:
+    """The port `minikube tunnel` will serve the Ingress on, decided once at sandbox start.
+
+    80, as on minikube, when this process may bind it; otherwise 18080, or any free port
+    if 18080 is taken. A configured port (argument or $K8S_TUTOR_SANDBOX_INGRESS_PORT)
+    wins, so tests and a learner's second sandbox do not fight over the same port.
+    """
+    if configured is None and os.environ.get(INGRESS_PORT_ENV, "").isdigit():
+        configured = int(os.environ[INGRESS_PORT_ENV])
+    if configured:
+        return configured
+    for port in (80, FALLBACK_INGRESS_PORT):
+        if can_bind(port):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK_IP, 0))
+        return int(sock.getsockname()[1])
+
+
+class StandIns:
+    """The stand-ins of one sandbox; a context manager, or `start()` then `close()`."""
+
+    def __init__(
+        self,
+        host: ClusterHost,
+        *,
+        ingress_port: int | None = None,
+        default_version: str | None = None,
+        existing_profile: str | None = None,
+    ) -> None:
+        self.host = host
+        self.ingress_port = choose_ingress_port(ingress_port)
+        self.token = secrets.token_urlsafe(24)
+        self.default_version = default_version or str(
+            getattr(host, "kubernetes_version", "") or "v1.31.0"
+        )
+        self.minikube = Minikube(
+            host, default_version=self.default_version, existing=existing_profile
+        )
+        self.databases = Databases()
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="sandbox-standins", daemon=True)
+        self._tmp = Path(tempfile.mkdtemp(prefix="k8s-tutor-standins-"))
+        self.shim_dir = self._tmp / "bin"
+        self.kube_cache_dir = self._tmp / "kube-cache"
+        self.apps: AppServers
+        self.router: IngressRouter
+        self.control: ControlServer
+        self._unsubscribe: Callable[[], None] | None = None
+        self._changed: asyncio.Event | None = None
+        self._started = False
+
+    @property
+    def store(self) -> Store:
+        return self.host.store
+
+    # ---- lifecycle ---------------------------------------------------------------
+
+    def __enter__(self) -> StandIns:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self._thread.start()
+        try:
+            self._call(self._astart())
+        except BaseException:
+            self.close()
+            raise
+        self._started = True
+        shims.write(self.shim_dir, self.control_url, self.token)
+
+    async def _astart(self) -> None:
+        self._changed = asyncio.Event()
+        self.apps = AppServers(self.store, self.loop, self.databases)
+        self.router = IngressRouter(self.store, self.loop, self.apps)
+        self.control = ControlServer(self, self.token)
+        self._unsubscribe = self.store.subscribe(self._on_event)
+        await self.router.start()
+        await self.control.start()
+        self.apps.start()
+
+    def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._thread.is_alive():
+            try:
+                self._call(self._aclose(), timeout=10)
+            finally:
+                self.loop.call_soon_threadsafe(self.loop.stop)
+                self._thread.join(timeout=10)
+        if not self.loop.is_closed() and not self._thread.is_alive():
+            self.loop.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    async def _aclose(self) -> None:
+        if self._started or hasattr(self, "control"):
+            await self.control.close()
+            await self.router.close()
+            await self.apps.close()
+        await self.loop.shutdown_default_executor()
+
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def _call(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def _on_event(self, event: WatchEvent) -> None:
+        # Runs on whichever thread wrote to the store, with the store locked: hand over.
+        self.apps.on_event(event)
+        self.router.on_event(event)
+        if self._changed is not None:
+            self.loop.call_soon_threadsafe(self._changed.set)
+
+    # ---- what the tutor and the shims need ---------------------------------------
+
+    @property
+    def control_url(self) -> str:
+        return f"http://{LOOPBACK_IP}:{self.control.port}"
+
+    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment for a child process: the sandbox's, plus the shims first on PATH."""
+        host_env = getattr(self.host, "env", None)
+        env = dict(base if base is not None else host_env() if callable(host_env) else os.environ)
+        path = env.get("PATH", os.defpath)
+        parts = [p for p in path.split(os.pathsep) if p and p != str(self.shim_dir)]
+        env["PATH"] = os.pathsep.join([str(self.shim_dir), *parts])
+        env[CONTROL_ENV] = self.control_url
+        env[TOKEN_ENV] = self.token
+        if not env.get("KUBECACHEDIR"):
+            env["KUBECACHEDIR"] = str(self.kube_cache_dir)
+        return env
+
+    def variable_overrides(self) -> dict[str, str]:
+        """Lesson variables whose sandbox value differs from the lesson's default."""
+        return {} if self.ingress_port == 80 else {"ingress_port": str(self.ingress_port)}
+
+    def extension_fields(self) -> dict[str, Any]:
+        """What the kubeconfig's `k8s-tutor-sandbox` extension should carry for the stand-ins."""
+        return {"control": self.control_url, "variables": self.variable_overrides()}
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "profiles": [p.to_json() for p in self.minikube.profiles.values()],
+            "ingress_port": self.ingress_port,
+            "router_port": self.router.port,
+            "kubeconfig": str(getattr(self.host, "kubeconfig", "") or ""),
+            "default_version": self.default_version,
+        }
+
+    async def wait_for(
+        self, check: Callable[[], tuple[bool, str]], timeout: float
+    ) -> tuple[bool, str]:
+        """Re-evaluate `check` after each store change until it holds or `timeout` passes."""
+        assert self._changed is not None
+        deadline = self.loop.time() + timeout
+        while True:
+            self._changed.clear()
+            ok, detail = check()
+            remaining = deadline - self.loop.time()
+            if ok or remaining <= 0:
+                return ok, detail
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+            except TimeoutError:
+                pass
+
+    # ---- tunnel ------------------------------------------------------------------
+
+    def tunnel_targets(self) -> list[tuple[str, str]]:
+        """What a KIC tunnel would forward: the Ingresses, then the LoadBalancer Services."""
+        classes, _ = handled_classes(self.store)
+        targets = [
+            ("ingress", i["metadata"]["name"])
+            for i in self.store.list("ingresses.networking.k8s.io")
+            if handles(i, classes) and not is_deleting(i)
+        ]
+        targets += [
+            ("service", s["metadata"]["name"])
+            for s in self.store.list("services")
+            if (s.get("spec") or {}).get("type") == "LoadBalancer"
+        ]
+        return targets
+
+    def expose_load_balancers(self, exposed: bool) -> None:
+        """A running tunnel gives LoadBalancer Services the address 127.0.0.1, as minikube's does."""
+        for service in self.store.list("services"):
+            if (service.get("spec") or {}).get("type") != "LoadBalancer":
+                continue
+            status = dict(service.get("status") or {})
+            wanted = {"ingress": [{"ip": LOOPBACK_IP}]} if exposed else {}
+            if (status.get("loadBalancer") or {}) == wanted:
+                continue
+            if not exposed and (status.get("loadBalancer") or {}).get("ingress") != [
+                {"ip": LOOPBACK_IP}
+            ]:
+                continue  # someone else's address: not the tunnel's to clear
+            status["loadBalancer"] = wanted
+            meta = service["metadata"]
+            self.store.replace_status("services", meta["namespace"], meta["name"], status)
+
+
+def port_in_use(error: OSError) -> bool:
+    return error.errno == errno.EADDRINUSE
