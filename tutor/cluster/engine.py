@@ -15,6 +15,7 @@ methods may be called from any thread.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -29,6 +30,8 @@ from tutor.cluster.results import CheckResult, waiting
 from tutor.cluster.status import ConnectionStatus
 from tutor.cluster.view import ClusterView, Dependency, WatchKey
 from tutor.cluster.watch_cache import WatchCache
+
+log = logging.getLogger(__name__)
 
 ResultListener = Callable[[str, CheckResult], None]
 StatusListener = Callable[[ConnectionStatus], None]
@@ -134,6 +137,17 @@ class CheckEngine:
         """Probe now (the session knows a process changed state), one check or all polled ones."""
         self._queue.put(("refresh", check_id))
 
+    def settled(self, timeout: float = 5.0) -> bool:
+        """Wait until every key is listed and everything queued so far was handled (tests, benchmark)."""
+        deadline = time.monotonic() + timeout
+        while not all(self.cache.synced(key) or self.cache.error(key) for key in self.cache.keys):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        done = threading.Event()
+        self._queue.put(("sync", done))
+        return done.wait(max(0.0, deadline - time.monotonic()))
+
     def result(self, check_id: str) -> CheckResult | None:
         with self._lock:
             return self._results.get(check_id)
@@ -166,30 +180,44 @@ class CheckEngine:
 
     def _dispatch(self) -> None:
         while not self._stop.is_set():
-            items = [self._queue.get()]
-            while True:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            affected: set[str] = set()
-            for item in items:
-                kind = item[0]
-                if kind == "stop":
+            try:
+                if not self._dispatch_once():
                     return
-                if kind == "active":
-                    affected |= self._activate(item[1])
-                elif kind == "change":
-                    affected |= self._touched(item[1], item[2])
-                elif kind == "status":
-                    if self._on_status:
-                        self._on_status(item[1])
-                    affected |= set(self._entries)
-                elif kind == "probe":
-                    self._publish_probe(item[1], item[2], item[3])
-                elif kind == "refresh":
-                    self._kick([item[1]] if item[1] else list(self._entries))
-            self._evaluate(affected)
+            except Exception:  # a bug must not end the engine's thread: later events still count
+                log.exception("the check engine failed to handle an event")
+
+    def _dispatch_once(self) -> bool:
+        """Handle every queued item; False once asked to stop."""
+        items = [self._queue.get()]
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        affected: set[str] = set()
+        handled: list[threading.Event] = []
+        for item in items:
+            kind = item[0]
+            if kind == "stop":
+                return False
+            if kind == "active":
+                affected |= self._activate(item[1])
+            elif kind == "change":
+                affected |= self._touched(item[1], item[2])
+            elif kind == "status":
+                if self._on_status:
+                    self._on_status(item[1])
+                affected |= set(self._entries)
+            elif kind == "probe":
+                self._publish_probe(item[1], item[2], item[3])
+            elif kind == "refresh":
+                self._kick([item[1]] if item[1] else list(self._entries))
+            elif kind == "sync":
+                handled.append(item[1])
+        self._evaluate(affected)
+        for event in handled:
+            event.set()
+        return True
 
     def _activate(self, checks: dict[str, Check]) -> set[str]:
         with self._lock:

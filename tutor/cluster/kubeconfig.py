@@ -128,7 +128,7 @@ def load(source: Source) -> Loaded:
     """Read and merge the files, pick the context, describe it. Raises KubeconfigProblem."""
     existing = [path for path in source.paths if path.is_file()]
     if source.explicit_file and not existing:
-        raise NoCluster(f"the kubeconfig {source.paths[0]} does not exist")
+        raise NoCluster(f"{NO_CLUSTER_HINT} (the kubeconfig {source.paths[0]} does not exist)")
     if not existing:
         raise NoCluster(f"{NO_CLUSTER_HINT} (no kubeconfig at {source.describe()})")
     merged: dict[str, Any] = {"clusters": [], "contexts": [], "users": [], "current-context": ""}

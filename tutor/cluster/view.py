@@ -19,7 +19,7 @@ from tutor.cluster.status import ConnectionStatus
 from tutor.lesson import resources, selectors
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class WatchKey:
     kind: str
     """A `tutor.lesson.resources` kind name: pod, statefulset, storageclass..."""

@@ -30,6 +30,7 @@ import logging
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -140,6 +141,9 @@ class Watcher:
         """Ask the thread to end and unblock any read in progress; returns at once."""
         self._stop.set()
         self._wake.set()
+        self._interrupt()
+
+    def _interrupt(self) -> None:
         current = self._watch
         if current is not None:
             current.stop()
@@ -148,8 +152,17 @@ class Watcher:
             _shutdown(response)
 
     def join(self, timeout: float) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        """Wait for the thread to end. A request that was being sent while `stop()` ran had
+        no socket to shut yet, so the interruption is repeated until the thread is gone."""
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._thread.join(min(0.05, remaining))
+            if self._stop.is_set() and self._thread.is_alive():
+                self._interrupt()
+        return True
 
     def retry_now(self) -> None:
         """Cut a backoff or missing-type wait short (e.g. a CRD just appeared)."""
@@ -268,6 +281,8 @@ class Watcher:
         while not self._stop.is_set():
             stream = _raw_watch()
             self._watch = stream
+            if self._stop.is_set():
+                break
             kwargs: dict[str, Any] = {
                 "resource_version": resource_version,
                 "timeout_seconds": WATCH_SECONDS,
@@ -362,11 +377,13 @@ class WatchCache:
                     watcher = self._watchers.pop(key)
                     watcher.stop()
                     self._stopping.append(watcher)
-            for key in sorted(wanted - self._watchers.keys()):
+            for key in sorted(wanted - self._watchers.keys(), key=str):
                 watcher = Watcher(key, self._connection, self._changed)
                 self._watchers[key] = watcher
                 watcher.start()
             self._stopping = [w for w in self._stopping if not w.join(0)]
+            for watcher in self._stopping:
+                watcher.stop()  # again: see Watcher.join
 
     @property
     def keys(self) -> set[WatchKey]:
@@ -389,8 +406,22 @@ class WatchCache:
     # --- ClusterView -------------------------------------------------------------------
 
     def objects(self, key: WatchKey) -> Sequence[Obj]:
+        """The objects of `key`; for a key not watched itself, what the watched keys of
+        the same kind hold of it (diagnosis looks up pods by name that a check watches
+        through a label selector: the pods it is about are all there)."""
         watcher = self._watcher(key)
-        return watcher.objects() if watcher else []
+        if watcher is not None:
+            return watcher.objects()
+        with self._lock:
+            covering = [
+                w for k, w in self._watchers.items() if k.kind == key.kind and k.namespace in (None, key.namespace)
+            ]
+        found: dict[tuple[str | None, str], Obj] = {}
+        for other in covering:
+            for obj in other.objects():
+                if key.matches(obj):
+                    found[(objects.namespace(obj), objects.name(obj))] = obj
+        return list(found.values())
 
     def synced(self, key: WatchKey) -> bool:
         watcher = self._watcher(key)
