@@ -35,7 +35,13 @@ NODE_PORTS = range(30000, 32768)
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
-WORKLOADS = ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps", "jobs.batch")
+WORKLOADS = (
+    "deployments.apps",
+    "replicasets.apps",
+    "statefulsets.apps",
+    "daemonsets.apps",
+    "jobs.batch",
+)
 
 
 def is_default_class(obj: Obj) -> bool:
@@ -49,7 +55,9 @@ def default_storage_class(store: Store) -> Obj | None:
     if not defaults:
         return None
     defaults.sort(key=lambda sc: sc["metadata"]["name"])
-    defaults.sort(key=lambda sc: parse_time(sc["metadata"].get("creationTimestamp")) or 0, reverse=True)
+    defaults.sort(
+        key=lambda sc: parse_time(sc["metadata"].get("creationTimestamp")) or 0, reverse=True
+    )
     return defaults[0]
 
 
@@ -61,7 +69,9 @@ def default_ingress_class(store: Store) -> Obj | None:
     ]
     if not defaults:
         return None
-    defaults.sort(key=lambda ic: parse_time(ic["metadata"].get("creationTimestamp")) or 0, reverse=True)
+    defaults.sort(
+        key=lambda ic: parse_time(ic["metadata"].get("creationTimestamp")) or 0, reverse=True
+    )
     return defaults[0]
 
 
@@ -228,7 +238,7 @@ class Admission:
     def _validate_meta(self, rt: ResourceType, obj: Obj) -> None:
         name = obj["metadata"]["name"]
         pattern = _DNS_LABEL if rt.key in ("namespaces", "services") else _DNS_SUBDOMAIN
-        if rt.key in ("namespaces", "services") and len(name) > 63 or not pattern.fullmatch(name):
+        if (rt.key in ("namespaces", "services") and len(name) > 63) or not pattern.fullmatch(name):
             what = "RFC 1123 label" if pattern is _DNS_LABEL else "RFC 1123 subdomain"
             raise errors.invalid(
                 rt.kind,
@@ -260,9 +270,15 @@ class Admission:
                     causes.append(("spec.selector", f"Invalid value: {exc.message}"))
                     matches = True
                 if not (selector.get("matchLabels") or selector.get("matchExpressions")):
-                    causes.append(("spec.selector", "Invalid value: empty selector is invalid for deployment"))
+                    causes.append(
+                        ("spec.selector", "Invalid value: empty selector is invalid for deployment")
+                    )
                 elif not matches:
-                    rendered = "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
+                    rendered = (
+                        "map[string]string{"
+                        + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
+                        + "}"
+                    )
                     causes.append(
                         (
                             "spec.template.metadata.labels",
@@ -270,11 +286,20 @@ class Admission:
                         )
                     )
             causes += _container_causes((template.get("spec") or {}), "spec.template.spec")
-            if old is not None and rt.key in ("deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps"):
-                if (old.get("spec") or {}).get("selector") != selector:
-                    causes.append(("spec.selector", "Invalid value: field is immutable"))
+            if (
+                old is not None
+                and rt.key
+                in (
+                    "deployments.apps",
+                    "replicasets.apps",
+                    "statefulsets.apps",
+                    "daemonsets.apps",
+                )
+                and (old.get("spec") or {}).get("selector") != selector
+            ):
+                causes.append(("spec.selector", "Invalid value: field is immutable"))
             if old is not None and rt.key == "statefulsets.apps":
-                mutable = (
+                mutable_fields = (
                     "replicas",
                     "ordinals",
                     "template",
@@ -282,8 +307,8 @@ class Admission:
                     "persistentVolumeClaimRetentionPolicy",
                     "minReadySeconds",
                 )
-                a = {k: v for k, v in (old.get("spec") or {}).items() if k not in mutable}
-                b = {k: v for k, v in spec.items() if k not in mutable}
+                a = {k: v for k, v in (old.get("spec") or {}).items() if k not in mutable_fields}
+                b = {k: v for k, v in spec.items() if k not in mutable_fields}
                 if a != b:
                     causes.append(
                         (
@@ -295,12 +320,19 @@ class Admission:
                     )
             replicas = spec.get("replicas")
             if isinstance(replicas, int) and replicas < 0:
-                causes.append(("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0"))
+                causes.append(
+                    (
+                        "spec.replicas",
+                        f"Invalid value: {replicas}: must be greater than or equal to 0",
+                    )
+                )
         elif rt.key == "pods":
             causes += _container_causes(spec, "spec")
         elif rt.key == "persistentvolumeclaims":
             if not spec.get("accessModes"):
-                causes.append(("spec.accessModes", "Required value: at least 1 access mode is required"))
+                causes.append(
+                    ("spec.accessModes", "Required value: at least 1 access mode is required")
+                )
             if not ((spec.get("resources") or {}).get("requests") or {}).get("storage"):
                 causes.append(("spec.resources[storage]", "Required value"))
             if old is not None:
@@ -323,7 +355,11 @@ class Admission:
                         )
                     )
         elif rt.key == "services":
-            if not spec.get("ports") and spec.get("type") != "ExternalName" and spec.get("clusterIP") != "None":
+            if (
+                not spec.get("ports")
+                and spec.get("type") != "ExternalName"
+                and spec.get("clusterIP") != "None"
+            ):
                 causes.append(("spec.ports", "Required value"))
             if old is not None:
                 before_ip = (old.get("spec") or {}).get("clusterIP")
@@ -337,11 +373,17 @@ class Admission:
     def _create_namespaces(self, obj: Obj) -> None:
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj["status"] = {"phase": "Active"}
-        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
+        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"][
+            "name"
+        ]
 
     def _update_namespaces(self, old: Obj, new: Obj) -> None:
-        new["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = new["metadata"]["name"]
-        new.setdefault("spec", {}).setdefault("finalizers", (old.get("spec") or {}).get("finalizers", []))
+        new["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = new["metadata"][
+            "name"
+        ]
+        new.setdefault("spec", {}).setdefault(
+            "finalizers", (old.get("spec") or {}).get("finalizers", [])
+        )
 
     def _create_secrets(self, obj: Obj) -> None:
         import base64
@@ -368,7 +410,12 @@ class Admission:
         for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
             if not any(t.get("key") == key for t in tolerations):
                 tolerations.append(
-                    {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+                    {
+                        "key": key,
+                        "operator": "Exists",
+                        "effect": "NoExecute",
+                        "tolerationSeconds": 300,
+                    }
                 )
         if spec.get("automountServiceAccountToken", True):
             volume = "kube-api-access-" + random_suffix()
@@ -379,13 +426,21 @@ class Admission:
                         "defaultMode": 420,
                         "sources": [
                             {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                            {
+                                "configMap": {
+                                    "name": "kube-root-ca.crt",
+                                    "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                                }
+                            },
                             {
                                 "downwardAPI": {
                                     "items": [
                                         {
                                             "path": "namespace",
-                                            "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                                            "fieldRef": {
+                                                "apiVersion": "v1",
+                                                "fieldPath": "metadata.namespace",
+                                            },
                                         }
                                     ]
                                 }
@@ -468,7 +523,9 @@ class Admission:
             for k in ("ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy"):
                 if k in before:
                     spec.setdefault(k, before[k])
-        old_ports = {(p.get("port"), p.get("protocol", "TCP")): p for p in before.get("ports") or []}
+        old_ports = {
+            (p.get("port"), p.get("protocol", "TCP")): p for p in before.get("ports") or []
+        }
         for port in spec.get("ports") or []:
             port.setdefault("protocol", "TCP")
             port.setdefault("targetPort", port.get("port"))
@@ -507,7 +564,9 @@ class Admission:
 
     def _create_ingresses(self, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
-        if not spec.get("ingressClassName") and "kubernetes.io/ingress.class" not in annotations_of(obj):
+        if not spec.get("ingressClassName") and "kubernetes.io/ingress.class" not in annotations_of(
+            obj
+        ):
             default = default_ingress_class(self.store)
             if default is not None:
                 spec["ingressClassName"] = default["metadata"]["name"]
@@ -549,12 +608,10 @@ class Admission:
         policy = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
         policy.setdefault("whenDeleted", "Retain")
         policy.setdefault("whenScaled", "Retain")
+        # volumeClaimTemplates stay as written: the real server defaults fields inside
+        # them, which makes every later `kubectl apply` of the manifest report
+        # "configured"; the lessons teach that a second apply is "unchanged".
         default_template(spec.setdefault("template", {}))
-        for claim in spec.get("volumeClaimTemplates") or []:
-            claim.setdefault("apiVersion", "v1")
-            claim.setdefault("kind", "PersistentVolumeClaim")
-            claim.setdefault("spec", {}).setdefault("volumeMode", "Filesystem")
-            claim.setdefault("status", {}).setdefault("phase", "Pending")
 
     def _update_statefulsets(self, old: Obj, new: Obj) -> None:
         self._create_statefulsets(new)
@@ -596,7 +653,15 @@ class Admission:
     def _update_jobs(self, old: Obj, new: Obj) -> None:
         spec = new.setdefault("spec", {})
         before = old.get("spec") or {}
-        for k in ("selector", "parallelism", "completions", "backoffLimit", "completionMode", "suspend", "podReplacementPolicy"):
+        for k in (
+            "selector",
+            "parallelism",
+            "completions",
+            "backoffLimit",
+            "completionMode",
+            "suspend",
+            "podReplacementPolicy",
+        ):
             if k not in spec and k in before:
                 spec[k] = clone(before[k])
         if "template" not in spec and "template" in before:

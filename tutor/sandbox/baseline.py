@@ -23,7 +23,12 @@ STANDARD = "standard"
 def node(profile: str, kubernetes_version: str, node_ip: str, now: float) -> Obj:
     stamp = rfc3339(now)
     conditions = [
-        ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        (
+            "MemoryPressure",
+            "False",
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+        ),
         ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
         ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
         ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
@@ -50,7 +55,8 @@ def node(profile: str, kubernetes_version: str, node_ip: str, now: float) -> Obj
                 "minikube.k8s.io/commit": "210b148df93a80eb872ecbeb7e35281b3c582c61",
                 "minikube.k8s.io/name": profile,
                 "minikube.k8s.io/primary": "true",
-                "minikube.k8s.io/updated_at": stamp.replace("-", "_").replace(":", "_").rstrip("Z") + "_0700",
+                "minikube.k8s.io/updated_at": stamp.replace("-", "_").replace(":", "_").rstrip("Z")
+                + "_0700",
                 "minikube.k8s.io/version": MINIKUBE_VERSION,
                 "node-role.kubernetes.io/control-plane": "",
                 "node.kubernetes.io/exclude-from-external-load-balancers": "",
@@ -63,7 +69,10 @@ def node(profile: str, kubernetes_version: str, node_ip: str, now: float) -> Obj
         },
         "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]},
         "status": {
-            "addresses": [{"type": "InternalIP", "address": node_ip}, {"type": "Hostname", "address": profile}],
+            "addresses": [
+                {"type": "InternalIP", "address": node_ip},
+                {"type": "Hostname", "address": profile},
+            ],
             "allocatable": dict(capacity),
             "capacity": capacity,
             "conditions": [
@@ -107,7 +116,10 @@ def _static_pod(component: str, profile: str, image: str, owner: Obj, command: l
             "name": f"{component}-{profile}",
             "namespace": "kube-system",
             "labels": {"component": component, "tier": "control-plane"},
-            "annotations": {"kubernetes.io/config.source": "file", "kubernetes.io/config.mirror": uuid.uuid4().hex},
+            "annotations": {
+                "kubernetes.io/config.source": "file",
+                "kubernetes.io/config.mirror": uuid.uuid4().hex,
+            },
             "ownerReferences": [owner_ref(owner, block=False)],
         },
         "spec": {
@@ -130,7 +142,10 @@ def _deployment_coredns() -> Obj:
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": labels},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 1}},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 1},
+            },
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
@@ -175,7 +190,10 @@ def _daemonset_kube_proxy(kubernetes_version: str) -> Obj:
                         _container(
                             "kube-proxy",
                             f"registry.k8s.io/kube-proxy:{kubernetes_version}",
-                            command=["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf"],
+                            command=[
+                                "/usr/local/bin/kube-proxy",
+                                "--config=/var/lib/kube-proxy/config.conf",
+                            ],
                         )
                     ],
                 },
@@ -208,7 +226,9 @@ def _create(store: Store, obj: Obj) -> Obj | None:
         raise
 
 
-def install(store: Store, *, profile: str, kubernetes_version: str, node_ip: str, api_port: int) -> None:
+def install(
+    store: Store, *, profile: str, kubernetes_version: str, node_ip: str, api_port: int
+) -> None:
     """Create a fresh minikube cluster's objects (existing ones are left alone)."""
     now = store.clock()
     for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
@@ -216,7 +236,10 @@ def install(store: Store, *, profile: str, kubernetes_version: str, node_ip: str
     _create(store, node(profile, kubernetes_version, node_ip, now))
     the_node = store.peek("nodes", "", profile)
     assert the_node is not None
-    for name, value in (("system-cluster-critical", 2000000000), ("system-node-critical", 2000001000)):
+    for name, value in (
+        ("system-cluster-critical", 2000000000),
+        ("system-node-critical", 2000001000),
+    ):
         _create(
             store,
             {
@@ -235,33 +258,87 @@ def install(store: Store, *, profile: str, kubernetes_version: str, node_ip: str
             {
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "ClusterRole",
-                "metadata": {"name": role, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
-                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}] if role == "cluster-admin" else [],
+                "metadata": {
+                    "name": role,
+                    "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"},
+                },
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]
+                if role == "cluster-admin"
+                else [],
             },
         )
     for sa in ("coredns", "kube-proxy", "storage-provisioner"):
-        _create(store, {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": "kube-system"}})
+        _create(
+            store,
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": sa, "namespace": "kube-system"},
+            },
+        )
     for cm, data in (
-        ("coredns", {"Corefile": ".:53 {\n    errors\n    health\n    ready\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n}\n"}),
-        ("kube-proxy", {"config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"}),
-        ("kubelet-config", {"kubelet": "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"}),
-        ("kubeadm-config", {"ClusterConfiguration": f"kubernetesVersion: {kubernetes_version}\nclusterName: mk\n"}),
+        (
+            "coredns",
+            {
+                "Corefile": ".:53 {\n    errors\n    health\n    ready\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n}\n"
+            },
+        ),
+        (
+            "kube-proxy",
+            {
+                "config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+            },
+        ),
+        (
+            "kubelet-config",
+            {"kubelet": "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"},
+        ),
+        (
+            "kubeadm-config",
+            {"ClusterConfiguration": f"kubernetesVersion: {kubernetes_version}\nclusterName: mk\n"},
+        ),
     ):
-        _create(store, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": cm, "namespace": "kube-system"}, "data": data})
+        _create(
+            store,
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": cm, "namespace": "kube-system"},
+                "data": data,
+            },
+        )
     _create(
         store,
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"name": "cluster-info", "namespace": "kube-public"},
-            "data": {"kubeconfig": f"apiVersion: v1\nclusters:\n- cluster:\n    server: https://control-plane.minikube.internal:{api_port}\n  name: \"\"\n"},
+            "data": {
+                "kubeconfig": f'apiVersion: v1\nclusters:\n- cluster:\n    server: https://control-plane.minikube.internal:{api_port}\n  name: ""\n'
+            },
         },
     )
     for component, image, command in (
-        ("etcd", "registry.k8s.io/etcd:3.5.15-0", ["etcd", f"--advertise-client-urls=https://{node_ip}:2379"]),
-        ("kube-apiserver", f"registry.k8s.io/kube-apiserver:{kubernetes_version}", ["kube-apiserver", f"--advertise-address={node_ip}"]),
-        ("kube-controller-manager", f"registry.k8s.io/kube-controller-manager:{kubernetes_version}", ["kube-controller-manager"]),
-        ("kube-scheduler", f"registry.k8s.io/kube-scheduler:{kubernetes_version}", ["kube-scheduler"]),
+        (
+            "etcd",
+            "registry.k8s.io/etcd:3.5.15-0",
+            ["etcd", f"--advertise-client-urls=https://{node_ip}:2379"],
+        ),
+        (
+            "kube-apiserver",
+            f"registry.k8s.io/kube-apiserver:{kubernetes_version}",
+            ["kube-apiserver", f"--advertise-address={node_ip}"],
+        ),
+        (
+            "kube-controller-manager",
+            f"registry.k8s.io/kube-controller-manager:{kubernetes_version}",
+            ["kube-controller-manager"],
+        ),
+        (
+            "kube-scheduler",
+            f"registry.k8s.io/kube-scheduler:{kubernetes_version}",
+            ["kube-scheduler"],
+        ),
     ):
         _create(store, _static_pod(component, profile, image, the_node, command))
     _create(
@@ -272,13 +349,20 @@ def install(store: Store, *, profile: str, kubernetes_version: str, node_ip: str
             "metadata": {
                 "name": "storage-provisioner",
                 "namespace": "kube-system",
-                "labels": {"addonmanager.kubernetes.io/mode": "Reconcile", "integration-test": "storage-provisioner"},
+                "labels": {
+                    "addonmanager.kubernetes.io/mode": "Reconcile",
+                    "integration-test": "storage-provisioner",
+                },
             },
             "spec": {
                 "serviceAccountName": "storage-provisioner",
                 "hostNetwork": True,
                 "containers": [
-                    _container("storage-provisioner", "gcr.io/k8s-minikube/storage-provisioner:v5", command=["/storage-provisioner"])
+                    _container(
+                        "storage-provisioner",
+                        "gcr.io/k8s-minikube/storage-provisioner:v5",
+                        command=["/storage-provisioner"],
+                    )
                 ],
             },
         },
@@ -293,7 +377,11 @@ def install(store: Store, *, profile: str, kubernetes_version: str, node_ip: str
             "metadata": {
                 "name": "kube-dns",
                 "namespace": "kube-system",
-                "labels": {"k8s-app": "kube-dns", "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS"},
+                "labels": {
+                    "k8s-app": "kube-dns",
+                    "kubernetes.io/cluster-service": "true",
+                    "kubernetes.io/name": "CoreDNS",
+                },
             },
             "spec": {
                 "clusterIP": "127.96.0.10",
@@ -311,8 +399,15 @@ def install(store: Store, *, profile: str, kubernetes_version: str, node_ip: str
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-            "spec": {"clusterIP": "127.96.0.1", "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 8443}]},
+            "metadata": {
+                "name": "kubernetes",
+                "namespace": "default",
+                "labels": {"component": "apiserver", "provider": "kubernetes"},
+            },
+            "spec": {
+                "clusterIP": "127.96.0.1",
+                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 8443}],
+            },
         },
     )
     _create(
@@ -325,7 +420,12 @@ def install(store: Store, *, profile: str, kubernetes_version: str, node_ip: str
                 "namespace": "default",
                 "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
             },
-            "subsets": [{"addresses": [{"ip": node_ip}], "ports": [{"name": "https", "port": 8443, "protocol": "TCP"}]}],
+            "subsets": [
+                {
+                    "addresses": [{"ip": node_ip}],
+                    "ports": [{"name": "https", "port": 8443, "protocol": "TCP"}],
+                }
+            ],
         },
     )
     _create(store, storage_class_standard())
@@ -342,7 +442,14 @@ def mark_standard_default(store: Store) -> None:
         annotations = sc["metadata"].get("annotations") or {}
         if name != STANDARD and not any(a in annotations for a in DEFAULT_SC_ANNOTATIONS):
             continue
-        if annotations.get(DEFAULT_SC_ANNOTATIONS[0]) == wanted and DEFAULT_SC_ANNOTATIONS[1] not in annotations:
+        if (
+            annotations.get(DEFAULT_SC_ANNOTATIONS[0]) == wanted
+            and DEFAULT_SC_ANNOTATIONS[1] not in annotations
+        ):
             continue
-        patch = {"metadata": {"annotations": {DEFAULT_SC_ANNOTATIONS[0]: wanted, DEFAULT_SC_ANNOTATIONS[1]: None}}}
+        patch = {
+            "metadata": {
+                "annotations": {DEFAULT_SC_ANNOTATIONS[0]: wanted, DEFAULT_SC_ANNOTATIONS[1]: None}
+            }
+        }
         store.patch("storageclasses.storage.k8s.io", "", name, patch)

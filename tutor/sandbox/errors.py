@@ -72,7 +72,10 @@ def already_exists(plural: str, group: str, name: str) -> ApiError:
 
 
 def conflict(plural: str, group: str, name: str, why: str | None = None) -> ApiError:
-    why = why or "the object has been modified; please apply your changes to the latest version and try again"
+    why = (
+        why
+        or "the object has been modified; please apply your changes to the latest version and try again"
+    )
     return ApiError(
         409,
         "Conflict",
@@ -128,6 +131,6 @@ def method_not_allowed(verb: str, plural: str, group: str) -> ApiError:
     return ApiError(
         405,
         "MethodNotAllowed",
-        f'the server does not allow this method on the requested resource ({verb} {qualified(plural, group)})',
+        f"the server does not allow this method on the requested resource ({verb} {qualified(plural, group)})",
         details={},
     )

@@ -34,7 +34,9 @@ def read(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def write_context(path: Path, *, name: str, server: str, extension: dict[str, Any], namespace: str = "default") -> None:
+def write_context(
+    path: Path, *, name: str, server: str, extension: dict[str, Any], namespace: str = "default"
+) -> None:
     """Add or update cluster, user and context ``name`` and make it the current context."""
     config = read(path)
     config.setdefault("apiVersion", "v1")
@@ -52,7 +54,11 @@ def write_context(path: Path, *, name: str, server: str, extension: dict[str, An
             "extensions": [
                 {
                     "name": "cluster_info",
-                    "extension": {"last-update": now, "provider": "minikube.sigs.k8s.io", "version": "v1.34.0"},
+                    "extension": {
+                        "last-update": now,
+                        "provider": "minikube.sigs.k8s.io",
+                        "version": "v1.34.0",
+                    },
                 },
                 {"name": EXTENSION_NAME, "extension": dict(extension)},
             ],
@@ -74,7 +80,11 @@ def write_context(path: Path, *, name: str, server: str, extension: dict[str, An
             "extensions": [
                 {
                     "name": "context_info",
-                    "extension": {"last-update": now, "provider": "minikube.sigs.k8s.io", "version": "v1.34.0"},
+                    "extension": {
+                        "last-update": now,
+                        "provider": "minikube.sigs.k8s.io",
+                        "version": "v1.34.0",
+                    },
                 }
             ],
         },
@@ -96,10 +106,20 @@ def remove_context(path: Path, name: str) -> None:
 def sandbox_extension(config: dict[str, Any], context: str | None = None) -> dict[str, Any] | None:
     """The sandbox extension of the (current) context's cluster, or None: not a sandbox."""
     context = context or config.get("current-context")
-    ctx = next((c.get("context") or {} for c in config.get("contexts") or [] if c.get("name") == context), None)
+    ctx = next(
+        (c.get("context") or {} for c in config.get("contexts") or [] if c.get("name") == context),
+        None,
+    )
     if ctx is None:
         return None
-    cluster = next((c.get("cluster") or {} for c in config.get("clusters") or [] if c.get("name") == ctx.get("cluster")), None)
+    cluster = next(
+        (
+            c.get("cluster") or {}
+            for c in config.get("clusters") or []
+            if c.get("name") == ctx.get("cluster")
+        ),
+        None,
+    )
     if cluster is None:
         return None
     for ext in cluster.get("extensions") or []:

@@ -84,7 +84,11 @@ def _index(container: list[Any], token: str, *, for_add: bool) -> int:
         raise bad_request(f"invalid array index {token!r}") from None
     limit = len(container) if for_add else len(container) - 1
     if i < 0 or i > limit:
-        raise ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: index {i} out of range")
+        raise ApiError(
+            422,
+            "Invalid",
+            f"the server rejected our request due to an error in our request: index {i} out of range",
+        )
     return i
 
 
@@ -121,7 +125,9 @@ def _remove(doc: Any, tokens: list[str]) -> Any:
     last = tokens[-1]
     if isinstance(parent, dict):
         if last not in parent:
-            raise ApiError(422, "Invalid", f"unable to remove nonexistent key: {last}: missing value")
+            raise ApiError(
+                422, "Invalid", f"unable to remove nonexistent key: {last}: missing value"
+            )
         return parent.pop(last)
     if isinstance(parent, list):
         return parent.pop(_index(parent, last, for_add=False))
@@ -176,14 +182,18 @@ def json_patch(original: Any, operations: Any) -> Any:
 
 def _merge_key(field: str, path: tuple[str, ...]) -> str | None:
     if field == "ports":
-        in_container = any(p in ("containers", "initContainers", "ephemeralContainers") for p in path)
+        in_container = any(
+            p in ("containers", "initContainers", "ephemeralContainers") for p in path
+        )
         return "containerPort" if in_container else "port"
     if field == "addresses":
         return "type" if "status" in path else None
     return MERGE_KEYS.get(field)
 
 
-def strategic_merge(original: dict[str, Any], patch: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+def strategic_merge(
+    original: dict[str, Any], patch: dict[str, Any], path: tuple[str, ...]
+) -> dict[str, Any]:
     if patch.get("$patch") == "replace":
         return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if patch.get("$patch") == "delete":
@@ -214,7 +224,9 @@ def strategic_merge(original: dict[str, Any], patch: dict[str, Any], path: tuple
             else:
                 result[key] = strategic_merge({}, value, (*path, key))
         elif isinstance(value, list):
-            result[key] = _merge_list(current if isinstance(current, list) else None, value, key, path)
+            result[key] = _merge_list(
+                current if isinstance(current, list) else None, value, key, path
+            )
         else:
             result[key] = value
     for field, order in orders.items():
@@ -227,9 +239,13 @@ def strategic_merge(original: dict[str, Any], patch: dict[str, Any], path: tuple
     return result
 
 
-def _merge_list(current: list[Any] | None, patch: list[Any], field: str, path: tuple[str, ...]) -> list[Any]:
+def _merge_list(
+    current: list[Any] | None, patch: list[Any], field: str, path: tuple[str, ...]
+) -> list[Any]:
     if any(isinstance(e, dict) and e.get("$patch") == "replace" for e in patch):
-        return [clone(e) for e in patch if not (isinstance(e, dict) and e.get("$patch") == "replace")]
+        return [
+            clone(e) for e in patch if not (isinstance(e, dict) and e.get("$patch") == "replace")
+        ]
     if field in PRIMITIVE_MERGE:
         merged = list(current or [])
         for value in patch:
@@ -270,5 +286,5 @@ def _reorder(items: list[Any], order: list[Any], key: str | None) -> list[Any]:
     wanted = [ident(o) if isinstance(o, dict) else o for o in order]
     rank = {repr(w): i for i, w in enumerate(wanted)}
     indexed = list(enumerate(items))
-    indexed.sort(key=lambda p: (rank.get(repr(ident(p[1])), len(rank) + p[0])))
+    indexed.sort(key=lambda p: rank.get(repr(ident(p[1])), len(rank) + p[0]))
     return [item for _i, item in indexed]

@@ -228,6 +228,8 @@ class Forwarder:
         self.backends: dict[int, int] = {}
         self.servers: list[asyncio.AbstractServer] = []
         self.lost = asyncio.Event()
+        #: Set once the pod's current ports are known: only then may connections come in.
+        self.ready = asyncio.Event()
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def listen(self, hosts: list[tuple[str, int]]) -> bool:
@@ -300,11 +302,13 @@ class Forwarder:
             async for event in stream(self.address, "/v1/portforward/watch", self.pod):
                 if "ports" in event:
                     self.backends = {int(k): int(v) for k, v in event["ports"].items()}
+                    self.ready.set()
                 if event.get("gone"):
                     break
         except ControlError:
             pass
         self.lost.set()
+        self.ready.set()
 
     async def close(self) -> None:
         for server in self.servers:
@@ -371,6 +375,10 @@ async def forward(address: ControlAddress, request: Request, namespace: str) -> 
     loop.add_signal_handler(signal.SIGTERM, on_signal, 143)
     loop.add_signal_handler(signal.SIGHUP, on_signal, 129)
     try:
+        await fwd.ready.wait()
+        if fwd.lost.is_set():
+            sys.stderr.write("error: lost connection to pod\n")
+            return 1
         if not await fwd.listen(hosts):
             specs = " ".join(f"{{{local} {remote}}}" for local, remote in fwd.pairs)
             sys.stderr.write(f"error: unable to listen on any of the requested ports: [{specs}]\n")

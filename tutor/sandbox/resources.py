@@ -86,7 +86,17 @@ def _grp(
     scale: bool = False,
 ) -> ResourceType:
     return ResourceType(
-        group, version, plural, kind.lower(), kind, namespaced, short, categories, ALL_VERBS, status, scale
+        group,
+        version,
+        plural,
+        kind.lower(),
+        kind,
+        namespaced,
+        short,
+        categories,
+        ALL_VERBS,
+        status,
+        scale,
     )
 
 
@@ -124,9 +134,27 @@ BUILTIN: tuple[ResourceType, ...] = (
     _core("services", "Service", short=("svc",), categories=ALL, status=True),
     _grp("apps", "controllerrevisions", "ControllerRevision"),
     _grp("apps", "daemonsets", "DaemonSet", short=("ds",), categories=ALL, status=True),
-    _grp("apps", "deployments", "Deployment", short=("deploy",), categories=ALL, status=True, scale=True),
-    _grp("apps", "replicasets", "ReplicaSet", short=("rs",), categories=ALL, status=True, scale=True),
-    _grp("apps", "statefulsets", "StatefulSet", short=("sts",), categories=ALL, status=True, scale=True),
+    _grp(
+        "apps",
+        "deployments",
+        "Deployment",
+        short=("deploy",),
+        categories=ALL,
+        status=True,
+        scale=True,
+    ),
+    _grp(
+        "apps", "replicasets", "ReplicaSet", short=("rs",), categories=ALL, status=True, scale=True
+    ),
+    _grp(
+        "apps",
+        "statefulsets",
+        "StatefulSet",
+        short=("sts",),
+        categories=ALL,
+        status=True,
+        scale=True,
+    ),
     _grp(
         "autoscaling",
         "horizontalpodautoscalers",
@@ -161,7 +189,12 @@ BUILTIN: tuple[ResourceType, ...] = (
         ("crd", "crds"),
         status=True,
     ),
-    _grp("admissionregistration.k8s.io", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", False),
+    _grp(
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+        "MutatingWebhookConfiguration",
+        False,
+    ),
     _grp(
         "admissionregistration.k8s.io",
         "validatingwebhookconfigurations",

@@ -8,6 +8,7 @@ One catch-all route parses Kubernetes paths itself (``/api/v1/namespaces/x/pods/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -137,7 +138,7 @@ class ApiServer:
         self._closing = True
         self._wake()
         for resp in list(self._watches):
-            transport = resp._req.transport if resp._req is not None else None  # noqa: SLF001
+            transport = resp._req.transport if resp._req is not None else None
             if transport is not None:
                 transport.abort()
         self._watches.clear()
@@ -158,7 +159,7 @@ class ApiServer:
         """Abort every open watch connection, as a network failure would. Loop thread only."""
         dropped = 0
         for resp in list(self._watches):
-            transport = resp._req.transport if resp._req is not None else None  # noqa: SLF001
+            transport = resp._req.transport if resp._req is not None else None
             if transport is not None:
                 transport.abort()
                 dropped += 1
@@ -204,7 +205,9 @@ class ApiServer:
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         is_watch = _flag(request.query.get("watch")) or "/watch/" in request.path
-        record = self.request_log.record(request.method, request.path, request.query_string, is_watch)
+        record = self.request_log.record(
+            request.method, request.path, request.query_string, is_watch
+        )
         if self._resumed is not None and not self._resumed.is_set():
             await self._resumed.wait()
         if self.faults is not None:
@@ -279,12 +282,18 @@ class ApiServer:
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
         if sub is not None:
-            allowed = (("status",) if rt.has_status else ()) + (("scale",) if rt.has_scale else ()) + rt.extra_subresources
+            allowed = (
+                (("status",) if rt.has_status else ())
+                + (("scale",) if rt.has_scale else ())
+                + rt.extra_subresources
+            )
             if sub not in allowed:
                 raise errors.page_not_found()
         return ParsedPath(rt, namespace, name, sub)
 
-    async def _serve(self, request: web.Request, p: ParsedPath, watch_prefix: bool) -> web.StreamResponse:
+    async def _serve(
+        self, request: web.Request, p: ParsedPath, watch_prefix: bool
+    ) -> web.StreamResponse:
         method = request.method
         rt = p.rt
         if rt.namespaced and p.name is not None and p.namespace is None:
@@ -313,12 +322,30 @@ class ApiServer:
             return web.Response(text=text, content_type="text/plain")
         if p.subresource == "eviction":
             self.store.delete(rt.key, namespace, p.name, dry_run=dry_run)
-            return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, 201)
+            return _json(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "code": 201,
+                },
+                201,
+            )
         if p.subresource == "binding":
             body = await self._body(request)
             target = (body.get("target") or {}).get("name", "")
             self.store.patch(rt.key, namespace, p.name, {"spec": {"nodeName": target}})
-            return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}, 201)
+            return _json(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Success",
+                    "code": 201,
+                },
+                201,
+            )
         if method == "GET":
             return self._respond(request, rt, self.store.read(rt.key, namespace, p.name))
         if method == "PUT":
@@ -344,15 +371,27 @@ class ApiServer:
         except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
             raise errors.bad_request(f"the request body is not valid JSON: {exc}") from None
 
-    def _respond(self, request: web.Request, rt: ResourceType, obj: Obj, status: int = 200) -> web.Response:
+    def _respond(
+        self, request: web.Request, rt: ResourceType, obj: Obj, status: int = 200
+    ) -> web.Response:
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
-            return _json(tables.table(rt.key, [obj], obj["metadata"].get("resourceVersion", ""), include_object=include), status)
+            return _json(
+                tables.table(
+                    rt.key,
+                    [obj],
+                    obj["metadata"].get("resourceVersion", ""),
+                    include_object=include,
+                ),
+                status,
+            )
         return _json(obj, status)
 
     # ---- verbs ---------------------------------------------------------------------------
 
-    def _selectors(self, request: web.Request, rt: ResourceType) -> tuple[LabelSelector, FieldSelector]:
+    def _selectors(
+        self, request: web.Request, rt: ResourceType
+    ) -> tuple[LabelSelector, FieldSelector]:
         labels = parse_label_selector(request.query.get("labelSelector"))
         fields = parse_field_selector(request.query.get("fieldSelector"), rt.key)
         return labels, fields
@@ -360,7 +399,9 @@ class ApiServer:
     def _list(self, request: web.Request, p: ParsedPath) -> web.Response:
         rt = p.rt
         labels, fields = self._selectors(request, rt)
-        objs, rv = self.store.list_with_version(rt.key, p.namespace if rt.namespaced else None, labels, fields)
+        objs, rv = self.store.list_with_version(
+            rt.key, p.namespace if rt.namespaced else None, labels, fields
+        )
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
             return _json(tables.table(rt.key, objs, str(rv), include_object=include))
@@ -395,23 +436,25 @@ class ApiServer:
             meta["namespace"] = p.namespace or body_ns or "default"
         if name is not None and meta.get("name") and meta["name"] != name:
             raise errors.bad_request(
-                f'the name of the object ({meta["name"]}) does not match the name on the URL ({name})'
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
             )
         if name is not None:
             meta["name"] = name
         return body
 
-    def _create(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
+    def _create(
+        self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool
+    ) -> web.Response:
         rt = p.rt
         obj = self._check_body(rt, p, body, None)
-        if rt.has_status and not rt.custom:
-            obj.pop("status", None)
-        elif rt.custom and rt.has_status:
+        if (rt.has_status and not rt.custom) or (rt.custom and rt.has_status):
             obj.pop("status", None)
         created = self.store.create(obj, resource=rt.key, dry_run=dry_run)
         return self._respond(request, rt, created, 201)
 
-    def _update(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
+    def _update(
+        self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool
+    ) -> web.Response:
         rt = p.rt
         obj = self._check_body(rt, p, body, p.name)
         if rt.key == "namespaces" and p.subresource == "finalize":
@@ -421,7 +464,9 @@ class ApiServer:
             # Namespace spec.finalizers is only writable through /finalize.
             updated = self.store.update(current, resource=rt.key, dry_run=dry_run)
             return self._respond(request, rt, updated)
-        updated = self.store.update(obj, resource=rt.key, subresource=p.subresource, dry_run=dry_run)
+        updated = self.store.update(
+            obj, resource=rt.key, subresource=p.subresource, dry_run=dry_run
+        )
         return self._respond(request, rt, updated)
 
     async def _patch(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
@@ -454,7 +499,13 @@ class ApiServer:
                 f"application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type})",
             )
         patched = self.store.patch(
-            rt.key, namespace, name, body, patch_type=patch_type, subresource=p.subresource, dry_run=dry_run
+            rt.key,
+            namespace,
+            name,
+            body,
+            patch_type=patch_type,
+            subresource=p.subresource,
+            dry_run=dry_run,
         )
         return self._respond(request, rt, patched)
 
@@ -522,11 +573,15 @@ class ApiServer:
         )
         return self._respond(request, p.rt, deleted)
 
-    async def _delete_collection(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
+    async def _delete_collection(
+        self, request: web.Request, p: ParsedPath, dry_run: bool
+    ) -> web.Response:
         rt = p.rt
         options = await self._delete_options(request)
         labels, fields = self._selectors(request, rt)
-        objs, _rv = self.store.list_with_version(rt.key, p.namespace if rt.namespaced else None, labels, fields)
+        objs, _rv = self.store.list_with_version(
+            rt.key, p.namespace if rt.namespaced else None, labels, fields
+        )
         deleted = []
         for obj in objs:
             try:
@@ -601,8 +656,20 @@ class ApiServer:
             raise errors.method_not_allowed(request.method.lower(), rt.plural, rt.group)
         replicas = (wanted.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
-            raise errors.invalid("Scale", "autoscaling", name, [("spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0")])
-        updated = self.store.patch(rt.key, namespace, name, {"spec": {"replicas": replicas}}, dry_run=dry_run)
+            raise errors.invalid(
+                "Scale",
+                "autoscaling",
+                name,
+                [
+                    (
+                        "spec.replicas",
+                        f"Invalid value: {replicas}: must be greater than or equal to 0",
+                    )
+                ],
+            )
+        updated = self.store.patch(
+            rt.key, namespace, name, {"spec": {"replicas": replicas}}, dry_run=dry_run
+        )
         return _json(self._scale_of(updated))
 
     # ---- watch ---------------------------------------------------------------------------
@@ -643,18 +710,26 @@ class ApiServer:
             nonlocal first
             if as_table and kind != "BOOKMARK" and kind != "ERROR":
                 payload: Obj = tables.table(
-                    rt.key, [obj], obj["metadata"].get("resourceVersion", ""), include_object=include, with_columns=first
+                    rt.key,
+                    [obj],
+                    obj["metadata"].get("resourceVersion", ""),
+                    include_object=include,
+                    with_columns=first,
                 )
                 first = False
             else:
                 payload = obj
-            return (json.dumps({"type": kind, "object": payload}, separators=(",", ":")) + "\n").encode()
+            return (
+                json.dumps({"type": kind, "object": payload}, separators=(",", ":")) + "\n"
+            ).encode()
 
         def bookmark(rv: int, initial_end: bool = False) -> bytes:
             meta: Obj = {"resourceVersion": str(rv)}
             if initial_end:
                 meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-            return encode("BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta})
+            return encode(
+                "BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta}
+            )
 
         try:
             if expired is not None:
@@ -692,10 +767,8 @@ class ApiServer:
                 wait = min(deadline - now, 0.5)
                 if bookmarks:
                     wait = min(wait, max(0.01, self.bookmark_interval - (now - last_bookmark)))
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), timeout=wait)
-                except TimeoutError:
-                    pass
         except (ConnectionResetError, ConnectionError, RuntimeError):
             pass
         finally:
@@ -733,4 +806,3 @@ class ApiServer:
         if before:
             return "DELETED"
         return None
-

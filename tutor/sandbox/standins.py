@@ -17,7 +17,6 @@ in `close()`: sockets, servers, the thread, the temporary directory.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import os
 import secrets
@@ -60,23 +59,25 @@ def can_bind(port: int, host: str = LOOPBACK_IP) -> bool:
     return True
 
 
-def choose_ingress_port(configured: int | None = None) -> int:
+def choose_ingress_port(configured: int | None = None) -> tuple[int, str]:
     """The port `minikube tunnel` will serve the Ingress on, decided once at sandbox start.
 
     80, as on minikube, when this process may bind it; otherwise 18080, or any free port
     if 18080 is taken. A configured port (argument or $K8S_TUTOR_SANDBOX_INGRESS_PORT)
     wins, so tests and a learner's second sandbox do not fight over the same port.
+    Returns the port and why: "default", "unprivileged" or "configured".
     """
     if configured is None and os.environ.get(INGRESS_PORT_ENV, "").isdigit():
         configured = int(os.environ[INGRESS_PORT_ENV])
     if configured:
-        return configured
-    for port in (80, FALLBACK_INGRESS_PORT):
-        if can_bind(port):
-            return port
+        return configured, "configured"
+    if can_bind(80):
+        return 80, "default"
+    if can_bind(FALLBACK_INGRESS_PORT):
+        return FALLBACK_INGRESS_PORT, "unprivileged"
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK_IP, 0))
-        return int(sock.getsockname()[1])
+        return int(sock.getsockname()[1]), "unprivileged"
 
 
 class StandIns:
@@ -91,7 +92,7 @@ class StandIns:
         existing_profile: str | None = None,
     ) -> None:
         self.host = host
-        self.ingress_port = choose_ingress_port(ingress_port)
+        self.ingress_port, self.ingress_port_reason = choose_ingress_port(ingress_port)
         self.token = secrets.token_urlsafe(24)
         self.default_version = default_version or str(
             getattr(host, "kubernetes_version", "") or "v1.31.0"
@@ -134,6 +135,17 @@ class StandIns:
             raise
         self._started = True
         shims.write(self.shim_dir, self.control_url, self.token)
+        self._publish_extension()
+
+    def _publish_extension(self) -> None:
+        """Put the control URL and the variable overrides in the kubeconfig's sandbox extension."""
+        extension = getattr(self.host, "kubeconfig_extension", None)
+        if not isinstance(extension, dict):
+            return
+        extension.update(self.extension_fields())
+        write = getattr(self.host, "write_kubeconfig", None)
+        if getattr(self.host, "running", False) and callable(write):
+            write()
 
     async def _astart(self) -> None:
         self._changed = asyncio.Event()
@@ -188,8 +200,10 @@ class StandIns:
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """The environment for a child process: the sandbox's, plus the shims first on PATH."""
+        env = dict(os.environ if base is None else base)
         host_env = getattr(self.host, "env", None)
-        env = dict(base if base is not None else host_env() if callable(host_env) else os.environ)
+        if callable(host_env):
+            env.update(host_env())
         path = env.get("PATH", os.defpath)
         parts = [p for p in path.split(os.pathsep) if p and p != str(self.shim_dir)]
         env["PATH"] = os.pathsep.join([str(self.shim_dir), *parts])
@@ -211,6 +225,7 @@ class StandIns:
         return {
             "profiles": [p.to_json() for p in self.minikube.profiles.values()],
             "ingress_port": self.ingress_port,
+            "ingress_port_reason": self.ingress_port_reason,
             "router_port": self.router.port,
             "kubeconfig": str(getattr(self.host, "kubeconfig", "") or ""),
             "default_version": self.default_version,
@@ -266,7 +281,3 @@ class StandIns:
             status["loadBalancer"] = wanted
             meta = service["metadata"]
             self.store.replace_status("services", meta["namespace"], meta["name"], status)
-
-
-def port_in_use(error: OSError) -> bool:
-    return error.errno == errno.EADDRINUSE

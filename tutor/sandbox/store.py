@@ -43,10 +43,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tutor.sandbox import errors
-from tutor.sandbox.errors import ApiError
 from tutor.sandbox.objects import Obj, clone, random_suffix, rfc3339
+from tutor.sandbox.objects import clone_obj as _copy
 from tutor.sandbox.resources import Registry, ResourceType
-from tutor.sandbox.selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
+from tutor.sandbox.selectors import (
+    FieldSelector,
+    LabelSelector,
+    parse_field_selector,
+    parse_label_selector,
+)
 
 if TYPE_CHECKING:
     from tutor.sandbox.admission import Admission
@@ -80,6 +85,10 @@ class WatchEvent:
 
 
 Subscriber = Callable[[WatchEvent], None]
+# Aliases: inside Store, ``list`` names the method.
+ObjList = list[Obj]
+KeyList = list[ObjKey]
+EventList = list[WatchEvent]
 
 
 # Kinds with a status subresource whose metadata.generation the real server leaves unset.
@@ -134,7 +143,7 @@ class Store:
         """A copy of the object, or None."""
         with self._lock:
             obj = self._peek(resource, namespace, name)
-            return clone(obj) if obj is not None else None
+            return _copy(obj) if obj is not None else None
 
     def read(self, resource: str, namespace: str, name: str) -> Obj:
         """A copy of the object; raises a 404 ApiError when it does not exist."""
@@ -151,14 +160,16 @@ class Store:
         *,
         label_selector: str | LabelSelector | None = None,
         field_selector: str | FieldSelector | None = None,
-    ) -> list[Obj]:
+    ) -> ObjList:
         """Copies of the matching objects, sorted by namespace and name.
 
         ``namespace=None`` means every namespace. Selectors take the query-string syntax
         (``"name=mongo"``, ``"status.phase=Running"``) or parsed selectors.
         """
         with self._lock:
-            return [clone(o) for o in self.iter(resource, namespace, label_selector, field_selector)]
+            return [
+                clone(o) for o in self.iter(resource, namespace, label_selector, field_selector)
+            ]
 
     def list_with_version(
         self,
@@ -166,7 +177,7 @@ class Store:
         namespace: str | None = None,
         label_selector: str | LabelSelector | None = None,
         field_selector: str | FieldSelector | None = None,
-    ) -> tuple[list[Obj], int]:
+    ) -> tuple[ObjList, int]:
         """The stored (uncopied, read-only) matching objects and the version they are at."""
         with self._lock:
             return list(self.iter(resource, namespace, label_selector, field_selector)), self._rv
@@ -183,7 +194,8 @@ class Store:
         Call it while holding :meth:`locked` or consume it at once; never mutate.
         """
         labels = (
-            parse_label_selector(label_selector) if isinstance(label_selector, str) or label_selector is None
+            parse_label_selector(label_selector)
+            if isinstance(label_selector, str) or label_selector is None
             else label_selector
         )
         fields = (
@@ -194,7 +206,7 @@ class Store:
         by_ns = self._objects.get(resource)
         if not by_ns:
             return iter(())
-        if namespace is None or namespace == "" and not self._namespaced(resource):
+        if namespace is None or (namespace == "" and not self._namespaced(resource)):
             spaces = [by_ns[ns] for ns in sorted(by_ns)]
         else:
             spaces = [by_ns.get(namespace, {})]
@@ -226,7 +238,7 @@ class Store:
     def key_of_uid(self, uid: str) -> ObjKey | None:
         return self._by_uid.get(uid)
 
-    def dependents(self, owner_uid: str) -> list[ObjKey]:
+    def dependents(self, owner_uid: str) -> KeyList:
         """Keys of the objects that name ``owner_uid`` in their ownerReferences."""
         with self._lock:
             return sorted(self._dependents.get(owner_uid, ()))
@@ -279,7 +291,10 @@ class Store:
             name = meta.get("name") or ""
             if not name:
                 raise errors.invalid(
-                    rt.kind, rt.group, "", [("metadata.name", "Required value: name or generateName is required")]
+                    rt.kind,
+                    rt.group,
+                    "",
+                    [("metadata.name", "Required value: name or generateName is required")],
                 )
             if rt.namespaced:
                 self._check_namespace_for_create(rt, namespace, name)
@@ -295,9 +310,9 @@ class Store:
                 self.admission.on_create(rt, new)
             if dry_run:
                 meta["resourceVersion"] = str(self._rv)
-                return clone(new)
+                return _copy(new)
             self._commit("ADDED", rt, new)
-            return clone(new)
+            return _copy(new)
 
     def update(
         self,
@@ -343,7 +358,13 @@ class Store:
                 new = clone(obj)
                 new["apiVersion"], new["kind"] = rt.api_version, rt.kind
                 new_meta = new.setdefault("metadata", {})
-                for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
+                for field in (
+                    "uid",
+                    "creationTimestamp",
+                    "deletionTimestamp",
+                    "deletionGracePeriodSeconds",
+                    "generation",
+                ):
                     if field in old["metadata"]:
                         new_meta[field] = old["metadata"][field]
                     else:
@@ -360,14 +381,14 @@ class Store:
             if self.admission is not None:
                 self.admission.on_update(rt, old, new, subresource)
             if dry_run:
-                return clone(new)
+                return _copy(new)
             if self._equal_ignoring_rv(old, new):
-                return clone(old)
+                return _copy(old)
             if self._ready_to_vanish(rt, new):
                 self._remove(rt, new)
             else:
                 self._commit("MODIFIED", rt, new)
-            return clone(new)
+            return _copy(new)
 
     def update_status(self, obj: Obj, *, resource: str | None = None) -> Obj:
         """``update(obj, subresource="status")``."""
@@ -424,7 +445,10 @@ class Store:
             patched["metadata"]["name"] = name
             if rt.namespaced:
                 patched["metadata"]["namespace"] = namespace
-            if str(patched["metadata"].get("resourceVersion", "")) == old["metadata"]["resourceVersion"]:
+            if (
+                str(patched["metadata"].get("resourceVersion", ""))
+                == old["metadata"]["resourceVersion"]
+            ):
                 patched["metadata"].pop("resourceVersion", None)
             return self.update(patched, resource=resource, subresource=subresource, dry_run=dry_run)
 
@@ -488,7 +512,11 @@ class Store:
                 phase = (old.get("status") or {}).get("phase")
                 default_grace = int(spec.get("terminationGracePeriodSeconds", 30))
                 grace = default_grace if grace_period is None else max(0, int(grace_period))
-                graceful = bool(spec.get("nodeName")) and grace > 0 and phase not in ("Succeeded", "Failed")
+                graceful = (
+                    bool(spec.get("nodeName"))
+                    and grace > 0
+                    and phase not in ("Succeeded", "Failed")
+                )
                 if meta.get("deletionTimestamp") and grace_period is not None and grace == 0:
                     graceful = False
             if rt.key == "namespaces":
@@ -496,12 +524,14 @@ class Store:
                 if graceful:
                     new.setdefault("status", {})["phase"] = "Terminating"
             if dry_run:
-                return clone(new)
-            if meta.get("deletionTimestamp") and not (rt.key == "pods" and not graceful and grace_period == 0):
+                return _copy(new)
+            if meta.get("deletionTimestamp") and not (
+                rt.key == "pods" and not graceful and grace_period == 0
+            ):
                 if finalizers != list(meta.get("finalizers") or []):
                     new_meta["finalizers"] = finalizers
                     self._commit("MODIFIED", rt, new)
-                return clone(self._peek(resource, namespace, name) or new)
+                return _copy(self._peek(resource, namespace, name) or new)
             if finalizers or graceful:
                 new_meta["deletionTimestamp"] = rfc3339(self.clock() + grace)
                 new_meta["deletionGracePeriodSeconds"] = grace
@@ -510,11 +540,11 @@ class Store:
                 if tracks_generation(rt):
                     new_meta["generation"] = int(new_meta.get("generation", 1)) + 1
                 self._commit("MODIFIED", rt, new)
-                return clone(new)
+                return _copy(new)
             new_meta.setdefault("deletionTimestamp", rfc3339(self.clock()))
             new_meta["deletionGracePeriodSeconds"] = 0
             self._remove(rt, new)
-            return clone(new)
+            return _copy(new)
 
     def remove_finalizer(self, resource: str, namespace: str, name: str, finalizer: str) -> None:
         """Drop one finalizer (a no-op when absent); the object goes once none remain."""
@@ -553,7 +583,7 @@ class Store:
 
         return unsubscribe
 
-    def events_since(self, rv: int) -> list[WatchEvent]:
+    def events_since(self, rv: int) -> EventList:
         """The logged events after ``rv``; a 410 ApiError when they have left the log."""
         with self._lock:
             if rv >= self._rv:
@@ -561,6 +591,11 @@ class Store:
             if rv < self._log_first_rv - 1:
                 raise errors.gone(f"too old resource version: {rv} ({self._log_first_rv - 1})")
             return self._log[rv - self._log_first_rv + 1 :]
+
+    def logged_events(self) -> EventList:
+        """Every event still in the log, oldest first (every version of every object)."""
+        with self._lock:
+            return list(self._log)
 
     def compact(self) -> None:
         """Forget the event log: a watch resuming from any older version gets 410 Gone."""
@@ -695,4 +730,3 @@ class Store:
                         log.exception("store subscriber failed on %s %s", ev.type, ev.resource)
         finally:
             self._notifying = False
-

@@ -73,7 +73,9 @@ def _status(obj: Obj) -> Obj:
 
 def _containers(pod_spec: Obj) -> tuple[str, str]:
     containers = pod_spec.get("containers") or []
-    return ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)
+    return ",".join(c.get("name", "") for c in containers), ",".join(
+        c.get("image", "") for c in containers
+    )
 
 
 def _selector_text(selector: Obj | None) -> str:
@@ -105,7 +107,11 @@ def pod_status_reason(pod: Obj) -> tuple[str, int, int, int, str | None]:
         if terminated and terminated.get("exitCode", 0) == 0:
             continue
         if terminated:
-            reason = "Init:" + terminated["reason"] if terminated.get("reason") else f"Init:ExitCode:{terminated.get('exitCode')}"
+            reason = (
+                "Init:" + terminated["reason"]
+                if terminated.get("reason")
+                else f"Init:ExitCode:{terminated.get('exitCode')}"
+            )
         elif waiting and waiting.get("reason") and waiting["reason"] != "PodInitializing":
             reason = "Init:" + waiting["reason"]
         else:
@@ -113,7 +119,8 @@ def pod_status_reason(pod: Obj) -> tuple[str, int, int, int, str | None]:
         initializing = True
         break
     initialized = any(
-        c.get("type") == "Initialized" and c.get("status") == "True" for c in status.get("conditions") or []
+        c.get("type") == "Initialized" and c.get("status") == "True"
+        for c in status.get("conditions") or []
     )
     if not initializing or initialized:
         restarts = 0
@@ -137,7 +144,10 @@ def pod_status_reason(pod: Obj) -> tuple[str, int, int, int, str | None]:
         if reason == "Completed" and has_running:
             ready_cond = any(c.get("type") == "Ready" for c in status.get("conditions") or [])
             reason = "Running" if ready_cond else "NotReady"
-    if pod["metadata"].get("deletionTimestamp") and status.get("phase") not in ("Succeeded", "Failed"):
+    if pod["metadata"].get("deletionTimestamp") and status.get("phase") not in (
+        "Succeeded",
+        "Failed",
+    ):
         reason = "Terminating"
     return reason, ready, total, restarts, last_restart
 
@@ -150,7 +160,9 @@ def _pod_row(pod: Obj) -> Cells:
     gates = _spec(pod).get("readinessGates") or []
     gates_text = "<none>"
     if gates:
-        true = {c.get("type") for c in _status(pod).get("conditions") or [] if c.get("status") == "True"}
+        true = {
+            c.get("type") for c in _status(pod).get("conditions") or [] if c.get("status") == "True"
+        }
         gates_text = f"{sum(1 for g in gates if g.get('conditionType') in true)}/{len(gates)}"
     return [
         pod["metadata"]["name"],
@@ -259,11 +271,24 @@ def _job_row(job: Obj) -> Cells:
         state = "Running"
     completions = spec.get("completions")
     succeeded = int(status.get("succeeded", 0))
-    done = f"{succeeded}/{completions}" if completions is not None else f"{succeeded}/1 of {spec.get('parallelism', 1)}"
+    done = (
+        f"{succeeded}/{completions}"
+        if completions is not None
+        else f"{succeeded}/1 of {spec.get('parallelism', 1)}"
+    )
     start, end = parse_time(status.get("startTime")), parse_time(status.get("completionTime"))
     duration = "" if start is None else human_duration((end or time.time()) - start)
     names, images = _containers((spec.get("template") or {}).get("spec") or {})
-    return [job["metadata"]["name"], state, done, duration, _age(job), names, images, _selector_text(spec.get("selector"))]
+    return [
+        job["metadata"]["name"],
+        state,
+        done,
+        duration,
+        _age(job),
+        names,
+        images,
+        _selector_text(spec.get("selector")),
+    ]
 
 
 # ---- networking ----------------------------------------------------------------------
@@ -338,7 +363,11 @@ def _endpoints_row(ep: Obj) -> Cells:
         ports = subset.get("ports") or [{}]
         for addr in subset.get("addresses") or []:
             for port in ports:
-                items.append(f"{addr.get('ip')}:{port.get('port')}" if port.get("port") else str(addr.get("ip")))
+                items.append(
+                    f"{addr.get('ip')}:{port.get('port')}"
+                    if port.get("port")
+                    else str(addr.get("ip"))
+                )
     text = ",".join(items[:3]) if items else "<none>"
     if len(items) > 3:
         text += f" + {len(items) - 3} more..."
@@ -347,7 +376,12 @@ def _endpoints_row(ep: Obj) -> Cells:
 
 # ---- storage -------------------------------------------------------------------------
 
-_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+_MODES = {
+    "ReadWriteOnce": "RWO",
+    "ReadOnlyMany": "ROX",
+    "ReadWriteMany": "RWX",
+    "ReadWriteOncePod": "RWOP",
+}
 
 
 def _modes(modes: list[str] | None) -> str:
@@ -356,7 +390,11 @@ def _modes(modes: list[str] | None) -> str:
 
 def _pvc_row(pvc: Obj) -> Cells:
     spec, status = _spec(pvc), _status(pvc)
-    phase = "Terminating" if pvc["metadata"].get("deletionTimestamp") else status.get("phase", "Pending")
+    phase = (
+        "Terminating"
+        if pvc["metadata"].get("deletionTimestamp")
+        else status.get("phase", "Pending")
+    )
     bound = status.get("phase") == "Bound"
     return [
         pvc["metadata"]["name"],
@@ -364,7 +402,7 @@ def _pvc_row(pvc: Obj) -> Cells:
         spec.get("volumeName", ""),
         (status.get("capacity") or {}).get("storage", "") if bound else "",
         _modes(status.get("accessModes")) if bound else "",
-        spec["storageClassName"] if "storageClassName" in spec else "<unset>",
+        spec.get("storageClassName", "<unset>"),
         spec.get("volumeAttributesClassName") or "<unset>",
         _age(pvc),
         spec.get("volumeMode", "Filesystem"),
@@ -375,7 +413,9 @@ def _pv_row(pv: Obj) -> Cells:
     spec, status = _spec(pv), _status(pv)
     ref = spec.get("claimRef") or {}
     claim = f"{ref.get('namespace')}/{ref.get('name')}" if ref.get("name") else ""
-    phase = "Terminating" if pv["metadata"].get("deletionTimestamp") else status.get("phase", "Pending")
+    phase = (
+        "Terminating" if pv["metadata"].get("deletionTimestamp") else status.get("phase", "Pending")
+    )
     return [
         pv["metadata"]["name"],
         (spec.get("capacity") or {}).get("storage", ""),
@@ -444,9 +484,13 @@ def _node_row(node: Obj) -> Cells:
 def _event_row(ev: Obj) -> Cells:
     involved = ev.get("involvedObject") or {}
     last = ev.get("lastTimestamp") or ev.get("eventTime") or ev["metadata"].get("creationTimestamp")
-    first = ev.get("firstTimestamp") or ev.get("eventTime") or ev["metadata"].get("creationTimestamp")
+    first = (
+        ev.get("firstTimestamp") or ev.get("eventTime") or ev["metadata"].get("creationTimestamp")
+    )
     source = ev.get("source") or {}
-    source_text = source.get("component", "") + (", " + source["host"] if source.get("host") else "")
+    source_text = source.get("component", "") + (
+        ", " + source["host"] if source.get("host") else ""
+    )
     return [
         since(last),
         ev.get("type", ""),
@@ -474,7 +518,11 @@ def _secret_row(s: Obj) -> Cells:
 
 
 def _configmap_row(cm: Obj) -> Cells:
-    return [cm["metadata"]["name"], len(cm.get("data") or {}) + len(cm.get("binaryData") or {}), _age(cm)]
+    return [
+        cm["metadata"]["name"],
+        len(cm.get("data") or {}) + len(cm.get("binaryData") or {}),
+        _age(cm),
+    ]
 
 
 def _serviceaccount_row(sa: Obj) -> Cells:
@@ -490,7 +538,7 @@ def _generic_row(obj: Obj) -> Cells:
 
 
 def _c(*cols: tuple[str, str] | tuple[str, str, int]) -> list[Column]:
-    return [(c[0], c[1], c[2] if len(c) == 3 else 0) for c in cols]  # type: ignore[misc]
+    return [(c[0], c[1], c[2] if len(c) == 3 else 0) for c in cols]
 
 
 _WORKLOAD_WIDE = (("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1))
@@ -498,15 +546,35 @@ _WORKLOAD_WIDE = (("Containers", "string", 1), ("Images", "string", 1), ("Select
 PRINTERS: dict[str, tuple[list[Column], Callable[[Obj], Cells]]] = {
     "pods": (POD_COLUMNS, _pod_row),
     "deployments.apps": (
-        _c(("Name", "string"), ("Ready", "string"), ("Up-to-date", "integer"), ("Available", "integer"), ("Age", "string"), *_WORKLOAD_WIDE),
+        _c(
+            ("Name", "string"),
+            ("Ready", "string"),
+            ("Up-to-date", "integer"),
+            ("Available", "integer"),
+            ("Age", "string"),
+            *_WORKLOAD_WIDE,
+        ),
         _deployment_row,
     ),
     "replicasets.apps": (
-        _c(("Name", "string"), ("Desired", "integer"), ("Current", "integer"), ("Ready", "integer"), ("Age", "string"), *_WORKLOAD_WIDE),
+        _c(
+            ("Name", "string"),
+            ("Desired", "integer"),
+            ("Current", "integer"),
+            ("Ready", "integer"),
+            ("Age", "string"),
+            *_WORKLOAD_WIDE,
+        ),
         _replicaset_row,
     ),
     "statefulsets.apps": (
-        _c(("Name", "string"), ("Ready", "string"), ("Age", "string"), ("Containers", "string", 1), ("Images", "string", 1)),
+        _c(
+            ("Name", "string"),
+            ("Ready", "string"),
+            ("Age", "string"),
+            ("Containers", "string", 1),
+            ("Images", "string", 1),
+        ),
         _statefulset_row,
     ),
     "daemonsets.apps": (
@@ -524,7 +592,14 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Obj], Cells]]] = {
         _daemonset_row,
     ),
     "jobs.batch": (
-        _c(("Name", "string"), ("Status", "string"), ("Completions", "string"), ("Duration", "string"), ("Age", "string"), *_WORKLOAD_WIDE),
+        _c(
+            ("Name", "string"),
+            ("Status", "string"),
+            ("Completions", "string"),
+            ("Duration", "string"),
+            ("Age", "string"),
+            *_WORKLOAD_WIDE,
+        ),
         _job_row,
     ),
     "services": (
@@ -540,14 +615,29 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Obj], Cells]]] = {
         _service_row,
     ),
     "ingresses.networking.k8s.io": (
-        _c(("Name", "string"), ("Class", "string"), ("Hosts", "string"), ("Address", "string"), ("Ports", "string"), ("Age", "string")),
+        _c(
+            ("Name", "string"),
+            ("Class", "string"),
+            ("Hosts", "string"),
+            ("Address", "string"),
+            ("Ports", "string"),
+            ("Age", "string"),
+        ),
         _ingress_row,
     ),
     "ingressclasses.networking.k8s.io": (
-        _c(("Name", "string"), ("Controller", "string"), ("Parameters", "string"), ("Age", "string")),
+        _c(
+            ("Name", "string"),
+            ("Controller", "string"),
+            ("Parameters", "string"),
+            ("Age", "string"),
+        ),
         _ingressclass_row,
     ),
-    "endpoints": (_c(("Name", "string"), ("Endpoints", "string"), ("Age", "string")), _endpoints_row),
+    "endpoints": (
+        _c(("Name", "string"), ("Endpoints", "string"), ("Age", "string")),
+        _endpoints_row,
+    ),
     "persistentvolumeclaims": (
         _c(
             ("Name", "string"),
@@ -620,9 +710,15 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Obj], Cells]]] = {
         ),
         _event_row,
     ),
-    "secrets": (_c(("Name", "string"), ("Type", "string"), ("Data", "integer"), ("Age", "string")), _secret_row),
+    "secrets": (
+        _c(("Name", "string"), ("Type", "string"), ("Data", "integer"), ("Age", "string")),
+        _secret_row,
+    ),
     "configmaps": (_c(("Name", "string"), ("Data", "integer"), ("Age", "string")), _configmap_row),
-    "serviceaccounts": (_c(("Name", "string"), ("Secrets", "integer"), ("Age", "string")), _serviceaccount_row),
+    "serviceaccounts": (
+        _c(("Name", "string"), ("Secrets", "integer"), ("Age", "string")),
+        _serviceaccount_row,
+    ),
 }
 
 _CREATED_AT = _c(("Name", "string"), ("Created At", "date"))
@@ -681,4 +777,3 @@ def table(
         "columnDefinitions": column_definitions(resource) if with_columns else [],
         "rows": [row(resource, o, include_object) for o in objs],
     }
-

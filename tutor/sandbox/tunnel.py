@@ -66,12 +66,19 @@ class Tunnel:
             if task is not None:
                 self.connections.discard(task)
 
-    async def _serve(self, name: str, port: int) -> bool:
+    async def _serve(self, name: str, port: int, reason: str) -> bool:
         """Start serving the ingress port on the first Ingress; False if it cannot be bound."""
-        if port != 80:
+        if reason == "unprivileged":
             self.out.step(
                 "sandbox",
-                f"sandbox: ports below 1024 need root here; the Ingress is served on 127.0.0.1:{port} instead of 127.0.0.1:80",
+                "sandbox: ports below 1024 need root here; the Ingress is served on "
+                f"127.0.0.1:{port} instead of 127.0.0.1:80",
+            )
+        elif port != 80:
+            self.out.step(
+                "sandbox",
+                f"sandbox: the Ingress is served on 127.0.0.1:{port}, the port this sandbox "
+                "was started with, instead of 127.0.0.1:80",
             )
         try:
             self.server = await asyncio.start_server(
@@ -118,6 +125,7 @@ class Tunnel:
             return EX_SVC_ERROR
         self.router_port = int(first["router_port"])
         port = int(first["ingress_port"])
+        reason = str(first.get("reason", ""))
         self.out.step("success", "Tunnel successfully started")
         self.out.line("")
         self.out.step(
@@ -132,7 +140,7 @@ class Tunnel:
             async for event in events:
                 if "ingress" in event:
                     name = str(event["ingress"])
-                    if self.server is None and not await self._serve(name, port):
+                    if self.server is None and not await self._serve(name, port, reason):
                         code = EX_SVC_ERROR
                         break
                     self.ingresses.append(name)

@@ -60,6 +60,13 @@ def listen_socket(port: int = 0) -> socket.socket:
     return sock
 
 
+def has_standin(pod: Obj) -> bool:
+    return any(
+        pacman.is_pacman_image(str(c.get("image", "")))
+        for c in (pod.get("spec") or {}).get("containers") or []
+    )
+
+
 def _runs(pod: Obj) -> bool:
     return (pod.get("status") or {}).get("phase") == "Running" and not is_deleting(pod)
 
@@ -176,7 +183,10 @@ class AppServers:
                 return
             servers = self._servers.get((namespace, name))
             ports = dict(servers.ports) if servers is not None and servers.uid == uid else {}
-            if ports != last:
+            # A game pod's server starts just after the pod runs: wait for it rather
+            # than report a pod with nothing listening.
+            starting = not ports and has_standin(pod)
+            if ports != last and not starting:
                 last = ports
                 yield ports
             async with self._changed:

@@ -42,24 +42,37 @@ def pod_ready(pod: Obj) -> bool:
 
 def pod_active(pod: Obj) -> bool:
     """Not being deleted and not finished: a pod that counts as a replica."""
-    return not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in (
+    return not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get(
+        "phase"
+    ) not in (
         "Succeeded",
         "Failed",
     )
 
 
-def pod_from_template(owner: Obj, template: Obj, name: str | None, *, extra_labels: dict[str, str] | None = None) -> Obj:
+def pod_from_template(
+    owner: Obj, template: Obj, name: str | None, *, extra_labels: dict[str, str] | None = None
+) -> Obj:
     meta = template.get("metadata") or {}
     labels = dict(meta.get("labels") or {})
     labels.update(extra_labels or {})
-    pod_meta: Obj = {"namespace": owner["metadata"]["namespace"], "labels": labels, "ownerReferences": [owner_ref(owner)]}
+    pod_meta: Obj = {
+        "namespace": owner["metadata"]["namespace"],
+        "labels": labels,
+        "ownerReferences": [owner_ref(owner)],
+    }
     if name:
         pod_meta["name"] = name
     else:
         pod_meta["generateName"] = owner["metadata"]["name"] + "-"
     if meta.get("annotations"):
         pod_meta["annotations"] = dict(meta["annotations"])
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": clone(template.get("spec") or {})}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": pod_meta,
+        "spec": clone(template.get("spec") or {}),
+    }
 
 
 def resolve_int_or_percent(value: object, total: int, *, round_up: bool) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from tutor.sandbox.controllers.runtime import Controller, Key
@@ -54,29 +55,46 @@ class CrdController(Controller):
             key_name = name  # "<plural>.<group>" is both the CRD's name and the resource key
             if registry.get(key_name) is not None and registry.require(key_name).custom:
                 for obj in list(registry_objects(self, key_name)):
-                    try:
-                        self.store.delete(key_name, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
-                    except ApiError:
-                        pass
+                    with contextlib.suppress(ApiError):
+                        self.store.delete(
+                            key_name, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
+                        )
                 if crd is None:
                     registry.remove(key_name)
-            if crd is not None and "customresourcecleanup.apiextensions.k8s.io" in (crd["metadata"].get("finalizers") or []):
-                if not any(True for _ in self.store.iter(name)):
-                    self.store.remove_finalizer(CRD, "", name, "customresourcecleanup.apiextensions.k8s.io")
+            if (
+                crd is not None
+                and "customresourcecleanup.apiextensions.k8s.io"
+                in (crd["metadata"].get("finalizers") or [])
+                and not any(True for _ in self.store.iter(name))
+            ):
+                self.store.remove_finalizer(
+                    CRD, "", name, "customresourcecleanup.apiextensions.k8s.io"
+                )
             return None
         parsed = resource_type_of(crd)
         if parsed is None:
             return None
         rt, others = parsed
         registry.add(rt, extra_versions=others)
-        if "customresourcecleanup.apiextensions.k8s.io" not in (crd["metadata"].get("finalizers") or []):
+        if "customresourcecleanup.apiextensions.k8s.io" not in (
+            crd["metadata"].get("finalizers") or []
+        ):
             self.store.patch(
-                CRD, "", name, {"metadata": {"finalizers": ["customresourcecleanup.apiextensions.k8s.io"]}}, patch_type="strategic"
+                CRD,
+                "",
+                name,
+                {"metadata": {"finalizers": ["customresourcecleanup.apiextensions.k8s.io"]}},
+                patch_type="strategic",
             )
         now = rfc3339(self.store.clock())
         names = (crd.get("spec") or {}).get("names") or {}
         conditions = [
-            {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found"},
+            {
+                "type": "NamesAccepted",
+                "status": "True",
+                "reason": "NoConflicts",
+                "message": "no conflicts found",
+            },
             {
                 "type": "Established",
                 "status": "True",

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tutor.sandbox.controllers.common import owned, owner_keys, pod_active, pod_from_template, pod_ready
-from tutor.sandbox.controllers.statefulset import revision_hash
+from tutor.sandbox.controllers.common import (
+    owned,
+    owner_keys,
+    pod_active,
+    pod_from_template,
+    pod_ready,
+)
 from tutor.sandbox.controllers.runtime import Controller, Key
+from tutor.sandbox.controllers.statefulset import revision_hash
 from tutor.sandbox.objects import Obj, random_suffix
 from tutor.sandbox.selectors import selector_from_map
 from tutor.sandbox.store import WatchEvent
@@ -20,7 +26,10 @@ class DaemonSetController(Controller):
         if event.resource == "pods":
             return owner_keys(event, "DaemonSet")
         if event.resource == "nodes":
-            return [(d["metadata"]["namespace"], d["metadata"]["name"]) for d in self.store.iter("daemonsets.apps")]
+            return [
+                (d["metadata"]["namespace"], d["metadata"]["name"])
+                for d in self.store.iter("daemonsets.apps")
+            ]
         return [(event.namespace, event.name)]
 
     def reconcile(self, key: Key) -> float | None:
@@ -48,20 +57,35 @@ class DaemonSetController(Controller):
             by_node[node] = pod
         for node in nodes:
             node_name = node["metadata"]["name"]
-            pod = by_node.get(node_name)
-            if pod is not None and (pod["metadata"].get("labels") or {}).get("controller-revision-hash") != revision:
-                self.store.delete("pods", namespace, pod["metadata"]["name"])
+            current = by_node.get(node_name)
+            if (
+                current is not None
+                and (current["metadata"].get("labels") or {}).get("controller-revision-hash")
+                != revision
+            ):
+                self.store.delete("pods", namespace, current["metadata"]["name"])
                 continue
-            if pod is None:
+            if current is None:
                 new = pod_from_template(
-                    ds, template, f"{name}-{random_suffix()}", extra_labels={"controller-revision-hash": revision}
+                    ds,
+                    template,
+                    f"{name}-{random_suffix()}",
+                    extra_labels={"controller-revision-hash": revision},
                 )
                 new["spec"]["nodeName"] = node_name
                 new["spec"]["affinity"] = {
                     "nodeAffinity": {
                         "requiredDuringSchedulingIgnoredDuringExecution": {
                             "nodeSelectorTerms": [
-                                {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [node_name]}]}
+                                {
+                                    "matchFields": [
+                                        {
+                                            "key": "metadata.name",
+                                            "operator": "In",
+                                            "values": [node_name],
+                                        }
+                                    ]
+                                }
                             ]
                         }
                     }
@@ -69,7 +93,11 @@ class DaemonSetController(Controller):
                 self.store.create(new, resource="pods")
         pods = [p for p in owned(self.store, ds, "pods") if pod_active(p)]
         ready = sum(1 for p in pods if pod_ready(p))
-        updated = sum(1 for p in pods if (p["metadata"].get("labels") or {}).get("controller-revision-hash") == revision)
+        updated = sum(
+            1
+            for p in pods
+            if (p["metadata"].get("labels") or {}).get("controller-revision-hash") == revision
+        )
         status: Obj = {
             "currentNumberScheduled": len(pods),
             "desiredNumberScheduled": len(nodes),

@@ -7,7 +7,15 @@ from collections.abc import Iterable
 
 from tutor.sandbox.controllers.common import owned, owner_keys, resolve_int_or_percent
 from tutor.sandbox.controllers.runtime import Controller, Key
-from tutor.sandbox.objects import Obj, clone, fnv32a, merge_conditions, owner_ref, rfc3339, safe_encode
+from tutor.sandbox.objects import (
+    Obj,
+    clone,
+    fnv32a,
+    merge_conditions,
+    owner_ref,
+    rfc3339,
+    safe_encode,
+)
 from tutor.sandbox.store import WatchEvent
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -49,7 +57,9 @@ class DeploymentController(Controller):
             return
         direction = "up" if replicas > _replicas(rs) else "down"
         annotations = {
-            "deployment.kubernetes.io/desired-replicas": str((d.get("spec") or {}).get("replicas", 1)),
+            "deployment.kubernetes.io/desired-replicas": str(
+                (d.get("spec") or {}).get("replicas", 1)
+            ),
         }
         self.store.patch(
             "replicasets.apps",
@@ -74,9 +84,17 @@ class DeploymentController(Controller):
         replicas = int(spec.get("replicas", 1))
         template = spec.get("template") or {}
         pod_hash = template_hash(template)
-        all_rs = sorted(owned(self.store, d, "replicasets.apps"), key=lambda r: r["metadata"]["creationTimestamp"])
+        all_rs = sorted(
+            owned(self.store, d, "replicasets.apps"),
+            key=lambda r: r["metadata"]["creationTimestamp"],
+        )
         new_rs = next(
-            (r for r in all_rs if (r["metadata"].get("labels") or {}).get("pod-template-hash") == pod_hash), None
+            (
+                r
+                for r in all_rs
+                if (r["metadata"].get("labels") or {}).get("pod-template-hash") == pod_hash
+            ),
+            None,
         )
         old_rs = [r for r in all_rs if r is not new_rs]
         created = False
@@ -96,7 +114,12 @@ class DeploymentController(Controller):
             )
         revision = (new_rs["metadata"].get("annotations") or {}).get(REVISION, "1")
         if (d["metadata"].get("annotations") or {}).get(REVISION) != revision:
-            self.store.patch("deployments.apps", namespace, name, {"metadata": {"annotations": {REVISION: revision}}})
+            self.store.patch(
+                "deployments.apps",
+                namespace,
+                name,
+                {"metadata": {"annotations": {REVISION: revision}}},
+            )
         strategy = spec.get("strategy") or {}
         if strategy.get("type") == "Recreate":
             if any(_replicas(r) for r in old_rs):
@@ -109,19 +132,30 @@ class DeploymentController(Controller):
         else:
             self._roll(d, new_rs, old_rs, replicas, strategy.get("rollingUpdate") or {})
         self._cleanup(d, old_rs, int(spec.get("revisionHistoryLimit", 10)))
-        new_rs = self.store.peek("replicasets.apps", namespace, new_rs["metadata"]["name"]) or new_rs
-        old_rs = [self.store.peek("replicasets.apps", namespace, r["metadata"]["name"]) or r for r in old_rs]
+        new_rs = (
+            self.store.peek("replicasets.apps", namespace, new_rs["metadata"]["name"]) or new_rs
+        )
+        old_rs = [
+            self.store.peek("replicasets.apps", namespace, r["metadata"]["name"]) or r
+            for r in old_rs
+        ]
         self._update_status(d, new_rs, [r for r in old_rs if r is not None], created)
         return None
 
-    def _create_rs(self, d: Obj, template: Obj, pod_hash: str, replicas: int, old_rs: list[Obj], revision: int) -> Obj:
+    def _create_rs(
+        self, d: Obj, template: Obj, pod_hash: str, replicas: int, old_rs: list[Obj], revision: int
+    ) -> Obj:
         namespace, name = d["metadata"]["namespace"], d["metadata"]["name"]
         rs_template = clone(template)
-        rs_template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = pod_hash
+        rs_template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = (
+            pod_hash
+        )
         selector = clone((d.get("spec") or {}).get("selector") or {})
         selector.setdefault("matchLabels", {})["pod-template-hash"] = pod_hash
         surge = resolve_int_or_percent(
-            ((d["spec"].get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", "25%"), replicas, round_up=True
+            ((d["spec"].get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", "25%"),
+            replicas,
+            round_up=True,
         )
         initial = replicas if not any(_replicas(r) for r in old_rs) else 0
         if (d["spec"].get("strategy") or {}).get("type") == "Recreate":
@@ -154,13 +188,20 @@ class DeploymentController(Controller):
 
     def _roll(self, d: Obj, new_rs: Obj, old_rs: list[Obj], replicas: int, rolling: Obj) -> None:
         surge = resolve_int_or_percent(rolling.get("maxSurge", "25%"), replicas, round_up=True)
-        unavailable = resolve_int_or_percent(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
+        unavailable = resolve_int_or_percent(
+            rolling.get("maxUnavailable", "25%"), replicas, round_up=False
+        )
         if surge == 0 and unavailable == 0:
             unavailable = 1
         total = _replicas(new_rs) + sum(_replicas(r) for r in old_rs)
         if _replicas(new_rs) < replicas and total < replicas + surge:
             self._scale(d, new_rs, min(replicas, _replicas(new_rs) + replicas + surge - total))
-            new_rs = self.store.peek("replicasets.apps", new_rs["metadata"]["namespace"], new_rs["metadata"]["name"]) or new_rs
+            new_rs = (
+                self.store.peek(
+                    "replicasets.apps", new_rs["metadata"]["namespace"], new_rs["metadata"]["name"]
+                )
+                or new_rs
+            )
         min_available = replicas - unavailable
         new_unavailable = _replicas(new_rs) - _available(new_rs)
         all_pods = _replicas(new_rs) + sum(_replicas(r) for r in old_rs)
@@ -171,7 +212,11 @@ class DeploymentController(Controller):
             if cut > 0:
                 self._scale(d, r, _replicas(r) - cut)
                 budget -= cut
-        old_rs = [self.store.peek("replicasets.apps", r["metadata"]["namespace"], r["metadata"]["name"]) or r for r in old_rs]
+        old_rs = [
+            self.store.peek("replicasets.apps", r["metadata"]["namespace"], r["metadata"]["name"])
+            or r
+            for r in old_rs
+        ]
         for r in old_rs:
             if budget <= 0:
                 break
@@ -181,7 +226,11 @@ class DeploymentController(Controller):
                 budget -= cut
 
     def _cleanup(self, d: Obj, old_rs: list[Obj], limit: int) -> None:
-        idle = [r for r in old_rs if _replicas(r) == 0 and not int((r.get("status") or {}).get("replicas", 0))]
+        idle = [
+            r
+            for r in old_rs
+            if _replicas(r) == 0 and not int((r.get("status") or {}).get("replicas", 0))
+        ]
         idle = [r for r in idle if not r["metadata"].get("deletionTimestamp")]
         for r in sorted(idle, key=_revision)[: max(0, len(idle) - limit)]:
             self.store.delete("replicasets.apps", r["metadata"]["namespace"], r["metadata"]["name"])
@@ -201,7 +250,9 @@ class DeploymentController(Controller):
         rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
         max_unavailable = 0
         if (spec.get("strategy") or {}).get("type", "RollingUpdate") == "RollingUpdate":
-            max_unavailable = resolve_int_or_percent(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
+            max_unavailable = resolve_int_or_percent(
+                rolling.get("maxUnavailable", "25%"), replicas, round_up=False
+            )
         now = rfc3339(self.store.clock())
         if available >= replicas - max_unavailable:
             available_cond = {
@@ -218,8 +269,20 @@ class DeploymentController(Controller):
                 "message": "Deployment does not have minimum availability.",
             }
         rs_name = new_rs["metadata"]["name"] if new_rs else ""
-        complete = updated == replicas and available >= replicas and current == replicas and new_rs is not None
-        old_progress = next((c for c in (d.get("status") or {}).get("conditions") or [] if c.get("type") == "Progressing"), None)
+        complete = (
+            updated == replicas
+            and available >= replicas
+            and current == replicas
+            and new_rs is not None
+        )
+        old_progress = next(
+            (
+                c
+                for c in (d.get("status") or {}).get("conditions") or []
+                if c.get("type") == "Progressing"
+            ),
+            None,
+        )
         if complete:
             progressing = {
                 "type": "Progressing",
@@ -227,8 +290,11 @@ class DeploymentController(Controller):
                 "reason": "NewReplicaSetAvailable",
                 "message": f'ReplicaSet "{rs_name}" has successfully progressed.',
             }
-        elif created or (old_progress is not None and old_progress.get("reason") == "NewReplicaSetCreated"
-                         and old_progress.get("message") == f'Created new replica set "{rs_name}"'):
+        elif created or (
+            old_progress is not None
+            and old_progress.get("reason") == "NewReplicaSetCreated"
+            and old_progress.get("message") == f'Created new replica set "{rs_name}"'
+        ):
             progressing = {
                 "type": "Progressing",
                 "status": "True",
@@ -257,5 +323,9 @@ class DeploymentController(Controller):
             status["availableReplicas"] = available
         if replicas - available > 0:
             status["unavailableReplicas"] = replicas - available
-        status["conditions"] = merge_conditions((d.get("status") or {}).get("conditions"), conditions, now)
-        self.store.replace_status("deployments.apps", d["metadata"]["namespace"], d["metadata"]["name"], status)
+        status["conditions"] = merge_conditions(
+            (d.get("status") or {}).get("conditions"), conditions, now
+        )
+        self.store.replace_status(
+            "deployments.apps", d["metadata"]["namespace"], d["metadata"]["name"], status
+        )

@@ -47,10 +47,17 @@ class IngressController(Controller):
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
         if event.resource == "ingresses.networking.k8s.io":
             return [(event.namespace, event.name)]
-        if event.resource in ("deployments.apps", "daemonsets.apps"):
-            if not any(a.startswith("--controller-class=") for o in (event.obj, event.old) if o for a in _args(o)):
-                return []
-        return [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in self.store.iter("ingresses.networking.k8s.io")]
+        if event.resource in ("deployments.apps", "daemonsets.apps") and not any(
+            a.startswith("--controller-class=")
+            for o in (event.obj, event.old)
+            if o
+            for a in _args(o)
+        ):
+            return []
+        return [
+            (i["metadata"]["namespace"], i["metadata"]["name"])
+            for i in self.store.iter("ingresses.networking.k8s.io")
+        ]
 
     def _controllers(self) -> list[tuple[list[str], bool]]:
         found = []
@@ -62,9 +69,9 @@ class IngressController(Controller):
         return found
 
     def served(self, ingress: Obj) -> bool:
-        class_name = (ingress.get("spec") or {}).get("ingressClassName") or annotations_of(ingress).get(
-            "kubernetes.io/ingress.class"
-        )
+        class_name = (ingress.get("spec") or {}).get("ingressClassName") or annotations_of(
+            ingress
+        ).get("kubernetes.io/ingress.class")
         controllers = [(args, up) for args, up in self._controllers() if up]
         if not class_name:
             return any("--watch-ingress-without-class=true" in args for args, _up in controllers)
@@ -87,7 +94,11 @@ class IngressController(Controller):
         if uid not in self._first_served:
             self._first_served[uid] = now
             self.cluster.recorder.record(
-                ingress, "Normal", "Sync", "Scheduled for sync", component="nginx-ingress-controller"
+                ingress,
+                "Normal",
+                "Sync",
+                "Scheduled for sync",
+                component="nginx-ingress-controller",
             )
         due = self._first_served[uid] + self.cluster.delay("ingress_address")
         if now < due:

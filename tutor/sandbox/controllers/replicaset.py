@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tutor.sandbox.controllers.common import owned, owner_keys, pod_active, pod_from_template, pod_ready
+from tutor.sandbox.controllers.common import (
+    owned,
+    owner_keys,
+    pod_active,
+    pod_from_template,
+    pod_ready,
+)
 from tutor.sandbox.controllers.runtime import Controller, Key
 from tutor.sandbox.objects import Obj, random_suffix
 from tutor.sandbox.store import WatchEvent
@@ -73,11 +79,15 @@ class ReplicaSetController(Controller):
 
     def _update_status(self, rs: Obj, active: list[Obj]) -> None:
         ready = sum(1 for p in active if pod_ready(p))
-        selector_labels = ((rs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+        selector_labels = ((rs.get("spec") or {}).get("template") or {}).get("metadata", {}).get(
+            "labels"
+        ) or {}
         labeled = sum(
             1
             for p in active
-            if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector_labels.items())
+            if all(
+                (p["metadata"].get("labels") or {}).get(k) == v for k, v in selector_labels.items()
+            )
         )
         status: Obj = {"replicas": len(active)}
         if labeled:
@@ -86,4 +96,6 @@ class ReplicaSetController(Controller):
             status["readyReplicas"] = ready
             status["availableReplicas"] = ready
         status["observedGeneration"] = rs["metadata"].get("generation", 1)
-        self.store.replace_status("replicasets.apps", rs["metadata"]["namespace"], rs["metadata"]["name"], status)
+        self.store.replace_status(
+            "replicasets.apps", rs["metadata"]["namespace"], rs["metadata"]["name"], status
+        )

@@ -11,6 +11,7 @@ loop back-offs, which never end).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -126,10 +127,8 @@ class Manager:
         self._timers.clear()
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         self._idle.set()
 
     def pause(self) -> None:
@@ -169,10 +168,8 @@ class Manager:
             if self._signal_pending:
                 return
             self._signal_pending = True
-        try:
+        with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._wake_from_thread)
-        except RuntimeError:
-            pass
 
     def _wake_from_thread(self) -> None:
         with self._lock:
@@ -180,7 +177,9 @@ class Manager:
         if self._wakeup is not None:
             self._wakeup.set()
 
-    def enqueue(self, controller: Controller, key: Key, delay: float = 0.0, *, background: bool = False) -> None:
+    def enqueue(
+        self, controller: Controller, key: Key, delay: float = 0.0, *, background: bool = False
+    ) -> None:
         """Schedule a reconcile (loop thread, or before start)."""
         qkey = (id(controller), key)
         if delay <= 0:
@@ -192,7 +191,7 @@ class Manager:
         existing = self._timers.get(qkey)
         when = time.monotonic() + delay
         if existing is not None:
-            handle, was_background = existing
+            handle, _was_background = existing
             if handle.when() <= self._loop_time(when):
                 return
             handle.cancel()
@@ -222,7 +221,9 @@ class Manager:
                 try:
                     keys = list(controller.keys_for(event))
                 except Exception:
-                    log.exception("%s failed to map %s %s", controller.name, event.type, event.resource)
+                    log.exception(
+                        "%s failed to map %s %s", controller.name, event.type, event.resource
+                    )
                     continue
                 for key in keys:
                     self._queue[(id(controller), key)] = controller
@@ -271,7 +272,11 @@ class Manager:
                 if processed:
                     # Let HTTP handlers run between long cascades.
                     await asyncio.sleep(0)
-            if not self._events and not self._queue and not any(not bg for _h, bg in self._timers.values()):
+            if (
+                not self._events
+                and not self._queue
+                and not any(not bg for _h, bg in self._timers.values())
+            ):
                 self._idle.set()
 
     # ---- idleness ------------------------------------------------------------------

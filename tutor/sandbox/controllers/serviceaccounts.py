@@ -33,7 +33,11 @@ class ServiceAccountController(Controller):
             return None
         if self.store.peek("serviceaccounts", name, "default") is None:
             self.store.create(
-                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": name}},
+                {
+                    "apiVersion": "v1",
+                    "kind": "ServiceAccount",
+                    "metadata": {"name": "default", "namespace": name},
+                },
                 resource="serviceaccounts",
             )
         if self.store.peek("configmaps", name, "kube-root-ca.crt") is None:

@@ -11,7 +11,6 @@ the sandbox enforces them.
 from __future__ import annotations
 
 import copy
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -361,29 +360,37 @@ def _csi_hostpath_driver() -> list[Obj]:
         ],
         "csi-resizer",
     )
-    # minikube ships the plugin as a DaemonSet today (a StatefulSet before v1.26); on a
-    # one-node cluster both give one pod, and the sandbox's controllers run StatefulSets.
-    objects += _csi_statefulset(
-        "csi-hostpathplugin",
-        "plugin",
-        [
-            _container(
-                "hostpath",
-                CSI_IMAGES["plugin"],
-                args=[
-                    "--drivername=hostpath.csi.k8s.io",
-                    "--v=5",
-                    "--endpoint=$(CSI_ENDPOINT)",
-                    "--nodeid=$(KUBE_NODE_NAME)",
-                ],
-            ),
-            _container("csi-external-health-monitor-controller", CSI_IMAGES["health-monitor"]),
-            _container("node-driver-registrar", CSI_IMAGES["registrar"]),
-            _container("liveness-probe", CSI_IMAGES["liveness"]),
-            _container("csi-provisioner", CSI_IMAGES["provisioner"]),
-            _container("csi-snapshotter", CSI_IMAGES["snapshotter"]),
-        ],
-        "csi-provisioner",
+    plugin_labels = _csi_labels("csi-hostpathplugin", "plugin")
+    objects.append(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": _meta("csi-hostpathplugin", "kube-system", **plugin_labels),
+            "spec": {
+                "selector": {"matchLabels": dict(plugin_labels)},
+                "template": _pod_template(
+                    plugin_labels,
+                    [
+                        _container(
+                            "hostpath",
+                            CSI_IMAGES["plugin"],
+                            args=[
+                                "--drivername=hostpath.csi.k8s.io",
+                                "--v=5",
+                                "--endpoint=$(CSI_ENDPOINT)",
+                                "--nodeid=$(KUBE_NODE_NAME)",
+                            ],
+                        ),
+                        _container("csi-external-health-monitor-controller", CSI_IMAGES["health-monitor"]),
+                        _container("node-driver-registrar", CSI_IMAGES["registrar"]),
+                        _container("liveness-probe", CSI_IMAGES["liveness"]),
+                        _container("csi-provisioner", CSI_IMAGES["provisioner"]),
+                        _container("csi-snapshotter", CSI_IMAGES["snapshotter"]),
+                    ],
+                    serviceAccountName="csi-provisioner",
+                ),
+            },
+        }
     )
     objects.append(
         {
@@ -735,11 +742,6 @@ def _storage_provisioner() -> list[Obj]:
             },
         },
     ]
-
-
-def job_pod_name(job: str) -> str:
-    # The suffix alphabet of Kubernetes' generated names (no vowels, no look-alikes).
-    return job + "-" + "".join(random.choices("bcdfghjklmnpqrstvwxz2456789", k=5))
 
 
 ADDONS: dict[str, Addon] = {

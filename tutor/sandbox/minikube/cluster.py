@@ -20,13 +20,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.minikube import addons as catalog
-from tutor.sandbox.objects import Obj, condition, is_deleting, owner_ref, rfc3339
+from tutor.sandbox.objects import Obj, condition, is_deleting
 from tutor.sandbox.store import Store
 
 log = logging.getLogger(__name__)
@@ -90,6 +89,7 @@ def resource_key(obj: Obj) -> str:
         "Deployment": "deployments",
         "StatefulSet": "statefulsets",
         "Job": "jobs",
+        "DaemonSet": "daemonsets",
         "ClusterRole": "clusterroles",
         "ClusterRoleBinding": "clusterrolebindings",
         "Role": "roles",
@@ -113,11 +113,9 @@ class Minikube:
         *,
         default_version: str,
         existing: str | None = None,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.host = host
         self.default_version = default_version
-        self.clock = clock
         self._lock = threading.RLock()
         self.profiles: dict[str, Profile] = {}
         if existing is not None:
@@ -183,7 +181,14 @@ class Minikube:
             else:
                 profile = existing
             if existing is None or not existing.running:
-                self.host.start_cluster(profile=name, kubernetes_version=profile.kubernetes_version)
+                before = self._storageclass_defaults()
+                try:
+                    self.host.start_cluster(profile=name, kubernetes_version=profile.kubernetes_version)
+                except ValueError as error:
+                    # The core holds one cluster per sandbox, and cannot yet wipe it.
+                    raise MinikubeError("MK_USAGE", f"sandbox: {error}", 14) from None
+                if existing is not None and not existing.addons.get("default-storageclass"):
+                    self._restore_storageclass_defaults(before)
             profile.running = True
             self.profiles[name] = profile
             for addon in addons:
@@ -296,12 +301,8 @@ class Minikube:
         if addon == "default-storageclass":
             self._set_default_storageclass()
             return
-        objects = catalog.objects_for(addon)
-        for obj in objects:
+        for obj in catalog.objects_for(addon):
             self._ensure(obj)
-        for obj in objects:
-            if obj["kind"] == "Job":
-                self._complete_job(obj)
 
     def _ensure(self, obj: Obj) -> None:
         key = resource_key(obj)
@@ -325,89 +326,6 @@ class Minikube:
         except ApiError as error:
             log.warning("sandbox: addon object %s/%s not created: %s", key, meta["name"], error)
 
-    def _complete_job(self, job_manifest: Obj) -> None:
-        """Admission Jobs run once and finish: their pod shows as Completed, as on minikube."""
-        namespace, name = job_manifest["metadata"]["namespace"], job_manifest["metadata"]["name"]
-        job = self.store.get("jobs.batch", namespace, name)
-        if job is None or (job.get("status") or {}).get("succeeded"):
-            return
-        now = rfc3339(self.clock())
-        template = job["spec"]["template"]
-        node = next(iter(n["metadata"]["name"] for n in self.store.list("nodes")), "minikube")
-        labels = {
-            **(template.get("metadata") or {}).get("labels", {}),
-            "controller-uid": job["metadata"]["uid"],
-        }
-        pod: Obj = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": catalog.job_pod_name(name),
-                "namespace": namespace,
-                "labels": labels,
-                "ownerReferences": [owner_ref(job)],
-            },
-            "spec": {**template["spec"], "nodeName": node},
-            "status": {
-                "phase": "Succeeded",
-                "conditions": [
-                    {
-                        "type": t,
-                        "status": "False" if t == "Ready" else "True",
-                        "lastTransitionTime": now,
-                    }
-                    for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
-                ],
-                "containerStatuses": [
-                    {
-                        "name": c["name"],
-                        "image": c["image"],
-                        "imageID": c["image"],
-                        "ready": False,
-                        "restartCount": 0,
-                        "started": False,
-                        "state": {
-                            "terminated": {
-                                "exitCode": 0,
-                                "reason": "Completed",
-                                "startedAt": now,
-                                "finishedAt": now,
-                            }
-                        },
-                    }
-                    for c in template["spec"]["containers"]
-                ],
-                "startTime": now,
-            },
-        }
-        try:
-            created = self.store.create(pod, resource="pods")
-            self.store.replace_status("pods", namespace, created["metadata"]["name"], pod["status"])
-            self.store.replace_status(
-                "jobs.batch",
-                namespace,
-                name,
-                {
-                    "succeeded": 1,
-                    "active": 0,
-                    "ready": 0,
-                    "startTime": now,
-                    "completionTime": now,
-                    "conditions": [
-                        {
-                            "type": t,
-                            "status": "True",
-                            "lastProbeTime": now,
-                            "lastTransitionTime": now,
-                        }
-                        for t in ("SuccessCriteriaMet", "Complete")
-                    ],
-                    "uncountedTerminatedPods": {},
-                },
-            )
-        except ApiError as error:
-            log.warning("sandbox: job %s/%s not completed: %s", namespace, name, error)
-
     def _remove(self, addon: str) -> None:
         if addon == "default-storageclass":
             if self.store.get("storageclasses.storage.k8s.io", "", "standard") is not None:
@@ -421,6 +339,30 @@ class Minikube:
                 self.store.delete(key, meta.get("namespace", ""), meta["name"])
             except ApiError:
                 pass  # already gone: disabling twice is fine
+
+    def _storageclass_defaults(self) -> dict[str, str | None]:
+        return {
+            sc["metadata"]["name"]: (sc["metadata"].get("annotations") or {}).get(catalog.DEFAULT_CLASS_ANNOTATION)
+            for sc in self.store.list("storageclasses.storage.k8s.io")
+        }
+
+    def _restore_storageclass_defaults(self, before: dict[str, str | None]) -> None:
+        """Undo the core's restart-time default marking when default-storageclass is off.
+
+        The core's `start_cluster` always does what the addon does on restart (recreate
+        `standard`, make it the one default); with the addon disabled, minikube does
+        neither, so the classes go back to how the learner left them.
+        """
+        for name, value in self._storageclass_defaults().items():
+            if name not in before:
+                self.store.delete("storageclasses.storage.k8s.io", "", name)
+            elif value != before[name]:
+                self.store.patch(
+                    "storageclasses.storage.k8s.io",
+                    "",
+                    name,
+                    {"metadata": {"annotations": {catalog.DEFAULT_CLASS_ANNOTATION: before[name]}}},
+                )
 
     def _annotate_default(self, name: str, value: str) -> None:
         self.store.patch(

@@ -1,0 +1,100 @@
+"""Helpers for the sandbox core's tests: the real kubectl, kubectl's tables, and the
+client-model self-check."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tutor.sandbox import Sandbox
+
+KUBECTL = shutil.which("kubectl")
+needs_kubectl = pytest.mark.skipif(
+    KUBECTL is None, reason="kubectl is not on PATH: the kubectl tests drive the real binary"
+)
+
+REPO = Path(__file__).resolve().parents[2]
+MANIFESTS = REPO / "manifests" / "day55"
+HOT_LOOP_WRITES = 1000
+
+
+def model_errors(sandbox: Sandbox) -> list[str]:
+    """Every logged version of every object, read through the kubernetes client's models.
+
+    The client (37, pydantic) refuses objects that lack a required field, so a
+    learner's tool would crash on them; this is how the sandbox stays schema-complete.
+    """
+    import kubernetes.client.models as models
+
+    failures = []
+    seen: set[tuple[str, str]] = set()
+    for event in sandbox.store.logged_events():
+        rt = sandbox.registry.get(event.resource)
+        if rt is None or rt.custom:
+            continue
+        if rt.key == "events":
+            name = "CoreV1Event"
+        else:
+            name = rt.version[0].upper() + rt.version[1:] + rt.kind
+        model = getattr(models, name, None)
+        if model is None:
+            continue
+        key = (event.resource, event.obj["metadata"].get("resourceVersion", ""))
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            model.from_dict(json.loads(json.dumps(event.obj)))
+        except Exception as exc:
+            failures.append(f"{event.resource} {event.name}@{key[1]}: {str(exc)[:400]}")
+    return failures
+
+
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def make_kubectl(sandbox: Sandbox) -> Kubectl:
+    assert KUBECTL is not None
+
+    def run(
+        *args: str, check: bool = False, timeout: float = 60, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
+        env.update(sandbox.env())
+        result = subprocess.run(
+            [KUBECTL, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=stdin,
+            cwd=REPO,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+            )
+        return result
+
+    return run
+
+
+def table(output: str) -> dict[str, dict[str, str]]:
+    """``kubectl get`` output as {name: {column: value}}, cut at the header's column
+    offsets so that empty cells (an Ingress without ADDRESS) stay empty."""
+    lines = output.rstrip().splitlines()
+    header = lines[0]
+    starts = [m.start() for m in re.finditer(r"(?:^|(?<=\s\s))\S", header)]
+    names = [header[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+    result = {}
+    for line in lines[1:]:
+        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        result[cells[0]] = dict(zip(names, cells, strict=True))
+    return result
