@@ -140,7 +140,9 @@ class CheckEngine:
     def settled(self, timeout: float = 5.0) -> bool:
         """Wait until every key is listed and everything queued so far was handled (tests, benchmark)."""
         deadline = time.monotonic() + timeout
-        while not all(self.cache.synced(key) or self.cache.error(key) for key in self.cache.keys):
+        while self.connection.status.state not in ("no_cluster", "refused", "unreachable") and not all(
+            self.cache.synced(key) or self.cache.error(key) for key in self.cache.keys
+        ):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.01)

@@ -266,7 +266,9 @@ def describe(
     kind: str | None = None
     profile: str | None = None
     if SANDBOX_EXTENSION in extensions:
+        # The sandbox stands in for a minikube profile: its `minikube` commands take -p.
         kind = "sandbox"
+        profile = str(extensions[SANDBOX_EXTENSION].get("profile") or name)
         raw = extensions[SANDBOX_EXTENSION].get("variables")
         if isinstance(raw, Mapping):
             variables = {str(key): str(value) for key, value in raw.items()}
