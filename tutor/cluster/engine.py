@@ -329,8 +329,10 @@ def evaluate_once(
     *,
     settle: float = 8.0,
     give_up_after: float = 1.5,
-) -> dict[str, CheckResult]:
+) -> tuple[dict[str, CheckResult], ConnectionStatus]:
     """Evaluate `checks` once (the headless `check`): list what they need, judge, stop.
+
+    Returns the results and the connection status they were judged under.
 
     Waits until every key a check requires has been listed, at most `settle` seconds,
     and no longer than `give_up_after` seconds of failing requests: a cluster that is
@@ -363,13 +365,15 @@ def evaluate_once(
                 break
             changed.wait(0.05)
             changed.clear()
-        view = _FrozenStatus(cache, _final_status(connection.status, bool(failing_since)))
+        judged = _final_status(connection.status, bool(failing_since))
+        view = _FrozenStatus(cache, judged)
         info = connection.info
         profile = info.minikube_profile if info else None
-        return {
+        results = {
             check_id: run_check(check, view, context, profile=profile, errors=cache.error)
             for check_id, check in checks.items()
         }
+        return results, judged
     finally:
         cache.close()
 
