@@ -259,6 +259,20 @@ class Background:
             if text in line:
                 return line
 
+    def rest(self, timeout: float = 10.0) -> list[str]:
+        """Every line printed until the command ended (call once it is ending)."""
+        out = []
+        while True:
+            try:
+                line = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"the command did not end; output {self.lines + out}") from None
+            if line is None:
+                self._queue.put(None)
+                self.lines += out
+                return out
+            out.append(line)
+
     def stderr(self) -> str:
         if self.proc.poll() is None or self.proc.stderr is None:
             return ""

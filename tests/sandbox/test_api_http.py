@@ -74,7 +74,8 @@ def test_discovery_lists_the_lesson_resources_with_kubectl_names(sandbox: Sandbo
         "/apis",
         accept="application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
     )
-    assert status == 200 and doc["kind"] == "APIGroupList"
+    assert status == 200
+    assert doc["kind"] == "APIGroupList"
 
 
 def test_version_reports_what_the_cluster_was_started_with(sandbox_factory: Any) -> None:
@@ -115,7 +116,8 @@ def test_unknown_resources_are_404_like_the_real_server(sandbox: Sandbox) -> Non
 def test_create_conflicts_and_namespaces(sandbox: Sandbox) -> None:
     status, created = call(sandbox, "POST", "/api/v1/namespaces/default/configmaps", configmap("c"))
     assert status == 201
-    assert created["metadata"]["uid"] and created["metadata"]["resourceVersion"]
+    assert created["metadata"]["uid"]
+    assert created["metadata"]["resourceVersion"]
     status, err = call(sandbox, "POST", "/api/v1/namespaces/default/configmaps", configmap("c"))
     assert (status, err["reason"], err["message"]) == (
         409,
@@ -136,7 +138,8 @@ def test_generate_name_and_dry_run(sandbox: Sandbox) -> None:
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-"}}
     status, created = call(sandbox, "POST", "/api/v1/namespaces/default/configmaps", body)
     assert status == 201
-    assert created["metadata"]["name"].startswith("gen-") and len(created["metadata"]["name"]) == 9
+    assert created["metadata"]["name"].startswith("gen-")
+    assert len(created["metadata"]["name"]) == 9
     before = sandbox.store.resource_version
     status, _ = call(
         sandbox, "POST", "/api/v1/namespaces/default/configmaps?dryRun=All", configmap("dry")
@@ -152,7 +155,8 @@ def test_put_with_a_stale_resource_version_is_a_conflict(sandbox: Sandbox) -> No
     )
     fresh = dict(created, data={"a": "2"})
     status, updated = call(sandbox, "PUT", "/api/v1/namespaces/default/configmaps/c", fresh)
-    assert status == 200 and updated["data"] == {"a": "2"}
+    assert status == 200
+    assert updated["data"] == {"a": "2"}
     stale = dict(created, data={"a": "3"})
     status, err = call(sandbox, "PUT", "/api/v1/namespaces/default/configmaps/c", stale)
     assert status == 409
@@ -172,7 +176,8 @@ def test_creating_in_a_terminating_namespace_is_forbidden(sandbox: Sandbox) -> N
     assert status == 403
     assert (
         err["message"]
-        == 'configmaps "new" is forbidden: unable to create new content in namespace doomed because it is being terminated'
+        == 'configmaps "new" is forbidden: unable to create new content in namespace doomed '
+        "because it is being terminated"
     )
     # Deleting what is in it still works: `kubectl delete -f` relies on it.
     status, _ = call(sandbox, "DELETE", "/api/v1/namespaces/doomed/configmaps/keep")
@@ -220,7 +225,8 @@ def test_scale_subresource_speaks_autoscaling_v1(sandbox: Sandbox) -> None:
         {"spec": {"replicas": 2}},
         content_type="application/merge-patch+json",
     )
-    assert status == 200 and scale["spec"]["replicas"] == 2
+    assert status == 200
+    assert scale["spec"]["replicas"] == 2
     sandbox.wait_idle()
     assert (
         sandbox.store.read("deployments.apps", "kube-system", "coredns")["status"]["readyReplicas"]
@@ -303,7 +309,9 @@ def test_delete_collection_by_label(sandbox: Sandbox) -> None:
     )
     assert status == 200
     names = [c["metadata"]["name"] for c in sandbox.store.list("configmaps", "default")]
-    assert "a" not in names and "b" not in names and "c" in names
+    assert "a" not in names
+    assert "b" not in names
+    assert "c" in names
 
 
 @pytest.mark.parametrize(

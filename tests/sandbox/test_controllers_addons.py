@@ -173,9 +173,8 @@ def test_a_crd_becomes_a_served_resource(sandbox: Sandbox) -> None:
         sandbox.server_url + "/apis/snapshot.storage.k8s.io/v1", timeout=5
     ) as response:
         resources = json.loads(response.read())["resources"]
-    assert resources[0]["name"] == "volumesnapshotclasses" and resources[0]["shortNames"] == [
-        "vsclass"
-    ]
+    assert resources[0]["name"] == "volumesnapshotclasses"
+    assert resources[0]["shortNames"] == ["vsclass"]
     sandbox.store.create(
         {
             "apiVersion": "snapshot.storage.k8s.io/v1",

@@ -77,7 +77,8 @@ def test_a_running_pod_is_complete_for_the_client(sandbox: Sandbox) -> None:
     container = status["containerStatuses"][0]
     assert container["image"] == "docker.io/library/nginx:1.27"
     assert container["imageID"].startswith("docker.io/library/nginx@sha256:")
-    assert container["ready"] is True and container["restartCount"] == 0
+    assert container["ready"] is True
+    assert container["restartCount"] == 0
     assert [r for _t, r, _m in events(sandbox, "web")] == [
         "Scheduled",
         "Pulling",
@@ -111,7 +112,8 @@ def test_an_unbound_claim_keeps_the_pod_pending_with_failed_scheduling(sandbox: 
     p = sandbox.store.read("pods", "default", "db")
     assert p["status"]["phase"] == "Pending"
     scheduled = next(c for c in p["status"]["conditions"] if c["type"] == "PodScheduled")
-    assert scheduled["status"] == "False" and scheduled["reason"] == "Unschedulable"
+    assert scheduled["status"] == "False"
+    assert scheduled["reason"] == "Unschedulable"
     assert (
         "Warning",
         "FailedScheduling",

@@ -76,7 +76,8 @@ def test_a_deployment_rolls_out_a_new_image_through_a_new_replicaset(sandbox: Sa
     sandbox.store.create(deployment("web", "nginx:1.26", replicas=3))
     sandbox.wait_idle()
     first = names(sandbox, "replicasets.apps")
-    assert len(first) == 1 and first[0].startswith("web-")
+    assert len(first) == 1
+    assert first[0].startswith("web-")
     sandbox.store.patch(
         "deployments.apps",
         "default",
@@ -124,7 +125,8 @@ def test_a_statefulset_makes_ordered_pods_each_with_its_own_claim(sandbox: Sandb
     assert claims["data-cache-1"]["metadata"]["labels"] == {"app": "cache"}
     pod = sandbox.store.read("pods", "default", "cache-1")
     assert pod["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] == "cache-1"
-    assert pod["spec"]["hostname"] == "cache-1" and pod["spec"]["subdomain"] == "cache"
+    assert pod["spec"]["hostname"] == "cache-1"
+    assert pod["spec"]["subdomain"] == "cache"
     assert {"name": "data", "persistentVolumeClaim": {"claimName": "data-cache-1"}} in pod["spec"][
         "volumes"
     ]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import threading
 import time
+from typing import Any
 
 import pytest
-from sandbox_helpers import KUBECTL, MANIFESTS, Kubectl, needs_kubectl, table
+from sandbox_helpers import KUBECTL, MANIFESTS, Kubectl, make_kubectl, needs_kubectl, table
 
 from tutor.sandbox import Sandbox
 
@@ -185,7 +187,8 @@ def test_describe_pod_shows_its_events(deployed: Sandbox, kubectl: Kubectl) -> N
     assert "Controlled By:  StatefulSet/mongo" in described
     assert "Events:" in described
     assert re.search(
-        r"Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned pacman/mongo-0 to mc-demo",
+        r"Normal\s+Scheduled\s+\S+\s+default-scheduler\s+"
+        r"Successfully assigned pacman/mongo-0 to mc-demo",
         described,
     )
     assert re.search(r"Normal\s+Started\s+\S+\s+kubelet\s+Started container mongo", described)
@@ -244,7 +247,8 @@ def test_get_events_lists_what_happened(deployed: Sandbox, kubectl: Kubectl) -> 
         r"Normal\s+ProvisioningSucceeded\s+persistentvolumeclaim/mongo-data-mongo-0", events
     )
     assert re.search(
-        r"Normal\s+SuccessfulCreate\s+statefulset/mongo\s+create Pod mongo-0 in StatefulSet mongo successful",
+        r"Normal\s+SuccessfulCreate\s+statefulset/mongo\s+"
+        r"create Pod mongo-0 in StatefulSet mongo successful",
         events,
     )
 
@@ -253,8 +257,8 @@ def test_second_create_reports_already_exists(deployed: Sandbox, kubectl: Kubect
     again = kubectl("create", "-f", STATEFUL)
     assert again.returncode == 1
     assert (
-        f'Error from server (AlreadyExists): error when creating "{STATEFUL}": statefulsets.apps "mongo" already exists'
-        in again.stderr
+        f'Error from server (AlreadyExists): error when creating "{STATEFUL}": statefulsets.apps '
+        '"mongo" already exists' in again.stderr
     )
 
 
@@ -344,3 +348,28 @@ def test_get_watch_prints_rows_as_pods_change(deployed: Sandbox, kubectl: Kubect
         reader.join(timeout=10)
     assert lines[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert any(re.match(r"mongo-0\s+1/1\s+Terminating", line) for line in lines), lines
+
+
+def test_the_converged_lesson_makes_no_writes(sandbox: Sandbox, kubectl: Kubectl) -> None:
+    kubectl("create", "-f", STATEFUL, check=True)
+    kubectl("create", "-f", INGRESS, check=True)
+    sandbox.wait_idle()
+    version = sandbox.store.resource_version
+    time.sleep(1.0)
+    assert sandbox.store.resource_version == version
+
+
+def test_typed_create_with_a_protobuf_kubectl_names_the_workaround(sandbox_factory: Any) -> None:
+    sb = sandbox_factory(kubernetes_version="v1.33.0")
+    run = make_kubectl(sb)
+    client = json.loads(run("version", "--client", "-o", "json", check=True).stdout)[
+        "clientVersion"
+    ]
+    created = run("create", "namespace", "typed")
+    if int(client["minor"].rstrip("+")) >= 32:
+        assert created.returncode == 1
+        assert "Error from server (UnsupportedMediaType)" in created.stderr
+        assert "kubectl create -f" in created.stderr
+    else:
+        assert created.returncode == 0, created.stderr
+        assert "namespace/typed created" in created.stdout

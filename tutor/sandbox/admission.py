@@ -155,7 +155,8 @@ class Admission:
                 raise errors.ApiError(
                     422,
                     "Invalid",
-                    f'Service "" is invalid: spec.clusterIPs: Invalid value: []string{{"{wanted}"}}: '
+                    'Service "" is invalid: spec.clusterIPs: Invalid value: '
+                    f'[]string{{"{wanted}"}}: '
                     f"failed to allocate IP {wanted}: provided IP is already allocated",
                 )
             self._cluster_ips.add(wanted)
@@ -175,7 +176,8 @@ class Admission:
                 raise errors.ApiError(
                     422,
                     "Invalid",
-                    f'Service "" is invalid: spec.ports[0].nodePort: Invalid value: {wanted}: provided port is already allocated',
+                    f'Service "" is invalid: spec.ports[0].nodePort: Invalid value: {wanted}: '
+                    "provided port is already allocated",
                 )
             self._node_ports.add(wanted)
             return wanted
@@ -282,7 +284,8 @@ class Admission:
                     causes.append(
                         (
                             "spec.template.metadata.labels",
-                            f"Invalid value: {rendered}: `selector` does not match template `labels`",
+                            f"Invalid value: {rendered}: `selector` does not match template "
+                            "`labels`",
                         )
                     )
             causes += _container_causes((template.get("spec") or {}), "spec.template.spec")
@@ -313,8 +316,10 @@ class Admission:
                     causes.append(
                         (
                             "spec",
-                            "Forbidden: updates to statefulset spec for fields other than 'replicas', "
-                            "'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' "
+                            "Forbidden: updates to statefulset spec for fields other than "
+                            "'replicas', "
+                            "'ordinals', 'template', 'updateStrategy', "
+                            "'persistentVolumeClaimRetentionPolicy' "
                             "and 'minReadySeconds' are forbidden",
                         )
                     )
@@ -479,9 +484,12 @@ class Admission:
                 [
                     (
                         "spec",
-                        "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
-                        "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
-                        "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
+                        "Forbidden: pod updates may not change fields other than "
+                        "`spec.containers[*].image`,"
+                        "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+                        "`spec.tolerations` "
+                        "(only additions to existing "
+                        "tolerations),`spec.terminationGracePeriodSeconds` "
                         "(allow it to be set to 1 if it was previously negative)",
                     )
                 ],

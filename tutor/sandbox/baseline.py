@@ -249,7 +249,8 @@ def install(
                 "value": value,
                 "globalDefault": False,
                 "preemptionPolicy": "PreemptLowerPriority",
-                "description": "Used for system critical pods that must not be moved from their current node.",
+                "description": "Used for system critical pods that must not be moved from their "
+                "current node.",
             },
         )
     for role in ("cluster-admin", "admin", "edit", "view"):
@@ -280,13 +281,16 @@ def install(
         (
             "coredns",
             {
-                "Corefile": ".:53 {\n    errors\n    health\n    ready\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n}\n"
+                "Corefile": ".:53 {\n    errors\n    health\n    ready\n"
+                "    kubernetes cluster.local in-addr.arpa ip6.arpa\n"
+                "    forward . /etc/resolv.conf\n    cache 30\n}\n"
             },
         ),
         (
             "kube-proxy",
             {
-                "config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+                "config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: "
+                "KubeProxyConfiguration\n"
             },
         ),
         (
@@ -314,7 +318,9 @@ def install(
             "kind": "ConfigMap",
             "metadata": {"name": "cluster-info", "namespace": "kube-public"},
             "data": {
-                "kubeconfig": f'apiVersion: v1\nclusters:\n- cluster:\n    server: https://control-plane.minikube.internal:{api_port}\n  name: ""\n'
+                "kubeconfig": "apiVersion: v1\nclusters:\n- cluster:\n"
+                f"    server: https://control-plane.minikube.internal:{api_port}\n"
+                '  name: ""\n'
             },
         },
     )

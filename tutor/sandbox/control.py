@@ -362,7 +362,11 @@ class ControlServer:
             await response.prepare(request)
             await response.write(
                 json.dumps(
-                    {"ingress_port": self.si.ingress_port, "router_port": self.si.router.port}
+                    {
+                        "ingress_port": self.si.ingress_port,
+                        "reason": self.si.ingress_port_reason,
+                        "router_port": self.si.router.port,
+                    }
                 ).encode()
                 + b"\n"
             )

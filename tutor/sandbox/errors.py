@@ -74,7 +74,8 @@ def already_exists(plural: str, group: str, name: str) -> ApiError:
 def conflict(plural: str, group: str, name: str, why: str | None = None) -> ApiError:
     why = (
         why
-        or "the object has been modified; please apply your changes to the latest version and try again"
+        or "the object has been modified; please apply your changes to the latest version and "
+        "try again"
     )
     return ApiError(
         409,
@@ -131,6 +132,7 @@ def method_not_allowed(verb: str, plural: str, group: str) -> ApiError:
     return ApiError(
         405,
         "MethodNotAllowed",
-        f"the server does not allow this method on the requested resource ({verb} {qualified(plural, group)})",
+        f"the server does not allow this method on the requested resource ({verb} "
+        f"{qualified(plural, group)})",
         details={},
     )

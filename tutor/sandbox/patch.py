@@ -87,7 +87,8 @@ def _index(container: list[Any], token: str, *, for_add: bool) -> int:
         raise ApiError(
             422,
             "Invalid",
-            f"the server rejected our request due to an error in our request: index {i} out of range",
+            f"the server rejected our request due to an error in our request: index {i} out of "
+            "range",
         )
     return i
 

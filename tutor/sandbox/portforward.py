@@ -40,6 +40,7 @@ from tutor.sandbox.control_client import (
     call,
     stream,
 )
+from tutor.sandbox.relay import relay
 
 # kubectl's global flags that take a value (`--flag value` or `--flag=value`).
 _VALUE_FLAGS = {
@@ -289,10 +290,8 @@ class Forwarder:
             writer.close()
             return
         try:
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            await relay(reader, writer, up_reader, up_writer)
         finally:
-            for w in (writer, up_writer):
-                w.close()
             if task is not None:
                 self.tasks.discard(task)
 
@@ -318,17 +317,6 @@ class Forwarder:
         for server in self.servers:
             with contextlib.suppress(Exception):
                 await server.wait_closed()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
-    except (ConnectionError, OSError):
-        pass
 
 
 async def forward(address: ControlAddress, request: Request, namespace: str) -> int:

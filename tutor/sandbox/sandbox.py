@@ -172,13 +172,18 @@ class Sandbox:
         return {"KUBECONFIG": str(self.kubeconfig), "KUBECACHEDIR": str(cache)}
 
     def start_cluster(
-        self, profile: str | None = None, kubernetes_version: str | None = None
+        self,
+        profile: str | None = None,
+        kubernetes_version: str | None = None,
+        *,
+        mark_default_storageclass: bool = True,
     ) -> None:
         """``minikube start``: install a fresh cluster's objects the first time, open the
         API port (the same one as before when free) and write the kubeconfig context.
 
         Starting again after :meth:`stop_cluster` keeps every object and, as minikube
-        does, marks ``standard`` as the one default StorageClass again.
+        does with its default-storageclass addon on, marks ``standard`` as the one
+        default StorageClass again (``mark_default_storageclass=False``: the addon is off).
         """
         if self._running:
             return
@@ -208,7 +213,7 @@ class Sandbox:
                         api_port=8443,
                     )
                     self._installed = True
-                elif restart:
+                elif restart and mark_default_storageclass:
                     baseline.mark_standard_default(self.store)
                 self.manager.run_pending()
             finally:

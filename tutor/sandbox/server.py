@@ -187,10 +187,9 @@ class ApiServer:
             if self._signal_pending:
                 return
             self._signal_pending = True
-        try:
+        # A closed loop raises RuntimeError: then nobody is watching any more.
+        with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._wake)
-        except RuntimeError:
-            pass  # the loop has closed: nobody is watching any more
 
     def _wake(self) -> None:
         with self._signal_lock:
@@ -420,7 +419,8 @@ class ApiServer:
         kind, api_version = body.get("kind"), body.get("apiVersion")
         if kind and kind != rt.kind:
             raise errors.bad_request(
-                f"the API version in the data ({api_version}) does not match the expected API version ({rt.api_version})"
+                f"the API version in the data ({api_version}) does not match the expected API "
+                f"version ({rt.api_version})"
                 if api_version and api_version != rt.api_version
                 else f'kind "{kind}" does not match the requested resource "{rt.plural}"'
             )
@@ -431,12 +431,14 @@ class ApiServer:
             body_ns = meta.get("namespace")
             if body_ns and p.namespace and body_ns != p.namespace:
                 raise errors.bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request"
+                    "the namespace of the provided object does not match the namespace sent on "
+                    "the request"
                 )
             meta["namespace"] = p.namespace or body_ns or "default"
         if name is not None and meta.get("name") and meta["name"] != name:
             raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+                f"the name of the object ({meta['name']}) does not match the name on the URL "
+                f"({name})"
             )
         if name is not None:
             meta["name"] = name
@@ -486,8 +488,10 @@ class ApiServer:
                 raise ApiError(
                     415,
                     "UnsupportedMediaType",
-                    "the body of the request was in an unknown format - accepted media types include: "
-                    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+                    "the body of the request was in an unknown format - accepted media types "
+                    "include: "
+                    "application/json-patch+json, application/merge-patch+json, "
+                    "application/apply-patch+yaml",
                 )
             patch_type = "strategic"
         else:
@@ -496,7 +500,8 @@ class ApiServer:
                 "UnsupportedMediaType",
                 f"the body of the request was in an unknown format - accepted media types include: "
                 f"application/json-patch+json, application/merge-patch+json, "
-                f"application/apply-patch+yaml, application/strategic-merge-patch+json (got {content_type})",
+                "application/apply-patch+yaml, application/strategic-merge-patch+json (got "
+                f"{content_type})",
             )
         patched = self.store.patch(
             rt.key,

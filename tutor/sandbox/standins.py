@@ -97,6 +97,9 @@ class StandIns:
         self.default_version = default_version or str(
             getattr(host, "kubernetes_version", "") or "v1.31.0"
         )
+        if existing_profile is None and getattr(host, "running", False):
+            # A sandbox made started: as if `minikube start -p PROFILE` had run.
+            existing_profile = str(getattr(host, "profile", "minikube"))
         self.minikube = Minikube(
             host, default_version=self.default_version, existing=existing_profile
         )

@@ -13,7 +13,7 @@ change what it got and write it back::
     store.create({"apiVersion": "v1", "kind": "ConfigMap",
                   "metadata": {"name": "c", "namespace": "default"}, "data": {}})
     store.patch("storageclasses.storage.k8s.io", "", "standard",
-                {"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "false"}}})
+                {"metadata": {"labels": {"team": "storage"}}})
     store.replace_status("pods", "pacman", "mongo-0", {...})   # no write when unchanged
     store.delete("pods", "pacman", "mongo-0")
     unsubscribe = store.subscribe(lambda event: ...)        # after every commit, in order
@@ -346,7 +346,8 @@ class Store:
                     rt.plural,
                     rt.group,
                     name,
-                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {old['metadata']['uid']}",
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                    f"{old['metadata']['uid']}",
                 )
             if subresource == "status":
                 new = clone(old)
@@ -488,7 +489,8 @@ class Store:
                     rt.plural,
                     rt.group,
                     name,
-                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta['uid']}",
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                    f"{meta['uid']}",
                 )
             if resource_version and resource_version != meta["resourceVersion"]:
                 raise errors.conflict(
@@ -496,7 +498,8 @@ class Store:
                     rt.group,
                     name,
                     "Precondition failed: ResourceVersion in precondition: "
-                    f"{resource_version}, ResourceVersion in object meta: {meta['resourceVersion']}",
+                    f"{resource_version}, ResourceVersion in object meta: "
+                    f"{meta['resourceVersion']}",
                 )
             new = clone(old)
             new_meta = new["metadata"]
@@ -631,7 +634,8 @@ class Store:
                 rt.plural,
                 rt.group,
                 name,
-                f"unable to create new content in namespace {namespace} because it is being terminated",
+                f"unable to create new content in namespace {namespace} because it is being "
+                "terminated",
             )
 
     @staticmethod

@@ -89,7 +89,8 @@ def _selector_text(selector: Obj | None) -> str:
 
 
 def pod_status_reason(pod: Obj) -> tuple[str, int, int, int, str | None]:
-    """(STATUS, ready containers, total containers, restarts, last restart time) as kubectl shows them."""
+    """(STATUS, ready containers, total containers, restarts, last restart time) as kubectl "
+    "shows them."""
     spec, status = _spec(pod), _status(pod)
     total = len(spec.get("containers") or [])
     ready = 0

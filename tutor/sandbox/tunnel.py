@@ -22,19 +22,9 @@ import signal
 
 from tutor.sandbox.control_client import ControlAddress, ControlError, SandboxUnreachable, stream
 from tutor.sandbox.minikube.output import Printer
+from tutor.sandbox.relay import relay
 
 EX_SVC_ERROR = 110
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
-    except (ConnectionError, OSError):
-        pass
 
 
 class Tunnel:
@@ -59,10 +49,8 @@ class Tunnel:
             writer.transport.abort()
             return
         try:
-            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            await relay(reader, writer, up_reader, up_writer)
         finally:
-            up_writer.close()
-            writer.close()
             if task is not None:
                 self.connections.discard(task)
 

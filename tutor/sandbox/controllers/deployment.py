@@ -1,4 +1,5 @@
-"""Deployments roll ReplicaSets: one per pod template, named ``<deployment>-<pod-template-hash>``."""
+"""Deployments roll ReplicaSets: one per pod template, named "
+"``<deployment>-<pod-template-hash>``."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ class DeploymentController(Controller):
             d,
             "Normal",
             "ScalingReplicaSet",
-            f"Scaled {direction} replica set {rs['metadata']['name']} from {_replicas(rs)} to {replicas}",
+            f"Scaled {direction} replica set {rs['metadata']['name']} from {_replicas(rs)} to "
+            f"{replicas}",
             component="deployment-controller",
         )
 

@@ -376,7 +376,8 @@ class Kubelet(Controller):
     @staticmethod
     def _pull_error(image: str) -> str:
         return (
-            f'failed to pull and unpack image "{normalize_image(image)}": failed to resolve reference '
+            f'failed to pull and unpack image "{normalize_image(image)}": failed to resolve '
+            "reference "
             f'"{normalize_image(image)}": {normalize_image(image)}: not found'
         )
 
@@ -400,7 +401,8 @@ class Kubelet(Controller):
                     c,
                     "Normal",
                     "Pulled",
-                    f'Successfully pulled image "{c.image}" in {took:.3g}s ({took:.3g}s including waiting). '
+                    f'Successfully pulled image "{c.image}" in {took:.3g}s ({took:.3g}s '
+                    "including waiting). "
                     "Image size: 0 bytes.",
                 )
                 c.state = "pulled"
@@ -488,7 +490,8 @@ class Kubelet(Controller):
                         c,
                         "Warning",
                         "Unhealthy",
-                        "Readiness probe failed: the k8s-tutor sandbox was told to keep this container unready",
+                        "Readiness probe failed: the k8s-tutor sandbox was told to keep this "
+                        "container unready",
                     )
                 if fault is not None and fault[0] == "crash":
                     c.crash_at = now

@@ -49,9 +49,12 @@ class ServiceAccountController(Controller):
                         "name": "kube-root-ca.crt",
                         "namespace": name,
                         "annotations": {
-                            "kubernetes.io/description": "Contains a CA bundle that can be used to verify the "
-                            "kube-apiserver when using internal endpoints such as the internal service IP or "
-                            "kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."
+                            "kubernetes.io/description": "Contains a CA bundle that can be used "
+                            "to verify the "
+                            "kube-apiserver when using internal endpoints such as the internal "
+                            "service IP or "
+                            "kubernetes.default.svc. No other usage is guaranteed across "
+                            "distributions of Kubernetes clusters."
                         },
                     },
                     "data": {"ca.crt": ROOT_CA},

@@ -159,7 +159,7 @@ class StatefulSetController(Controller):
             if ordinal is not None:
                 pods[ordinal] = pod
         # Failed or finished pods are replaced.
-        for ordinal, pod in list(pods.items()):
+        for pod in list(pods.values()):
             if (pod.get("status") or {}).get("phase") in ("Failed", "Succeeded") and not pod[
                 "metadata"
             ].get("deletionTimestamp"):

@@ -184,7 +184,8 @@ class VolumeController(Controller):
             claim,
             "Normal",
             "ExternalProvisioning",
-            f"Waiting for a volume to be created either by the external provisioner '{provisioner}' "
+            "Waiting for a volume to be created either by the external provisioner "
+            f"'{provisioner}' "
             "or manually by the system administrator. If volume creation is delayed, please verify "
             "that the provisioner is running and correctly registered.",
             "persistentvolume-controller",
@@ -292,7 +293,9 @@ class VolumeController(Controller):
                 "volumeHandle": str(uuid.uuid4()),
                 "fsType": "ext4",
                 "volumeAttributes": {
-                    "storage.kubernetes.io/csiProvisionerIdentity": f"k8s-tutor-sandbox-{provisioner}"
+                    "storage.kubernetes.io/csiProvisionerIdentity": (
+                        f"k8s-tutor-sandbox-{provisioner}"
+                    )
                 },
             }
             annotations["volume.kubernetes.io/provisioner-deletion-secret-name"] = ""
