@@ -166,7 +166,7 @@ def toggles(api: Any, watcher: Watcher, count: int, state: list[bool]) -> list[f
 
 def figures(prefix: str, values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
-    p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
     return {
         f"{prefix}_min_ms": ordered[0],
         f"{prefix}_median_ms": statistics.median(ordered),
