@@ -15,11 +15,8 @@ class Absent(Check):
     def setup(self) -> None:
         self.target = self.ref()
 
-    def where(self) -> str:
-        return f" in namespace {self.namespace}" if self.target.kind.namespaced else ""
-
     def default_title(self) -> str:
-        return f"{self.target} is gone{self.where()}"
+        return f"{self.target} is gone{self.where(self.target)}"
 
     def dependencies(self) -> list[Dependency]:
         deps = [Dependency(self.key_for(self.target.kind), frozenset({self.target.name}))]
@@ -32,11 +29,13 @@ class Absent(Check):
         obj = find(view, self.target.kind.name, ns, self.target.name)
         subjects = (Subject(self.target.kind.name, self.target.name, ns),)
         if obj is None:
-            return passed(f"{self.target} does not exist{self.where()}")
+            return passed(f"{self.target} does not exist{self.where(self.target)}")
         if objects.terminating(obj):
             finalizers = objects.meta(obj).get("finalizers") or []
             detail = f"waiting for finalizers: {', '.join(map(str, finalizers))}" if finalizers else ""
             return waiting(
-                f"{self.target} is being deleted{self.where()}", *([detail] if detail else []), subjects=subjects
+                f"{self.target} is being deleted{self.where(self.target)}",
+                *([detail] if detail else []),
+                subjects=subjects,
             )
-        return waiting(f"{self.target} still exists{self.where()}", subjects=subjects)
+        return waiting(f"{self.target} still exists{self.where(self.target)}", subjects=subjects)

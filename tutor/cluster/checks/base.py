@@ -74,6 +74,10 @@ class Check(ABC):
         except resources.BadObjectRef as err:
             raise CheckError(f"{self.kind}: {err}") from None
 
+    def where(self, ref: resources.ObjectRef) -> str:
+        """` in namespace pacman` for a namespaced object, nothing for a cluster-wide one."""
+        return f" in namespace {self.namespace}" if ref.kind.namespaced else ""
+
     def key_for(self, kind: resources.ResourceKind, selector: str | None = None) -> WatchKey:
         return WatchKey.of(kind.name, self.namespace if kind.namespaced else None, selector)
 

@@ -16,11 +16,8 @@ class Exists(Check):
     def setup(self) -> None:
         self.target = self.ref()
 
-    def where(self) -> str:
-        return f" in namespace {self.namespace}" if self.target.kind.namespaced else ""
-
     def default_title(self) -> str:
-        return f"{self.target} exists{self.where()}"
+        return f"{self.target} exists{self.where(self.target)}"
 
     def subject(self) -> Subject:
         ns = self.namespace if self.target.kind.namespaced else None
@@ -39,13 +36,15 @@ class Exists(Check):
         obj = find(view, self.target.kind.name, ns, self.target.name)
         subjects = (self.subject(),)
         if obj is None:
-            return waiting(f"{self.target} does not exist yet{self.where()}", subjects=subjects)
+            return waiting(f"{self.target} does not exist yet{self.where(self.target)}", subjects=subjects)
         if objects.terminating(obj):
-            return waiting(f"{self.target} is being deleted{self.where()}", subjects=subjects)
+            return waiting(f"{self.target} is being deleted{self.where(self.target)}", subjects=subjects)
         if self.fields.get("remember"):
             record = {"kind": self.target.kind.kind, "name": self.target.name, "namespace": ns, "uid": objects.uid(obj)}
             remember_once(ctx, view, str(self.fields["remember"]), record, self.namespace)
         age = objects.ago(objects.created(obj))
         return passed(
-            f"{self.target} exists{self.where()}", f"uid {objects.uid(obj)}, created {age} ago", subjects=subjects
+            f"{self.target} exists{self.where(self.target)}",
+            f"uid {objects.uid(obj)}, created {age} ago",
+            subjects=subjects,
         )

@@ -36,9 +36,6 @@ class FieldEquals(Check):
             raise CheckError(f"field_equals: {err}") from None
         self.expected = as_text(self.fields.get("equals"))
 
-    def where(self) -> str:
-        return f" in namespace {self.namespace}" if self.target.kind.namespaced else ""
-
     def default_title(self) -> str:
         return f"{self.target} has {self.path} = {self.expected}"
 
@@ -53,7 +50,7 @@ class FieldEquals(Check):
         subjects = (Subject(self.target.kind.name, self.target.name, ns),)
         obj = find(view, self.target.kind.name, ns, self.target.name)
         if obj is None:
-            return waiting(f"{self.target} does not exist yet{self.where()}", subjects=subjects)
+            return waiting(f"{self.target} does not exist yet{self.where(self.target)}", subjects=subjects)
         value = objects.get_path(obj, self.parts)
         if objects.is_missing(value):
             return waiting(f"{self.target} has no {self.path} yet (expected {self.expected})", subjects=subjects)
