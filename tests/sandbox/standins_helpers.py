@@ -1,4 +1,4 @@
-"""Shared set-up for the stand-in tests: a store-only cluster, scenes, and processes as a learner runs them.
+"""Shared set-up for the stand-in tests: a store-only cluster, scenes, processes run as a learner.
 
 `StoreHost` is the smallest thing `StandIns` attaches to: the core's `Store` and no API
 server. Tests that need the real kubectl against the real API use the core's `Sandbox`
@@ -52,7 +52,13 @@ class StoreHost:
         )
         write_kubeconfig(self.kubeconfig, "mc-demo")
 
-    def start_cluster(self, profile: str | None = None, kubernetes_version: str | None = None) -> None:
+    def start_cluster(
+        self,
+        profile: str | None = None,
+        kubernetes_version: str | None = None,
+        *,
+        mark_default_storageclass: bool = True,
+    ) -> None:
         self.calls.append(("start", profile))
 
     def stop_cluster(self) -> None:
@@ -69,7 +75,12 @@ def write_kubeconfig(path: Path, context: str, namespace: str = "default") -> No
                 "apiVersion": "v1",
                 "kind": "Config",
                 "current-context": context,
-                "contexts": [{"name": context, "context": {"cluster": context, "user": context, "namespace": namespace}}],
+                "contexts": [
+                    {
+                        "name": context,
+                        "context": {"cluster": context, "user": context, "namespace": namespace},
+                    }
+                ],
                 "clusters": [
                     {
                         "name": context,
@@ -99,7 +110,14 @@ def running(ready: bool = True) -> dict[str, Any]:
 def pacman_scene(store: Store, ns: str = "pacman", *, pacman_pods: int = 1) -> None:
     """What `kubectl create -f pacman-stateful.yaml` leaves once everything runs."""
     namespace(store, ns)
-    store.create({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pvc-1111"}, "spec": {}})
+    store.create(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": "pvc-1111"},
+            "spec": {},
+        }
+    )
     store.create(
         {
             "apiVersion": "v1",
@@ -113,7 +131,11 @@ def pacman_scene(store: Store, ns: str = "pacman", *, pacman_pods: int = 1) -> N
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": {"name": "mongo", "namespace": ns},
-            "spec": {"clusterIP": "None", "selector": {"name": "mongo"}, "ports": [{"port": 27017}]},
+            "spec": {
+                "clusterIP": "None",
+                "selector": {"name": "mongo"},
+                "ports": [{"port": 27017}],
+            },
         }
     )
     store.create(
@@ -121,7 +143,11 @@ def pacman_scene(store: Store, ns: str = "pacman", *, pacman_pods: int = 1) -> N
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": {"name": "pacman", "namespace": ns},
-            "spec": {"type": "LoadBalancer", "selector": {"name": "pacman"}, "ports": [{"port": 80, "targetPort": 8080}]},
+            "spec": {
+                "type": "LoadBalancer",
+                "selector": {"name": "pacman"},
+                "ports": [{"port": 80, "targetPort": 8080}],
+            },
         }
     )
     store.create(
@@ -144,14 +170,25 @@ def pacman_scene(store: Store, ns: str = "pacman", *, pacman_pods: int = 1) -> N
         pacman_pod(store, f"pacman-7469bbb6d7-{i:05d}", ns)
 
 
-def mongo_pod(store: Store, ns: str = "pacman", *, ready: bool = True, claim: str | None = "mongo-data-mongo-0") -> None:
-    volumes = [{"name": "mongo-data", "persistentVolumeClaim": {"claimName": claim}}] if claim else []
+def mongo_pod(
+    store: Store,
+    ns: str = "pacman",
+    *,
+    ready: bool = True,
+    claim: str | None = "mongo-data-mongo-0",
+) -> None:
+    volumes = (
+        [{"name": "mongo-data", "persistentVolumeClaim": {"claimName": claim}}] if claim else []
+    )
     store.create(
         {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {"name": "mongo-0", "namespace": ns, "labels": {"name": "mongo"}},
-            "spec": {"containers": [{"name": "mongo", "image": "docker.io/library/mongo:5.0.30"}], "volumes": volumes},
+            "spec": {
+                "containers": [{"name": "mongo", "image": "docker.io/library/mongo:5.0.30"}],
+                "volumes": volumes,
+            },
             "status": running(ready),
         }
     )
@@ -188,14 +225,19 @@ def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def http(url: str, data: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
+def http(
+    url: str,
+    data: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, str]:
     """(status, body) of one request; only ever to loopback."""
     assert url.startswith(("http://127.0.0.1", "http://[::1]")), url
     body = "&".join(f"{k}={v}" for k, v in data.items()).encode() if data is not None else None
     request = urllib.request.Request(url, data=body, headers=headers or {})
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(request, timeout=10) as response:
+        with opener.open(request, timeout=timeout) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -266,7 +308,9 @@ class Background:
             try:
                 line = self._queue.get(timeout=timeout)
             except queue.Empty:
-                raise AssertionError(f"the command did not end; output {self.lines + out}") from None
+                raise AssertionError(
+                    f"the command did not end; output {self.lines + out}"
+                ) from None
             if line is None:
                 self._queue.put(None)
                 self.lines += out
@@ -305,7 +349,9 @@ def background(argv: list[str], env: dict[str, str]) -> Iterator[Background]:
                 f.close()
 
 
-def run(argv: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         argv, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
     )

@@ -1,4 +1,4 @@
-"""`k8s-tutor sandbox` (tutor.sandbox.main): starts, says how to use it, and leaves nothing behind."""
+"""`k8s-tutor sandbox` (tutor.sandbox.main): starts, says how to use it, leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ try:
 except ImportError:  # tests/ became a package
     from tests.sandbox.standins_helpers import Background, free_port, run, wait_until  # type: ignore[no-redef]
 
-ENTRY = [sys.executable, "-c", "import sys; from tutor.sandbox.main import main; raise SystemExit(main(sys.argv[1:]))"]
+ENTRY = [
+    sys.executable,
+    "-c",
+    "import sys; from tutor.sandbox.main import main; raise SystemExit(main(sys.argv[1:]))",
+]
 
 
 def _children_of(pid: int) -> list[int]:
@@ -48,7 +52,9 @@ def _processes_mentioning(text: str) -> list[int]:
 
 def _start(tmp_path: Path, *extra: str) -> tuple[Background, dict[str, str], Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBECONFIG", "K8S_TUTOR"))}
-    proc = Background([*ENTRY, "--delays", "instant", "--ingress-port", str(free_port()), *extra], env)
+    proc = Background(
+        [*ENTRY, "--delays", "instant", "--ingress-port", str(free_port()), *extra], env
+    )
     proc.read_until("SIMULATED")
     source = proc.read_until("source ")
     script = Path(source.split("source ", 1)[1].strip())
@@ -60,23 +66,32 @@ def _start(tmp_path: Path, *extra: str) -> tuple[Background, dict[str, str], Pat
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
-def test_the_sandbox_runs_the_lesson_from_another_shell_and_cleans_up(tmp_path: Path, sig: int) -> None:
+def test_the_sandbox_runs_the_lesson_from_another_shell_and_cleans_up(
+    tmp_path: Path, sig: int
+) -> None:
     kubeconfig_out = tmp_path / "kubeconfig"
     proc, learner, script = _start(tmp_path, "--kubeconfig-out", str(kubeconfig_out))
     try:
         # Not started: the learner's first command is the lesson's.
         assert run(["kubectl", "get", "nodes", "--request-timeout=2s"], learner).returncode != 0
-        started = run(["minikube", "start", "-p", "mc-demo", "--addons=volumesnapshots,csi-hostpath-driver"], learner)
+        started = run(
+            ["minikube", "start", "-p", "mc-demo", "--addons=volumesnapshots,csi-hostpath-driver"],
+            learner,
+        )
         assert started.returncode == 0, started.stderr
         assert run(["kubectl", "get", "nodes"], learner).stdout.split()[5] == "mc-demo"
-        wait_until(lambda: kubeconfig_out.exists() and "mc-demo" in kubeconfig_out.read_text(), what="--kubeconfig-out")
+        wait_until(
+            lambda: kubeconfig_out.exists() and "mc-demo" in kubeconfig_out.read_text(),
+            what="--kubeconfig-out",
+        )
         assert _children_of(proc.proc.pid) == []
         state = Path(learner["KUBECONFIG"]).parent
     finally:
         code = proc.stop(sig)
     assert code == 0
     assert "stopping" in "\n".join(proc.rest())
-    assert not script.exists() and not script.parent.exists()
+    assert not script.exists()
+    assert not script.parent.exists()
     assert not state.exists()
     assert not kubeconfig_out.exists()
     assert _processes_mentioning(str(script.parent)) == []
@@ -102,7 +117,9 @@ def test_started_gives_a_running_cluster(tmp_path: Path) -> None:
     ],
 )
 def test_bad_flags_exit_2_without_a_traceback(args: list[str], message: str) -> None:
-    result = subprocess.run([*ENTRY, *args], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [*ENTRY, *args], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+    )
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -111,6 +128,9 @@ def test_bad_flags_exit_2_without_a_traceback(args: list[str], message: str) -> 
 def test_an_existing_kubeconfig_out_is_not_overwritten(tmp_path: Path) -> None:
     mine = tmp_path / "config"
     mine.write_text("precious")
-    result = subprocess.run([*ENTRY, "--kubeconfig-out", str(mine)], capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2 and "refusing to overwrite" in result.stderr
+    result = subprocess.run(
+        [*ENTRY, "--kubeconfig-out", str(mine)], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert "refusing to overwrite" in result.stderr
     assert mine.read_text() == "precious"

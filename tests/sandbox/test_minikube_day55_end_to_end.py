@@ -19,7 +19,14 @@ try:
     from standins_helpers import background, free_port, http, http_json, run, wait_until
 except ImportError:  # tests/ became a package
     from tests.sandbox.sandbox_helpers import MANIFESTS  # type: ignore[no-redef]
-    from tests.sandbox.standins_helpers import background, free_port, http, http_json, run, wait_until  # type: ignore[no-redef]
+    from tests.sandbox.standins_helpers import (
+        background,
+        free_port,
+        http,
+        http_json,
+        run,
+        wait_until,
+    )  # type: ignore[no-redef]
 
 PATCH = '{"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "%s"}}}'
 
@@ -50,12 +57,21 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
         ok("kubectl", "patch", "storageclass", "csi-hostpath-sc", "-p", PATCH % "true")
         ok("kubectl", "patch", "storageclass", "standard", "-p", PATCH % "false")
         classes = ok("kubectl", "get", "storageclass")
-        assert "csi-hostpath-sc (default)" in classes and "standard (default)" not in classes
+        assert "csi-hostpath-sc (default)" in classes
+        assert "standard (default)" not in classes
 
         # Step deploy.
         assert "pacman" not in ok("kubectl", "get", "namespace")
         ok("kubectl", "create", "-f", str(MANIFESTS / "pacman-stateful.yaml"))
-        ok("kubectl", "wait", "--for=condition=Ready", "pod/mongo-0", "-n", "pacman", "--timeout=60s")
+        ok(
+            "kubectl",
+            "wait",
+            "--for=condition=Ready",
+            "pod/mongo-0",
+            "-n",
+            "pacman",
+            "--timeout=60s",
+        )
         ok("kubectl", "rollout", "status", "deployment/pacman", "-n", "pacman", "--timeout=60s")
         assert "statefulset.apps/mongo" in ok("kubectl", "get", "all", "-n", "pacman")
 
@@ -68,7 +84,9 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
 
         # Step port-forward.
         port = free_port()
-        with background(["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env) as forward:
+        with background(
+            ["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env
+        ) as forward:
             assert forward.read_line() == f"Forwarding from 127.0.0.1:{port} -> 8080"
             assert forward.read_line() == f"Forwarding from [::1]:{port} -> 8080"
             base = f"http://127.0.0.1:{port}"
@@ -78,7 +96,14 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
             # Step high-score.
             saved = http_json(
                 base + "/highscores",
-                {"name": "k8s-tutor", "score": "2500", "level": "2", "cloud": "unknown", "zone": "unknown", "host": "terminal"},
+                {
+                    "name": "k8s-tutor",
+                    "score": "2500",
+                    "level": "2",
+                    "cloud": "unknown",
+                    "zone": "unknown",
+                    "host": "terminal",
+                },
             )
             assert saved["rs"] == "success"
             before = http_json(base + "/highscores/list")
@@ -87,7 +112,15 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
             # Step mongo-restart: the score comes back with the new mongo-0 (500 while it is away).
             old_uid = get("get", "pod", "mongo-0", "-n", "pacman")["metadata"]["uid"]  # type: ignore[index]
             ok("kubectl", "delete", "pod", "mongo-0", "-n", "pacman")
-            ok("kubectl", "wait", "--for=condition=Ready", "pod/mongo-0", "-n", "pacman", "--timeout=60s")
+            ok(
+                "kubectl",
+                "wait",
+                "--for=condition=Ready",
+                "pod/mongo-0",
+                "-n",
+                "pacman",
+                "--timeout=60s",
+            )
             assert get("get", "pod", "mongo-0", "-n", "pacman")["metadata"]["uid"] != old_uid  # type: ignore[index]
 
             def listed() -> object:
@@ -111,7 +144,8 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
             # Step ingress.
             ok("kubectl", "create", "-f", str(MANIFESTS / "pacman-ingress.yaml"))
             wait_until(
-                lambda: "127.0.0.1" in ok("kubectl", "get", "ingress", "-n", "pacman"), what="the Ingress address"
+                lambda: "127.0.0.1" in ok("kubectl", "get", "ingress", "-n", "pacman"),
+                what="the Ingress address",
             )
 
             # Step tunnel.
@@ -120,10 +154,15 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
                 tunnel.read_until("Starting tunnel for service pacman-ingress.")
                 url = f"http://127.0.0.1:{si.ingress_port}"
                 status, body = http(url + "/location/metadata", headers={"Host": "pacman.com"})
-                assert status == 200 and json.loads(body)["host"].startswith("pacman-")
-                assert json.loads(http(url + "/highscores/list", headers={"Host": "pacman.com"})[1]) == before
+                assert status == 200
+                assert json.loads(body)["host"].startswith("pacman-")
+                assert (
+                    json.loads(http(url + "/highscores/list", headers={"Host": "pacman.com"})[1])
+                    == before
+                )
                 status, page = http(url + "/location/metadata")
-                assert status == 404 and "nginx" in page
+                assert status == 404
+                assert "nginx" in page
 
             # And the forward's own end: its pod goes, it goes.
             ok("kubectl", "delete", "pod", pinned, "-n", "pacman", "--wait=false")
@@ -132,7 +171,18 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
 
         # The claim's data goes with the claim (reclaim policy Delete).
         ok("kubectl", "delete", "statefulset", "mongo", "-n", "pacman")
-        ok("kubectl", "delete", "pvc", "mongo-data-mongo-0", "-n", "pacman", "--wait=true", "--timeout=30s")
-        wait_until(lambda: volume not in ok("kubectl", "get", "pv"), what="the volume to be deleted")
-        assert f"pv/{volume}" not in si.databases.keys()
+        ok(
+            "kubectl",
+            "delete",
+            "pvc",
+            "mongo-data-mongo-0",
+            "-n",
+            "pacman",
+            "--wait=true",
+            "--timeout=30s",
+        )
+        wait_until(
+            lambda: volume not in ok("kubectl", "get", "pv"), what="the volume to be deleted"
+        )
+        assert f"pv/{volume}" not in si.databases
     print(f"day55 end to end: {time.monotonic() - began:.1f}s")

@@ -15,17 +15,25 @@ from tutor.sandbox.ingress_router import route
 from tutor.sandbox.standins import StandIns
 
 try:
-    from standins_helpers import background, free_port, http, http_json, run, wait_until
     from sandbox_helpers import MANIFESTS
+    from standins_helpers import background, free_port, http, run, wait_until
 except ImportError:  # tests/ became a package
     from tests.sandbox.sandbox_helpers import MANIFESTS  # type: ignore[no-redef]
-    from tests.sandbox.standins_helpers import background, free_port, http, http_json, run, wait_until  # type: ignore[no-redef]
+    from tests.sandbox.standins_helpers import (
+        background,
+        free_port,
+        http,
+        run,
+        wait_until,
+    )  # type: ignore[no-redef]
 
 Cluster = tuple[Sandbox, StandIns, dict[str, str]]
 
 
 def lb_ip(env: dict[str, str]) -> Any:
-    svc = json.loads(run(["kubectl", "get", "svc", "pacman", "-n", "pacman", "-o", "json"], env).stdout)
+    svc = json.loads(
+        run(["kubectl", "get", "svc", "pacman", "-n", "pacman", "-o", "json"], env).stdout
+    )
     return (svc["status"].get("loadBalancer") or {}).get("ingress")
 
 
@@ -39,7 +47,17 @@ def game(sandbox_factory: Callable[..., Sandbox]) -> Iterator[Cluster]:
             ["kubectl", "create", "-f", str(MANIFESTS / "pacman-stateful.yaml")],
             ["minikube", "-p", "mc-demo", "addons", "enable", "ingress"],
             ["kubectl", "create", "-f", str(MANIFESTS / "pacman-ingress.yaml")],
-            ["kubectl", "wait", "--for=condition=Ready", "pod", "-l", "name=pacman", "-n", "pacman", "--timeout=30s"],
+            [
+                "kubectl",
+                "wait",
+                "--for=condition=Ready",
+                "pod",
+                "-l",
+                "name=pacman",
+                "-n",
+                "pacman",
+                "--timeout=30s",
+            ],
         ):
             result = run(argv, env)
             assert result.returncode == 0, result.stdout + result.stderr
@@ -51,7 +69,9 @@ def test_the_tunnel_serves_the_ingress_by_host(game: Cluster) -> None:
     port = si.ingress_port
     assert lb_ip(env) is None  # EXTERNAL-IP <pending> without a tunnel
     with background(["minikube", "tunnel", "-p", "mc-demo"], env) as tunnel:
-        assert tunnel.read_until("Tunnel successfully started").endswith("Tunnel successfully started")
+        assert tunnel.read_until("Tunnel successfully started").endswith(
+            "Tunnel successfully started"
+        )
         tunnel.read_until("NOTE: Please do not close this terminal as this process must stay alive")
         assert f"127.0.0.1:{port}" in tunnel.read_until("the Ingress is served on")
         tunnel.read_until("Starting tunnel for service pacman-ingress.")
@@ -59,7 +79,8 @@ def test_the_tunnel_serves_the_ingress_by_host(game: Cluster) -> None:
         answer = json.loads(http(url, headers={"Host": "pacman.com"})[1])
         assert answer["host"].startswith("pacman-")
         status, page = http(url)  # no Host header: nginx's default backend
-        assert status == 404 and "<center>nginx</center>" in page
+        assert status == 404
+        assert "<center>nginx</center>" in page
         assert http(url, headers={"Host": "pacman.com:80"})[0] == 200
         assert http(url, headers={"Host": "other.example"})[0] == 404
         wait_until(lambda: lb_ip(env) == [{"ip": "127.0.0.1"}], what="the LoadBalancer address")
@@ -77,8 +98,8 @@ def test_only_one_tunnel_per_profile(game: Cluster) -> None:
         second = run(["minikube", "tunnel", "-p", "mc-demo"], env)
         assert second.returncode != 0
         assert (
-            "Another tunnel process is already running, terminate the existing instance to start a new one"
-            in second.stderr
+            "Another tunnel process is already running, terminate the existing instance to start "
+            "a new one" in second.stderr
         )
         first.stop(signal.SIGTERM)
     with background(["minikube", "tunnel", "-p", "mc-demo"], env) as third:
@@ -86,10 +107,24 @@ def test_only_one_tunnel_per_profile(game: Cluster) -> None:
 
 
 def test_without_a_running_controller_the_port_refuses(game: Cluster) -> None:
-    sb, si, env = game
+    _sb, si, env = game
     with background(["minikube", "tunnel", "-p", "mc-demo"], env) as tunnel:
         tunnel.read_until("Starting tunnel for service pacman-ingress.")
-        assert run(["kubectl", "scale", "deployment", "ingress-nginx-controller", "-n", "ingress-nginx", "--replicas=0"], env).returncode == 0
+        assert (
+            run(
+                [
+                    "kubectl",
+                    "scale",
+                    "deployment",
+                    "ingress-nginx-controller",
+                    "-n",
+                    "ingress-nginx",
+                    "--replicas=0",
+                ],
+                env,
+            ).returncode
+            == 0
+        )
         wait_until(lambda: not si.router.up, what="the controller to stop")
         with pytest.raises((urllib.error.URLError, ConnectionError)):
             http(f"http://127.0.0.1:{si.ingress_port}/", headers={"Host": "pacman.com"})
@@ -115,7 +150,11 @@ def _rule(host: str | None, *paths: tuple[str, str, str]) -> dict[str, Any]:
     rule: dict[str, Any] = {
         "http": {
             "paths": [
-                {"path": p, "pathType": t, "backend": {"service": {"name": svc, "port": {"number": 80}}}}
+                {
+                    "path": p,
+                    "pathType": t,
+                    "backend": {"service": {"name": svc, "port": {"number": 80}}},
+                }
                 for p, t, svc in paths
             ]
         }
@@ -157,7 +196,8 @@ def test_routing_follows_ingress_nginx(host: str, path: str, service: str) -> No
         _ingress("b", [_rule(None, ("/", "Prefix", "fallback"))]),
     ]
     chosen = route(ingresses, host, path)
-    assert chosen is not None and chosen.service == service
+    assert chosen is not None
+    assert chosen.service == service
 
 
 def test_routing_without_a_match_uses_the_default_backend_or_404() -> None:
@@ -165,4 +205,5 @@ def test_routing_without_a_match_uses_the_default_backend_or_404() -> None:
     assert route(only_host, "127.0.0.1", "/") is None
     with_default = [*only_host, _ingress("d", [], default="catch-all")]
     chosen = route(with_default, "127.0.0.1", "/")
-    assert chosen is not None and chosen.service == "catch-all"
+    assert chosen is not None
+    assert chosen.service == "catch-all"

@@ -343,7 +343,8 @@ class ControlServer:
         profile = str(body["profile"])
         if profile in self._tunnels:
             raise Refused(
-                "Another tunnel process is already running, terminate the existing instance to start a new one",
+                "Another tunnel process is already running, terminate the existing instance to "
+                "start a new one",
                 409,
             )
         stop = asyncio.Event()

@@ -12,11 +12,12 @@ library: importing aiohttp would add ~0.3 s to each `minikube` or `kubectl` comm
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -98,7 +99,7 @@ def call(
 
 async def stream(
     address: ControlAddress, path: str, body: Mapping[str, Any] | None = None
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """POST `body` and yield the JSON lines the endpoint streams back until it closes.
 
     HTTP/1.0 keeps the answer unchunked, so a few lines of asyncio suffice; the stream
@@ -136,7 +137,5 @@ async def stream(
         return
     finally:
         writer.close()
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             await writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass

@@ -1,4 +1,4 @@
-"""The ingress controller stand-in: routes HTTP by the cluster's Ingress rules, as ingress-nginx does.
+"""The ingress controller stand-in: routes HTTP by the Ingress rules, as ingress-nginx does.
 
 It listens on one loopback port for the life of the sandbox (`minikube tunnel` relays
 127.0.0.1:80 to it), but accepts connections only while the `ingress` addon's
@@ -55,7 +55,8 @@ _HOP_BY_HOP = {
 def nginx_page(status: int, reason: str) -> web.Response:
     body = (
         f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
-        f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+        f"<center><h1>{status} "
+        f"{reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
     )
     return web.Response(
         status=status, text=body, content_type="text/html", headers={"Server": "nginx"}
@@ -193,7 +194,7 @@ class IngressRouter:
         def factory() -> asyncio.Protocol:
             if not self.up:
                 return _Refuse()
-            return web_server()  # type: ignore[return-value]
+            return web_server()
 
         self._server = await self.loop.create_server(factory, sock=sock)
         self._session = aiohttp.ClientSession(auto_decompress=False, trust_env=False)

@@ -51,12 +51,28 @@ def parser() -> argparse.ArgumentParser:
         description="Run k8s-tutor's SIMULATED Kubernetes cluster in the foreground, for kubectl "
         "and minikube practice from another terminal. Nothing leaves this machine.",
     )
-    p.add_argument("--port", type=_port, default=0, help="the API server's port on 127.0.0.1 (default: any free one)")
-    p.add_argument("--kubeconfig-out", metavar="PATH", help="also write the kubeconfig to PATH (removed on exit)")
-    p.add_argument("--profile", default="minikube", help="the minikube profile of a --started cluster (default: minikube)")
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        help="the API server's port on 127.0.0.1 (default: any free one)",
+    )
+    p.add_argument(
+        "--kubeconfig-out",
+        metavar="PATH",
+        help="also write the kubeconfig to PATH (removed on exit)",
+    )
+    p.add_argument(
+        "--profile",
+        default="minikube",
+        help="the minikube profile of a --started cluster (default: minikube)",
+    )
     start = p.add_mutually_exclusive_group()
     start.add_argument(
-        "--started", dest="started", action="store_true", help="start the cluster at once, as if `minikube start` had run"
+        "--started",
+        dest="started",
+        action="store_true",
+        help="start the cluster at once, as if `minikube start` had run",
     )
     start.add_argument(
         "--not-started",
@@ -64,17 +80,21 @@ def parser() -> argparse.ArgumentParser:
         action="store_false",
         help="leave the cluster to the learner's `minikube start` (the default)",
     )
-    p.add_argument("--kubernetes-version", metavar="V", help="the version a --started cluster reports")
+    p.add_argument(
+        "--kubernetes-version", metavar="V", help="the version a --started cluster reports"
+    )
     p.add_argument(
         "--ingress-port",
         type=_port,
-        help=f"where `minikube tunnel` serves the Ingress (default: 80 if this user may bind it, else {FALLBACK_INGRESS_PORT})",
+        help="where `minikube tunnel` serves the Ingress (default: 80 if this user may bind it, "
+        f"else {FALLBACK_INGRESS_PORT})",
     )
     p.add_argument(
         "--delays",
         choices=("realistic", "instant"),
         default="realistic",
-        help="how long pods take to start and stop (default: realistic, so that you can watch them)",
+        help="how long pods take to start and stop (default: realistic, so that you can watch "
+        "them)",
     )
     p.set_defaults(started=False)
     return p
@@ -91,7 +111,11 @@ def _say(text: str = "") -> None:
 def env_script(si: StandIns) -> str:
     # The shims carry the control address and token themselves: a shell needs only these.
     env = si.env(base={})
-    lines = [f"export {name}={shlex.quote(env[name])}" for name in ("KUBECONFIG", "KUBECACHEDIR") if name in env]
+    lines = [
+        f"export {name}={shlex.quote(env[name])}"
+        for name in ("KUBECONFIG", "KUBECACHEDIR")
+        if name in env
+    ]
     lines.append(f'export PATH={shlex.quote(str(si.shim_dir))}:"$PATH"')
     return "\n".join(lines) + "\n"
 
@@ -118,7 +142,9 @@ def main(argv: Sequence[str]) -> int:
         received.append(signum)
         stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    previous = {
+        sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     try:
         return _run(args, out_path, stop)
     finally:
@@ -133,7 +159,9 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
     delays = Delays.realistic() if args.delays == "realistic" else Delays.instant()
     kwargs = {"kubernetes_version": args.kubernetes_version} if args.kubernetes_version else {}
     try:
-        sandbox = Sandbox(delays=delays, profile=args.profile, started=args.started, port=args.port, **kwargs)
+        sandbox = Sandbox(
+            delays=delays, profile=args.profile, started=args.started, port=args.port, **kwargs
+        )
     except (OSError, ValueError) as error:
         sys.stderr.write(f"k8s-tutor sandbox: error: the sandbox did not start: {error}\n")
         return 1
@@ -170,14 +198,20 @@ def _banner(sandbox: object, si: StandIns, script: Path, started: bool) -> None:
     _say("  Pac-Man game, port-forward and tunnel are all played by k8s-tutor on 127.0.0.1.")
     _say("")
     if started:
-        _say(f"  Cluster: started, profile {getattr(sandbox, 'profile', '')!r}, API at {getattr(sandbox, 'server_url', '')}")
+        _say(
+            f"  Cluster: started, profile {getattr(sandbox, 'profile', '')!r}, API at "
+            f"{getattr(sandbox, 'server_url', '')}"
+        )
     else:
         _say("  Cluster: not started yet. Start it as a lesson does, e.g.")
         _say("           minikube start -p mc-demo --addons=volumesnapshots,csi-hostpath-driver")
     if si.ingress_port == 80:
         _say("  Ingress: `minikube tunnel` serves it on 127.0.0.1:80.")
     elif si.ingress_port_reason == "unprivileged":
-        _say(f"  Ingress: `minikube tunnel` serves it on 127.0.0.1:{si.ingress_port} (ports below 1024 need root here).")
+        _say(
+            f"  Ingress: `minikube tunnel` serves it on 127.0.0.1:{si.ingress_port} (ports below "
+            "1024 need root here)."
+        )
     else:
         _say(f"  Ingress: `minikube tunnel` serves it on 127.0.0.1:{si.ingress_port}.")
     _say("")

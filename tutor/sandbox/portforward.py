@@ -1,4 +1,4 @@
-"""`kubectl port-forward` against the sandbox: listens on loopback, relays to a pod's stand-in server.
+"""`kubectl port-forward` against the sandbox: listens on loopback, relays to a pod's server.
 
 The sandbox's API server cannot serve `pods/portforward` (real kubectl needs the
 SPDY/WebSocket upgrade there), so the `kubectl` shim sends `port-forward` here. It does
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import ipaddress
 import os
 import re
@@ -139,9 +140,16 @@ def parse_duration(text: str) -> float:
         pos = match.end()
     if pos != len(text) or not text:
         raise Usage(
-            f'invalid argument "{text}" for "--pod-running-timeout" flag: time: invalid duration "{text}"'
+            f'invalid argument "{text}" for "--pod-running-timeout" flag: time: invalid duration '
+            f'"{text}"'
         )
     return total
+
+
+def last(flags: dict[str, list[str]], *names: str) -> str | None:
+    """The last value given for any of `names`, as kubectl's flag parsing keeps it."""
+    values = [v for name in names for v in flags.get(name, [])]
+    return values[-1] if values else None
 
 
 def parse_request(flags: dict[str, list[str]], words: list[str]) -> Request:
@@ -155,20 +163,23 @@ def parse_request(flags: dict[str, list[str]], words: list[str]) -> Request:
             local, remote = spec, spec
         if local and not (local.isdigit() and int(local) < 65536):
             raise Usage(
-                f"Error parsing local port '{local}': strconv.ParseUint: parsing \"{local}\": invalid syntax"
+                f"Error parsing local port '{local}': strconv.ParseUint: parsing \"{local}\": "
+                "invalid syntax"
             )
         if not remote:
             raise Usage(
-                f"Error parsing remote port '{remote}': strconv.ParseUint: parsing \"\": invalid syntax"
+                f"Error parsing remote port '{remote}': strconv.ParseUint: parsing \"\": invalid "
+                "syntax"
             )
         if remote.isdigit() and int(remote) > 65535:
             raise Usage(
-                f"Error parsing remote port '{remote}': strconv.ParseUint: parsing \"{remote}\": value out of range"
+                f"Error parsing remote port '{remote}': strconv.ParseUint: parsing \"{remote}\": "
+                "value out of range"
             )
         request.ports.append((local, remote))
-    request.namespace = (flags.get("-n") or flags.get("--namespace") or [None])[-1]
-    request.kubeconfig = (flags.get("--kubeconfig") or [None])[-1]
-    request.context = (flags.get("--context") or [None])[-1]
+    request.namespace = last(flags, "-n", "--namespace")
+    request.kubeconfig = last(flags, "--kubeconfig")
+    request.context = last(flags, "--context")
     for value in flags.get("--address", []):
         request.addresses += [a.strip() for a in value.split(",") if a.strip()]
     if "--pod-running-timeout" in flags:
@@ -194,7 +205,8 @@ def listen_addresses(requested: list[str]) -> list[tuple[str, int]]:
         if not ip.is_loopback:
             # Never listen beyond this machine: the sandbox's rule, not kubectl's.
             raise Usage(
-                f"sandbox: kubectl port-forward listens on loopback addresses only here; refusing --address {text}"
+                "sandbox: kubectl port-forward listens on loopback addresses only here; refusing "
+                f"--address {text}"
             )
         out.append((str(ip), socket.AF_INET6 if ip.version == 6 else socket.AF_INET))
     # kubectl sorts its listeners by address string.
@@ -241,7 +253,7 @@ class Forwarder:
             for host, family in hosts:
                 try:
                     server = await asyncio.start_server(
-                        lambda r, w, lp=local, rp=remote: self._connection(r, w, lp, rp),
+                        functools.partial(self._connection, index=i),
                         host=host,
                         port=local,
                         family=family,
@@ -251,7 +263,8 @@ class Forwarder:
                     proto = "tcp6" if family == socket.AF_INET6 else "tcp4"
                     reason = os.strerror(error.errno).lower() if error.errno else str(error)
                     errors.append(
-                        f"unable to create listener: Error listen {proto} {_hostport(host, local)}: bind: {reason}"
+                        f"unable to create listener: Error listen {proto} "
+                        f"{_hostport(host, local)}: bind: {reason}"
                     )
                     continue
                 if local == 0:
@@ -262,15 +275,18 @@ class Forwarder:
                 _print(f"Forwarding from {_hostport(host, local)} -> {remote}")
             if errors:
                 sys.stderr.write(
-                    f"Unable to listen on port {local}: Listeners failed to create with the following errors: [{' '.join(errors)}]\n"
+                    f"Unable to listen on port {local}: Listeners failed to create with the "
+                    f"following errors: [{' '.join(errors)}]\n"
                 )
                 sys.stderr.flush()
             any_port = any_port or bound > 0
         return any_port
 
     async def _connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, local: int, remote: int
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, index: int
     ) -> None:
+        # Read at connection time: a random local port (`:8080`) is known only once bound.
+        local, remote = self.pairs[index]
         task = asyncio.current_task()
         if task is not None:
             self.tasks.add(task)
@@ -283,9 +299,12 @@ class Forwarder:
         except OSError:
             uid = self.pod["uid"]
             _klog_error(
-                f"an error occurred forwarding {local} -> {remote}: error forwarding port {remote} to pod {uid}, "
-                f'uid : failed to connect to localhost:{remote} inside namespace "{uid}", IPv4: dial tcp4 '
-                f"127.0.0.1:{remote}: connect: connection refused IPv6 dial tcp6 [::1]:{remote}: connect: connection refused "
+                f"an error occurred forwarding {local} -> {remote}: error forwarding port "
+                f"{remote} to pod {uid}, "
+                f'uid : failed to connect to localhost:{remote} inside namespace "{uid}", IPv4: '
+                "dial tcp4 "
+                f"127.0.0.1:{remote}: connect: connection refused IPv6 dial tcp6 [::1]:{remote}: "
+                "connect: connection refused "
             )
             writer.close()
             return
@@ -339,7 +358,8 @@ async def forward(address: ControlAddress, request: Request, namespace: str) -> 
         )
     except SandboxUnreachable:
         sys.stderr.write(
-            "error: the k8s-tutor sandbox this kubectl belongs to is not running (its kubeconfig context still points to it)\n"
+            "error: the k8s-tutor sandbox this kubectl belongs to is not running (its kubeconfig "
+            "context still points to it)\n"
         )
         return 1
     except ControlError as error:
@@ -389,15 +409,16 @@ async def forward(address: ControlAddress, request: Request, namespace: str) -> 
 
 
 def exec_real_kubectl(argv: Sequence[str]) -> int:
+    """Replace this process with the real kubectl; returns only when there is none."""
     real = shims.real_kubectl()
     if real is None:
         sys.stderr.write(
-            "kubectl: command not found (the k8s-tutor sandbox's shim found no real kubectl on PATH)\n"
+            "kubectl: command not found (the k8s-tutor sandbox's shim found no real kubectl on "
+            "PATH)\n"
         )
         return 127
     sys.stdout.flush()
     os.execv(real, ["kubectl", *argv])
-    return 127  # not reached
 
 
 def main(argv: Sequence[str]) -> int:
@@ -405,9 +426,7 @@ def main(argv: Sequence[str]) -> int:
     if command != "port-forward" or "-h" in flags or "--help" in flags:
         return exec_real_kubectl(argv)
     try:
-        context = kubectx.load(
-            (flags.get("--kubeconfig") or [None])[-1], (flags.get("--context") or [None])[-1]
-        )
+        context = kubectx.load(last(flags, "--kubeconfig"), last(flags, "--context"))
     except kubectx.KubeconfigError:
         return exec_real_kubectl(argv)
     address = ControlAddress.from_env()

@@ -17,6 +17,7 @@ in `close()`: sockets, servers, the thread, the temporary directory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -246,10 +247,8 @@ class StandIns:
             remaining = deadline - self.loop.time()
             if ok or remaining <= 0:
                 return ok, detail
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
-            except TimeoutError:
-                pass
 
     # ---- tunnel ------------------------------------------------------------------
 
@@ -269,7 +268,7 @@ class StandIns:
         return targets
 
     def expose_load_balancers(self, exposed: bool) -> None:
-        """A running tunnel gives LoadBalancer Services the address 127.0.0.1, as minikube's does."""
+        """A running tunnel gives LoadBalancer Services the address 127.0.0.1, as minikube's."""
         for service in self.store.list("services"):
             if (service.get("spec") or {}).get("type") != "LoadBalancer":
                 continue

@@ -80,14 +80,16 @@ class Tunnel:
                 )
                 self.out.exiting(
                     "SVC_TUNNEL_START",
-                    "sandbox: this process may not bind 127.0.0.1:80. Restart the sandbox as the same user as the "
+                    "sandbox: this process may not bind 127.0.0.1:80. Restart the sandbox as the "
+                    "same user as the "
                     "tunnel (it then picks a port above 1024), or run the tunnel as root.",
                 )
             else:
                 self.out.exiting(
                     "SVC_TUNNEL_START",
                     f"error starting tunnel: bind [127.0.0.1]:{port}: {error.strerror or error}: "
-                    "another program holds this port; stop it, or start the sandbox with another ingress port",
+                    "another program holds this port; stop it, or start the sandbox with another "
+                    "ingress port",
                 )
             return False
         self.port = port
@@ -118,7 +120,8 @@ class Tunnel:
         self.out.line("")
         self.out.step(
             "notice",
-            "NOTE: Please do not close this terminal as this process must stay alive for the tunnel to be accessible ...",
+            "NOTE: Please do not close this terminal as this process must stay alive for the "
+            "tunnel to be accessible ...",
         )
         self.out.line("")
         code = 0
@@ -136,7 +139,8 @@ class Tunnel:
                 elif "service" in event:
                     self.out.step(
                         "sandbox",
-                        f"sandbox: LoadBalancer service {event['service']} gets EXTERNAL-IP 127.0.0.1; "
+                        f"sandbox: LoadBalancer service {event['service']} gets EXTERNAL-IP "
+                        "127.0.0.1; "
                         "its port is not forwarded (only the Ingress is served)",
                     )
             else:

@@ -1,1 +1,1 @@
-"""Workload stand-ins: HTTP servers that play the part of an image's program, one per running pod."""
+"""Workload stand-ins: HTTP servers playing an image's program, one per running pod."""

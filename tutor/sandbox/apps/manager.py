@@ -11,6 +11,7 @@ container dies. The port-forward and ingress stand-ins find a pod's servers here
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from tutor.sandbox.apps import pacman
-from tutor.sandbox.apps.mongo import Databases, Database, find_database, mongo_hosts, pv_key
+from tutor.sandbox.apps.mongo import Database, Databases, find_database, mongo_hosts, pv_key
 from tutor.sandbox.objects import Obj, is_deleting
 from tutor.sandbox.store import Store, WatchEvent
 
@@ -190,19 +191,15 @@ class AppServers:
                 last = ports
                 yield ports
             async with self._changed:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
 
     async def close(self) -> None:
         self._closed = True
         if self._work is not None:
             self._work.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._work
-            except (asyncio.CancelledError, Exception):
-                pass
         for key in list(self._servers):
             await self._stop(key)
         async with self._changed:

@@ -100,6 +100,10 @@ class Databases:
         with self._lock:
             self._data.pop(key, None)
 
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._data
+
     def keys(self) -> list[str]:
         with self._lock:
             return sorted(self._data)
@@ -156,7 +160,10 @@ def find_database(store: Store, databases: Databases, namespace: str, hosts: lis
             if _selector_matches(selector, labels_of(pod)) and _ready(pod)
         ]
         if not pods:
-            last_error = f"connect ECONNREFUSED {host}:27017 (no ready pod behind service {service_ns}/{service_name})"
+            last_error = (
+                f"connect ECONNREFUSED {host}:27017"
+                f" (no ready pod behind service {service_ns}/{service_name})"
+            )
             continue
         # Reads go to the first ready member: with one replica, mongo-0.
         pod = sorted(pods, key=lambda p: p["metadata"]["name"])[0]

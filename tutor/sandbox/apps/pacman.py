@@ -51,8 +51,10 @@ INDEX = """<!DOCTYPE html>
 <meta charset="utf-8">
 <title>Pac-Man (k8s-tutor sandbox stand-in)</title>
 <style>
-body {{ background: #000; color: #ffe600; font-family: monospace; max-width: 46em; margin: 2em auto; }}
-h1 {{ letter-spacing: .2em; }} .note {{ color: #9cf; }} td, th {{ padding: .2em .8em; text-align: left; }}
+body {{ background: #000; color: #ffe600; font-family: monospace;
+       max-width: 46em; margin: 2em auto; }}
+h1 {{ letter-spacing: .2em; }} .note {{ color: #9cf; }}
+td, th {{ padding: .2em .8em; text-align: left; }}
 input, button {{ font-family: monospace; }}
 </style>
 </head>
@@ -69,31 +71,43 @@ cluster runs no containers, so there is no game to play here. It answers the gam
 <input name="score" type="number" value="100" min="0"> <button>save</button></form>
 <p id="saved"></p>
 <h2>High scores</h2>
-<table><thead><tr><th>RANK</th><th>NAME</th><th>CLOUD</th><th>ZONE</th><th>HOST</th><th>SCORE</th></tr></thead>
+<table><thead><tr>
+<th>RANK</th><th>NAME</th><th>CLOUD</th><th>ZONE</th><th>HOST</th><th>SCORE</th>
+</tr></thead>
 <tbody id="scores"><tr><td colspan="6">loading...</td></tr></tbody></table>
 <script>
-function cell(t) {{ var td = document.createElement("td"); td.textContent = t; return td; }}
+function cell(t) {{
+  var td = document.createElement("td"); td.textContent = t; return td;
+}}
 function load() {{
-  fetch("highscores/list").then(function (r) {{ if (!r.ok) throw new Error(r.status); return r.json(); }})
+  fetch("highscores/list").then(function (r) {{
+    if (!r.ok) throw new Error(r.status);
+    return r.json();
+  }})
   .then(function (rows) {{
     var body = document.getElementById("scores"); body.innerHTML = "";
     rows.forEach(function (s, i) {{
       var tr = document.createElement("tr");
-      [i + 1, s.name, s.cloud, s.zone, s.host, s.score].forEach(function (v) {{ tr.appendChild(cell(v)); }});
+      [i + 1, s.name, s.cloud, s.zone, s.host, s.score].forEach(function (v) {{
+        tr.appendChild(cell(v));
+      }});
       body.appendChild(tr);
     }});
   }}).catch(function (e) {{
-    document.getElementById("scores").innerHTML = "<tr><td colspan=6>cannot reach the database (" + e.message + ")</td></tr>";
+    document.getElementById("scores").innerHTML =
+      "<tr><td colspan=6>cannot reach the database (" + e.message + ")</td></tr>";
   }});
 }}
 document.getElementById("save").addEventListener("submit", function (ev) {{
   ev.preventDefault();
   var f = new FormData(ev.target), body = new URLSearchParams();
   body.set("name", f.get("name")); body.set("score", f.get("score")); body.set("level", "1");
-  body.set("cloud", "unknown"); body.set("zone", "unknown"); body.set("host", document.getElementById("host").textContent);
+  body.set("cloud", "unknown"); body.set("zone", "unknown");
+  body.set("host", document.getElementById("host").textContent);
   document.getElementById("saved").textContent = "Saving highscore...";
   fetch("highscores", {{method: "POST", body: body}}).then(function (r) {{
-    document.getElementById("saved").textContent = r.ok ? "Saved." : "Could not save (HTTP " + r.status + ")";
+    document.getElementById("saved").textContent =
+      r.ok ? "Saved." : "Could not save (HTTP " + r.status + ")";
     load();
   }});
 }});
@@ -103,7 +117,8 @@ load();
 </html>
 """
 
-ERROR_PAGE = """<!DOCTYPE html><html><head><title></title><link rel="stylesheet" href="/stylesheets/style.css"></head>
+ERROR_PAGE = """<!DOCTYPE html><html><head><title></title>
+<link rel="stylesheet" href="/stylesheets/style.css"></head>
 <body><h1>{message}</h1><h2>{status}</h2><pre></pre></body></html>
 """
 
@@ -147,7 +162,8 @@ def make_app(pod_name: str, database: DatabaseLookup, mongo_url: str) -> web.App
             raise web.HTTPInternalServerError(
                 text=ERROR_PAGE.format(
                     message=html.escape(
-                        f"MongoError: failed to connect to server [{mongo_url}] on first connect ({error})"
+                        f"MongoError: failed to connect to server [{mongo_url}] on first connect "
+                        f"({error})"
                     ),
                     status=500,
                 ),

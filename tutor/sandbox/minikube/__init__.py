@@ -1,1 +1,1 @@
-"""The minikube stand-in: `cli` runs in the learner's shell, `cluster` and `addons` in the sandbox."""
+"""The minikube stand-in: `cli` runs in the learner's shell; `cluster`, `addons` in the sandbox."""

@@ -381,7 +381,9 @@ def _csi_hostpath_driver() -> list[Obj]:
                                 "--nodeid=$(KUBE_NODE_NAME)",
                             ],
                         ),
-                        _container("csi-external-health-monitor-controller", CSI_IMAGES["health-monitor"]),
+                        _container(
+                            "csi-external-health-monitor-controller", CSI_IMAGES["health-monitor"]
+                        ),
                         _container("node-driver-registrar", CSI_IMAGES["registrar"]),
                         _container("liveness-probe", CSI_IMAGES["liveness"]),
                         _container("csi-provisioner", CSI_IMAGES["provisioner"]),
@@ -466,7 +468,7 @@ def _ingress() -> list[Obj]:
                             "--election-id=ingress-nginx-leader",
                             "--controller-class=k8s.io/ingress-nginx",
                             "--watch-ingress-without-class=true",
-                            f"--configmap=$(POD_NAMESPACE)/ingress-nginx-controller",
+                            "--configmap=$(POD_NAMESPACE)/ingress-nginx-controller",
                             "--tcp-services-configmap=$(POD_NAMESPACE)/tcp-services",
                             "--udp-services-configmap=$(POD_NAMESPACE)/udp-services",
                             "--validating-webhook=:8443",

@@ -268,7 +268,8 @@ class Command:
     def not_found(self) -> int:
         self.out.step(
             "shrug",
-            f'Profile "{self.profile}" not found. Run "minikube profile list" to view all profiles.',
+            f'Profile "{self.profile}" not found. Run "minikube profile list" to view all '
+            "profiles.",
         )
         self.out.step("workaround", f'To start a cluster, run: "{example(self.profile, "start")}"')
         return EX_GUEST_NOT_FOUND
@@ -297,12 +298,14 @@ class Command:
         port_text = self.args.value("--apiserver-port")
         if port_text is not None and not port_text.isdigit():
             raise UsageError(
-                f'invalid argument "{port_text}" for "--apiserver-port" flag: strconv.ParseInt: parsing "{port_text}": invalid syntax'
+                f'invalid argument "{port_text}" for "--apiserver-port" flag: strconv.ParseInt: '
+                f'parsing "{port_text}": invalid syntax'
             )
         if runtime is not None and runtime not in RUNTIME_VERSIONS:
             self.out.exiting(
                 "MK_USAGE",
-                f"Invalid Container Runtime: {runtime}. Valid runtimes are: containerd, cri-o, docker",
+                f"Invalid Container Runtime: {runtime}. Valid runtimes are: containerd, cri-o, "
+                "docker",
             )
             return EX_USAGE
         existing = self.existing()
@@ -311,7 +314,8 @@ class Command:
         )
         self.out.step(
             "sandbox",
-            "This cluster is SIMULATED by k8s-tutor's sandbox: nothing is downloaded, and no VM or container runs.",
+            "This cluster is SIMULATED by k8s-tutor's sandbox: nothing is downloaded, and no VM "
+            "or container runs.",
         )
         if version_text and version_text not in ("stable", "latest"):
             parsed = parse_k8s_version(version_text)
@@ -326,7 +330,8 @@ class Command:
                 oldest = "v{}.{}.{}".format(*OLDEST_K8S)
                 self.out.warn(
                     "warning",
-                    f"Specified Kubernetes version {shown} is less than the oldest supported version: {oldest}. "
+                    f"Specified Kubernetes version {shown} is less than the oldest supported "
+                    f"version: {oldest}. "
                     "Use `minikube config defaults kubernetes-version` for details.",
                 )
                 if not self.args.switch("--force"):
@@ -377,7 +382,8 @@ class Command:
         if result.get("version_ignored"):
             self.out.warn(
                 "sandbox",
-                f'sandbox: profile "{self.profile}" keeps Kubernetes {profile["kubernetes_version"]}; '
+                f'sandbox: profile "{self.profile}" keeps Kubernetes '
+                f"{profile['kubernetes_version']}; "
                 f"delete it to start another version.",
             )
         rt = profile["container_runtime"]
@@ -390,7 +396,8 @@ class Command:
         }.get(rt, rt)
         self.out.step(
             style,
-            f"Preparing Kubernetes {profile['kubernetes_version']} on {rt_name} {RUNTIME_VERSIONS.get(rt, '')} ...",
+            f"Preparing Kubernetes {profile['kubernetes_version']} on {rt_name} "
+            f"{RUNTIME_VERSIONS.get(rt, '')} ...",
         )
         if result["state"] == "created":
             for sub in (
@@ -415,7 +422,8 @@ class Command:
         self.out.step("addon_enable", "Enabled addons: " + ", ".join(result["enabled"]))
         self.out.step(
             "ready",
-            f'Done! kubectl is now configured to use "{self.profile}" cluster and "default" namespace by default',
+            f'Done! kubectl is now configured to use "{self.profile}" cluster and "default" '
+            "namespace by default",
         )
         return 0
 
@@ -429,7 +437,8 @@ class Command:
             return 0
         self.out.exiting(
             "MK_ADDON_ENABLE",
-            f"enable failed: run callbacks: running callbacks: [waiting for {addon} pods: {answer['waiting']}: context deadline exceeded]",
+            f"enable failed: run callbacks: running callbacks: [waiting for {addon} pods: "
+            f"{answer['waiting']}: context deadline exceeded]",
         )
         return EX_PROGRAM_ERROR
 
@@ -453,10 +462,7 @@ class Command:
         return 0
 
     def delete(self) -> int:
-        if self.args.switch("--all"):
-            names = list(self.profiles())
-        else:
-            names = [self.profile]
+        names = list(self.profiles()) if self.args.switch("--all") else [self.profile]
         for name in names:
             answer = self.call("POST", "/v1/minikube/delete", {"profile": name})
             if not answer["existed"]:
@@ -546,14 +552,18 @@ class Command:
         if answer["maintainer"] in ("Kubernetes", "minikube"):
             self.out.step(
                 "tip",
-                f"{addon} is an addon maintained by {answer['maintainer']}. For any concerns contact minikube on GitHub.\n"
-                "You can view the list of minikube maintainers at: https://github.com/kubernetes/minikube/blob/master/OWNERS",
+                f"{addon} is an addon maintained by {answer['maintainer']}. For any concerns "
+                "contact minikube on GitHub.\n"
+                "You can view the list of minikube maintainers at: "
+                "https://github.com/kubernetes/minikube/blob/master/OWNERS",
             )
         if answer["needs_volumesnapshots"]:
             self.out.warn(
                 "plain",
-                "[WARNING] For full functionality, the 'csi-hostpath-driver' addon requires the 'volumesnapshots' addon to be enabled.\n\n"
-                "You can enable 'volumesnapshots' addon by running: 'minikube addons enable volumesnapshots'\n",
+                "[WARNING] For full functionality, the 'csi-hostpath-driver' addon requires the "
+                "'volumesnapshots' addon to be enabled.\n\n"
+                "You can enable 'volumesnapshots' addon by running: 'minikube addons enable "
+                "volumesnapshots'\n",
             )
         for image in answer["images"]:
             self.out.step("option", f"Using image {image}")
@@ -623,7 +633,8 @@ class Command:
         if self.args.positional[0] != "list":
             self.out.exiting(
                 "MK_USAGE",
-                "sandbox: switching the active profile is not simulated; pass -p NAME to each command instead",
+                "sandbox: switching the active profile is not simulated; pass -p NAME to each "
+                "command instead",
             )
             return EX_USAGE
         output = (self.args.value("-o", "--output") or "table").lower()
@@ -820,7 +831,8 @@ def main(argv: Sequence[str], printer: Printer | None = None) -> int:
         out.exiting(
             "SANDBOX_NOT_RUNNING",
             "this `minikube` is k8s-tutor's sandbox stand-in, and its sandbox is not running. "
-            "Start it with `k8s-tutor sandbox` (or the tutor with --sandbox) and use the PATH it prints.",
+            "Start it with `k8s-tutor sandbox` (or the tutor with --sandbox) and use the PATH it "
+            "prints.",
         )
         return EX_SANDBOX_DOWN
     except ControlError as error:
@@ -830,7 +842,8 @@ def main(argv: Sequence[str], printer: Printer | None = None) -> int:
         return 130
 
 
-HELP = """minikube provisions and manages local Kubernetes clusters optimized for development workflows.
+HELP = """minikube provisions and manages local Kubernetes clusters optimized for development
+workflows.
 
 This is k8s-tutor's sandbox stand-in for minikube: the cluster is SIMULATED.
 Simulated commands:

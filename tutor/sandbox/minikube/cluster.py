@@ -17,6 +17,7 @@ Behaviour kept from minikube because the lesson teaches or warns about it:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -41,7 +42,11 @@ class ClusterHost(Protocol):
     def store(self) -> Store: ...
 
     def start_cluster(
-        self, profile: str | None = None, kubernetes_version: str | None = None
+        self,
+        profile: str | None = None,
+        kubernetes_version: str | None = None,
+        *,
+        mark_default_storageclass: bool = True,
     ) -> Any: ...
 
     def stop_cluster(self) -> Any: ...
@@ -160,7 +165,8 @@ class Minikube:
             if others:
                 raise MinikubeError(
                     "MK_USAGE",
-                    f'the sandbox simulates one cluster at a time, and profile "{others[0]}" exists. '
+                    f'the sandbox simulates one cluster at a time, and profile "{others[0]}" '
+                    "exists. "
                     f"Delete it first: minikube delete -p {others[0]}",
                     14,
                 )
@@ -181,14 +187,16 @@ class Minikube:
             else:
                 profile = existing
             if existing is None or not existing.running:
-                before = self._storageclass_defaults()
                 try:
-                    self.host.start_cluster(profile=name, kubernetes_version=profile.kubernetes_version)
+                    self.host.start_cluster(
+                        profile=name,
+                        kubernetes_version=profile.kubernetes_version,
+                        # minikube re-marks `standard` on start only while the addon is on.
+                        mark_default_storageclass=profile.addons.get("default-storageclass", False),
+                    )
                 except ValueError as error:
                     # The core holds one cluster per sandbox, and cannot yet wipe it.
                     raise MinikubeError("MK_USAGE", f"sandbox: {error}", 14) from None
-                if existing is not None and not existing.addons.get("default-storageclass"):
-                    self._restore_storageclass_defaults(before)
             profile.running = True
             self.profiles[name] = profile
             for addon in addons:
@@ -292,7 +300,8 @@ class Minikube:
         if not profile.running:
             raise MinikubeError(
                 "GUEST_STATUS",
-                f'The control plane node must be running for this command\n  To fix this, run: "minikube start -p {name}"',
+                "The control plane node must be running for this command\n  To fix this, run: "
+                f'"minikube start -p {name}"',
                 80,
             )
         return profile
@@ -327,42 +336,19 @@ class Minikube:
             log.warning("sandbox: addon object %s/%s not created: %s", key, meta["name"], error)
 
     def _remove(self, addon: str) -> None:
-        if addon == "default-storageclass":
-            if self.store.get("storageclasses.storage.k8s.io", "", "standard") is not None:
-                self._annotate_default("standard", "false")
+        if (
+            addon == "default-storageclass"
+            and self.store.get("storageclasses.storage.k8s.io", "", "standard") is not None
+        ):
+            self._annotate_default("standard", "false")
         for obj in reversed(catalog.objects_for(addon)):
             key = resource_key(obj)
             if self.store.registry.get(key) is None:
                 continue
             meta = obj["metadata"]
-            try:
+            # Already gone is fine: disabling twice is not an error.
+            with contextlib.suppress(ApiError):
                 self.store.delete(key, meta.get("namespace", ""), meta["name"])
-            except ApiError:
-                pass  # already gone: disabling twice is fine
-
-    def _storageclass_defaults(self) -> dict[str, str | None]:
-        return {
-            sc["metadata"]["name"]: (sc["metadata"].get("annotations") or {}).get(catalog.DEFAULT_CLASS_ANNOTATION)
-            for sc in self.store.list("storageclasses.storage.k8s.io")
-        }
-
-    def _restore_storageclass_defaults(self, before: dict[str, str | None]) -> None:
-        """Undo the core's restart-time default marking when default-storageclass is off.
-
-        The core's `start_cluster` always does what the addon does on restart (recreate
-        `standard`, make it the one default); with the addon disabled, minikube does
-        neither, so the classes go back to how the learner left them.
-        """
-        for name, value in self._storageclass_defaults().items():
-            if name not in before:
-                self.store.delete("storageclasses.storage.k8s.io", "", name)
-            elif value != before[name]:
-                self.store.patch(
-                    "storageclasses.storage.k8s.io",
-                    "",
-                    name,
-                    {"metadata": {"annotations": {catalog.DEFAULT_CLASS_ANNOTATION: before[name]}}},
-                )
 
     def _annotate_default(self, name: str, value: str) -> None:
         self.store.patch(
