@@ -213,17 +213,13 @@ def _find_lesson(options: argparse.Namespace, lesson_id: str) -> Any:
 
 def parse_overrides(lesson: Any, pairs: Sequence[str]) -> dict[str, str]:
     """`--set name=value` pairs, checked against the lesson's variables."""
-    overrides: dict[str, str] = {}
-    allowed = set(lesson.defaults())
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--set takes NAME=VALUE, not '{pair}'")
-        if name not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise UsageError(f"lesson {lesson.id} has no variable '{name}'; its variables: {known}")
-        overrides[name] = value
-    return overrides
+    from tutor.lesson.overrides import BadOverride
+    from tutor.lesson.overrides import parse_overrides as parse
+
+    try:
+        return parse(lesson, pairs)
+    except BadOverride as err:
+        raise UsageError(str(err)) from None
 
 
 def cmd_list(options: argparse.Namespace) -> int:

@@ -1,0 +1,137 @@
+"""Fixtures for the cluster layer's tests: a sandbox per test, and no network but loopback.
+
+Every test here that needs a cluster runs against the sandbox (`tutor.sandbox`) with the
+real kubernetes client, and kubectl where a test runs a lesson's commands. A guard on
+`socket.connect` fails any test that tries to reach an address outside 127.0.0.0/8 and
+::1, even to see it fail: the context guard must refuse remote clusters before any
+connection is attempted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tutor.cluster.results import CheckResult
+from tutor.cluster.status import ConnectionStatus
+
+KUBECTL = shutil.which("kubectl")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _loopback_only(address: Any) -> None:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        try:
+            loopback = ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise AssertionError(f"a test tried to connect to {host}: only loopback is allowed")
+
+
+@pytest.fixture(autouse=True)
+def _no_network_but_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _loopback_only(address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _loopback_only(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    from tutor.sandbox import Delays, Sandbox
+
+    with Sandbox(delays=Delays.instant(), profile="mc-demo", started=True) as sb:
+        yield sb
+
+
+def kubectl(sb: Any, *args: str, stdin: str | None = None) -> str:
+    """Run the real kubectl against the sandbox; the test fails with kubectl's output if it fails."""
+    if KUBECTL is None:
+        pytest.skip("kubectl is not installed")
+    env = {**os.environ, **sb.env()}
+    done = subprocess.run([KUBECTL, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"kubectl {' '.join(args)} failed: {done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "the condition") -> Any:
+    """Wait for `predicate()` to be truthy (a bound, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+class Recorder:
+    """Collects what the engine reports, and on which thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.results: dict[str, list[CheckResult]] = {}
+        self.statuses: list[ConnectionStatus] = []
+        self.threads: set[str] = set()
+
+    def on_result(self, check_id: str, result: CheckResult) -> None:
+        with self.lock:
+            self.results.setdefault(check_id, []).append(result)
+            self.threads.add(threading.current_thread().name)
+
+    def on_status(self, status: ConnectionStatus) -> None:
+        with self.lock:
+            self.statuses.append(status)
+            self.threads.add(threading.current_thread().name)
+
+    def last(self, check_id: str) -> CheckResult | None:
+        with self.lock:
+            history = self.results.get(check_id)
+            return history[-1] if history else None
+
+    def status_of(self, check_id: str) -> str | None:
+        result = self.last(check_id)
+        return result.status if result else None
+
+    def states(self) -> list[str]:
+        with self.lock:
+            return [status.state for status in self.statuses]
+
+
+def tutor_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("k8s-tutor ")]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,45 @@
+"""How the tutor stands with the cluster's API: the status line a learner sees."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+State = Literal["no_cluster", "refused", "connecting", "connected", "reconnecting", "unreachable"]
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    state: State
+    since: float
+    """Wall-clock time (time.time()) the state began."""
+    message: str = ""
+    """One line for the learner: what is wrong and what to do."""
+    last_error: str | None = None
+    server: str | None = None
+    context: str | None = None
+
+    @classmethod
+    def connected_now(cls) -> ConnectionStatus:
+        return cls("connected", time.time())
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "connected"
+
+    def describe(self) -> str:
+        when = time.strftime("%H:%M:%S", time.localtime(self.since))
+        text = {
+            "no_cluster": "no cluster yet",
+            "refused": "not using this cluster",
+            "connecting": "connecting",
+            "connected": "connected",
+            "reconnecting": f"reconnecting since {when}",
+            "unreachable": f"cluster unreachable since {when}",
+        }[self.state]
+        if self.message:
+            text += f": {self.message}"
+        elif self.last_error:
+            text += f" ({self.last_error})"
+        return text

@@ -1,0 +1,198 @@
+"""`k8s-tutor check LESSON [--step STEP] [--json]`: the lesson's checks, once, with no TUI.
+
+A thin adapter: it builds the variables as the tutor would (lesson defaults, --profile,
+the sandbox's own overrides, --set), fills in `{node_ip}` from the cluster, hands the
+checks to the cluster layer's `evaluate_once`, and prints the report.
+
+Exit status: 0 when every check passes (process_alive checks are shown but not counted:
+background commands only run inside the tutor); 1 when any does not, including when there is
+no cluster yet or it cannot be reached (the report says so: an instructor's script
+sees "not done"); 2 when the command itself cannot run as asked (--sandbox, a context
+the guard refuses, a bad --set).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from tutor.cluster.checks import Check, CheckError, build_check
+from tutor.cluster.connection import ClusterConnection
+from tutor.cluster.engine import evaluate_once
+from tutor.cluster.kubeconfig import Source
+from tutor.cluster.report import CheckLine, Report, StepReport
+from tutor.cluster.results import CheckResult, failed, waiting
+from tutor.lesson.model import Lesson, Step
+from tutor.lesson.overrides import BadOverride, parse_overrides
+from tutor.lesson.variables import UnknownVariable, names
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+UNJUDGED_KINDS = frozenset({"process_alive"})
+"""Only the tutor runs a lesson's background commands: a one-shot check cannot see them.
+Their checks are reported (waiting) but do not decide the exit status; the checks beside
+them (the http check through the port-forward) judge what the process is for."""
+
+NOT_STARTED = "unavailable: not started by this check: background commands run in the tutor"
+
+
+class HeadlessContext:
+    """No background processes; memory read from the learner's progress, never written."""
+
+    def __init__(self, memory: dict[str, Any]) -> None:
+        self.memory = dict(memory)
+
+    def process_state(self, process_id: str) -> str | None:
+        return NOT_STARTED
+
+    def remember(self, key: str, value: Any) -> None:
+        # A check run must not change the learner's progress: kept for this run only.
+        self.memory.setdefault(key, value)
+
+    def recall(self, key: str) -> Any | None:
+        return self.memory.get(key)
+
+    def run_command(self, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:
+        try:
+            done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            return 127, f"{argv[0]}: command not found"
+        except subprocess.TimeoutExpired:
+            return None, ""
+        except OSError as err:
+            return 126, f"{argv[0]}: {err.strerror or err}"
+        return done.returncode, done.stdout + done.stderr
+
+
+def check(lesson: Lesson, options: Any) -> int:
+    if getattr(options, "sandbox", False):
+        print(
+            "k8s-tutor check: --sandbox would start a new, empty simulated cluster, where every "
+            "check waits. To check a sandbox, run `k8s-tutor sandbox --kubeconfig-out PATH` and "
+            "then `k8s-tutor check LESSON --kubeconfig PATH`.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        overrides = parse_overrides(lesson, getattr(options, "overrides", []) or [])
+    except BadOverride as err:
+        print(f"k8s-tutor check: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    source = Source.resolve(getattr(options, "kubeconfig", None), getattr(options, "context", None))
+    connection = ClusterConnection(source)
+    try:
+        status = connection.open()
+        decision = connection.decision
+        if status.state == "refused" and decision is not None:
+            if decision.needs_confirmation and not options.json and _ask(decision.message):
+                status = connection.confirm()
+            else:
+                print(f"k8s-tutor check: {decision.message}", file=sys.stderr)
+                return EXIT_USAGE
+        steps = [lesson.step(options.step)] if getattr(options, "step", None) else list(lesson.steps)
+        variables = _variables(lesson, options, connection, overrides, steps)
+        checks, broken = _build(steps, variables, lesson)
+        info = connection.info
+        memory = _memory(lesson, info.name if info else None)
+        results, judged = evaluate_once(connection, HeadlessContext(memory), checks)
+        results.update(broken)
+        report = Report(
+            lesson.id,
+            lesson.title,
+            tuple(
+                StepReport(
+                    step.id,
+                    step.title,
+                    tuple(
+                        CheckLine(
+                            spec.kind,
+                            _title(checks.get(cid), spec.title, spec.kind),
+                            results[cid],
+                            counts=spec.kind not in UNJUDGED_KINDS,
+                        )
+                        for cid, spec in ((f"{step.id}/{i}", spec) for i, spec in enumerate(step.checks))
+                    ),
+                )
+                for step in steps
+            ),
+            connection.info,
+            judged,
+        )
+    finally:
+        connection.close()
+    if options.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(report.to_text())
+    return EXIT_OK if report.passed else EXIT_FAIL
+
+
+def _ask(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _variables(
+    lesson: Lesson, options: Any, connection: ClusterConnection, overrides: dict[str, str], steps: list[Step]
+) -> dict[str, str]:
+    base: dict[str, str] = {}
+    if getattr(options, "profile", None):
+        base["profile"] = options.profile
+    info = connection.info
+    if info is not None:
+        base.update(info.variables)
+    base.update(overrides)
+    variables = lesson.defaults(**base)
+    wanted = any(
+        "node_ip" in names(str(value)) for step in steps for spec in step.checks for value in spec.fields.values()
+    )
+    if wanted and "node_ip" not in variables:
+        address = connection.node_ip(variables.get("profile"))
+        if address:
+            variables["node_ip"] = address
+    return variables
+
+
+def _build(
+    steps: list[Step], variables: dict[str, str], lesson: Lesson
+) -> tuple[dict[str, Check], dict[str, CheckResult]]:
+    checks: dict[str, Check] = {}
+    broken: dict[str, CheckResult] = {}
+    for step in steps:
+        for index, spec in enumerate(step.checks):
+            check_id = f"{step.id}/{index}"
+            try:
+                fields = spec.resolved(variables)
+            except UnknownVariable as err:
+                if err.name == "node_ip":
+                    broken[check_id] = waiting("the node's address is not known: the cluster did not give one")
+                else:
+                    broken[check_id] = failed(f"{lesson.path.name}:{spec.line}: unknown variable {{{err.name}}}")
+                continue
+            try:
+                checks[check_id] = build_check(spec.kind, fields, namespace=variables["namespace"], title=spec.title)
+            except CheckError as err:
+                broken[check_id] = failed(f"{lesson.path.name}:{spec.line}: {err}")
+    return checks, broken
+
+
+def _title(check: Check | None, title: str | None, kind: str) -> str:
+    if check is not None:
+        return check.title
+    return title or kind
+
+
+def _memory(lesson: Lesson, cluster: str | None) -> dict[str, Any]:
+    if cluster is None:
+        return {}
+    from tutor.progress import ProgressStore
+
+    return dict(ProgressStore().load(lesson.id, cluster).memory)
