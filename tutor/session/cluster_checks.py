@@ -1,0 +1,195 @@
+"""The session's CheckBackend over the cluster layer's check engine.
+
+The engine knows checks by id and reports one result at a time from its own thread;
+the session thinks in steps. This adapter builds a step's checks (variables filled in,
+`{node_ip}` read from the cluster once it is known), hands them to the engine, and
+reports the whole step's results whenever one of them changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+
+from tutor.cluster.checks import Check, CheckContext, CheckError, build_check
+from tutor.cluster.connection import ClusterConnection
+from tutor.cluster.engine import CheckEngine, evaluate_once
+from tutor.cluster.results import CheckResult as ClusterResult
+from tutor.cluster.status import ConnectionStatus
+from tutor.lesson.model import CheckSpec, Step
+from tutor.lesson.variables import UnknownVariable, names
+from tutor.session.backends import ConnectionCallback, ResultsCallback
+from tutor.session.events import CheckResult, Finding
+
+STATES = {
+    "no_cluster": "no-cluster",
+    "refused": "unreachable",
+    "connecting": "connecting",
+    "connected": "connected",
+    "reconnecting": "reconnecting",
+    "unreachable": "unreachable",
+}
+
+CHECKING = ClusterResult("waiting", "checking")
+
+
+def convert(step: Step, index: int, spec: CheckSpec, title: str, result: ClusterResult) -> CheckResult:
+    findings = tuple(Finding(f.message, f.evidence, f.command) for f in result.findings)
+    if not findings and result.evidence and result.status != "pass":
+        findings = (Finding("what the cluster shows", result.evidence),)
+    return CheckResult(step.id, index, title, spec.kind, result.status, result.reason, findings)
+
+
+class ClusterChecks:
+    def __init__(self, connection: ClusterConnection, context: CheckContext, *, profile: str | None) -> None:
+        self.connection = connection
+        self.context = context
+        self.profile = profile
+        self.engine = CheckEngine(connection, context, on_result=self._on_result, on_status=self._on_status)
+        self._lock = threading.Lock()
+        self._step: Step | None = None
+        self._variables: dict[str, str] = {}
+        self._callback: ResultsCallback | None = None
+        self._titles: dict[str, str] = {}
+        self._results: dict[str, ClusterResult] = {}
+        self._waiting_for_node = False
+        self._connection_callbacks: list[ConnectionCallback] = []
+        self._started = False
+
+    # --- CheckBackend ------------------------------------------------------------------
+
+    def activate(self, step: Step, variables: Mapping[str, str], on_results: ResultsCallback) -> None:
+        with self._lock:
+            self._step = step
+            self._variables = dict(variables)
+            self._callback = on_results
+            self._results = {}
+        if not self._started:
+            self._started = True
+            self.engine.start()
+        self._install()
+
+    def deactivate(self) -> None:
+        with self._lock:
+            self._step = None
+            self._callback = None
+        self.engine.set_active({})
+
+    def evaluate(
+        self, steps: Sequence[Step], variables: Mapping[str, str], settle: float
+    ) -> dict[str, tuple[CheckResult, ...]]:
+        checks: dict[str, Check] = {}
+        fixed: dict[str, ClusterResult] = {}
+        titles: dict[str, str] = {}
+        for step in steps:
+            built, broken, step_titles = self._build(step, variables)
+            checks.update(built)
+            fixed.update(broken)
+            titles.update(step_titles)
+        results, _status = evaluate_once(self.connection, self.context, checks, settle=settle) if checks else ({}, None)
+        results.update(fixed)
+        return {
+            step.id: tuple(
+                convert(step, i, spec, titles[f"{step.id}/{i}"], results.get(f"{step.id}/{i}", CHECKING))
+                for i, spec in enumerate(step.checks)
+            )
+            for step in steps
+        }
+
+    def on_connection(self, callback: ConnectionCallback) -> None:
+        self._connection_callbacks.append(callback)
+
+    def close(self) -> None:
+        self.engine.close()
+        self.connection.close()
+
+    # --- building checks ---------------------------------------------------------------
+
+    def _build(
+        self, step: Step, variables: Mapping[str, str]
+    ) -> tuple[dict[str, Check], dict[str, ClusterResult], dict[str, str]]:
+        checks: dict[str, Check] = {}
+        broken: dict[str, ClusterResult] = {}
+        titles: dict[str, str] = {}
+        values = dict(variables)
+        if "node_ip" not in values and any(_uses_node_ip(spec) for spec in step.checks):
+            address = self.connection.node_ip(self.profile)
+            if address:
+                values["node_ip"] = address
+        for index, spec in enumerate(step.checks):
+            check_id = f"{step.id}/{index}"
+            titles[check_id] = spec.title or spec.kind.replace("_", " ")
+            try:
+                fields = spec.resolved(values)
+            except UnknownVariable as err:
+                if err.name == "node_ip":
+                    broken[check_id] = ClusterResult("waiting", "waiting for the cluster to report its node's address")
+                else:
+                    broken[check_id] = ClusterResult("fail", f"the lesson uses an unknown variable {{{err.name}}}")
+                continue
+            try:
+                check = build_check(spec.kind, fields, namespace=values["namespace"], title=spec.title)
+            except CheckError as err:
+                broken[check_id] = ClusterResult("fail", f"line {spec.line} of the lesson: {err}")
+                continue
+            checks[check_id] = check
+            titles[check_id] = check.title
+        return checks, broken, titles
+
+    def _install(self) -> None:
+        with self._lock:
+            step, variables = self._step, self._variables
+        if step is None:
+            return
+        checks, broken, titles = self._build(step, variables)
+        with self._lock:
+            if self._step is not step:
+                return
+            self._titles = titles
+            self._waiting_for_node = any("node's address" in result.reason for result in broken.values())
+            for check_id in titles:
+                self._results.setdefault(check_id, CHECKING)
+            self._results.update(broken)
+        self.engine.set_active(checks)
+        self._report()
+
+    # --- engine callbacks (the engine's thread) ------------------------------------------
+
+    def _on_result(self, check_id: str, result: ClusterResult) -> None:
+        with self._lock:
+            if check_id not in self._titles:
+                return
+            self._results[check_id] = result
+        self._report()
+
+    def _report(self) -> None:
+        with self._lock:
+            step, callback = self._step, self._callback
+            if step is None or callback is None:
+                return
+            results = tuple(
+                convert(
+                    step,
+                    i,
+                    spec,
+                    self._titles.get(f"{step.id}/{i}", spec.kind),
+                    self._results.get(f"{step.id}/{i}", CHECKING),
+                )
+                for i, spec in enumerate(step.checks)
+            )
+        callback(results)
+
+    def _on_status(self, status: ConnectionStatus) -> None:
+        state = STATES.get(status.state, status.state)
+        detail = status.message or (status.last_error or "")
+        if status.state == "connected" and status.context:
+            detail = detail or f"context {status.context}"
+        for callback in list(self._connection_callbacks):
+            callback(state, detail)
+        if status.state == "connected" and self._waiting_for_node:
+            self._install()
+
+
+def _uses_node_ip(spec: CheckSpec) -> bool:
+    # The repr holds every string value as written, braces and all.
+    return "node_ip" in names(repr(dict(spec.fields)))
