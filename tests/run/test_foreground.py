@@ -223,6 +223,14 @@ def test_a_background_job_left_by_the_command_is_ended(executor: ShExecutor, tok
     assert marked_processes(token) == []
 
 
+def test_a_silent_job_left_by_the_command_is_ended(executor: ShExecutor, token: str) -> None:
+    # It does not hold the output pipe, so only the end-of-run group check finds it.
+    result, lines = collect(executor, ["sh", "-c", "sleep 300 >/dev/null 2>&1 & echo done"])
+    assert result.exit_code == 0
+    assert lines == ["done"]
+    assert marked_processes(token) == []
+
+
 def test_a_process_that_escaped_the_group_does_not_hang_the_run(
     executor: ShExecutor, token: str
 ) -> None:
