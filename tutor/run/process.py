@@ -194,6 +194,8 @@ class ProcessRun:
         self._ended_at: float | None = None
         self._tail: deque[str] = deque(maxlen=TAIL_LINES)
         self._loan: TerminalLoan | None = None
+        if terminal_use is not TerminalUse.NONE:
+            self._loan = self._terminal.loan()
         self._wake_r, self._wake_w = os.pipe()
         self._out_r: int | None = None
         try:
@@ -204,8 +206,8 @@ class ProcessRun:
         self.pid: int = self._rc.pid
         self.pgid: int = self._rc.pgid
         self.started = time.monotonic()
-        if terminal_use is not TerminalUse.NONE:
-            self._loan = self._terminal.lend(self.pgid)
+        if self._loan is not None:
+            self._loan.lend(self.pgid)
         self._waiter = threading.Thread(
             target=self._await_exit, name=f"wait for pid {self.pid}", daemon=True
         )
@@ -235,6 +237,8 @@ class ProcessRun:
                 options["_new_group"] = True
             else:
                 options["_new_session"] = True
+        if self._loan is not None and self._loan.active:
+            options["_preexec_fn"] = self._loan.take_in_child
         with self._registry.spawning():
             try:
                 rc = sh.Command(executable)(*self.argv[1:], **options)

@@ -10,6 +10,11 @@ When the loan ends the tutor's group takes the foreground back and the terminal'
 modes are restored (a command killed while sudo had echo turned off would otherwise
 leave the terminal mute).
 
+As in a shell, both sides hand the foreground over: the child in its pre-exec hook, so
+it owns the terminal before its first read or its first Ctrl+C (the learner may type
+as soon as the prompt shows), and the parent after the fork, in case the hook could
+not. The modes are saved before the fork, before the child can change them.
+
 `tcsetpgrp` from a process that is not in the foreground raises SIGTTOU, which stops
 the process; the calls below block SIGTTOU in the calling thread around them, which
 POSIX specifies makes the call proceed. Any thread may lend and take back.
@@ -53,24 +58,14 @@ class Terminal:
                 continue
         return None
 
-    def lend(self, pgid: int) -> TerminalLoan:
-        """Make `pgid` the foreground group; a no-op loan when there is no terminal to lend."""
+    def loan(self) -> TerminalLoan:
+        """Prepare to lend the terminal (before the fork); a no-op loan without one."""
         fd = self.controlling_fd()
-        if fd is None:
-            return TerminalLoan(None, pgid, None)
-        try:
-            modes: list[Any] | None = termios.tcgetattr(fd)
-        except termios.error:
-            modes = None
-        try:
-            with _sigttou_blocked():
-                os.tcsetpgrp(fd, pgid)
-        except OSError:
-            return TerminalLoan(None, pgid, None)
-        # If the child read the terminal before it was its turn, SIGTTIN stopped it.
-        with contextlib.suppress(OSError):
-            os.killpg(pgid, signal.SIGCONT)
-        return TerminalLoan(fd, pgid, modes)
+        modes: list[Any] | None = None
+        if fd is not None:
+            with contextlib.suppress(termios.error):
+                modes = termios.tcgetattr(fd)
+        return TerminalLoan(fd, modes)
 
     def write(self, data: bytes) -> None:
         """Show a command's output on the terminal (used while it is lent)."""
@@ -79,16 +74,39 @@ class Terminal:
 
 
 class TerminalLoan:
-    """The terminal lent to a process group; `give_back` is idempotent."""
+    """The terminal's foreground, lent to one process group; `give_back` is idempotent."""
 
-    def __init__(self, fd: int | None, pgid: int, modes: list[Any] | None) -> None:
+    def __init__(self, fd: int | None, modes: list[Any] | None) -> None:
         self._fd = fd
-        self.pgid = pgid
         self._modes = modes
 
     @property
     def active(self) -> bool:
         return self._fd is not None
+
+    def take_in_child(self) -> None:
+        """Pre-exec hook: make the child's new process group the foreground one."""
+        if self._fd is None:
+            return
+        with _sigttou_blocked(), contextlib.suppress(OSError):
+            # The child's own view of the controlling terminal: its fd 0 may be /dev/null.
+            tty = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+            try:
+                os.tcsetpgrp(tty, os.getpgrp())
+            finally:
+                os.close(tty)
+
+    def lend(self, pgid: int) -> None:
+        """After the fork: make sure `pgid` has the foreground, and that it runs."""
+        if self._fd is None:
+            return
+        # It may already have exited (the learner typed fast): then this fails, and the
+        # loan stays active all the same, since the child's hook has taken the terminal.
+        with _sigttou_blocked(), contextlib.suppress(OSError):
+            os.tcsetpgrp(self._fd, pgid)
+        # Had it read the terminal before it was its turn, SIGTTIN stopped it.
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGCONT)
 
     def give_back(self) -> None:
         fd, self._fd = self._fd, None
