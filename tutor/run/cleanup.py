@@ -172,7 +172,8 @@ def install_exit_handlers(
 
     - atexit and the threading shutdown hook run `cleanup_processes`;
     - on each of `signals`: cleanup, then `then(signum)` if given (the CLI may want to
-      quit its UI gracefully), else die of that signal (conventional exit status);
+      quit its UI gracefully; the registry is closed by then, so nothing new runs),
+      else die of that signal (conventional exit status);
     - `watchdog=True` also starts the out-of-process guard for SIGKILL.
 
     Signal handlers can only be installed from the main thread (a Python rule); from
@@ -189,11 +190,10 @@ def install_exit_handlers(
             if register_before_join is not None:
                 register_before_join(cleanup_processes, grace)
         if watchdog and "watchdog" not in _installed:
-            from tutor.run.watchdog import Watchdog
-
             _installed.add("watchdog")
-            REGISTRY.add_listener(Watchdog.start(grace=grace))
-        _after_signal = then
+            _start_watchdog(grace)
+        if then is not None:
+            _after_signal = then
         if threading.current_thread() is not threading.main_thread():
             log.warning("exit signal handlers not installed: not on the main thread")
             return frozenset(sig for sig in _previous_handlers)
@@ -202,6 +202,16 @@ def install_exit_handlers(
                 _previous_handlers[sig] = signal.getsignal(sig)
             signal.signal(sig, _make_handler(grace))
         return frozenset(_previous_handlers)
+
+
+def _start_watchdog(grace: float) -> None:
+    from tutor.run.watchdog import Watchdog
+
+    try:
+        REGISTRY.add_listener(Watchdog.start(grace=grace))
+    except OSError as exc:
+        # Only SIGKILL goes uncovered without it; not a reason to refuse to start.
+        log.warning("the watchdog process could not start: %s", exc)
 
 
 def _make_handler(grace: float) -> Callable[[int, FrameType | None], None]:

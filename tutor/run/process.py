@@ -406,9 +406,8 @@ class ProcessRun:
             pid=self.pid,
         )
 
-    def _noted(self, line: Line) -> None:
-        if not line.progress:
-            self._tail.append(line.text)
+    def _noted(self, lines: list[Line]) -> None:
+        self._tail.extend([line.text for line in lines[-TAIL_LINES:] if not line.progress])
 
     def _needs(self, need: TerminalNeed) -> bool:
         """Record the first need; True if it is new."""
@@ -442,14 +441,15 @@ class _Delivery:
         self._stop_on_need = stop_on_need
 
     def lines(self, lines: list[Line]) -> None:
+        self._run._noted(lines)
+        on_line = self._on_line
         for line in lines:
-            self._run._noted(line)
             if not line.progress:
                 need = terminal_refusal(line.text)
                 if need is not None:
                     self._report(need)
-            if self._on_line is not None:
-                self._on_line(line)
+            if on_line is not None:
+                on_line(line)
 
     def unfinished(self, text: str) -> None:
         need = waiting_prompt(text)
