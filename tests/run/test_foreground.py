@@ -283,3 +283,22 @@ def test_marker_reaches_grandchildren(executor: ShExecutor, token: str) -> None:
     # The tests find grandchildren by this marker; make sure it really is inherited.
     _result, lines = collect(executor, ["sh", "-c", f'sh -c "echo ${MARK}"'])
     assert lines == [token]
+
+
+def test_interactive_without_a_terminal_just_runs_it(
+    executor: ShExecutor, token: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Plain mode in a pipe or CI: no terminal to lend, so the command simply inherits
+    # the tutor's stdin/stdout/stderr, in its own group, still under a timeout.
+    lines: list[Line] = []
+    result = executor.run(
+        ["sh", "-c", "echo to the terminal; echo $TERM"], lines.append, interactive=True
+    )
+    assert result.ok
+    assert lines == []
+    out = capfd.readouterr().out
+    assert "to the terminal" in out
+    assert "dumb" not in out  # the terminal keeps its own TERM
+    stuck = executor.run(["sh", "-c", TREE], timeout=0.3, interactive=True)
+    assert stuck.timed_out
+    assert marked_processes(token) == []

@@ -224,23 +224,25 @@ class ProcessRun:
             "_no_err": True,
             "_encoding": "utf-8",
         }
-        devnull: int | None = None
-        out_w: int | None = None
-        if self.terminal_use is TerminalUse.FOREGROUND:
-            term = self._terminal
-            options.update(_new_group=True, _in=term.stdin, _out=term.stdout, _err=term.stderr)
-        else:
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            self._out_r, out_w = os.pipe()
-            options.update(_in=devnull, _out=out_w, _err_to_out=True)
-            if self.terminal_use is TerminalUse.UNTIL_READY:
-                options["_new_group"] = True
-            else:
-                options["_new_session"] = True
         if self._loan is not None and self._loan.active:
             options["_preexec_fn"] = self._loan.take_in_child
+        devnull: int | None = None
+        out_w: int | None = None
         with self._registry.spawning():
             try:
+                if self.terminal_use is TerminalUse.FOREGROUND:
+                    term = self._terminal
+                    options.update(
+                        _new_group=True, _in=term.stdin, _out=term.stdout, _err=term.stderr
+                    )
+                else:
+                    devnull = os.open(os.devnull, os.O_RDONLY)
+                    self._out_r, out_w = os.pipe()
+                    options.update(_in=devnull, _out=out_w, _err_to_out=True)
+                    if self.terminal_use is TerminalUse.UNTIL_READY:
+                        options["_new_group"] = True
+                    else:
+                        options["_new_session"] = True
                 rc = sh.Command(executable)(*self.argv[1:], **options)
             except sh.ForkException as exc:
                 raise RunError(f"{self.argv[0]}: could not start: {_last_line(exc)}") from None
@@ -262,8 +264,8 @@ class ProcessRun:
         except sh.ErrorReturnCode as exc:
             code = exc.exit_code
         with self._lock:
+            self._ended_at = time.monotonic()
             self._exit_code = code
-        self._ended_at = time.monotonic()
         self._wake()
 
     def _wake(self) -> None:
@@ -296,17 +298,15 @@ class ProcessRun:
         *,
         timeout: float | None = None,
         grace: float = GRACE,
-        stop_on_need: bool = True,
-        on_need: Callable[[TerminalNeed], object] | None = None,
     ) -> Result:
         """Read output and wait for the end; returns once the whole group is gone.
 
-        `on_line` runs on this thread for each line. A terminal need (prompt, refusal)
-        is reported to `on_need` and, with `stop_on_need`, ends the process: it cannot
-        get an answer where it runs. An exception from a callback ends the process
-        group before it propagates.
+        `on_line` runs on this thread for each line. A terminal need (a prompt, or
+        "a terminal is required") ends the process, which cannot get its answer where
+        it runs; the result says so. An exception from `on_line` ends the process group
+        before it propagates.
         """
-        deliver = _Delivery(self, on_line, on_need, stop_on_need)
+        deliver = _Delivery(self, on_line)
         try:
             self._pump(deliver, timeout, grace)
         except BaseException:
@@ -428,17 +428,9 @@ class ProcessRun:
 class _Delivery:
     """Hands lines to the caller and watches them for terminal needs."""
 
-    def __init__(
-        self,
-        run: ProcessRun,
-        on_line: LineCallback | None,
-        on_need: Callable[[TerminalNeed], object] | None,
-        stop_on_need: bool,
-    ) -> None:
+    def __init__(self, run: ProcessRun, on_line: LineCallback | None) -> None:
         self._run = run
         self._on_line = on_line
-        self._on_need = on_need
-        self._stop_on_need = stop_on_need
 
     def lines(self, lines: list[Line]) -> None:
         self._run._noted(lines)
@@ -457,13 +449,9 @@ class _Delivery:
             self._report(need)
 
     def _report(self, need: TerminalNeed) -> None:
-        if self._run.has_terminal or not self._run._needs(need):
-            # The learner has the terminal: the prompt is theirs to answer.
-            return
-        if self._stop_on_need:
+        # While the learner has the terminal, the prompt is theirs to answer.
+        if not self._run.has_terminal and self._run._needs(need):
             self._run.request_stop(StopReason.NEEDS_TERMINAL)
-        if self._on_need is not None:
-            self._on_need(need)
 
 
 class _Ending:
