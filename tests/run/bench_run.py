@@ -9,7 +9,8 @@ Prints, with medians and worst cases over repeats:
 - time to end a process tree on cancel (children that obey SIGTERM) and on a timeout
   (one grandchild ignores SIGTERM: the grace period, then SIGKILL);
 - time from a child writing its ready line to the Ready event;
-- time from a password prompt to the result that reports it.
+- time from a password prompt to the result that reports it;
+- the sh 2.4 behaviours that made the layer read the output pipe itself.
 """
 
 from __future__ import annotations
@@ -162,6 +163,46 @@ def prompt(executor: ShExecutor) -> None:
     print(f"  prompt written -> result (quiet time {PROMPT_QUIET} s): {summary(repeat(10, once))}")
 
 
+def sh_pitfalls() -> None:
+    """Why the layer reads the output pipe itself (sh 2.4's `_out` callbacks)."""
+    got: list[object] = []
+
+    def stalls_once(line: object) -> None:
+        if not got:
+            time.sleep(2.5)
+        got.append(line)
+
+    sh.Command(PY)(
+        "-c",
+        "for i in range(3000): print(i)",
+        _bg=True,
+        _bg_exc=False,
+        _new_session=True,
+        _tty_out=False,
+        _out=stalls_once,
+        _no_out=True,
+    ).wait()
+    print(f"  consumer stalls 2.5 s on the first line: {len(got)} of 3000 lines delivered")
+
+    held: list[float] = []
+    started = time.monotonic()
+    sh.Command("sh")(
+        "-c",
+        "printf 'Password: '; sleep 1; echo",
+        _tty_out=False,
+        _out=lambda line: held.append(time.monotonic() - started) and None,
+    )
+    print(f"  'Password: ' with no newline delivered after {held[0]:.2f} s (at the newline)")
+
+    kinds: list[str] = []
+    sh.Command("printf")(
+        "ok\\n\\377\\n",
+        _tty_out=False,
+        _out=lambda line: kinds.append(type(line).__name__) and None,
+    )
+    print(f"  callback argument types for a valid and an invalid UTF-8 line: {kinds}")
+
+
 def main() -> None:
     registry = GroupRegistry()
     executor = ShExecutor(grace=GRACE, registry=registry)
@@ -175,6 +216,8 @@ def main() -> None:
     readiness(executor)
     print("A password prompt:")
     prompt(executor)
+    print("sh's own output callbacks (why the layer does not use them):")
+    sh_pitfalls()
     executor.close()
     registry.terminate_all()
 
