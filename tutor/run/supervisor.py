@@ -42,7 +42,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tutor.run.cleanup import REGISTRY, GroupRegistry
 from tutor.run.errors import RunError, ShuttingDown
@@ -191,7 +191,6 @@ class _Status:
     pid: int | None = None
     attempt: int = 0
     reason: str | None = None
-    exits: deque[float] = field(default_factory=deque)
 
 
 class _Background:
@@ -254,13 +253,14 @@ class _Background:
     def _supervise(self) -> None:
         spec = self.spec
         consecutive = 0
+        exits: deque[float] = deque()  # when the recent short runs ended: the cap counts them
         while True:
-            with self._lock:
-                self._status.attempt += 1
-                attempt = self._status.attempt
             if self._stop.is_set():
                 self._stopped(None)
                 return
+            with self._lock:
+                self._status.attempt += 1
+                attempt = self._status.attempt
             self._set(ProcessState.STARTING)
             self._emit(Starting(spec.id, attempt, spec.argv))
             lend = spec.interactive and attempt == 1 and spec.terminal.controlling_fd() is not None
@@ -288,7 +288,6 @@ class _Background:
                 )
                 return
             now = time.monotonic()
-            exits = self._status.exits
             if result.duration >= spec.policy.stable_after:
                 # It ran well for a while (a port-forward whose pod was deleted): a
                 # fresh start, not part of a crash loop.

@@ -38,7 +38,9 @@ class Watchdog:
     def __init__(self, process: subprocess.Popen[bytes], pipe: int) -> None:
         self.process = process
         self._pipe = pipe
-        self._lock = threading.Lock()
+        # Re-entrant: the exit signal handler may release groups while the main thread,
+        # which it interrupted, was in the middle of a write.
+        self._lock = threading.RLock()
         self._broken = False
 
     @classmethod
