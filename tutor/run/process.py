@@ -336,13 +336,14 @@ class ProcessRun:
                     deadline = None
                 if self._exit_code is not None and linger_until is None:
                     linger_until = now + LINGER
-                # Stop requested, or the command exited while others of its group still
-                # hold the output pipe (a background job): end the group, the pipe closes.
+                # End the group when a stop was requested, or when the command exited
+                # while others of its group still hold the output pipe (a background
+                # job): the pipe closes once they are gone.
                 lingering = linger_until is not None and now >= linger_until
-                # Killed, and the pipe still open: only a process that left the group
-                # (made its own session) holds it. Stop waiting for it.
-                stop_now = self._reason is not None or lingering
-                if ending.advance(now, stop_now) and self._exit_code is not None:
+                done_waiting = ending.advance(now, self._reason is not None or lingering)
+                if done_waiting and self._exit_code is not None:
+                    # SIGKILL sent, and the pipe still open: only a process that left
+                    # the group (made its own session) holds it. Stop waiting for it.
                     break
                 waits = [t - now for t in (deadline, ending.next_at) if t is not None]
                 if ending.terminating and self._exit_code is not None:
