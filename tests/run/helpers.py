@@ -39,6 +39,18 @@ def marked_processes(token: str) -> list[int]:
     return found
 
 
+def wait_for_marked(token: str, count: int, within: float = 5.0) -> list[int]:
+    """Marked processes, once there are `count` of them (or `within` seconds have passed).
+
+    A process being exec'd cannot have its environment read for a moment, so a tree
+    that exists may briefly look one short.
+    """
+    deadline = time.monotonic() + within
+    while len(found := marked_processes(token)) != count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return found
+
+
 def wait_for_no_marked(token: str, within: float = 5.0) -> list[int]:
     """Marked processes still alive after `within` seconds (ideally none)."""
     deadline = time.monotonic() + within

@@ -31,7 +31,7 @@ from tutor.run import (
 )
 from tutor.run.cleanup import GroupRegistry
 
-from .helpers import MARK, marked_processes, needs_proc, script
+from .helpers import MARK, marked_processes, needs_proc, script, wait_for_marked
 
 pytestmark = needs_proc
 
@@ -180,7 +180,7 @@ def test_stop_ends_the_whole_group(background: ShExecutor, token: str) -> None:
     tree = "sleep 300 & (trap '' TERM; sleep 300) & echo 'Tunnel successfully started'; wait"
     background.start_background("tunnel", ["sh", "-c", tree], "Tunnel successfully started", events)
     events.wait_for(Ready)
-    assert len(marked_processes(token)) == 3
+    assert len(wait_for_marked(token, 3)) == 3
     background.stop("tunnel")
     stopped = events.wait_for(Stopped, within=0)
     assert isinstance(stopped, Stopped)

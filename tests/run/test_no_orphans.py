@@ -16,7 +16,7 @@ import pytest
 from tutor.run.cleanup import GroupRegistry
 from tutor.run.errors import ShuttingDown
 
-from .helpers import MARK, PY, marked_processes, needs_proc, wait_for_no_marked
+from .helpers import MARK, PY, needs_proc, wait_for_marked, wait_for_no_marked
 
 pytestmark = needs_proc
 
@@ -53,8 +53,9 @@ def start_host(token: str) -> Iterator[StartHost]:
         host.communicate()
 
 
-def children_of_host(token: str, host: subprocess.Popen[str]) -> list[int]:
-    return [pid for pid in marked_processes(token) if pid != host.pid]
+def children_of_host(token: str, count: int) -> int:
+    """How many processes the host has started, once it is `count` (or after a while)."""
+    return len(wait_for_marked(token, count + 1)) - 1  # the host carries the marker too
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
@@ -62,7 +63,7 @@ def test_a_signal_to_the_tutor_ends_every_child(
     start_host: StartHost, token: str, sig: int
 ) -> None:
     host = start_host("wait")
-    assert len(children_of_host(token, host)) == CHILDREN
+    assert children_of_host(token, CHILDREN) == CHILDREN
     host.send_signal(sig)
     assert host.wait(10) == -sig, "dies of the same signal: the conventional status"
     assert wait_for_no_marked(token, within=2) == []
@@ -95,7 +96,7 @@ def test_sigkill_cannot_clean_up_without_the_watchdog(start_host: StartHost, tok
 
 def test_sigkill_is_cleaned_up_by_the_watchdog(start_host: StartHost, token: str) -> None:
     host = start_host("wait", "--watchdog")
-    assert len(children_of_host(token, host)) == CHILDREN + 1  # and the guard itself
+    assert children_of_host(token, CHILDREN + 1) == CHILDREN + 1  # and the guard itself
     host.kill()
     host.wait(10)
     assert wait_for_no_marked(token, within=5) == []
