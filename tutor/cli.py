@@ -8,10 +8,11 @@ happens inside the command that needs it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -322,17 +323,74 @@ def cmd_doctor(options: argparse.Namespace) -> int:
 
 def cmd_lesson(options: argparse.Namespace) -> int:
     if options.lesson is None:
-        if options.plain or not sys.stdout.isatty():
+        if options.plain or not _tui_possible():
             return cmd_list(argparse.Namespace(json=False, lessons=options.lessons))
         from tutor.ui.app import pick_lesson
 
         return int(pick_lesson(options))
     lesson = _find_lesson(options, options.lesson)
     overrides = parse_overrides(lesson, options.overrides)
-    if options.plain or not sys.stdout.isatty() or os.environ.get("TERM") == "dumb":
-        from tutor.plain.view import run_plain
+    if options.sandbox and (options.kubeconfig or options.context):
+        raise UsageError("--sandbox runs its own simulated cluster: leave out --kubeconfig and --context")
+    from tutor.run import install_exit_handlers
 
-        return int(run_plain(lesson, options, overrides))
-    from tutor.ui.app import run_tui
+    # Before any child process exists: none may outlive the tutor, however it ends.
+    install_exit_handlers(watchdog=True)
+    with _cluster_for(options, lesson) as where:
+        from tutor.session.factory import Setup
 
-    return int(run_tui(lesson, options, overrides))
+        setup = Setup(
+            kubeconfig=where.kubeconfig or options.kubeconfig,
+            context=options.context,
+            profile=options.profile,
+            overrides=overrides,
+            env=where.env,
+            cluster_variables=where.variables,
+            sandbox=where.sandbox,
+            save_progress=not where.sandbox,
+        )
+        if options.plain or not _tui_possible():
+            from tutor.plain.view import run_plain
+
+            return run_plain(lesson, setup, step_id=options.step, autoplay=options.autoplay)
+        from tutor.ui.app import run_tui
+
+        return int(run_tui(lesson, setup, step_id=options.step, autoplay=options.autoplay))
+
+
+def _tui_possible() -> bool:
+    return sys.stdout.isatty() and sys.stdin.isatty() and os.environ.get("TERM", "") not in ("", "dumb")
+
+
+class _Where:
+    """Where the lesson's cluster is: the learner's kubeconfig, or a sandbox started here."""
+
+    def __init__(self) -> None:
+        self.kubeconfig: Path | None = None
+        self.env: dict[str, str] | None = None
+        self.variables: dict[str, str] = {}
+        self.sandbox = False
+
+
+@contextlib.contextmanager
+def _cluster_for(options: argparse.Namespace, lesson: Any) -> Iterator[_Where]:
+    where = _Where()
+    if not options.sandbox:
+        yield where
+        return
+    from tutor.sandbox import Delays, Sandbox
+
+    # A cluster that does not exist yet: the lesson's first step starts it, as with minikube.
+    # Autoplay (demos, CI) need not wait for simulated image pulls.
+    delays = Delays.instant() if options.autoplay else Delays.realistic()
+    from tutor.sandbox.standins import StandIns
+
+    with (
+        Sandbox(delays=delays, started=False, profile=options.profile or lesson.profile) as sandbox,
+        StandIns(sandbox) as standins,
+    ):
+        where.kubeconfig = sandbox.kubeconfig
+        where.env = standins.env()
+        where.variables = standins.variable_overrides()
+        where.sandbox = True
+        yield where

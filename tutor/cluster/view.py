@@ -39,7 +39,8 @@ class WatchKey:
     def __str__(self) -> str:
         where = f" in {self.namespace}" if self.namespace else ""
         labels = f" -l {self.selector}" if self.selector else ""
-        return f"{self.kind}s{where}{labels}"
+        found = resources.lookup(self.kind)
+        return f"{found.plural if found else self.kind}{where}{labels}"
 
     def matches(self, obj: Obj) -> bool:
         """Whether `obj` (of this kind) belongs to this key's list."""

@@ -19,6 +19,11 @@ class ResourceKind:
     namespaced: bool
     aliases: tuple[str, ...] = ()
 
+    @property
+    def plural(self) -> str:
+        """`storageclasses`, `pods`: the first alias that extends the name, else the name itself."""
+        return next((a for a in self.aliases if a.startswith(self.name) and a != self.name), self.name)
+
 
 KINDS: tuple[ResourceKind, ...] = (
     ResourceKind("pod", "Pod", True, ("pods", "po")),

@@ -8,13 +8,14 @@ someone else's commands moves it on by itself.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import sys
 import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from tutor.lesson.model import CommandBlock, Prose, Step
+from tutor.lesson.model import CommandBlock, Lesson, Prose, Step
 from tutor.plain.text import plain
 from tutor.session.events import (
     AutoplayStopped,
@@ -32,7 +33,9 @@ from tutor.session.events import (
     OutputLine,
     ProcessChanged,
     StepCompleted,
+    StepShown,
 )
+from tutor.session.factory import SessionRefused, Setup, build_session
 from tutor.session.session import LessonSession
 
 HELP = (
@@ -55,6 +58,7 @@ class PlainView:
         self._worker: threading.Thread | None = None
         self.completed = False
         self.failed: AutoplayStopped | None = None
+        self._printed: str | None = None
         session.subscribe(self.on_event)
 
     # --- output --------------------------------------------------------------------------
@@ -71,6 +75,7 @@ class PlainView:
 
     def _on_LessonOpened(self, event: LessonOpened) -> None:
         self.say(f"Lesson {event.lesson}: {event.title}")
+        lesson = self.session.lesson
         if event.sandbox:
             self.say("Cluster: the SIMULATED cluster built into k8s-tutor (the sandbox). Nothing runs for real.")
         else:
@@ -78,8 +83,10 @@ class PlainView:
         for notice in event.notices:
             self.say(f"Note: {notice}")
         if event.completed:
-            self.say(f"Resuming: {len(event.completed)} of {len(self.session.lesson.steps)} steps were done.")
+            self.say(f"Resuming: {len(event.completed)} of {len(lesson.steps)} steps were done.")
         self.say()
+        if lesson.intro and event.current == lesson.steps[0].id:
+            self.say(plain(self.session.text(lesson.intro)))
 
     def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:
         label = {
@@ -89,16 +96,25 @@ class PlainView:
             "unreachable": "The cluster is unreachable",
             "no-cluster": "No cluster yet",
         }.get(event.state, event.state)
-        self.say(f"[cluster] {label}{': ' + event.detail if event.detail else ''}")
+        if event.detail.lower().startswith(label.lower()):
+            self.say(f"[cluster] {event.detail[0].upper()}{event.detail[1:]}")
+        else:
+            self.say(f"[cluster] {label}{': ' + event.detail if event.detail else ''}")
 
     def _on_ChecksChanged(self, event: ChecksChanged) -> None:
         for result in event.results:
             key = (result.step, result.index)
             seen = (result.status, result.reason)
-            if self._seen.get(key) == seen:
+            if self._seen.get(key) == seen or _transient(result):
                 continue
+            if result.status == "waiting" and result.reason.startswith(CONNECTION_REASONS):
+                continue  # the [cluster] lines say it once for every check
             self._seen[key] = seen
             self.say(self.check_line(result))
+
+    def _on_StepShown(self, event: StepShown) -> None:
+        if event.step != self._printed:
+            self.print_step(self.session.lesson.step(event.step))
 
     def _on_DriftFound(self, event: DriftFound) -> None:
         step = self.session.lesson.step(event.step)
@@ -186,6 +202,7 @@ class PlainView:
     # --- steps ---------------------------------------------------------------------------
 
     def print_step(self, step: Step) -> None:
+        self._printed = step.id
         lesson = self.session.lesson
         index = lesson.index(step.id) + 1
         self.say()
@@ -194,7 +211,10 @@ class PlainView:
         for block in step.blocks:
             if isinstance(block, Prose):
                 text = plain(self.session.text(block.markdown))
-                if text.lower() != step.title.lower():
+                first, _, rest = text.partition("\n")
+                if first.strip().lower() == step.title.lower():
+                    text = rest.strip()  # the step's own heading: already printed above
+                if text:
                     self.say(text)
             elif isinstance(block, CommandBlock):
                 for command in block.commands:
@@ -210,30 +230,18 @@ class PlainView:
     def run(self, step_id: str | None, *, autoplay: bool, input_stream: TextIO | None) -> int:
         session = self.session
         opening = session.open(step_id)
-        if session.lesson.intro and opening.current == session.lesson.steps[0].id:
-            self.say(plain(session.text(session.lesson.intro)))
         if opening.missing:
             titles = ", ".join(session.lesson.step(s).title for s in opening.missing)
             self.say(f"Before '{session.viewing.title}', these steps are not done on this cluster: {titles}.")
             if autoplay or self._ask("Fast-forward by running their commands? [Y/n] ", input_stream, True):
-                if not session.play(opening.missing, on_step=self.print_step):
+                if not session.play(opening.missing):
                     return 1
                 session.show(opening.current)
         if autoplay:
             if session.frontier is None:
-                self.print_step(session.viewing)
                 self.say("Every step of this lesson is already done on this cluster.")
                 return 0
-            self.print_step(session.viewing)
-            first = True
-
-            def announce(step: Step) -> None:
-                nonlocal first
-                if not first:
-                    self.print_step(step)
-                first = False
-
-            return 0 if session.autoplay(on_step=announce) else 1
+            return 0 if session.autoplay() else 1
         return self._interactive(input_stream)
 
     def _ask(self, question: str, stream: TextIO | None, default: bool) -> bool:
@@ -247,8 +255,6 @@ class PlainView:
         return default if not answer else answer in ("y", "yes")
 
     def _interactive(self, stream: TextIO | None) -> int:
-        session = self.session
-        self.print_step(session.viewing)
         if stream is not None and self.interactive:
             self.say(HELP)
             threading.Thread(target=self._read, args=(stream,), name="plain-input", daemon=True).start()
@@ -274,7 +280,6 @@ class PlainView:
             following = session.next_step()
             if following is not None:
                 session.show(following.id)
-                self.print_step(following)
 
     def _read(self, stream: TextIO) -> None:
         for line in stream:
@@ -304,13 +309,10 @@ class PlainView:
                     self.say("This is the last step.")
             else:
                 session.show(following.id)
-                self.print_step(following)
         elif word == "p":
             index = session.lesson.index(session.viewing.id)
             if index > 0:
-                previous = session.lesson.steps[index - 1]
-                session.show(previous.id)
-                self.print_step(previous)
+                session.show(session.lesson.steps[index - 1].id)
         elif word == "h":
             hint = session.hint()
             self.say(f"Hint: {plain(session.text(hint.markdown))}" if hint else "No more hints for this step.")
@@ -339,6 +341,14 @@ class PlainView:
         self._worker.start()
 
 
+CONNECTION_REASONS = ("no cluster yet", "not using this cluster", "reconnecting since", "cluster unreachable")
+
+
+def _transient(result: CheckResult) -> bool:
+    """Reasons that only say the tutor is still looking: not worth a line in a log."""
+    return result.status == "waiting" and (result.reason == "checking" or result.reason.startswith("reading "))
+
+
 def interactive_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -346,11 +356,29 @@ def interactive_terminal(stream: TextIO) -> bool:
         return False
 
 
-def run_plain(session: LessonSession, step_id: str | None, *, autoplay: bool) -> int:
+def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bool) -> int:
     """Run the lesson in line mode on stdin/stdout; returns the exit status."""
     interactive = interactive_terminal(sys.stdin) and not autoplay
+    setup.terminal = contextlib.nullcontext if interactive_terminal(sys.stdin) else None
+    setup.confirm = _confirm if interactive_terminal(sys.stdin) else None
+    try:
+        session = build_session(lesson, setup)
+    except SessionRefused as err:
+        print(f"k8s-tutor: {err}", file=sys.stderr)
+        return 2
     view = PlainView(session, sys.stdout, interactive=interactive)
     try:
         return view.run(step_id, autoplay=autoplay, input_stream=sys.stdin if interactive else None)
+    except KeyboardInterrupt:
+        view.say("Stopped. Your progress is saved.")
+        return 130
     finally:
         session.close()
+
+
+def _confirm(message: str) -> bool:
+    try:
+        answer = input(f"{message}\nUse it anyway? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")

@@ -21,9 +21,7 @@ INSTALL_ADVICE: Mapping[str, str] = {
 
 def install_advice(program: str) -> str:
     name = os.path.basename(program)
-    return INSTALL_ADVICE.get(
-        name, f"install {name} with your system's package manager, or put it on PATH"
-    )
+    return INSTALL_ADVICE.get(name, f"install {name} with your system's package manager, or put it on PATH")
 
 
 class RunError(Exception):

@@ -113,16 +113,12 @@ class ShExecutor:
         self._grace = grace
         self._terminal = terminal or Terminal()
         self._registry = registry
-        self._supervisor = Supervisor(
-            registry=registry, terminal=self._terminal, grace=grace, policy=restart
-        )
+        self._supervisor = Supervisor(registry=registry, terminal=self._terminal, grace=grace, policy=restart)
         self._lock = threading.Lock()
         self._running: set[ProcessRun] = set()
         self._closed = False
 
-    def environment(
-        self, overrides: Mapping[str, str] | None = None, *, plain: bool = True
-    ) -> dict[str, str]:
+    def environment(self, overrides: Mapping[str, str] | None = None, *, plain: bool = True) -> dict[str, str]:
         """The full environment a command run with these overrides gets."""
         merged = {**self._env, **(overrides or {})}
         return child_environment(merged, path_prefix=self._path_prefix, plain=plain)

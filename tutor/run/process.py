@@ -208,9 +208,7 @@ class ProcessRun:
         self.started = time.monotonic()
         if self._loan is not None:
             self._loan.lend(self.pgid)
-        self._waiter = threading.Thread(
-            target=self._await_exit, name=f"wait for pid {self.pid}", daemon=True
-        )
+        self._waiter = threading.Thread(target=self._await_exit, name=f"wait for pid {self.pid}", daemon=True)
         self._waiter.start()
 
     def _spawn(self, executable: str, env: Mapping[str, str], cwd: str | None, label: str) -> Any:
@@ -232,9 +230,7 @@ class ProcessRun:
             try:
                 if self.terminal_use is TerminalUse.FOREGROUND:
                     term = self._terminal
-                    options.update(
-                        _new_group=True, _in=term.stdin, _out=term.stdout, _err=term.stderr
-                    )
+                    options.update(_new_group=True, _in=term.stdin, _out=term.stdout, _err=term.stderr)
                 else:
                     devnull = os.open(os.devnull, os.O_RDONLY)
                     self._out_r, out_w = os.pipe()

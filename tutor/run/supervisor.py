@@ -150,9 +150,7 @@ class TerminalNeeded:
     result: Result
 
 
-BackgroundEvent = (
-    Starting | Output | Ready | Exited | Restarting | Stopped | Failed | TerminalNeeded
-)
+BackgroundEvent = Starting | Output | Ready | Exited | Restarting | Stopped | Failed | TerminalNeeded
 EventCallback = Callable[[BackgroundEvent], object]
 
 
@@ -299,8 +297,7 @@ class _Background:
             consecutive += 1
             if len(exits) > spec.policy.max_restarts:
                 self._fail(
-                    f"exited {len(exits)} times within {spec.policy.window:.0f} s; "
-                    f"last: {result.describe()}",
+                    f"exited {len(exits)} times within {spec.policy.window:.0f} s; last: {result.describe()}",
                     result,
                 )
                 return

@@ -55,9 +55,7 @@ def default_storage_class(store: Store) -> Obj | None:
     if not defaults:
         return None
     defaults.sort(key=lambda sc: sc["metadata"]["name"])
-    defaults.sort(
-        key=lambda sc: parse_time(sc["metadata"].get("creationTimestamp")) or 0, reverse=True
-    )
+    defaults.sort(key=lambda sc: parse_time(sc["metadata"].get("creationTimestamp")) or 0, reverse=True)
     return defaults[0]
 
 
@@ -69,9 +67,7 @@ def default_ingress_class(store: Store) -> Obj | None:
     ]
     if not defaults:
         return None
-    defaults.sort(
-        key=lambda ic: parse_time(ic["metadata"].get("creationTimestamp")) or 0, reverse=True
-    )
+    defaults.sort(key=lambda ic: parse_time(ic["metadata"].get("creationTimestamp")) or 0, reverse=True)
     return defaults[0]
 
 
@@ -272,20 +268,13 @@ class Admission:
                     causes.append(("spec.selector", f"Invalid value: {exc.message}"))
                     matches = True
                 if not (selector.get("matchLabels") or selector.get("matchExpressions")):
-                    causes.append(
-                        ("spec.selector", "Invalid value: empty selector is invalid for deployment")
-                    )
+                    causes.append(("spec.selector", "Invalid value: empty selector is invalid for deployment"))
                 elif not matches:
-                    rendered = (
-                        "map[string]string{"
-                        + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items()))
-                        + "}"
-                    )
+                    rendered = "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
                     causes.append(
                         (
                             "spec.template.metadata.labels",
-                            f"Invalid value: {rendered}: `selector` does not match template "
-                            "`labels`",
+                            f"Invalid value: {rendered}: `selector` does not match template `labels`",
                         )
                     )
             causes += _container_causes((template.get("spec") or {}), "spec.template.spec")
@@ -335,9 +324,7 @@ class Admission:
             causes += _container_causes(spec, "spec")
         elif rt.key == "persistentvolumeclaims":
             if not spec.get("accessModes"):
-                causes.append(
-                    ("spec.accessModes", "Required value: at least 1 access mode is required")
-                )
+                causes.append(("spec.accessModes", "Required value: at least 1 access mode is required"))
             if not ((spec.get("resources") or {}).get("requests") or {}).get("storage"):
                 causes.append(("spec.resources[storage]", "Required value"))
             if old is not None:
@@ -360,11 +347,7 @@ class Admission:
                         )
                     )
         elif rt.key == "services":
-            if (
-                not spec.get("ports")
-                and spec.get("type") != "ExternalName"
-                and spec.get("clusterIP") != "None"
-            ):
+            if not spec.get("ports") and spec.get("type") != "ExternalName" and spec.get("clusterIP") != "None":
                 causes.append(("spec.ports", "Required value"))
             if old is not None:
                 before_ip = (old.get("spec") or {}).get("clusterIP")
@@ -378,17 +361,11 @@ class Admission:
     def _create_namespaces(self, obj: Obj) -> None:
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj["status"] = {"phase": "Active"}
-        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"][
-            "name"
-        ]
+        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
 
     def _update_namespaces(self, old: Obj, new: Obj) -> None:
-        new["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = new["metadata"][
-            "name"
-        ]
-        new.setdefault("spec", {}).setdefault(
-            "finalizers", (old.get("spec") or {}).get("finalizers", [])
-        )
+        new["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = new["metadata"]["name"]
+        new.setdefault("spec", {}).setdefault("finalizers", (old.get("spec") or {}).get("finalizers", []))
 
     def _create_secrets(self, obj: Obj) -> None:
         import base64
@@ -531,9 +508,7 @@ class Admission:
             for k in ("ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy"):
                 if k in before:
                     spec.setdefault(k, before[k])
-        old_ports = {
-            (p.get("port"), p.get("protocol", "TCP")): p for p in before.get("ports") or []
-        }
+        old_ports = {(p.get("port"), p.get("protocol", "TCP")): p for p in before.get("ports") or []}
         for port in spec.get("ports") or []:
             port.setdefault("protocol", "TCP")
             port.setdefault("targetPort", port.get("port"))
@@ -572,9 +547,7 @@ class Admission:
 
     def _create_ingresses(self, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
-        if not spec.get("ingressClassName") and "kubernetes.io/ingress.class" not in annotations_of(
-            obj
-        ):
+        if not spec.get("ingressClassName") and "kubernetes.io/ingress.class" not in annotations_of(obj):
             default = default_ingress_class(self.store)
             if default is not None:
                 spec["ingressClassName"] = default["metadata"]["name"]

@@ -55,8 +55,7 @@ def node(profile: str, kubernetes_version: str, node_ip: str, now: float) -> Obj
                 "minikube.k8s.io/commit": "210b148df93a80eb872ecbeb7e35281b3c582c61",
                 "minikube.k8s.io/name": profile,
                 "minikube.k8s.io/primary": "true",
-                "minikube.k8s.io/updated_at": stamp.replace("-", "_").replace(":", "_").rstrip("Z")
-                + "_0700",
+                "minikube.k8s.io/updated_at": stamp.replace("-", "_").replace(":", "_").rstrip("Z") + "_0700",
                 "minikube.k8s.io/version": MINIKUBE_VERSION,
                 "node-role.kubernetes.io/control-plane": "",
                 "node.kubernetes.io/exclude-from-external-load-balancers": "",
@@ -226,9 +225,7 @@ def _create(store: Store, obj: Obj) -> Obj | None:
         raise
 
 
-def install(
-    store: Store, *, profile: str, kubernetes_version: str, node_ip: str, api_port: int
-) -> None:
+def install(store: Store, *, profile: str, kubernetes_version: str, node_ip: str, api_port: int) -> None:
     """Create a fresh minikube cluster's objects (existing ones are left alone)."""
     now = store.clock()
     for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
@@ -249,8 +246,7 @@ def install(
                 "value": value,
                 "globalDefault": False,
                 "preemptionPolicy": "PreemptLowerPriority",
-                "description": "Used for system critical pods that must not be moved from their "
-                "current node.",
+                "description": "Used for system critical pods that must not be moved from their current node.",
             },
         )
     for role in ("cluster-admin", "admin", "edit", "view"):
@@ -263,9 +259,7 @@ def install(
                     "name": role,
                     "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"},
                 },
-                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]
-                if role == "cluster-admin"
-                else [],
+                "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}] if role == "cluster-admin" else [],
             },
         )
     for sa in ("coredns", "kube-proxy", "storage-provisioner"):
@@ -288,10 +282,7 @@ def install(
         ),
         (
             "kube-proxy",
-            {
-                "config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: "
-                "KubeProxyConfiguration\n"
-            },
+            {"config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"},
         ),
         (
             "kubelet-config",
@@ -448,14 +439,7 @@ def mark_standard_default(store: Store) -> None:
         annotations = sc["metadata"].get("annotations") or {}
         if name != STANDARD and not any(a in annotations for a in DEFAULT_SC_ANNOTATIONS):
             continue
-        if (
-            annotations.get(DEFAULT_SC_ANNOTATIONS[0]) == wanted
-            and DEFAULT_SC_ANNOTATIONS[1] not in annotations
-        ):
+        if annotations.get(DEFAULT_SC_ANNOTATIONS[0]) == wanted and DEFAULT_SC_ANNOTATIONS[1] not in annotations:
             continue
-        patch = {
-            "metadata": {
-                "annotations": {DEFAULT_SC_ANNOTATIONS[0]: wanted, DEFAULT_SC_ANNOTATIONS[1]: None}
-            }
-        }
+        patch = {"metadata": {"annotations": {DEFAULT_SC_ANNOTATIONS[0]: wanted, DEFAULT_SC_ANNOTATIONS[1]: None}}}
         store.patch("storageclasses.storage.k8s.io", "", name, patch)

@@ -85,10 +85,7 @@ _NOT_FOUND_NAME = {
 def _activity(pod: Obj) -> tuple[int, int, int, float]:
     """kubectl's ActivePods order, most active first: scheduled, running, ready, oldest."""
     status = pod.get("status") or {}
-    ready = any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in status.get("conditions") or []
-    )
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
     return (
         1 if (pod.get("spec") or {}).get("nodeName") else 0,
         {"Pending": 0, "Unknown": 1, "Running": 2}.get(str(status.get("phase")), 0),
@@ -105,9 +102,7 @@ def _container_port(pod: Obj, name: str) -> int | None:
     return None
 
 
-def translate_ports(
-    kind: str, obj: Obj | None, pod: Obj, ports: list[tuple[str, str]]
-) -> list[tuple[int, int]]:
+def translate_ports(kind: str, obj: Obj | None, pod: Obj, ports: list[tuple[str, str]]) -> list[tuple[int, int]]:
     """(local, remote) pairs with the remote as a pod port, kubectl's way."""
     out = []
     pod_name = pod["metadata"]["name"]
@@ -173,9 +168,7 @@ class ControlServer:
         app.router.add_post("/v1/portforward/resolve", self._resolve)
         app.router.add_post("/v1/portforward/watch", self._watch_pod)
         app.router.add_post("/v1/tunnel", self._tunnel)
-        self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=0.5
-        )
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         sock = listen_socket()
         self.port = int(sock.getsockname()[1])
@@ -247,9 +240,7 @@ class ControlServer:
     async def _wait_addon(self, request: web.Request) -> web.Response:
         body = await request.json()
         addon, timeout = str(body["addon"]), float(body.get("timeout", 360))
-        ready, waiting = await self.si.wait_for(
-            lambda: self.si.minikube.addon_pods_ready(addon), timeout
-        )
+        ready, waiting = await self.si.wait_for(lambda: self.si.minikube.addon_pods_ready(addon), timeout)
         return _json({"ready": ready, "waiting": waiting})
 
     # ---- port-forward ------------------------------------------------------------
@@ -263,8 +254,7 @@ class ControlServer:
         if not self.si.cluster_running():
             server = str(getattr(self.si.host, "server_url", "http://127.0.0.1")).split("//", 1)[-1]
             raise Refused(
-                f"The connection to the server {server} was refused - did you specify the right "
-                "host or port?",
+                f"The connection to the server {server} was refused - did you specify the right host or port?",
                 plain=True,
             )
         kind_text, _, name = target.rpartition("/") if "/" in target else ("pod", "", target)
@@ -296,9 +286,7 @@ class ControlServer:
         if not running:
             if phase == "none":
                 raise Refused("timed out waiting for the condition")
-            raise Refused(
-                f"unable to forward port because pod is not running. Current status={phase}"
-            )
+            raise Refused(f"unable to forward port because pod is not running. Current status={phase}")
         pod = max(self._candidates(kind, namespace, obj), key=_activity)
         pairs = translate_ports(kind, obj if kind == "services" else None, pod, ports)
         return _json(
@@ -335,12 +323,8 @@ class ControlServer:
         response.content_type = "application/x-ndjson"
         await response.prepare(request)
         try:
-            async for ports in self.si.apps.watch(
-                str(body["namespace"]), str(body["name"]), str(body["uid"])
-            ):
-                await response.write(
-                    json.dumps({"ports": {str(k): v for k, v in ports.items()}}).encode() + b"\n"
-                )
+            async for ports in self.si.apps.watch(str(body["namespace"]), str(body["name"]), str(body["uid"])):
+                await response.write(json.dumps({"ports": {str(k): v for k, v in ports.items()}}).encode() + b"\n")
             await response.write(b'{"gone": true}\n')
         except (ConnectionError, asyncio.CancelledError):
             pass
@@ -353,8 +337,7 @@ class ControlServer:
         profile = str(body["profile"])
         if profile in self._tunnels:
             raise Refused(
-                "Another tunnel process is already running, terminate the existing instance to "
-                "start a new one",
+                "Another tunnel process is already running, terminate the existing instance to start a new one",
                 409,
             )
         stop = asyncio.Event()
@@ -401,7 +384,5 @@ class ControlServer:
         finally:
             unsubscribe()
             self._tunnels.pop(profile, None)
-            await asyncio.get_running_loop().run_in_executor(
-                None, self.si.expose_load_balancers, False
-            )
+            await asyncio.get_running_loop().run_in_executor(None, self.si.expose_load_balancers, False)
         return response

@@ -27,9 +27,7 @@ def api_versions(server_address: str) -> dict[str, Any]:
     return {
         "kind": "APIVersions",
         "versions": ["v1"],
-        "serverAddressByClientCIDRs": [
-            {"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}
-        ],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
     }
 
 
@@ -79,11 +77,7 @@ def resource_list(registry: Registry, group: str, version: str) -> dict[str, Any
         if rt.categories:
             entry["categories"] = list(rt.categories)
         resources.append(entry)
-        subs = (
-            (("status",) if rt.has_status else ())
-            + (("scale",) if rt.has_scale else ())
-            + rt.extra_subresources
-        )
+        subs = (("status",) if rt.has_status else ()) + (("scale",) if rt.has_scale else ()) + rt.extra_subresources
         for sub in subs:
             sub_group, sub_version, sub_kind, verbs = SUBRESOURCE_INFO[sub]
             item: dict[str, Any] = {

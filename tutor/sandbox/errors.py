@@ -72,11 +72,7 @@ def already_exists(plural: str, group: str, name: str) -> ApiError:
 
 
 def conflict(plural: str, group: str, name: str, why: str | None = None) -> ApiError:
-    why = (
-        why
-        or "the object has been modified; please apply your changes to the latest version and "
-        "try again"
-    )
+    why = why or "the object has been modified; please apply your changes to the latest version and try again"
     return ApiError(
         409,
         "Conflict",
@@ -108,10 +104,7 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str]]) -> 
             "name": name,
             "group": group,
             "kind": kind,
-            "causes": [
-                {"reason": "FieldValueInvalid", "message": msg, "field": field}
-                for field, msg in causes
-            ],
+            "causes": [{"reason": "FieldValueInvalid", "message": msg, "field": field} for field, msg in causes],
         },
     )
 
@@ -132,7 +125,6 @@ def method_not_allowed(verb: str, plural: str, group: str) -> ApiError:
     return ApiError(
         405,
         "MethodNotAllowed",
-        f"the server does not allow this method on the requested resource ({verb} "
-        f"{qualified(plural, group)})",
+        f"the server does not allow this method on the requested resource ({verb} {qualified(plural, group)})",
         details={},
     )

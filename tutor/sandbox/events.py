@@ -61,9 +61,7 @@ class EventRecorder:
                     updated = dict(current)
                     updated["count"] = int(current.get("count") or 1) + 1
                     updated["lastTimestamp"] = rfc3339(now)
-                    updated["metadata"] = {
-                        k: v for k, v in current["metadata"].items() if k != "resourceVersion"
-                    }
+                    updated["metadata"] = {k: v for k, v in current["metadata"].items() if k != "resourceVersion"}
                     self.store.update(updated, resource="events")
                     return
             name = f"{meta.get('name', 'unknown')}.{random_hex(16)}"

@@ -58,9 +58,7 @@ def nginx_page(status: int, reason: str) -> web.Response:
         f"<center><h1>{status} "
         f"{reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
     )
-    return web.Response(
-        status=status, text=body, content_type="text/html", headers={"Server": "nginx"}
-    )
+    return web.Response(status=status, text=body, content_type="text/html", headers={"Server": "nginx"})
 
 
 @dataclass(frozen=True)
@@ -216,11 +214,7 @@ class IngressRouter:
 
     def ingresses(self) -> list[Obj]:
         classes, _ = handled_classes(self.store)
-        return [
-            i
-            for i in self.store.list("ingresses.networking.k8s.io")
-            if handles(i, classes) and not is_deleting(i)
-        ]
+        return [i for i in self.store.list("ingresses.networking.k8s.io") if handles(i, classes) and not is_deleting(i)]
 
     def _endpoint(self, r: Route) -> tuple[int | None, str]:
         """(loopback port of a ready pod's server, or None; the error page to give otherwise)."""
@@ -262,20 +256,14 @@ class IngressRouter:
         return (port, "") if port else (None, "502")
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        host = (
-            (request.host or "").rsplit(":", 1)[0]
-            if not (request.host or "").startswith("[")
-            else request.host
-        )
+        host = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").startswith("[") else request.host
         r = route(self.ingresses(), host, request.path)
         if r is None:
             return nginx_page(404, "Not Found")
         port, error = self._endpoint(r)
         if port is None:
             return (
-                nginx_page(503, "Service Temporarily Unavailable")
-                if error == "503"
-                else nginx_page(502, "Bad Gateway")
+                nginx_page(503, "Service Temporarily Unavailable") if error == "503" else nginx_page(502, "Bad Gateway")
             )
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -301,9 +289,7 @@ class IngressRouter:
                 allow_redirects=False,
             ) as upstream:
                 payload = await upstream.read()
-                out_headers = {
-                    k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP
-                }
+                out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
                 out_headers["Server"] = "nginx"
                 return web.Response(status=upstream.status, body=payload, headers=out_headers)
         except (aiohttp.ClientError, OSError) as exc:

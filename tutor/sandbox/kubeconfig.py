@@ -34,9 +34,7 @@ def read(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def write_context(
-    path: Path, *, name: str, server: str, extension: dict[str, Any], namespace: str = "default"
-) -> None:
+def write_context(path: Path, *, name: str, server: str, extension: dict[str, Any], namespace: str = "default") -> None:
     """Add or update cluster, user and context ``name`` and make it the current context."""
     config = read(path)
     config.setdefault("apiVersion", "v1")
@@ -113,11 +111,7 @@ def sandbox_extension(config: dict[str, Any], context: str | None = None) -> dic
     if ctx is None:
         return None
     cluster = next(
-        (
-            c.get("cluster") or {}
-            for c in config.get("clusters") or []
-            if c.get("name") == ctx.get("cluster")
-        ),
+        (c.get("cluster") or {} for c in config.get("clusters") or [] if c.get("name") == ctx.get("cluster")),
         None,
     )
     if cluster is None:

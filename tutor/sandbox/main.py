@@ -80,9 +80,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_false",
         help="leave the cluster to the learner's `minikube start` (the default)",
     )
-    p.add_argument(
-        "--kubernetes-version", metavar="V", help="the version a --started cluster reports"
-    )
+    p.add_argument("--kubernetes-version", metavar="V", help="the version a --started cluster reports")
     p.add_argument(
         "--ingress-port",
         type=_port,
@@ -93,8 +91,7 @@ def parser() -> argparse.ArgumentParser:
         "--delays",
         choices=("realistic", "instant"),
         default="realistic",
-        help="how long pods take to start and stop (default: realistic, so that you can watch "
-        "them)",
+        help="how long pods take to start and stop (default: realistic, so that you can watch them)",
     )
     p.set_defaults(started=False)
     return p
@@ -111,11 +108,7 @@ def _say(text: str = "") -> None:
 def env_script(si: StandIns) -> str:
     # The shims carry the control address and token themselves: a shell needs only these.
     env = si.env(base={})
-    lines = [
-        f"export {name}={shlex.quote(env[name])}"
-        for name in ("KUBECONFIG", "KUBECACHEDIR")
-        if name in env
-    ]
+    lines = [f"export {name}={shlex.quote(env[name])}" for name in ("KUBECONFIG", "KUBECACHEDIR") if name in env]
     lines.append(f'export PATH={shlex.quote(str(si.shim_dir))}:"$PATH"')
     return "\n".join(lines) + "\n"
 
@@ -142,9 +135,7 @@ def main(argv: Sequence[str]) -> int:
         received.append(signum)
         stop.set()
 
-    previous = {
-        sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    }
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         return _run(args, out_path, stop)
     finally:
@@ -159,9 +150,7 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
     delays = Delays.realistic() if args.delays == "realistic" else Delays.instant()
     kwargs = {"kubernetes_version": args.kubernetes_version} if args.kubernetes_version else {}
     try:
-        sandbox = Sandbox(
-            delays=delays, profile=args.profile, started=args.started, port=args.port, **kwargs
-        )
+        sandbox = Sandbox(delays=delays, profile=args.profile, started=args.started, port=args.port, **kwargs)
     except (OSError, ValueError) as error:
         sys.stderr.write(f"k8s-tutor sandbox: error: the sandbox did not start: {error}\n")
         return 1
@@ -209,8 +198,7 @@ def _banner(sandbox: object, si: StandIns, script: Path, started: bool) -> None:
         _say("  Ingress: `minikube tunnel` serves it on 127.0.0.1:80.")
     elif si.ingress_port_reason == "unprivileged":
         _say(
-            f"  Ingress: `minikube tunnel` serves it on 127.0.0.1:{si.ingress_port} (ports below "
-            "1024 need root here)."
+            f"  Ingress: `minikube tunnel` serves it on 127.0.0.1:{si.ingress_port} (ports below 1024 need root here)."
         )
     else:
         _say(f"  Ingress: `minikube tunnel` serves it on 127.0.0.1:{si.ingress_port}.")

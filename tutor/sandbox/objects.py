@@ -134,9 +134,7 @@ def merge_conditions(old: list[Obj] | None, new: list[Obj], now: str) -> list[Ob
             else:
                 c["lastTransitionTime"] = now
         if "lastUpdateTime" in c:
-            if before is not None and all(
-                before.get(k) == c.get(k) for k in ("status", "reason", "message")
-            ):
+            if before is not None and all(before.get(k) == c.get(k) for k in ("status", "reason", "message")):
                 c["lastUpdateTime"] = before.get("lastUpdateTime", now)
             else:
                 c["lastUpdateTime"] = now

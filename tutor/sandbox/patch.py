@@ -87,8 +87,7 @@ def _index(container: list[Any], token: str, *, for_add: bool) -> int:
         raise ApiError(
             422,
             "Invalid",
-            f"the server rejected our request due to an error in our request: index {i} out of "
-            "range",
+            f"the server rejected our request due to an error in our request: index {i} out of range",
         )
     return i
 
@@ -126,9 +125,7 @@ def _remove(doc: Any, tokens: list[str]) -> Any:
     last = tokens[-1]
     if isinstance(parent, dict):
         if last not in parent:
-            raise ApiError(
-                422, "Invalid", f"unable to remove nonexistent key: {last}: missing value"
-            )
+            raise ApiError(422, "Invalid", f"unable to remove nonexistent key: {last}: missing value")
         return parent.pop(last)
     if isinstance(parent, list):
         return parent.pop(_index(parent, last, for_add=False))
@@ -183,18 +180,14 @@ def json_patch(original: Any, operations: Any) -> Any:
 
 def _merge_key(field: str, path: tuple[str, ...]) -> str | None:
     if field == "ports":
-        in_container = any(
-            p in ("containers", "initContainers", "ephemeralContainers") for p in path
-        )
+        in_container = any(p in ("containers", "initContainers", "ephemeralContainers") for p in path)
         return "containerPort" if in_container else "port"
     if field == "addresses":
         return "type" if "status" in path else None
     return MERGE_KEYS.get(field)
 
 
-def strategic_merge(
-    original: dict[str, Any], patch: dict[str, Any], path: tuple[str, ...]
-) -> dict[str, Any]:
+def strategic_merge(original: dict[str, Any], patch: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     if patch.get("$patch") == "replace":
         return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if patch.get("$patch") == "delete":
@@ -225,9 +218,7 @@ def strategic_merge(
             else:
                 result[key] = strategic_merge({}, value, (*path, key))
         elif isinstance(value, list):
-            result[key] = _merge_list(
-                current if isinstance(current, list) else None, value, key, path
-            )
+            result[key] = _merge_list(current if isinstance(current, list) else None, value, key, path)
         else:
             result[key] = value
     for field, order in orders.items():
@@ -240,13 +231,9 @@ def strategic_merge(
     return result
 
 
-def _merge_list(
-    current: list[Any] | None, patch: list[Any], field: str, path: tuple[str, ...]
-) -> list[Any]:
+def _merge_list(current: list[Any] | None, patch: list[Any], field: str, path: tuple[str, ...]) -> list[Any]:
     if any(isinstance(e, dict) and e.get("$patch") == "replace" for e in patch):
-        return [
-            clone(e) for e in patch if not (isinstance(e, dict) and e.get("$patch") == "replace")
-        ]
+        return [clone(e) for e in patch if not (isinstance(e, dict) and e.get("$patch") == "replace")]
     if field in PRIMITIVE_MERGE:
         merged = list(current or [])
         for value in patch:

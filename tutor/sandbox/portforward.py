@@ -139,10 +139,7 @@ def parse_duration(text: str) -> float:
         total += float(match.group(1)) * units[match.group(2)]
         pos = match.end()
     if pos != len(text) or not text:
-        raise Usage(
-            f'invalid argument "{text}" for "--pod-running-timeout" flag: time: invalid duration '
-            f'"{text}"'
-        )
+        raise Usage(f'invalid argument "{text}" for "--pod-running-timeout" flag: time: invalid duration "{text}"')
     return total
 
 
@@ -162,19 +159,12 @@ def parse_request(flags: dict[str, list[str]], words: list[str]) -> Request:
         if not sep:
             local, remote = spec, spec
         if local and not (local.isdigit() and int(local) < 65536):
-            raise Usage(
-                f"Error parsing local port '{local}': strconv.ParseUint: parsing \"{local}\": "
-                "invalid syntax"
-            )
+            raise Usage(f"Error parsing local port '{local}': strconv.ParseUint: parsing \"{local}\": invalid syntax")
         if not remote:
-            raise Usage(
-                f"Error parsing remote port '{remote}': strconv.ParseUint: parsing \"\": invalid "
-                "syntax"
-            )
+            raise Usage(f"Error parsing remote port '{remote}': strconv.ParseUint: parsing \"\": invalid syntax")
         if remote.isdigit() and int(remote) > 65535:
             raise Usage(
-                f"Error parsing remote port '{remote}': strconv.ParseUint: parsing \"{remote}\": "
-                "value out of range"
+                f"Error parsing remote port '{remote}': strconv.ParseUint: parsing \"{remote}\": value out of range"
             )
         request.ports.append((local, remote))
     request.namespace = last(flags, "-n", "--namespace")
@@ -205,8 +195,7 @@ def listen_addresses(requested: list[str]) -> list[tuple[str, int]]:
         if not ip.is_loopback:
             # Never listen beyond this machine: the sandbox's rule, not kubectl's.
             raise Usage(
-                "sandbox: kubectl port-forward listens on loopback addresses only here; refusing "
-                f"--address {text}"
+                f"sandbox: kubectl port-forward listens on loopback addresses only here; refusing --address {text}"
             )
         out.append((str(ip), socket.AF_INET6 if ip.version == 6 else socket.AF_INET))
     # kubectl sorts its listeners by address string.
@@ -232,9 +221,7 @@ def _print(text: str) -> None:
 
 
 class Forwarder:
-    def __init__(
-        self, address: ControlAddress, pod: dict[str, str], pairs: list[tuple[int, int]]
-    ) -> None:
+    def __init__(self, address: ControlAddress, pod: dict[str, str], pairs: list[tuple[int, int]]) -> None:
         self.address = address
         self.pod = pod
         self.pairs = pairs
@@ -263,8 +250,7 @@ class Forwarder:
                     proto = "tcp6" if family == socket.AF_INET6 else "tcp4"
                     reason = os.strerror(error.errno).lower() if error.errno else str(error)
                     errors.append(
-                        f"unable to create listener: Error listen {proto} "
-                        f"{_hostport(host, local)}: bind: {reason}"
+                        f"unable to create listener: Error listen {proto} {_hostport(host, local)}: bind: {reason}"
                     )
                     continue
                 if local == 0:
@@ -282,9 +268,7 @@ class Forwarder:
             any_port = any_port or bound > 0
         return any_port
 
-    async def _connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, index: int
-    ) -> None:
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, index: int) -> None:
         # Read at connection time: a random local port (`:8080`) is known only once bound.
         local, remote = self.pairs[index]
         task = asyncio.current_task()
@@ -365,12 +349,7 @@ async def forward(address: ControlAddress, request: Request, namespace: str) -> 
     except ControlError as error:
         message = str(error)
         sys.stderr.write(
-            (
-                message
-                if message.startswith(("Error from server", "The connection"))
-                else f"error: {message}"
-            )
-            + "\n"
+            (message if message.startswith(("Error from server", "The connection")) else f"error: {message}") + "\n"
         )
         return 1
     hosts = listen_addresses(request.addresses)
@@ -417,10 +396,7 @@ def exec_real_kubectl(argv: Sequence[str]) -> int:
     """Replace this process with the real kubectl; returns only when there is none."""
     real = shims.real_kubectl()
     if real is None:
-        sys.stderr.write(
-            "kubectl: command not found (the k8s-tutor sandbox's shim found no real kubectl on "
-            "PATH)\n"
-        )
+        sys.stderr.write("kubectl: command not found (the k8s-tutor sandbox's shim found no real kubectl on PATH)\n")
         return 127
     sys.stdout.flush()
     os.execv(real, ["kubectl", *argv])

@@ -143,9 +143,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         status=True,
         scale=True,
     ),
-    _grp(
-        "apps", "replicasets", "ReplicaSet", short=("rs",), categories=ALL, status=True, scale=True
-    ),
+    _grp("apps", "replicasets", "ReplicaSet", short=("rs",), categories=ALL, status=True, scale=True),
     _grp(
         "apps",
         "statefulsets",

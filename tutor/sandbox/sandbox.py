@@ -68,9 +68,7 @@ class Sandbox:
         self.node_ip = NODE_IP
         self._own_state_dir = state_dir is None
         self.state_dir = (
-            Path(state_dir)
-            if state_dir is not None
-            else Path(tempfile.mkdtemp(prefix="k8s-tutor-sandbox-"))
+            Path(state_dir) if state_dir is not None else Path(tempfile.mkdtemp(prefix="k8s-tutor-sandbox-"))
         )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.kubeconfig = self.state_dir / "kubeconfig"
@@ -82,9 +80,7 @@ class Sandbox:
         self.requests = RequestLog()
         self.faults = Faults(self)
         self.recorder = EventRecorder(self.store, profile)
-        self.cluster = Cluster(
-            self.store, self.delays, self.recorder, self.faults, node_name=profile, node_ip=NODE_IP
-        )
+        self.cluster = Cluster(self.store, self.delays, self.recorder, self.faults, node_name=profile, node_ip=NODE_IP)
         self.kubelet = Kubelet(self.cluster)
         controllers: list[Controller] = [
             self.kubelet,
@@ -114,9 +110,7 @@ class Sandbox:
         self._running = False
         self._closed = False
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._run_loop, name="k8s-tutor-sandbox", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run_loop, name="k8s-tutor-sandbox", daemon=True)
         self._thread.start()
         try:
             self.call(self.manager.start)
@@ -189,9 +183,7 @@ class Sandbox:
             return
         if profile is not None and profile != self.profile:
             if self._installed:
-                raise ValueError(
-                    f"this sandbox holds the cluster {self.profile!r}; one sandbox is one profile"
-                )
+                raise ValueError(f"this sandbox holds the cluster {self.profile!r}; one sandbox is one profile")
             self.profile = profile
             self.cluster.node_name = profile
             self.recorder.node_name = profile
@@ -258,9 +250,7 @@ class Sandbox:
             "stateDir": str(self.state_dir),
             **self.kubeconfig_extension,
         }
-        kubeconfig.write_context(
-            self.kubeconfig, name=self.profile, server=self.server_url, extension=extension
-        )
+        kubeconfig.write_context(self.kubeconfig, name=self.profile, server=self.server_url, extension=extension)
 
     def image_faults_changed(self) -> None:
         if not self._closed:

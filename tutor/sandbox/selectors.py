@@ -91,9 +91,7 @@ def _check_key(key: str, whole: str) -> None:
 
 def _check_value(value: str, whole: str) -> None:
     if len(value) > 63 or not re.fullmatch(_VALUE, value):
-        raise bad_request(
-            f'unable to parse requirement: invalid label value: "{value}" in "{whole}"'
-        )
+        raise bad_request(f'unable to parse requirement: invalid label value: "{value}" in "{whole}"')
 
 
 def parse_label_selector(text: str | None) -> LabelSelector:
@@ -104,9 +102,7 @@ def parse_label_selector(text: str | None) -> LabelSelector:
     for raw in _split_top_level(text):
         term = raw.strip()
         if not term:
-            raise bad_request(
-                f'unable to parse requirement: found "", expected: identifier in "{text}"'
-            )
+            raise bad_request(f'unable to parse requirement: found "", expected: identifier in "{text}"')
         m = re.fullmatch(r"(\S+?)\s+(in|notin)\s*\(([^()]*)\)", term)
         if m:
             key, op, body = m.group(1), m.group(2), m.group(3)
@@ -140,10 +136,7 @@ def selector_from_object(selector: Mapping[str, Any] | None) -> LabelSelector:
     """
     if selector is None:
         return LabelSelector(nothing=True)
-    reqs = [
-        Requirement(k, "=", (str(v),))
-        for k, v in sorted((selector.get("matchLabels") or {}).items())
-    ]
+    reqs = [Requirement(k, "=", (str(v),)) for k, v in sorted((selector.get("matchLabels") or {}).items())]
     for expr in selector.get("matchExpressions") or []:
         op = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!exists"}.get(
             expr.get("operator", ""), ""
@@ -191,9 +184,7 @@ _BY_RESOURCE: dict[str, dict[str, Callable[[Mapping[str, Any]], str]]] = {
         "spec.restartPolicy": _path("spec", "restartPolicy"),
         "spec.schedulerName": _path("spec", "schedulerName"),
         "spec.serviceAccountName": _path("spec", "serviceAccountName"),
-        "spec.hostNetwork": lambda o: (
-            "true" if (o.get("spec") or {}).get("hostNetwork") else "false"
-        ),
+        "spec.hostNetwork": lambda o: "true" if (o.get("spec") or {}).get("hostNetwork") else "false",
         "status.phase": _path("status", "phase"),
         "status.podIP": _path("status", "podIP"),
         "status.nominatedNodeName": _path("status", "nominatedNodeName"),
@@ -212,11 +203,7 @@ _BY_RESOURCE: dict[str, dict[str, Callable[[Mapping[str, Any]], str]]] = {
         "type": _path("type"),
     },
     "namespaces": {"status.phase": _path("status", "phase")},
-    "nodes": {
-        "spec.unschedulable": lambda o: (
-            "true" if (o.get("spec") or {}).get("unschedulable") else "false"
-        )
-    },
+    "nodes": {"spec.unschedulable": lambda o: "true" if (o.get("spec") or {}).get("unschedulable") else "false"},
     "secrets": {"type": _path("type")},
     "replicasets.apps": {"status.replicas": _path("status", "replicas")},
     "replicationcontrollers": {"status.replicas": _path("status", "replicas")},

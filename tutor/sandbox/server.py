@@ -204,9 +204,7 @@ class ApiServer:
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         is_watch = _flag(request.query.get("watch")) or "/watch/" in request.path
-        record = self.request_log.record(
-            request.method, request.path, request.query_string, is_watch
-        )
+        record = self.request_log.record(request.method, request.path, request.query_string, is_watch)
         if self._resumed is not None and not self._resumed.is_set():
             await self._resumed.wait()
         if self.faults is not None:
@@ -282,17 +280,13 @@ class ApiServer:
         sub = rest[2] if len(rest) > 2 else None
         if sub is not None:
             allowed = (
-                (("status",) if rt.has_status else ())
-                + (("scale",) if rt.has_scale else ())
-                + rt.extra_subresources
+                (("status",) if rt.has_status else ()) + (("scale",) if rt.has_scale else ()) + rt.extra_subresources
             )
             if sub not in allowed:
                 raise errors.page_not_found()
         return ParsedPath(rt, namespace, name, sub)
 
-    async def _serve(
-        self, request: web.Request, p: ParsedPath, watch_prefix: bool
-    ) -> web.StreamResponse:
+    async def _serve(self, request: web.Request, p: ParsedPath, watch_prefix: bool) -> web.StreamResponse:
         method = request.method
         rt = p.rt
         if rt.namespaced and p.name is not None and p.namespace is None:
@@ -370,9 +364,7 @@ class ApiServer:
         except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
             raise errors.bad_request(f"the request body is not valid JSON: {exc}") from None
 
-    def _respond(
-        self, request: web.Request, rt: ResourceType, obj: Obj, status: int = 200
-    ) -> web.Response:
+    def _respond(self, request: web.Request, rt: ResourceType, obj: Obj, status: int = 200) -> web.Response:
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
             return _json(
@@ -388,9 +380,7 @@ class ApiServer:
 
     # ---- verbs ---------------------------------------------------------------------------
 
-    def _selectors(
-        self, request: web.Request, rt: ResourceType
-    ) -> tuple[LabelSelector, FieldSelector]:
+    def _selectors(self, request: web.Request, rt: ResourceType) -> tuple[LabelSelector, FieldSelector]:
         labels = parse_label_selector(request.query.get("labelSelector"))
         fields = parse_field_selector(request.query.get("fieldSelector"), rt.key)
         return labels, fields
@@ -398,9 +388,7 @@ class ApiServer:
     def _list(self, request: web.Request, p: ParsedPath) -> web.Response:
         rt = p.rt
         labels, fields = self._selectors(request, rt)
-        objs, rv = self.store.list_with_version(
-            rt.key, p.namespace if rt.namespaced else None, labels, fields
-        )
+        objs, rv = self.store.list_with_version(rt.key, p.namespace if rt.namespaced else None, labels, fields)
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
             return _json(tables.table(rt.key, objs, str(rv), include_object=include))
@@ -431,22 +419,18 @@ class ApiServer:
             body_ns = meta.get("namespace")
             if body_ns and p.namespace and body_ns != p.namespace:
                 raise errors.bad_request(
-                    "the namespace of the provided object does not match the namespace sent on "
-                    "the request"
+                    "the namespace of the provided object does not match the namespace sent on the request"
                 )
             meta["namespace"] = p.namespace or body_ns or "default"
         if name is not None and meta.get("name") and meta["name"] != name:
             raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL "
-                f"({name})"
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
             )
         if name is not None:
             meta["name"] = name
         return body
 
-    def _create(
-        self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool
-    ) -> web.Response:
+    def _create(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
         rt = p.rt
         obj = self._check_body(rt, p, body, None)
         if (rt.has_status and not rt.custom) or (rt.custom and rt.has_status):
@@ -454,9 +438,7 @@ class ApiServer:
         created = self.store.create(obj, resource=rt.key, dry_run=dry_run)
         return self._respond(request, rt, created, 201)
 
-    def _update(
-        self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool
-    ) -> web.Response:
+    def _update(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
         rt = p.rt
         obj = self._check_body(rt, p, body, p.name)
         if rt.key == "namespaces" and p.subresource == "finalize":
@@ -466,9 +448,7 @@ class ApiServer:
             # Namespace spec.finalizers is only writable through /finalize.
             updated = self.store.update(current, resource=rt.key, dry_run=dry_run)
             return self._respond(request, rt, updated)
-        updated = self.store.update(
-            obj, resource=rt.key, subresource=p.subresource, dry_run=dry_run
-        )
+        updated = self.store.update(obj, resource=rt.key, subresource=p.subresource, dry_run=dry_run)
         return self._respond(request, rt, updated)
 
     async def _patch(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
@@ -578,15 +558,11 @@ class ApiServer:
         )
         return self._respond(request, p.rt, deleted)
 
-    async def _delete_collection(
-        self, request: web.Request, p: ParsedPath, dry_run: bool
-    ) -> web.Response:
+    async def _delete_collection(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
         rt = p.rt
         options = await self._delete_options(request)
         labels, fields = self._selectors(request, rt)
-        objs, _rv = self.store.list_with_version(
-            rt.key, p.namespace if rt.namespaced else None, labels, fields
-        )
+        objs, _rv = self.store.list_with_version(rt.key, p.namespace if rt.namespaced else None, labels, fields)
         deleted = []
         for obj in objs:
             try:
@@ -672,9 +648,7 @@ class ApiServer:
                     )
                 ],
             )
-        updated = self.store.patch(
-            rt.key, namespace, name, {"spec": {"replicas": replicas}}, dry_run=dry_run
-        )
+        updated = self.store.patch(rt.key, namespace, name, {"spec": {"replicas": replicas}}, dry_run=dry_run)
         return _json(self._scale_of(updated))
 
     # ---- watch ---------------------------------------------------------------------------
@@ -724,17 +698,13 @@ class ApiServer:
                 first = False
             else:
                 payload = obj
-            return (
-                json.dumps({"type": kind, "object": payload}, separators=(",", ":")) + "\n"
-            ).encode()
+            return (json.dumps({"type": kind, "object": payload}, separators=(",", ":")) + "\n").encode()
 
         def bookmark(rv: int, initial_end: bool = False) -> bytes:
             meta: Obj = {"resourceVersion": str(rv)}
             if initial_end:
                 meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-            return encode(
-                "BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta}
-            )
+            return encode("BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta})
 
         try:
             if expired is not None:

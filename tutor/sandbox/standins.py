@@ -95,9 +95,7 @@ class StandIns:
         self.host = host
         self.ingress_port, self.ingress_port_reason = choose_ingress_port(ingress_port)
         self.token = secrets.token_urlsafe(24)
-        self.default_version = default_version or str(
-            getattr(host, "kubernetes_version", "") or "v1.31.0"
-        )
+        self.default_version = default_version or str(getattr(host, "kubernetes_version", "") or "v1.31.0")
         if existing_profile is None and getattr(host, "running", False):
             # A sandbox made started: as if `minikube start -p PROFILE` had run.
             existing_profile = str(getattr(host, "profile", "minikube"))
@@ -246,9 +244,7 @@ class StandIns:
             "default_version": self.default_version,
         }
 
-    async def wait_for(
-        self, check: Callable[[], tuple[bool, str]], timeout: float
-    ) -> tuple[bool, str]:
+    async def wait_for(self, check: Callable[[], tuple[bool, str]], timeout: float) -> tuple[bool, str]:
         """Re-evaluate `check` after each store change until it holds or `timeout` passes."""
         assert self._changed is not None
         deadline = self.loop.time() + timeout
@@ -287,9 +283,7 @@ class StandIns:
             wanted = {"ingress": [{"ip": LOOPBACK_IP}]} if exposed else {}
             if (status.get("loadBalancer") or {}) == wanted:
                 continue
-            if not exposed and (status.get("loadBalancer") or {}).get("ingress") != [
-                {"ip": LOOPBACK_IP}
-            ]:
+            if not exposed and (status.get("loadBalancer") or {}).get("ingress") != [{"ip": LOOPBACK_IP}]:
                 continue  # someone else's address: not the tunnel's to clear
             status["loadBalancer"] = wanted
             meta = service["metadata"]

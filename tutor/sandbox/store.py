@@ -92,9 +92,7 @@ EventList = list[WatchEvent]
 
 
 # Kinds with a status subresource whose metadata.generation the real server leaves unset.
-_NO_GENERATION = frozenset(
-    {"pods", "namespaces", "nodes", "persistentvolumeclaims", "persistentvolumes", "services"}
-)
+_NO_GENERATION = frozenset({"pods", "namespaces", "nodes", "persistentvolumeclaims", "persistentvolumes", "services"})
 
 
 def tracks_generation(rt: ResourceType) -> bool:
@@ -167,9 +165,7 @@ class Store:
         (``"name=mongo"``, ``"status.phase=Running"``) or parsed selectors.
         """
         with self._lock:
-            return [
-                clone(o) for o in self.iter(resource, namespace, label_selector, field_selector)
-            ]
+            return [clone(o) for o in self.iter(resource, namespace, label_selector, field_selector)]
 
     def list_with_version(
         self,
@@ -346,8 +342,7 @@ class Store:
                     rt.plural,
                     rt.group,
                     name,
-                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                    f"{old['metadata']['uid']}",
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {old['metadata']['uid']}",
                 )
             if subresource == "status":
                 new = clone(old)
@@ -446,10 +441,7 @@ class Store:
             patched["metadata"]["name"] = name
             if rt.namespaced:
                 patched["metadata"]["namespace"] = namespace
-            if (
-                str(patched["metadata"].get("resourceVersion", ""))
-                == old["metadata"]["resourceVersion"]
-            ):
+            if str(patched["metadata"].get("resourceVersion", "")) == old["metadata"]["resourceVersion"]:
                 patched["metadata"].pop("resourceVersion", None)
             return self.update(patched, resource=resource, subresource=subresource, dry_run=dry_run)
 
@@ -489,8 +481,7 @@ class Store:
                     rt.plural,
                     rt.group,
                     name,
-                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                    f"{meta['uid']}",
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta['uid']}",
                 )
             if resource_version and resource_version != meta["resourceVersion"]:
                 raise errors.conflict(
@@ -515,11 +506,7 @@ class Store:
                 phase = (old.get("status") or {}).get("phase")
                 default_grace = int(spec.get("terminationGracePeriodSeconds", 30))
                 grace = default_grace if grace_period is None else max(0, int(grace_period))
-                graceful = (
-                    bool(spec.get("nodeName"))
-                    and grace > 0
-                    and phase not in ("Succeeded", "Failed")
-                )
+                graceful = bool(spec.get("nodeName")) and grace > 0 and phase not in ("Succeeded", "Failed")
                 if meta.get("deletionTimestamp") and grace_period is not None and grace == 0:
                     graceful = False
             if rt.key == "namespaces":
@@ -528,9 +515,7 @@ class Store:
                     new.setdefault("status", {})["phase"] = "Terminating"
             if dry_run:
                 return _copy(new)
-            if meta.get("deletionTimestamp") and not (
-                rt.key == "pods" and not graceful and grace_period == 0
-            ):
+            if meta.get("deletionTimestamp") and not (rt.key == "pods" and not graceful and grace_period == 0):
                 if finalizers != list(meta.get("finalizers") or []):
                     new_meta["finalizers"] = finalizers
                     self._commit("MODIFIED", rt, new)
@@ -620,9 +605,7 @@ class Store:
             return self.registry.require(resource)
         rt = self.registry.by_kind(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
         if rt is None:
-            raise errors.bad_request(
-                f'no matches for kind "{obj.get("kind")}" in version "{obj.get("apiVersion")}"'
-            )
+            raise errors.bad_request(f'no matches for kind "{obj.get("kind")}" in version "{obj.get("apiVersion")}"')
         return rt
 
     def _check_namespace_for_create(self, rt: ResourceType, namespace: str, name: str) -> None:
@@ -634,8 +617,7 @@ class Store:
                 rt.plural,
                 rt.group,
                 name,
-                f"unable to create new content in namespace {namespace} because it is being "
-                "terminated",
+                f"unable to create new content in namespace {namespace} because it is being terminated",
             )
 
     @staticmethod

@@ -73,9 +73,7 @@ def _status(obj: Obj) -> Obj:
 
 def _containers(pod_spec: Obj) -> tuple[str, str]:
     containers = pod_spec.get("containers") or []
-    return ",".join(c.get("name", "") for c in containers), ",".join(
-        c.get("image", "") for c in containers
-    )
+    return ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)
 
 
 def _selector_text(selector: Obj | None) -> str:
@@ -120,8 +118,7 @@ def pod_status_reason(pod: Obj) -> tuple[str, int, int, int, str | None]:
         initializing = True
         break
     initialized = any(
-        c.get("type") == "Initialized" and c.get("status") == "True"
-        for c in status.get("conditions") or []
+        c.get("type") == "Initialized" and c.get("status") == "True" for c in status.get("conditions") or []
     )
     if not initializing or initialized:
         restarts = 0
@@ -161,9 +158,7 @@ def _pod_row(pod: Obj) -> Cells:
     gates = _spec(pod).get("readinessGates") or []
     gates_text = "<none>"
     if gates:
-        true = {
-            c.get("type") for c in _status(pod).get("conditions") or [] if c.get("status") == "True"
-        }
+        true = {c.get("type") for c in _status(pod).get("conditions") or [] if c.get("status") == "True"}
         gates_text = f"{sum(1 for g in gates if g.get('conditionType') in true)}/{len(gates)}"
     return [
         pod["metadata"]["name"],
@@ -272,11 +267,7 @@ def _job_row(job: Obj) -> Cells:
         state = "Running"
     completions = spec.get("completions")
     succeeded = int(status.get("succeeded", 0))
-    done = (
-        f"{succeeded}/{completions}"
-        if completions is not None
-        else f"{succeeded}/1 of {spec.get('parallelism', 1)}"
-    )
+    done = f"{succeeded}/{completions}" if completions is not None else f"{succeeded}/1 of {spec.get('parallelism', 1)}"
     start, end = parse_time(status.get("startTime")), parse_time(status.get("completionTime"))
     duration = "" if start is None else human_duration((end or time.time()) - start)
     names, images = _containers((spec.get("template") or {}).get("spec") or {})
@@ -364,11 +355,7 @@ def _endpoints_row(ep: Obj) -> Cells:
         ports = subset.get("ports") or [{}]
         for addr in subset.get("addresses") or []:
             for port in ports:
-                items.append(
-                    f"{addr.get('ip')}:{port.get('port')}"
-                    if port.get("port")
-                    else str(addr.get("ip"))
-                )
+                items.append(f"{addr.get('ip')}:{port.get('port')}" if port.get("port") else str(addr.get("ip")))
     text = ",".join(items[:3]) if items else "<none>"
     if len(items) > 3:
         text += f" + {len(items) - 3} more..."
@@ -391,11 +378,7 @@ def _modes(modes: list[str] | None) -> str:
 
 def _pvc_row(pvc: Obj) -> Cells:
     spec, status = _spec(pvc), _status(pvc)
-    phase = (
-        "Terminating"
-        if pvc["metadata"].get("deletionTimestamp")
-        else status.get("phase", "Pending")
-    )
+    phase = "Terminating" if pvc["metadata"].get("deletionTimestamp") else status.get("phase", "Pending")
     bound = status.get("phase") == "Bound"
     return [
         pvc["metadata"]["name"],
@@ -414,9 +397,7 @@ def _pv_row(pv: Obj) -> Cells:
     spec, status = _spec(pv), _status(pv)
     ref = spec.get("claimRef") or {}
     claim = f"{ref.get('namespace')}/{ref.get('name')}" if ref.get("name") else ""
-    phase = (
-        "Terminating" if pv["metadata"].get("deletionTimestamp") else status.get("phase", "Pending")
-    )
+    phase = "Terminating" if pv["metadata"].get("deletionTimestamp") else status.get("phase", "Pending")
     return [
         pv["metadata"]["name"],
         (spec.get("capacity") or {}).get("storage", ""),
@@ -462,9 +443,7 @@ def _node_row(node: Obj) -> Cells:
     if _spec(node).get("unschedulable"):
         state += ",SchedulingDisabled"
     roles = sorted(
-        k.split("/", 1)[1]
-        for k in (node["metadata"].get("labels") or {})
-        if k.startswith("node-role.kubernetes.io/")
+        k.split("/", 1)[1] for k in (node["metadata"].get("labels") or {}) if k.startswith("node-role.kubernetes.io/")
     )
     info = status.get("nodeInfo") or {}
     addresses = {a.get("type"): a.get("address") for a in status.get("addresses") or []}
@@ -485,13 +464,9 @@ def _node_row(node: Obj) -> Cells:
 def _event_row(ev: Obj) -> Cells:
     involved = ev.get("involvedObject") or {}
     last = ev.get("lastTimestamp") or ev.get("eventTime") or ev["metadata"].get("creationTimestamp")
-    first = (
-        ev.get("firstTimestamp") or ev.get("eventTime") or ev["metadata"].get("creationTimestamp")
-    )
+    first = ev.get("firstTimestamp") or ev.get("eventTime") or ev["metadata"].get("creationTimestamp")
     source = ev.get("source") or {}
-    source_text = source.get("component", "") + (
-        ", " + source["host"] if source.get("host") else ""
-    )
+    source_text = source.get("component", "") + (", " + source["host"] if source.get("host") else "")
     return [
         since(last),
         ev.get("type", ""),

@@ -69,9 +69,7 @@ class Tunnel:
                 "was started with, instead of 127.0.0.1:80",
             )
         try:
-            self.server = await asyncio.start_server(
-                self._relay, "127.0.0.1", port, reuse_address=True
-            )
+            self.server = await asyncio.start_server(self._relay, "127.0.0.1", port, reuse_address=True)
         except OSError as error:
             if error.errno == errno.EACCES:
                 self.out.warn(
@@ -104,9 +102,7 @@ class Tunnel:
         try:
             first = await events.__anext__()
         except StopAsyncIteration:
-            self.out.exiting(
-                "SVC_TUNNEL_START", "error starting tunnel: the sandbox closed the connection"
-            )
+            self.out.exiting("SVC_TUNNEL_START", "error starting tunnel: the sandbox closed the connection")
             return EX_SVC_ERROR
         except SandboxUnreachable:
             raise
@@ -145,9 +141,7 @@ class Tunnel:
                     )
             else:
                 if not stop.is_set():
-                    self.out.exiting(
-                        "SVC_TUNNEL_START", "sandbox: the sandbox stopped; the tunnel ends with it"
-                    )
+                    self.out.exiting("SVC_TUNNEL_START", "sandbox: the sandbox stopped; the tunnel ends with it")
                     code = EX_SVC_ERROR
 
         follower = asyncio.create_task(follow())

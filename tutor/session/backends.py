@@ -45,6 +45,8 @@ class RunOutcome:
     exit_status: int | None
     detail: str = ""
     """Why it failed, in words: 'exit status 1', 'timed out after 600 s', 'minikube is not installed...'."""
+    needs_terminal: bool = False
+    """It stopped at a password prompt (or said it needs a terminal): run it again interactively."""
 
 
 LineCallback = Callable[[str], None]
@@ -62,8 +64,12 @@ class RunBackend(Protocol):
         ok_exit: Sequence[int],
         on_line: LineCallback,
         on_prompt: PromptCallback,
+        interactive: bool = False,
     ) -> RunOutcome:
-        """Run a foreground command to completion (blocking), streaming its output."""
+        """Run a foreground command to completion (blocking), streaming its output.
+
+        `interactive`: with the learner's terminal (a password prompt); output is not streamed.
+        """
 
     def start_background(
         self,
@@ -74,9 +80,17 @@ class RunBackend(Protocol):
         on_line: LineCallback,
         on_state: ProcessCallback,
         on_prompt: PromptCallback,
+        interactive: bool = False,
     ) -> None:
-        """Start (or keep) a supervised long-running command; returns at once."""
+        """Start (or keep) a supervised long-running command.
+
+        Returns at once; with `interactive`, once it is ready and has given the terminal back.
+        """
 
     def process_state(self, process_id: str) -> ProcessState | None: ...
+
+    @property
+    def lends_terminal(self) -> bool:
+        """Whether a command can be given the learner's terminal (a view provides it)."""
 
     def stop_all(self) -> None: ...

@@ -17,7 +17,7 @@ from tutor.cluster.engine import CheckEngine, evaluate_once
 from tutor.cluster.results import CheckResult as ClusterResult
 from tutor.cluster.status import ConnectionStatus
 from tutor.lesson.model import CheckSpec, Step
-from tutor.lesson.variables import UnknownVariable, names
+from tutor.lesson.variables import UnknownVariable, names, substitute
 from tutor.session.backends import ConnectionCallback, ResultsCallback
 from tutor.session.events import CheckResult, Finding
 
@@ -98,6 +98,9 @@ class ClusterChecks:
 
     def on_connection(self, callback: ConnectionCallback) -> None:
         self._connection_callbacks.append(callback)
+        # The connection was opened before anyone listened: say where it stands now.
+        status = self.connection.status
+        callback(STATES.get(status.state, status.state), status.message or (status.last_error or ""))
 
     def close(self) -> None:
         self.engine.close()
@@ -118,7 +121,8 @@ class ClusterChecks:
                 values["node_ip"] = address
         for index, spec in enumerate(step.checks):
             check_id = f"{step.id}/{index}"
-            titles[check_id] = spec.title or spec.kind.replace("_", " ")
+            title = substitute(spec.title, values, strict=False) if spec.title else None
+            titles[check_id] = title or spec.kind.replace("_", " ")
             try:
                 fields = spec.resolved(values)
             except UnknownVariable as err:
@@ -128,7 +132,7 @@ class ClusterChecks:
                     broken[check_id] = ClusterResult("fail", f"the lesson uses an unknown variable {{{err.name}}}")
                 continue
             try:
-                check = build_check(spec.kind, fields, namespace=values["namespace"], title=spec.title)
+                check = build_check(spec.kind, fields, namespace=values["namespace"], title=title)
             except CheckError as err:
                 broken[check_id] = ClusterResult("fail", f"line {spec.line} of the lesson: {err}")
                 continue

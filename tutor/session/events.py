@@ -131,6 +131,8 @@ class InputNeeded(Event):
     run: str
     text: str
     prompt: str
+    lent: bool = False
+    """True: the command is run again with the learner's terminal; False: run it yourself."""
 
 
 @dataclass(frozen=True)

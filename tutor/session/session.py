@@ -95,6 +95,8 @@ class LessonSession:
         self._closed = False
         self._active: str | None = None
         self._forced: str | None = None
+        self.on_processes_changed: Callable[[], None] | None = None
+        self._connection: tuple[str, str] | None = None
         checks.on_connection(self._connection_changed)
 
     # --- listeners -------------------------------------------------------------------
@@ -156,6 +158,8 @@ class LessonSession:
                 notices=tuple(notices),
             )
         )
+        if self._connection is not None:
+            self._emit(ConnectionChanged(*self._connection))  # type: ignore[arg-type]
         earlier = list(self.lesson.steps[: self.lesson.index(target)])
         opening = Opening(current=target)
         if earlier:
@@ -304,34 +308,79 @@ class LessonSession:
         text = command.display(self.variables)
         argv = self.argv(command)
         self._emit(CommandStarted(run_id, step.id, text, command.background))
+        prompts: list[str] = []
 
         def on_line(line: str) -> None:
             self._emit(OutputLine(run_id, line))
 
-        def on_prompt(prompt: str) -> None:
-            self._emit(InputNeeded(run_id, text, prompt))
+        def needs_terminal() -> bool:
+            """Tell the views; True when the command can be run again with the terminal."""
+            lend = self.runner.lends_terminal
+            self._emit(InputNeeded(run_id, text, prompts[-1] if prompts else "", lend))
+            return lend
 
         if command.background:
-            process_id = command.id or run_id
-            ready = threading.Event()
-
-            def on_state(state: ProcessState, detail: str) -> None:
-                self._emit(ProcessChanged(process_id, state, detail))
-                if state in ("ready", "failed", "stopped"):
-                    ready.set()
-
-            self.runner.start_background(
-                process_id, argv, ready=command.ready, on_line=on_line, on_state=on_state, on_prompt=on_prompt
-            )
-            ready.wait(READY_TIMEOUT)
-            state = self.runner.process_state(process_id)
-            outcome = RunOutcome(ok=state == "ready", exit_status=None, detail=state or "not started")
+            outcome = self._run_background(command, run_id, argv, on_line, prompts, needs_terminal)
         else:
             outcome = self.runner.run(
-                argv, timeout=command.timeout, ok_exit=command.ok_exit, on_line=on_line, on_prompt=on_prompt
+                argv, timeout=command.timeout, ok_exit=command.ok_exit, on_line=on_line, on_prompt=prompts.append
             )
+            if outcome.needs_terminal and needs_terminal():
+                outcome = self.runner.run(
+                    argv,
+                    timeout=command.timeout,
+                    ok_exit=command.ok_exit,
+                    on_line=on_line,
+                    on_prompt=prompts.append,
+                    interactive=True,
+                )
         self._emit(CommandFinished(run_id, step.id, text, outcome.ok, outcome.exit_status, outcome.detail))
         return outcome
+
+    def _run_background(
+        self,
+        command: Command,
+        run_id: str,
+        argv: list[str],
+        on_line: Callable[[str], None],
+        prompts: list[str],
+        needs_terminal: Callable[[], bool],
+    ) -> RunOutcome:
+        process_id = command.id or run_id
+        settled = threading.Event()
+
+        def on_state(state: ProcessState, detail: str) -> None:
+            self._emit(ProcessChanged(process_id, state, detail))
+            if state in ("ready", "failed", "stopped"):
+                settled.set()
+            self._processes_changed()
+
+        def start(interactive: bool) -> None:
+            settled.clear()
+            self.runner.start_background(
+                process_id,
+                argv,
+                ready=command.ready,
+                on_line=on_line,
+                on_state=on_state,
+                on_prompt=prompts.append,
+                interactive=interactive,
+            )
+            settled.wait(READY_TIMEOUT)
+
+        start(False)
+        if prompts and self.runner.process_state(process_id) != "ready" and needs_terminal():
+            start(True)
+        state = self.runner.process_state(process_id)
+        return RunOutcome(
+            ok=state == "ready", exit_status=None, detail="" if state == "ready" else (state or "not started")
+        )
+
+    def _processes_changed(self) -> None:
+        """A background command changed: checks that depend on processes look again."""
+        hook = self.on_processes_changed
+        if hook is not None:
+            hook()
 
     def _start_background(self, step: Step) -> None:
         """A done step's background commands come back when the lesson resumes past it."""
@@ -371,6 +420,7 @@ class LessonSession:
     # --- connection and lifetime -------------------------------------------------------
 
     def _connection_changed(self, state: str, detail: str) -> None:
+        self._connection = (state, detail)
         self._emit(ConnectionChanged(state, detail))  # type: ignore[arg-type]
 
     def notice(self, text: str, level: str = "info") -> None:

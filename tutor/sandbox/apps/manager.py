@@ -62,10 +62,7 @@ def listen_socket(port: int = 0) -> socket.socket:
 
 
 def has_standin(pod: Obj) -> bool:
-    return any(
-        pacman.is_pacman_image(str(c.get("image", "")))
-        for c in (pod.get("spec") or {}).get("containers") or []
-    )
+    return any(pacman.is_pacman_image(str(c.get("image", ""))) for c in (pod.get("spec") or {}).get("containers") or [])
 
 
 def _runs(pod: Obj) -> bool:
@@ -134,9 +131,7 @@ class AppServers:
     async def _reconcile(self, key: tuple[str, str], pod: Obj | None) -> None:
         current = self._servers.get(key)
         wanted = pod is not None and self._runs(pod) and bool(self._apps_of(pod))
-        if current is not None and (
-            not wanted or pod is None or current.uid != pod["metadata"]["uid"]
-        ):
+        if current is not None and (not wanted or pod is None or current.uid != pod["metadata"]["uid"]):
             await self._stop(key)
             current = None
         if wanted and current is None and pod is not None:

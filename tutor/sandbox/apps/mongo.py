@@ -46,10 +46,7 @@ class Database:
                 self.highscores,
                 key=lambda d: -d["score"] if isinstance(d.get("score"), int) else float("inf"),
             )
-            return [
-                {k: doc.get(k) for k in ("name", "cloud", "zone", "host", "score")}
-                for doc in ranked[:limit]
-            ]
+            return [{k: doc.get(k) for k in ("name", "cloud", "zone", "host", "score")} for doc in ranked[:limit]]
 
     def new_user(self) -> str:
         object_id = os.urandom(12).hex()
@@ -134,9 +131,7 @@ def _ready(pod: Obj) -> bool:
 def mongo_hosts(container: dict[str, Any]) -> tuple[list[str], str]:
     """The hosts the game's MongoDB URL names, and the URL's host list as text."""
     env = {v.get("name"): v.get("value") for v in container.get("env") or [] if "value" in v}
-    hosts = str(
-        env.get("MONGO_SERVICE_HOST") or env.get("MONGO_NAMESPACE_SERVICE_HOST") or "localhost"
-    )
+    hosts = str(env.get("MONGO_SERVICE_HOST") or env.get("MONGO_NAMESPACE_SERVICE_HOST") or "localhost")
     port = str(env.get("MY_MONGO_PORT") or "27017")
     names = [h.strip() for h in hosts.split(",") if h.strip()]
     return names, ",".join(f"{h}:{port}" for h in names)
@@ -155,15 +150,10 @@ def find_database(store: Store, databases: Databases, namespace: str, hosts: lis
             continue
         selector = (service.get("spec") or {}).get("selector") or {}
         pods = [
-            pod
-            for pod in store.list("pods", service_ns)
-            if _selector_matches(selector, labels_of(pod)) and _ready(pod)
+            pod for pod in store.list("pods", service_ns) if _selector_matches(selector, labels_of(pod)) and _ready(pod)
         ]
         if not pods:
-            last_error = (
-                f"connect ECONNREFUSED {host}:27017"
-                f" (no ready pod behind service {service_ns}/{service_name})"
-            )
+            last_error = f"connect ECONNREFUSED {host}:27017 (no ready pod behind service {service_ns}/{service_name})"
             continue
         # Reads go to the first ready member: with one replica, mongo-0.
         pod = sorted(pods, key=lambda p: p["metadata"]["name"])[0]

@@ -147,9 +147,7 @@ def _int(value: Any) -> int | None:
 
 
 def _json(value: Any) -> web.Response:
-    return web.Response(
-        text=json.dumps(value, separators=(",", ":")), content_type="application/json"
-    )
+    return web.Response(text=json.dumps(value, separators=(",", ":")), content_type="application/json")
 
 
 def make_app(pod_name: str, database: DatabaseLookup, mongo_url: str) -> web.Application:
@@ -162,8 +160,7 @@ def make_app(pod_name: str, database: DatabaseLookup, mongo_url: str) -> web.App
             raise web.HTTPInternalServerError(
                 text=ERROR_PAGE.format(
                     message=html.escape(
-                        f"MongoError: failed to connect to server [{mongo_url}] on first connect "
-                        f"({error})"
+                        f"MongoError: failed to connect to server [{mongo_url}] on first connect ({error})"
                     ),
                     status=500,
                 ),
@@ -188,9 +185,7 @@ def make_app(pod_name: str, database: DatabaseLookup, mongo_url: str) -> web.App
                 "host": str(form.get("host", "")),
                 "score": score,
                 "level": level,
-                "date": datetime.datetime.now(datetime.UTC).strftime(
-                    "%a %b %d %Y %H:%M:%S GMT+0000 (UTC)"
-                ),
+                "date": datetime.datetime.now(datetime.UTC).strftime("%a %b %d %Y %H:%M:%S GMT+0000 (UTC)"),
                 "referer": request.headers.get("Referer", ""),
                 "user_agent": request.headers.get("User-Agent", ""),
                 "hostname": request.host,

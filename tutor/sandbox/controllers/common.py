@@ -42,9 +42,7 @@ def pod_ready(pod: Obj) -> bool:
 
 def pod_active(pod: Obj) -> bool:
     """Not being deleted and not finished: a pod that counts as a replica."""
-    return not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get(
-        "phase"
-    ) not in (
+    return not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in (
         "Succeeded",
         "Failed",
     )

@@ -56,29 +56,22 @@ class CrdController(Controller):
             if registry.get(key_name) is not None and registry.require(key_name).custom:
                 for obj in list(registry_objects(self, key_name)):
                     with contextlib.suppress(ApiError):
-                        self.store.delete(
-                            key_name, obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
-                        )
+                        self.store.delete(key_name, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
                 if crd is None:
                     registry.remove(key_name)
             if (
                 crd is not None
-                and "customresourcecleanup.apiextensions.k8s.io"
-                in (crd["metadata"].get("finalizers") or [])
+                and "customresourcecleanup.apiextensions.k8s.io" in (crd["metadata"].get("finalizers") or [])
                 and not any(True for _ in self.store.iter(name))
             ):
-                self.store.remove_finalizer(
-                    CRD, "", name, "customresourcecleanup.apiextensions.k8s.io"
-                )
+                self.store.remove_finalizer(CRD, "", name, "customresourcecleanup.apiextensions.k8s.io")
             return None
         parsed = resource_type_of(crd)
         if parsed is None:
             return None
         rt, others = parsed
         registry.add(rt, extra_versions=others)
-        if "customresourcecleanup.apiextensions.k8s.io" not in (
-            crd["metadata"].get("finalizers") or []
-        ):
+        if "customresourcecleanup.apiextensions.k8s.io" not in (crd["metadata"].get("finalizers") or []):
             self.store.patch(
                 CRD,
                 "",

@@ -26,10 +26,7 @@ class DaemonSetController(Controller):
         if event.resource == "pods":
             return owner_keys(event, "DaemonSet")
         if event.resource == "nodes":
-            return [
-                (d["metadata"]["namespace"], d["metadata"]["name"])
-                for d in self.store.iter("daemonsets.apps")
-            ]
+            return [(d["metadata"]["namespace"], d["metadata"]["name"]) for d in self.store.iter("daemonsets.apps")]
         return [(event.namespace, event.name)]
 
     def reconcile(self, key: Key) -> float | None:
@@ -60,8 +57,7 @@ class DaemonSetController(Controller):
             current = by_node.get(node_name)
             if (
                 current is not None
-                and (current["metadata"].get("labels") or {}).get("controller-revision-hash")
-                != revision
+                and (current["metadata"].get("labels") or {}).get("controller-revision-hash") != revision
             ):
                 self.store.delete("pods", namespace, current["metadata"]["name"])
                 continue
@@ -94,9 +90,7 @@ class DaemonSetController(Controller):
         pods = [p for p in owned(self.store, ds, "pods") if pod_active(p)]
         ready = sum(1 for p in pods if pod_ready(p))
         updated = sum(
-            1
-            for p in pods
-            if (p["metadata"].get("labels") or {}).get("controller-revision-hash") == revision
+            1 for p in pods if (p["metadata"].get("labels") or {}).get("controller-revision-hash") == revision
         )
         status: Obj = {
             "currentNumberScheduled": len(pods),

@@ -58,9 +58,7 @@ class DeploymentController(Controller):
             return
         direction = "up" if replicas > _replicas(rs) else "down"
         annotations = {
-            "deployment.kubernetes.io/desired-replicas": str(
-                (d.get("spec") or {}).get("replicas", 1)
-            ),
+            "deployment.kubernetes.io/desired-replicas": str((d.get("spec") or {}).get("replicas", 1)),
         }
         self.store.patch(
             "replicasets.apps",
@@ -72,8 +70,7 @@ class DeploymentController(Controller):
             d,
             "Normal",
             "ScalingReplicaSet",
-            f"Scaled {direction} replica set {rs['metadata']['name']} from {_replicas(rs)} to "
-            f"{replicas}",
+            f"Scaled {direction} replica set {rs['metadata']['name']} from {_replicas(rs)} to {replicas}",
             component="deployment-controller",
         )
 
@@ -91,11 +88,7 @@ class DeploymentController(Controller):
             key=lambda r: r["metadata"]["creationTimestamp"],
         )
         new_rs = next(
-            (
-                r
-                for r in all_rs
-                if (r["metadata"].get("labels") or {}).get("pod-template-hash") == pod_hash
-            ),
+            (r for r in all_rs if (r["metadata"].get("labels") or {}).get("pod-template-hash") == pod_hash),
             None,
         )
         old_rs = [r for r in all_rs if r is not new_rs]
@@ -134,24 +127,15 @@ class DeploymentController(Controller):
         else:
             self._roll(d, new_rs, old_rs, replicas, strategy.get("rollingUpdate") or {})
         self._cleanup(d, old_rs, int(spec.get("revisionHistoryLimit", 10)))
-        new_rs = (
-            self.store.peek("replicasets.apps", namespace, new_rs["metadata"]["name"]) or new_rs
-        )
-        old_rs = [
-            self.store.peek("replicasets.apps", namespace, r["metadata"]["name"]) or r
-            for r in old_rs
-        ]
+        new_rs = self.store.peek("replicasets.apps", namespace, new_rs["metadata"]["name"]) or new_rs
+        old_rs = [self.store.peek("replicasets.apps", namespace, r["metadata"]["name"]) or r for r in old_rs]
         self._update_status(d, new_rs, [r for r in old_rs if r is not None], created)
         return None
 
-    def _create_rs(
-        self, d: Obj, template: Obj, pod_hash: str, replicas: int, old_rs: list[Obj], revision: int
-    ) -> Obj:
+    def _create_rs(self, d: Obj, template: Obj, pod_hash: str, replicas: int, old_rs: list[Obj], revision: int) -> Obj:
         namespace, name = d["metadata"]["namespace"], d["metadata"]["name"]
         rs_template = clone(template)
-        rs_template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = (
-            pod_hash
-        )
+        rs_template.setdefault("metadata", {}).setdefault("labels", {})["pod-template-hash"] = pod_hash
         selector = clone((d.get("spec") or {}).get("selector") or {})
         selector.setdefault("matchLabels", {})["pod-template-hash"] = pod_hash
         surge = resolve_int_or_percent(
@@ -190,18 +174,14 @@ class DeploymentController(Controller):
 
     def _roll(self, d: Obj, new_rs: Obj, old_rs: list[Obj], replicas: int, rolling: Obj) -> None:
         surge = resolve_int_or_percent(rolling.get("maxSurge", "25%"), replicas, round_up=True)
-        unavailable = resolve_int_or_percent(
-            rolling.get("maxUnavailable", "25%"), replicas, round_up=False
-        )
+        unavailable = resolve_int_or_percent(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
         if surge == 0 and unavailable == 0:
             unavailable = 1
         total = _replicas(new_rs) + sum(_replicas(r) for r in old_rs)
         if _replicas(new_rs) < replicas and total < replicas + surge:
             self._scale(d, new_rs, min(replicas, _replicas(new_rs) + replicas + surge - total))
             new_rs = (
-                self.store.peek(
-                    "replicasets.apps", new_rs["metadata"]["namespace"], new_rs["metadata"]["name"]
-                )
+                self.store.peek("replicasets.apps", new_rs["metadata"]["namespace"], new_rs["metadata"]["name"])
                 or new_rs
             )
         min_available = replicas - unavailable
@@ -215,9 +195,7 @@ class DeploymentController(Controller):
                 self._scale(d, r, _replicas(r) - cut)
                 budget -= cut
         old_rs = [
-            self.store.peek("replicasets.apps", r["metadata"]["namespace"], r["metadata"]["name"])
-            or r
-            for r in old_rs
+            self.store.peek("replicasets.apps", r["metadata"]["namespace"], r["metadata"]["name"]) or r for r in old_rs
         ]
         for r in old_rs:
             if budget <= 0:
@@ -228,11 +206,7 @@ class DeploymentController(Controller):
                 budget -= cut
 
     def _cleanup(self, d: Obj, old_rs: list[Obj], limit: int) -> None:
-        idle = [
-            r
-            for r in old_rs
-            if _replicas(r) == 0 and not int((r.get("status") or {}).get("replicas", 0))
-        ]
+        idle = [r for r in old_rs if _replicas(r) == 0 and not int((r.get("status") or {}).get("replicas", 0))]
         idle = [r for r in idle if not r["metadata"].get("deletionTimestamp")]
         for r in sorted(idle, key=_revision)[: max(0, len(idle) - limit)]:
             self.store.delete("replicasets.apps", r["metadata"]["namespace"], r["metadata"]["name"])
@@ -252,9 +226,7 @@ class DeploymentController(Controller):
         rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
         max_unavailable = 0
         if (spec.get("strategy") or {}).get("type", "RollingUpdate") == "RollingUpdate":
-            max_unavailable = resolve_int_or_percent(
-                rolling.get("maxUnavailable", "25%"), replicas, round_up=False
-            )
+            max_unavailable = resolve_int_or_percent(rolling.get("maxUnavailable", "25%"), replicas, round_up=False)
         now = rfc3339(self.store.clock())
         if available >= replicas - max_unavailable:
             available_cond = {
@@ -271,18 +243,9 @@ class DeploymentController(Controller):
                 "message": "Deployment does not have minimum availability.",
             }
         rs_name = new_rs["metadata"]["name"] if new_rs else ""
-        complete = (
-            updated == replicas
-            and available >= replicas
-            and current == replicas
-            and new_rs is not None
-        )
+        complete = updated == replicas and available >= replicas and current == replicas and new_rs is not None
         old_progress = next(
-            (
-                c
-                for c in (d.get("status") or {}).get("conditions") or []
-                if c.get("type") == "Progressing"
-            ),
+            (c for c in (d.get("status") or {}).get("conditions") or [] if c.get("type") == "Progressing"),
             None,
         )
         if complete:
@@ -325,9 +288,5 @@ class DeploymentController(Controller):
             status["availableReplicas"] = available
         if replicas - available > 0:
             status["unavailableReplicas"] = replicas - available
-        status["conditions"] = merge_conditions(
-            (d.get("status") or {}).get("conditions"), conditions, now
-        )
-        self.store.replace_status(
-            "deployments.apps", d["metadata"]["namespace"], d["metadata"]["name"], status
-        )
+        status["conditions"] = merge_conditions((d.get("status") or {}).get("conditions"), conditions, now)
+        self.store.replace_status("deployments.apps", d["metadata"]["namespace"], d["metadata"]["name"], status)

@@ -72,12 +72,8 @@ class GarbageCollector(Controller):
                 dep = self.store.peek(dep_resource, dep_ns, dep_name)
                 if dep is None:
                     continue
-                kept = [
-                    r for r in dep["metadata"].get("ownerReferences") or [] if r.get("uid") != uid
-                ]
-                self.store.patch(
-                    dep_resource, dep_ns, dep_name, {"metadata": {"ownerReferences": kept or None}}
-                )
+                kept = [r for r in dep["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
+                self.store.patch(dep_resource, dep_ns, dep_name, {"metadata": {"ownerReferences": kept or None}})
             self.store.remove_finalizer(resource, namespace, name, ORPHAN)
             return None
         if FOREGROUND in finalizers:

@@ -48,15 +48,11 @@ class IngressController(Controller):
         if event.resource == "ingresses.networking.k8s.io":
             return [(event.namespace, event.name)]
         if event.resource in ("deployments.apps", "daemonsets.apps") and not any(
-            a.startswith("--controller-class=")
-            for o in (event.obj, event.old)
-            if o
-            for a in _args(o)
+            a.startswith("--controller-class=") for o in (event.obj, event.old) if o for a in _args(o)
         ):
             return []
         return [
-            (i["metadata"]["namespace"], i["metadata"]["name"])
-            for i in self.store.iter("ingresses.networking.k8s.io")
+            (i["metadata"]["namespace"], i["metadata"]["name"]) for i in self.store.iter("ingresses.networking.k8s.io")
         ]
 
     def _controllers(self) -> list[tuple[list[str], bool]]:
@@ -69,9 +65,9 @@ class IngressController(Controller):
         return found
 
     def served(self, ingress: Obj) -> bool:
-        class_name = (ingress.get("spec") or {}).get("ingressClassName") or annotations_of(
-            ingress
-        ).get("kubernetes.io/ingress.class")
+        class_name = (ingress.get("spec") or {}).get("ingressClassName") or annotations_of(ingress).get(
+            "kubernetes.io/ingress.class"
+        )
         controllers = [(args, up) for args, up in self._controllers() if up]
         if not class_name:
             return any("--watch-ingress-without-class=true" in args for args, _up in controllers)

@@ -29,15 +29,10 @@ class JobController(Controller):
         pods = owned(self.store, job, "pods")
         succeeded = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Succeeded")
         failed = sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Failed")
-        active = [
-            p for p in pods if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-        ]
+        active = [p for p in pods if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
         completions = int(spec.get("completions", 1) or 1)
         parallelism = int(spec.get("parallelism", 1))
-        complete = any(
-            c.get("type") == "Complete" and c.get("status") == "True"
-            for c in old.get("conditions") or []
-        )
+        complete = any(c.get("type") == "Complete" and c.get("status") == "True" for c in old.get("conditions") or [])
         ttl = spec.get("ttlSecondsAfterFinished")
         if complete:
             if ttl is not None:
@@ -95,9 +90,7 @@ class JobController(Controller):
                 c["lastProbeTime"] = stamp
                 c["lastTransitionTime"] = stamp
             status["conditions"] = merge_conditions(old.get("conditions"), conditions, stamp)
-            self.cluster.recorder.record(
-                job, "Normal", "Completed", "Job completed", component="job-controller"
-            )
+            self.cluster.recorder.record(job, "Normal", "Completed", "Job completed", component="job-controller")
             self.store.replace_status("jobs.batch", namespace, name, status)
             return float(ttl) if ttl is not None else None
         self.store.replace_status("jobs.batch", namespace, name, status)

@@ -36,11 +36,7 @@ def normalize_image(image: str) -> str:
 
 
 def image_id(image: str) -> str:
-    repo = (
-        normalize_image(image).rsplit(":", 1)[0]
-        if "@" not in image
-        else normalize_image(image).split("@")[0]
-    )
+    repo = normalize_image(image).rsplit(":", 1)[0] if "@" not in image else normalize_image(image).split("@")[0]
     return f"{repo}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
 
 
@@ -141,13 +137,9 @@ class Kubelet(Controller):
         return max(0.0, wake - now)
 
     def _forget_missing(self) -> None:
-        live = (
-            {p["metadata"]["uid"] for p in self.store.iter("pods")} if len(self.runs) > 64 else None
-        )
+        live = {p["metadata"]["uid"] for p in self.store.iter("pods")} if len(self.runs) > 64 else None
         for uid in list(self.runs):
-            if (live is not None and uid not in live) or (
-                live is None and self.store.by_uid(uid) is None
-            ):
+            if (live is not None and uid not in live) or (live is None and self.store.by_uid(uid) is None):
                 del self.runs[uid]
                 self._scheduling_failures.pop(uid, None)
                 self._first_seen.pop(uid, None)
@@ -171,9 +163,7 @@ class Kubelet(Controller):
             message = f"0/1 nodes are available: {problem}. {PREEMPTION}"
             if self._scheduling_failures.get(uid) != message:
                 self._scheduling_failures[uid] = message
-                self.cluster.recorder.record(
-                    pod, "Warning", "FailedScheduling", message, component="default-scheduler"
-                )
+                self.cluster.recorder.record(pod, "Warning", "FailedScheduling", message, component="default-scheduler")
             status = dict(pod.get("status") or {})
             status["phase"] = "Pending"
             status["conditions"] = merge_conditions(
@@ -241,13 +231,7 @@ class Kubelet(Controller):
                         "persistentvolumeclaims",
                         namespace,
                         claim_name,
-                        {
-                            "metadata": {
-                                "annotations": {
-                                    "volume.kubernetes.io/selected-node": self.cluster.node_name
-                                }
-                            }
-                        },
+                        {"metadata": {"annotations": {"volume.kubernetes.io/selected-node": self.cluster.node_name}}},
                     )
                 waiting_for_provisioning = True
                 continue
@@ -276,9 +260,7 @@ class Kubelet(Controller):
 
     def _event(self, pod: Obj, c: ContainerRun, type_: str, reason: str, message: str) -> None:
         field_path = f"spec.{'initContainers' if c.init else 'containers'}{{{c.name}}}"
-        self.cluster.recorder.record(
-            pod, type_, reason, message, component="kubelet", field_path=field_path, host=True
-        )
+        self.cluster.recorder.record(pod, type_, reason, message, component="kubelet", field_path=field_path, host=True)
 
     def _fault(self, image: str) -> tuple[str, int] | None:
         faults = self.cluster.faults
@@ -321,10 +303,7 @@ class Kubelet(Controller):
         c.state = "running"
         c.started_at = now
         c.terminated = None
-        c.container_id = (
-            "containerd://"
-            + hashlib.sha256(f"{run.uid}/{c.name}/{c.restarts}".encode()).hexdigest()
-        )
+        c.container_id = "containerd://" + hashlib.sha256(f"{run.uid}/{c.name}/{c.restarts}".encode()).hexdigest()
         self._event(pod, c, "Normal", "Created", f"Created container {c.name}")
         self._event(pod, c, "Normal", "Started", f"Started container {c.name}")
         if c.init:
@@ -381,9 +360,7 @@ class Kubelet(Controller):
             f'"{normalize_image(image)}": {normalize_image(image)}: not found'
         )
 
-    def _step(
-        self, pod: Obj, run: PodRun, c: ContainerRun, now: float, *, job: bool = False
-    ) -> float | None:
+    def _step(self, pod: Obj, run: PodRun, c: ContainerRun, now: float, *, job: bool = False) -> float | None:
         # A few transitions may happen at the same instant (zero delays): loop until a wait.
         for _ in range(8):
             if c.state == "new":
@@ -490,8 +467,7 @@ class Kubelet(Controller):
                         c,
                         "Warning",
                         "Unhealthy",
-                        "Readiness probe failed: the k8s-tutor sandbox was told to keep this "
-                        "container unready",
+                        "Readiness probe failed: the k8s-tutor sandbox was told to keep this container unready",
                     )
                 if fault is not None and fault[0] == "crash":
                     c.crash_at = now
@@ -518,9 +494,7 @@ class Kubelet(Controller):
             return None
         return None
 
-    def _container_status(
-        self, pod: Obj, run: PodRun, c: ContainerRun, now: float, inits_pending: bool
-    ) -> Obj:
+    def _container_status(self, pod: Obj, run: PodRun, c: ContainerRun, now: float, inits_pending: bool) -> Obj:
         status: Obj = {
             "name": c.name,
             "image": normalize_image(c.image),
@@ -537,9 +511,7 @@ class Kubelet(Controller):
         if c.state in ("new", "pulling", "pulled"):
             status["state"] = {"waiting": {"reason": waiting_reason}}
         elif c.state == "pull_error":
-            status["state"] = {
-                "waiting": {"reason": "ErrImagePull", "message": self._pull_error(c.image)}
-            }
+            status["state"] = {"waiting": {"reason": "ErrImagePull", "message": self._pull_error(c.image)}}
         elif c.state == "pull_backoff":
             status["state"] = {
                 "waiting": {
@@ -560,11 +532,7 @@ class Kubelet(Controller):
             status["containerID"] = c.container_id
         elif c.state == "running":
             fault = self._fault(c.image)
-            ready = (
-                c.ready_at is not None
-                and now >= c.ready_at
-                and not (fault is not None and fault[0] == "unready")
-            )
+            ready = c.ready_at is not None and now >= c.ready_at and not (fault is not None and fault[0] == "unready")
             status["state"] = {"running": {"startedAt": rfc3339(c.started_at)}}
             status["ready"] = ready and not c.init
             status["started"] = True
@@ -652,10 +620,7 @@ class Kubelet(Controller):
     def _terminate(self, pod: Obj, now: float) -> float | None:
         meta = pod["metadata"]
         run = self.runs.get(meta["uid"])
-        if (
-            not (pod.get("spec") or {}).get("nodeName")
-            or int(meta.get("deletionGracePeriodSeconds") or 0) == 0
-        ):
+        if not (pod.get("spec") or {}).get("nodeName") or int(meta.get("deletionGracePeriodSeconds") or 0) == 0:
             return None
         if run is None:
             run = PodRun(meta["uid"], now, now)

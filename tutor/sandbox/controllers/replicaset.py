@@ -79,15 +79,11 @@ class ReplicaSetController(Controller):
 
     def _update_status(self, rs: Obj, active: list[Obj]) -> None:
         ready = sum(1 for p in active if pod_ready(p))
-        selector_labels = ((rs.get("spec") or {}).get("template") or {}).get("metadata", {}).get(
-            "labels"
-        ) or {}
+        selector_labels = ((rs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
         labeled = sum(
             1
             for p in active
-            if all(
-                (p["metadata"].get("labels") or {}).get(k) == v for k, v in selector_labels.items()
-            )
+            if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector_labels.items())
         )
         status: Obj = {"replicas": len(active)}
         if labeled:
@@ -96,6 +92,4 @@ class ReplicaSetController(Controller):
             status["readyReplicas"] = ready
             status["availableReplicas"] = ready
         status["observedGeneration"] = rs["metadata"].get("generation", 1)
-        self.store.replace_status(
-            "replicasets.apps", rs["metadata"]["namespace"], rs["metadata"]["name"], status
-        )
+        self.store.replace_status("replicasets.apps", rs["metadata"]["namespace"], rs["metadata"]["name"], status)

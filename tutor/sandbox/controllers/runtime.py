@@ -177,9 +177,7 @@ class Manager:
         if self._wakeup is not None:
             self._wakeup.set()
 
-    def enqueue(
-        self, controller: Controller, key: Key, delay: float = 0.0, *, background: bool = False
-    ) -> None:
+    def enqueue(self, controller: Controller, key: Key, delay: float = 0.0, *, background: bool = False) -> None:
         """Schedule a reconcile (loop thread, or before start)."""
         qkey = (id(controller), key)
         if delay <= 0:
@@ -221,9 +219,7 @@ class Manager:
                 try:
                     keys = list(controller.keys_for(event))
                 except Exception:
-                    log.exception(
-                        "%s failed to map %s %s", controller.name, event.type, event.resource
-                    )
+                    log.exception("%s failed to map %s %s", controller.name, event.type, event.resource)
                     continue
                 for key in keys:
                     self._queue[(id(controller), key)] = controller
@@ -272,11 +268,7 @@ class Manager:
                 if processed:
                     # Let HTTP handlers run between long cascades.
                     await asyncio.sleep(0)
-            if (
-                not self._events
-                and not self._queue
-                and not any(not bg for _h, bg in self._timers.values())
-            ):
+            if not self._events and not self._queue and not any(not bg for _h, bg in self._timers.values()):
                 self._idle.set()
 
     # ---- idleness ------------------------------------------------------------------

@@ -33,9 +33,7 @@ class EndpointsController(Controller):
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
         if event.resource == "services":
             return [(event.namespace, event.name)]
-        labels = [
-            o["metadata"].get("labels") or {} for o in (event.obj, event.old) if o is not None
-        ]
+        labels = [o["metadata"].get("labels") or {} for o in (event.obj, event.old) if o is not None]
         keys: list[Key] = []
         for svc in self.store.iter("services", event.namespace):
             selector = (svc.get("spec") or {}).get("selector")
@@ -51,10 +49,7 @@ class EndpointsController(Controller):
             if (
                 existing is not None
                 and svc is None
-                and (existing["metadata"].get("labels") or {}).get(
-                    "endpoints.kubernetes.io/managed-by"
-                )
-                != "manual"
+                and (existing["metadata"].get("labels") or {}).get("endpoints.kubernetes.io/managed-by") != "manual"
             ):
                 self.store.delete("endpoints", namespace, name)
             return None
@@ -82,11 +77,7 @@ class EndpointsController(Controller):
             }
             if (pod.get("spec") or {}).get("hostname"):
                 address["hostname"] = pod["spec"]["hostname"]
-            (
-                ready
-                if pod_ready(pod) and not pod["metadata"].get("deletionTimestamp")
-                else unready
-            ).append(address)
+            (ready if pod_ready(pod) and not pod["metadata"].get("deletionTimestamp") else unready).append(address)
         sample = pods[0] if pods else None
         ports = []
         for port in (svc.get("spec") or {}).get("ports") or []:
@@ -114,10 +105,7 @@ class EndpointsController(Controller):
             body["subsets"] = [subset]
         if existing is None:
             self.store.create(body, resource="endpoints")
-        elif (
-            existing.get("subsets") != body.get("subsets")
-            or (existing["metadata"].get("labels") or {}) != labels
-        ):
+        elif existing.get("subsets") != body.get("subsets") or (existing["metadata"].get("labels") or {}) != labels:
             merged = {**existing, "metadata": {**existing["metadata"], "labels": labels}}
             merged.pop("subsets", None)
             if "subsets" in body:

@@ -62,10 +62,7 @@ class StatefulSetController(Controller):
             (r for r in revisions if r["metadata"]["name"] != rev_name),
             key=lambda r: int(r.get("revision", 0)),
         )
-        in_use = {
-            (p["metadata"].get("labels") or {}).get(REVISION_LABEL)
-            for p in owned(self.store, sts, "pods")
-        }
+        in_use = {(p["metadata"].get("labels") or {}).get(REVISION_LABEL) for p in owned(self.store, sts, "pods")}
         removable = [r for r in stale if r["metadata"]["name"] not in in_use]
         for r in removable[: max(0, len(stale) - limit)]:
             self.store.delete("controllerrevisions.apps", namespace, r["metadata"]["name"])
@@ -133,9 +130,7 @@ class StatefulSetController(Controller):
             volumes.append(
                 {
                     "name": vol_name,
-                    "persistentVolumeClaim": {
-                        "claimName": self._claim_name(template, name, ordinal)
-                    },
+                    "persistentVolumeClaim": {"claimName": self._claim_name(template, name, ordinal)},
                 }
             )
         if volumes:
@@ -160,18 +155,16 @@ class StatefulSetController(Controller):
                 pods[ordinal] = pod
         # Failed or finished pods are replaced.
         for pod in list(pods.values()):
-            if (pod.get("status") or {}).get("phase") in ("Failed", "Succeeded") and not pod[
-                "metadata"
-            ].get("deletionTimestamp"):
+            if (pod.get("status") or {}).get("phase") in ("Failed", "Succeeded") and not pod["metadata"].get(
+                "deletionTimestamp"
+            ):
                 self.store.delete("pods", namespace, pod["metadata"]["name"])
                 return 0.0
         for ordinal in range(replicas):
             existing = pods.get(ordinal)
             if existing is None:
                 self._ensure_claims(sts, ordinal)
-                created = self.store.create(
-                    self._new_pod(sts, ordinal, update_revision), resource="pods"
-                )
+                created = self.store.create(self._new_pod(sts, ordinal, update_revision), resource="pods")
                 pods[ordinal] = created
                 self.cluster.recorder.record(
                     sts,
@@ -183,9 +176,7 @@ class StatefulSetController(Controller):
                 if ordered:
                     break
                 continue
-            if ordered and (
-                existing["metadata"].get("deletionTimestamp") or not pod_ready(existing)
-            ):
+            if ordered and (existing["metadata"].get("deletionTimestamp") or not pod_ready(existing)):
                 break
         else:
             self._scale_down_or_update(sts, pods, replicas, ordered, update_revision)
@@ -214,9 +205,7 @@ class StatefulSetController(Controller):
                     f"delete Pod {pod['metadata']['name']} in StatefulSet {name} successful",
                     component="statefulset-controller",
                 )
-                if (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get(
-                    "whenScaled"
-                ) == "Delete":
+                if (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenScaled") == "Delete":
                     for template in spec.get("volumeClaimTemplates") or []:
                         claim = self._claim_name(template, name, ordinal)
                         if self.store.peek("persistentvolumeclaims", namespace, claim) is not None:
@@ -236,23 +225,13 @@ class StatefulSetController(Controller):
                 self.store.delete("pods", namespace, pod["metadata"]["name"])
                 return
 
-    def _update_status(
-        self, sts: Obj, pods: list[Obj], replicas: int, update_revision: str
-    ) -> None:
+    def _update_status(self, sts: Obj, pods: list[Obj], replicas: int, update_revision: str) -> None:
         old = sts.get("status") or {}
         current_revision = old.get("currentRevision") or update_revision
         live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
         ready = sum(1 for p in pods if pod_ready(p))
-        updated = sum(
-            1
-            for p in live
-            if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == update_revision
-        )
-        current = sum(
-            1
-            for p in live
-            if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == current_revision
-        )
+        updated = sum(1 for p in live if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == update_revision)
+        current = sum(1 for p in live if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == current_revision)
         if updated == replicas and len(live) == replicas and ready >= replicas:
             current_revision = update_revision
             current = updated
@@ -270,6 +249,4 @@ class StatefulSetController(Controller):
         for field in ("readyReplicas", "currentReplicas", "updatedReplicas"):
             if not status[field]:
                 del status[field]
-        self.store.replace_status(
-            "statefulsets.apps", sts["metadata"]["namespace"], sts["metadata"]["name"], status
-        )
+        self.store.replace_status("statefulsets.apps", sts["metadata"]["namespace"], sts["metadata"]["name"], status)

@@ -88,9 +88,7 @@ class VolumeController(Controller):
                 return True
         return False
 
-    def _event(
-        self, claim: Obj, type_: str, reason: str, message: str, component: str, once: bool = True
-    ) -> None:
+    def _event(self, claim: Obj, type_: str, reason: str, message: str, component: str, once: bool = True) -> None:
         marker = (claim["metadata"]["uid"], reason + message)
         if once and marker in self._announced:
             return
@@ -103,20 +101,14 @@ class VolumeController(Controller):
             return None
         meta, spec = claim["metadata"], claim.get("spec") or {}
         if meta.get("deletionTimestamp"):
-            if PVC_PROTECTION in (meta.get("finalizers") or []) and not self._in_use(
-                namespace, name
-            ):
-                self.store.remove_finalizer(
-                    "persistentvolumeclaims", namespace, name, PVC_PROTECTION
-                )
+            if PVC_PROTECTION in (meta.get("finalizers") or []) and not self._in_use(namespace, name):
+                self.store.remove_finalizer("persistentvolumeclaims", namespace, name, PVC_PROTECTION)
             return None
         status = claim.get("status") or {}
         if status.get("phase") == "Bound":
             volume = self.store.peek("persistentvolumes", "", spec.get("volumeName", ""))
             if volume is None:
-                self.store.replace_status(
-                    "persistentvolumeclaims", namespace, name, {**status, "phase": "Lost"}
-                )
+                self.store.replace_status("persistentvolumeclaims", namespace, name, {**status, "phase": "Lost"})
             return None
         if "storageClassName" not in spec:
             default = default_storage_class(self.store)
@@ -225,25 +217,18 @@ class VolumeController(Controller):
 
     def _find_volume(self, claim: Obj) -> Obj | None:
         spec = claim.get("spec") or {}
-        wanted = parse_quantity(
-            ((spec.get("resources") or {}).get("requests") or {}).get("storage", "0")
-        )
+        wanted = parse_quantity(((spec.get("resources") or {}).get("requests") or {}).get("storage", "0"))
         modes = set(spec.get("accessModes") or [])
         if spec.get("volumeName"):
             pv = self.store.peek("persistentvolumes", "", spec["volumeName"])
             ref = (pv.get("spec") or {}).get("claimRef") if pv else None
-            if pv is not None and (
-                not ref or ref.get("uid") == claim["metadata"]["uid"] or not ref.get("uid")
-            ):
+            if pv is not None and (not ref or ref.get("uid") == claim["metadata"]["uid"] or not ref.get("uid")):
                 return pv
             return None
         candidates = []
         for pv in self.store.iter("persistentvolumes"):
             pv_spec = pv.get("spec") or {}
-            if (
-                pv["metadata"].get("deletionTimestamp")
-                or (pv.get("status") or {}).get("phase") != "Available"
-            ):
+            if pv["metadata"].get("deletionTimestamp") or (pv.get("status") or {}).get("phase") != "Available":
                 continue
             ref = pv_spec.get("claimRef")
             if ref and ref.get("uid") not in (None, claim["metadata"]["uid"]):
@@ -269,11 +254,7 @@ class VolumeController(Controller):
         provisioner = str(sc.get("provisioner"))
         volume_spec: Obj = {
             "accessModes": list(spec.get("accessModes") or ["ReadWriteOnce"]),
-            "capacity": {
-                "storage": ((spec.get("resources") or {}).get("requests") or {}).get(
-                    "storage", "1Gi"
-                )
-            },
+            "capacity": {"storage": ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")},
             "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy", "Delete"),
             "storageClassName": sc["metadata"]["name"],
             "volumeMode": spec.get("volumeMode", "Filesystem"),
@@ -293,9 +274,7 @@ class VolumeController(Controller):
                 "volumeHandle": str(uuid.uuid4()),
                 "fsType": "ext4",
                 "volumeAttributes": {
-                    "storage.kubernetes.io/csiProvisionerIdentity": (
-                        f"k8s-tutor-sandbox-{provisioner}"
-                    )
+                    "storage.kubernetes.io/csiProvisionerIdentity": (f"k8s-tutor-sandbox-{provisioner}")
                 },
             }
             annotations["volume.kubernetes.io/provisioner-deletion-secret-name"] = ""
@@ -360,9 +339,7 @@ class VolumeController(Controller):
         ref = spec.get("claimRef") or {}
         claim = None
         if ref.get("name"):
-            claim = self.store.peek(
-                "persistentvolumeclaims", str(ref.get("namespace", "")), str(ref["name"])
-            )
+            claim = self.store.peek("persistentvolumeclaims", str(ref.get("namespace", "")), str(ref["name"]))
             if claim is not None and ref.get("uid") and claim["metadata"]["uid"] != ref["uid"]:
                 claim = None
         if pv["metadata"].get("deletionTimestamp"):
@@ -375,10 +352,7 @@ class VolumeController(Controller):
                 self.store.replace_status("persistentvolumes", "", name, {"phase": "Available"})
             return None
         if claim is not None:
-            if (
-                status.get("phase") != "Bound"
-                and (claim.get("spec") or {}).get("volumeName") == name
-            ):
+            if status.get("phase") != "Bound" and (claim.get("spec") or {}).get("volumeName") == name:
                 self.store.replace_status("persistentvolumes", "", name, {"phase": "Bound"})
             return None
         if not ref.get("uid"):

@@ -292,9 +292,7 @@ def _csi_hostpath_driver() -> list[Obj]:
         {
             "apiVersion": "storage.k8s.io/v1",
             "kind": "CSIDriver",
-            "metadata": _meta(
-                "hostpath.csi.k8s.io", **_csi_labels("hostpath.csi.k8s.io", "csi-driver")
-            ),
+            "metadata": _meta("hostpath.csi.k8s.io", **_csi_labels("hostpath.csi.k8s.io", "csi-driver")),
             "spec": {
                 "attachRequired": False,
                 "podInfoOnMount": True,
@@ -381,9 +379,7 @@ def _csi_hostpath_driver() -> list[Obj]:
                                 "--nodeid=$(KUBE_NODE_NAME)",
                             ],
                         ),
-                        _container(
-                            "csi-external-health-monitor-controller", CSI_IMAGES["health-monitor"]
-                        ),
+                        _container("csi-external-health-monitor-controller", CSI_IMAGES["health-monitor"]),
                         _container("node-driver-registrar", CSI_IMAGES["registrar"]),
                         _container("liveness-probe", CSI_IMAGES["liveness"]),
                         _container("csi-provisioner", CSI_IMAGES["provisioner"]),
@@ -490,9 +486,7 @@ def _ingress() -> list[Obj]:
                             },
                             {"name": "webhook", "containerPort": 8443, "protocol": "TCP"},
                         ],
-                        readinessProbe={
-                            "httpGet": {"path": "/healthz", "port": 10254, "scheme": "HTTP"}
-                        },
+                        readinessProbe={"httpGet": {"path": "/healthz", "port": 10254, "scheme": "HTTP"}},
                     )
                 ],
                 serviceAccountName="ingress-nginx",
@@ -580,9 +574,7 @@ def _ingress() -> list[Obj]:
             INGRESS_NS,
             **admission,
         ),
-        configmap(
-            "ingress-nginx-controller", {"hsts": "false", "allow-snippet-annotations": "false"}
-        ),
+        configmap("ingress-nginx-controller", {"hsts": "false", "allow-snippet-annotations": "false"}),
         configmap("tcp-services"),
         configmap("udp-services"),
         {
@@ -615,9 +607,7 @@ def _ingress() -> list[Obj]:
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": _meta(
-                "ingress-nginx-controller-admission", INGRESS_NS, **INGRESS_CONTROLLER_LABELS
-            ),
+            "metadata": _meta("ingress-nginx-controller-admission", INGRESS_NS, **INGRESS_CONTROLLER_LABELS),
             "spec": {
                 "type": "ClusterIP",
                 "selector": dict(INGRESS_CONTROLLER_LABELS),

@@ -252,9 +252,7 @@ class Command:
         self.address = address
         self.profile = profile_of(args)
 
-    def call(
-        self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 600
-    ) -> dict[str, Any]:
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 600) -> dict[str, Any]:
         if self.address is None:
             raise SandboxUnreachable("no sandbox control address in the environment")
         return call(self.address, method, path, body, timeout=timeout)
@@ -268,8 +266,7 @@ class Command:
     def not_found(self) -> int:
         self.out.step(
             "shrug",
-            f'Profile "{self.profile}" not found. Run "minikube profile list" to view all '
-            "profiles.",
+            f'Profile "{self.profile}" not found. Run "minikube profile list" to view all profiles.',
         )
         self.out.step("workaround", f'To start a cluster, run: "{example(self.profile, "start")}"')
         return EX_GUEST_NOT_FOUND
@@ -292,9 +289,7 @@ class Command:
     def start(self) -> int:
         version_text = self.args.value("--kubernetes-version")
         runtime = self.args.value("--container-runtime", "-c")
-        addons = [
-            a.strip() for v in self.args.all_values("--addons") for a in v.split(",") if a.strip()
-        ]
+        addons = [a.strip() for v in self.args.all_values("--addons") for a in v.split(",") if a.strip()]
         port_text = self.args.value("--apiserver-port")
         if port_text is not None and not port_text.isdigit():
             raise UsageError(
@@ -304,18 +299,14 @@ class Command:
         if runtime is not None and runtime not in RUNTIME_VERSIONS:
             self.out.exiting(
                 "MK_USAGE",
-                f"Invalid Container Runtime: {runtime}. Valid runtimes are: containerd, cri-o, "
-                "docker",
+                f"Invalid Container Runtime: {runtime}. Valid runtimes are: containerd, cri-o, docker",
             )
             return EX_USAGE
         existing = self.existing()
-        self.out.step(
-            "happy", f"[{self.profile}] minikube {VERSION} on {_os_name()} (k8s-tutor sandbox)"
-        )
+        self.out.step("happy", f"[{self.profile}] minikube {VERSION} on {_os_name()} (k8s-tutor sandbox)")
         self.out.step(
             "sandbox",
-            "This cluster is SIMULATED by k8s-tutor's sandbox: nothing is downloaded, and no VM "
-            "or container runs.",
+            "This cluster is SIMULATED by k8s-tutor's sandbox: nothing is downloaded, and no VM or container runs.",
         )
         if version_text and version_text not in ("stable", "latest"):
             parsed = parse_k8s_version(version_text)
@@ -349,8 +340,7 @@ class Command:
             version_text = None
         self.out.step(
             "sparkle",
-            "Using the sandbox driver based on "
-            + ("existing profile" if existing else "user configuration"),
+            "Using the sandbox driver based on " + ("existing profile" if existing else "user configuration"),
         )
         self.out.step(
             "thumbs_up",
@@ -361,9 +351,7 @@ class Command:
         elif existing["running"]:
             self.out.step("running", f'Updating the running sandbox "{self.profile}" container ...')
         else:
-            self.out.step(
-                "restarting", f'Restarting existing sandbox container for "{self.profile}" ...'
-            )
+            self.out.step("restarting", f'Restarting existing sandbox container for "{self.profile}" ...')
         try:
             result = self.call(
                 "POST",
@@ -396,8 +384,7 @@ class Command:
         }.get(rt, rt)
         self.out.step(
             style,
-            f"Preparing Kubernetes {profile['kubernetes_version']} on {rt_name} "
-            f"{RUNTIME_VERSIONS.get(rt, '')} ...",
+            f"Preparing Kubernetes {profile['kubernetes_version']} on {rt_name} {RUNTIME_VERSIONS.get(rt, '')} ...",
         )
         if result["state"] == "created":
             for sub in (
@@ -422,8 +409,7 @@ class Command:
         self.out.step("addon_enable", "Enabled addons: " + ", ".join(result["enabled"]))
         self.out.step(
             "ready",
-            f'Done! kubectl is now configured to use "{self.profile}" cluster and "default" '
-            "namespace by default",
+            f'Done! kubectl is now configured to use "{self.profile}" cluster and "default" namespace by default',
         )
         return 0
 
@@ -479,9 +465,7 @@ class Command:
     def status(self) -> int:
         output = (self.args.value("-o", "--output") or "text").lower()
         if output not in ("text", "json"):
-            self.out.exiting(
-                "MK_USAGE", f"invalid output format: {output}. Valid values: 'text', 'json'"
-            )
+            self.out.exiting("MK_USAGE", f"invalid output format: {output}. Valid values: 'text', 'json'")
             return EX_USAGE
         profile = self.existing()
         if profile is None:
@@ -535,18 +519,14 @@ class Command:
             return profile
         if action == "disable":
             try:
-                self.call(
-                    "POST", "/v1/minikube/addons/disable", {"profile": self.profile, "addon": addon}
-                )
+                self.call("POST", "/v1/minikube/addons/disable", {"profile": self.profile, "addon": addon})
             except ControlError as error:
                 return self._addon_error(error)
             # minikube's own message has this one opening quote.
             self.out.step("addon_disable", f"\"The '{addon}' addon is disabled")
             return 0
         try:
-            answer = self.call(
-                "POST", "/v1/minikube/addons/enable", {"profile": self.profile, "addon": addon}
-            )
+            answer = self.call("POST", "/v1/minikube/addons/enable", {"profile": self.profile, "addon": addon})
         except ControlError as error:
             return self._addon_error(error)
         if answer["maintainer"] in ("Kubernetes", "minikube"):
@@ -619,9 +599,7 @@ class Command:
         self.out.line(table(["ADDON NAME", "PROFILE", "STATUS", "MAINTAINER"], rows))
         if not self.out.styled:
             pass
-        self.out.step(
-            "tip", "To see addons list for other profiles use: `minikube addons -p name list`"
-        )
+        self.out.step("tip", "To see addons list for other profiles use: `minikube addons -p name list`")
         return 0
 
     # ---- profile -----------------------------------------------------------------
@@ -633,8 +611,7 @@ class Command:
         if self.args.positional[0] != "list":
             self.out.exiting(
                 "MK_USAGE",
-                "sandbox: switching the active profile is not simulated; pass -p NAME to each "
-                "command instead",
+                "sandbox: switching the active profile is not simulated; pass -p NAME to each command instead",
             )
             return EX_USAGE
         output = (self.args.value("-o", "--output") or "table").lower()
@@ -654,8 +631,7 @@ class Command:
                                 "Name": p["name"],
                                 "Status": status,
                                 "Config": _cluster_config(p),
-                                "Active": p["name"]
-                                == (os.environ.get("MINIKUBE_PROFILE") or "minikube"),
+                                "Active": p["name"] == (os.environ.get("MINIKUBE_PROFILE") or "minikube"),
                                 "ActiveKubeContext": p["name"] == context,
                             }
                             for p, status in valid
@@ -666,9 +642,7 @@ class Command:
             return 0
         if not valid:
             self.out.exiting("MK_USAGE_NO_PROFILE", "No minikube profile was found.")
-            self.out.warn(
-                "tip", "Suggestion: \n\n    You can create one using 'minikube start'.\n    "
-            )
+            self.out.warn("tip", "Suggestion: \n\n    You can create one using 'minikube start'.\n    ")
             return EX_USAGE
         rows = [
             [
@@ -713,9 +687,7 @@ class Command:
         elif output == "yaml":
             self.out.line(f"commit: k8s-tutor-sandbox\nminikubeVersion: {VERSION}")
         else:
-            self.out.line(
-                f"minikube version: {VERSION}\ncommit: k8s-tutor-sandbox (simulated minikube)"
-            )
+            self.out.line(f"minikube version: {VERSION}\ncommit: k8s-tutor-sandbox (simulated minikube)")
         return 0
 
     def tunnel(self) -> int:
@@ -774,15 +746,10 @@ def current_context() -> str | None:
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
     """A table in minikube's tablewriter style: pipes, dashes, centred headings."""
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
-    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     head = "|" + "|".join(f" {h.center(w)} " for h, w in zip(headers, widths, strict=True)) + "|"
-    body = [
-        "|" + "|".join(f" {c.ljust(w)} " for c, w in zip(r, widths, strict=True)) + "|"
-        for r in rows
-    ]
+    body = ["|" + "|".join(f" {c.ljust(w)} " for c, w in zip(r, widths, strict=True)) + "|" for r in rows]
     return "\n".join([rule, head, rule, *body, rule])
 
 
@@ -814,9 +781,7 @@ def main(argv: Sequence[str], printer: Printer | None = None) -> int:
         out.err_line(f'Error: unknown command "{args.command}" for "minikube"')
         out.err_line("")
         out.err_line(
-            "k8s-tutor's sandbox simulates: "
-            + ", ".join(sorted(handlers))
-            + ". Run 'minikube --help' for usage."
+            "k8s-tutor's sandbox simulates: " + ", ".join(sorted(handlers)) + ". Run 'minikube --help' for usage."
         )
         return EX_USAGE
     if args.command == "version":

@@ -136,9 +136,7 @@ class Minikube:
             self.profiles[existing] = Profile(
                 existing,
                 default_version,
-                addons={
-                    n: a.default_enabled for n, a in catalog.ADDONS.items() if a.default_enabled
-                },
+                addons={n: a.default_enabled for n, a in catalog.ADDONS.items() if a.default_enabled},
             )
 
     @property
@@ -166,9 +164,7 @@ class Minikube:
         with self._lock:
             unknown = [a for a in addons if a not in catalog.ADDONS]
             if unknown:
-                raise MinikubeError(
-                    "MK_ADDON_ENABLE", f"enable failed: {unknown[0]} is not a valid addon", 10
-                )
+                raise MinikubeError("MK_ADDON_ENABLE", f"enable failed: {unknown[0]} is not a valid addon", 10)
             others = [p for p in self.profiles if p != name]
             if others:
                 raise MinikubeError(
@@ -179,18 +175,14 @@ class Minikube:
                     14,
                 )
             existing = self.profiles.get(name)
-            state = (
-                "created" if existing is None else ("running" if existing.running else "restarted")
-            )
+            state = "created" if existing is None else ("running" if existing.running else "restarted")
             if existing is None:
                 profile = Profile(
                     name,
                     kubernetes_version or self.default_version,
                     container_runtime or DEFAULT_RUNTIME,
                     apiserver_port=apiserver_port or 8443,
-                    addons={
-                        n: a.default_enabled for n, a in catalog.ADDONS.items() if a.default_enabled
-                    },
+                    addons={n: a.default_enabled for n, a in catalog.ADDONS.items() if a.default_enabled},
                 )
             else:
                 profile = existing
@@ -217,9 +209,7 @@ class Minikube:
                 "state": state,
                 "profile": profile.to_json(),
                 "version_ignored": bool(
-                    existing is not None
-                    and kubernetes_version
-                    and kubernetes_version != existing.kubernetes_version
+                    existing is not None and kubernetes_version and kubernetes_version != existing.kubernetes_version
                 ),
                 "enabled": _enable_order(enabled),
                 "verify": [a for a in _enable_order(enabled) if catalog.ADDONS[a].verify],
@@ -256,9 +246,7 @@ class Minikube:
             profile = self._running(name)
             spec = catalog.ADDONS.get(addon)
             if spec is None:
-                raise MinikubeError(
-                    "MK_ADDON_ENABLE", f"enable failed: {addon} is not a valid addon", 10
-                )
+                raise MinikubeError("MK_ADDON_ENABLE", f"enable failed: {addon} is not a valid addon", 10)
             if not spec.simulated:
                 raise MinikubeError(
                     "MK_ADDON_ENABLE",
@@ -281,9 +269,7 @@ class Minikube:
             profile = self._running(name)
             spec = catalog.ADDONS.get(addon)
             if spec is None:
-                raise MinikubeError(
-                    "MK_ADDON_DISABLE", f"disable failed: {addon} is not a valid addon", 10
-                )
+                raise MinikubeError("MK_ADDON_DISABLE", f"disable failed: {addon} is not a valid addon", 10)
             profile.addons[addon] = False
             if spec.simulated:
                 self._remove(addon)
@@ -293,11 +279,7 @@ class Minikube:
         """Whether the addon's pods are ready, and what is still missing if not."""
         for check in catalog.ADDONS[addon].verify:
             selector = ",".join(f"{k}={v}" for k, v in check.selector.items())
-            pods = [
-                p
-                for p in self.store.list("pods", check.namespace, label_selector=selector)
-                if not is_deleting(p)
-            ]
+            pods = [p for p in self.store.list("pods", check.namespace, label_selector=selector) if not is_deleting(p)]
             ready = [p for p in pods if (condition(p, "Ready") or {}).get("status") == "True"]
             if len(ready) < check.count:
                 return (

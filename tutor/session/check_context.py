@@ -1,0 +1,58 @@
+"""What the session offers the cluster layer's checks: processes, memory, commands.
+
+The check engine calls this from its probe thread; everything here is thread-safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from tutor.run import MissingExecutable, RunError, ShExecutor
+
+if TYPE_CHECKING:
+    from tutor.session.process_runner import ProcessRunner
+    from tutor.session.session import LessonSession
+
+
+class SessionContext:
+    def __init__(self, runner: ProcessRunner, executor: ShExecutor) -> None:
+        self.runner = runner
+        self.executor = executor
+        self.session: LessonSession | None = None
+        """Set once the session exists (the engine is built before it)."""
+        self._memory: dict[str, Any] = {}
+
+    def process_state(self, process_id: str) -> str | None:
+        info = self.executor.processes().get(process_id)
+        if info is None:
+            return None
+        state = self.runner.process_state(process_id)
+        if state == "ready":
+            return "ready"
+        if state in ("starting", "restarting"):
+            return "starting"
+        return f"exited: {info.reason or state}"
+
+    def remember(self, key: str, value: Any) -> None:
+        if self.session is not None:
+            self.session.remember(key, value)
+        else:
+            self._memory[key] = value
+
+    def recall(self, key: str) -> Any | None:
+        if self.session is not None:
+            return self.session.recall(key)
+        return self._memory.get(key)
+
+    def run_command(self, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:
+        lines: list[str] = []
+        try:
+            result = self.executor.run(argv, lambda line: lines.append(line.text), timeout=timeout)
+        except MissingExecutable as err:
+            return 127, str(err)
+        except RunError as err:
+            return 126, str(err)
+        if result.timed_out:
+            return None, "\n".join(lines)
+        return result.exit_code, "\n".join(lines)

@@ -1,0 +1,103 @@
+"""Build a LessonSession for a lesson and a cluster: the wiring of the layers.
+
+The CLI decides where the cluster is (a kubeconfig and context, or the sandbox it
+started) and which view runs; this module connects the cluster layer, the run layer
+and the progress store behind the session's two protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutor.cluster.connection import ClusterConnection
+from tutor.cluster.kubeconfig import Source
+from tutor.lesson.model import Lesson
+from tutor.progress import ProgressStore
+from tutor.run import ShExecutor
+from tutor.session.check_context import SessionContext
+from tutor.session.cluster_checks import ClusterChecks
+from tutor.session.process_runner import ProcessRunner, TerminalLender
+from tutor.session.session import LessonSession
+
+
+class SessionRefused(Exception):
+    """The tutor may not act on the chosen cluster; the message says how to proceed."""
+
+
+@dataclass
+class Setup:
+    kubeconfig: Path | None = None
+    context: str | None = None
+    """Named by the learner (--context): the guard then lets them confirm a non-local one."""
+    profile: str | None = None
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    """--set NAME=VALUE."""
+    env: Mapping[str, str] | None = None
+    """The environment commands run in (the sandbox's: its kubeconfig, its stand-ins on PATH)."""
+    cluster_variables: Mapping[str, str] = field(default_factory=dict)
+    """Lesson-variable overrides from a simulated cluster (e.g. ingress_port)."""
+    sandbox: bool = False
+    save_progress: bool = True
+    terminal: TerminalLender | None = None
+    confirm: Callable[[str], bool] | None = None
+    """Asks the learner to confirm acting on a non-local context they named."""
+
+
+def target_context(lesson: Lesson, setup: Setup, profile: str) -> str | None:
+    """The context to watch: the one named, else the lesson's minikube profile, else the current one.
+
+    A minikube lesson watches the profile's own context even before it exists (the first
+    step creates it), so a learner whose current context is some other cluster never has
+    the tutor act there by accident.
+    """
+    if setup.context:
+        return setup.context
+    if "minikube" in lesson.requires:
+        return profile
+    return None
+
+
+def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
+    base: dict[str, str] = {}
+    if setup.profile:
+        base["profile"] = setup.profile
+    base.update(setup.cluster_variables)
+    base.update(setup.overrides)
+    variables = lesson.defaults(**base)
+    profile = variables["profile"]
+
+    context_name = target_context(lesson, setup, profile)
+    source = Source.resolve(setup.kubeconfig, context_name)
+    connection = ClusterConnection(source, explicit=bool(setup.context))
+    status = connection.open()
+    decision = connection.decision
+    if status.state == "refused" and decision is not None:
+        if decision.needs_confirmation and setup.confirm is not None and setup.confirm(decision.message):
+            connection.confirm()
+        else:
+            connection.close()
+            raise SessionRefused(decision.message)
+
+    executor = ShExecutor(env=setup.env)
+    runner = ProcessRunner(executor, terminal=setup.terminal)
+    context = SessionContext(runner, executor)
+    checks = ClusterChecks(connection, context, profile=profile)
+    info = connection.info
+    cluster = info.name if info is not None else (context_name or "current-context")
+    if setup.sandbox or (info is not None and info.is_sandbox):
+        cluster = f"sandbox-{cluster}"
+    store = ProgressStore() if setup.save_progress else None
+    session = LessonSession(
+        lesson,
+        variables=variables,
+        checks=checks,
+        runner=runner,
+        cluster=cluster,
+        sandbox=setup.sandbox or (info is not None and info.is_sandbox),
+        store=store,
+    )
+    context.session = session
+    session.on_processes_changed = checks.engine.refresh
+    return session

@@ -1,0 +1,160 @@
+"""The session's RunBackend over the run layer's executor.
+
+It turns the run layer's results and background events into the session's vocabulary,
+and handles the one case that needs a view's help: a command that asks the learner
+for a password (`minikube tunnel` needs sudo for ports 80 and 443). When the view lends
+the terminal (`terminal`: the plain view has it; the TUI suspends itself), the command is
+run again with the terminal; otherwise the learner is told to run it in their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+
+from tutor.run import (
+    Exited,
+    Failed,
+    MissingExecutable,
+    Output,
+    Ready,
+    Restarting,
+    Result,
+    RunError,
+    ShExecutor,
+    Starting,
+    Stopped,
+    TerminalNeeded,
+)
+from tutor.run.supervisor import BackgroundEvent
+from tutor.run.supervisor import ProcessState as RunState
+from tutor.session.backends import LineCallback, ProcessCallback, ProcessState, PromptCallback, RunOutcome
+
+TerminalLender = Callable[[], AbstractContextManager[object]]
+"""Gives a command the learner's terminal for the duration of the `with`."""
+
+STATES: dict[RunState, ProcessState] = {
+    RunState.STARTING: "starting",
+    RunState.RUNNING: "starting",
+    RunState.READY: "ready",
+    RunState.RESTARTING: "restarting",
+    RunState.STOPPED: "stopped",
+    RunState.FAILED: "failed",
+    RunState.NEEDS_TERMINAL: "failed",
+}
+
+
+class ProcessRunner:
+    def __init__(self, executor: ShExecutor, *, terminal: TerminalLender | None = None) -> None:
+        self.executor = executor
+        self.terminal = terminal
+        self._terminal_lock = threading.Lock()
+
+    # --- foreground ----------------------------------------------------------------------
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None,
+        ok_exit: Sequence[int],
+        on_line: LineCallback,
+        on_prompt: PromptCallback,
+        interactive: bool = False,
+    ) -> RunOutcome:
+        try:
+            if interactive:
+                with self._lend():
+                    result = self.executor.run(argv, timeout=timeout, interactive=True)
+            else:
+                result = self.executor.run(
+                    argv, lambda line: None if line.progress else on_line(line.text), timeout=timeout
+                )
+        except (MissingExecutable, RunError) as err:
+            return RunOutcome(False, None, str(err))
+        if result.needs_terminal is not None:
+            on_prompt(result.needs_terminal.text)
+            return RunOutcome(False, result.exit_code, result.describe(), needs_terminal=True)
+        return _outcome(result, ok_exit)
+
+    @property
+    def lends_terminal(self) -> bool:
+        return self.terminal is not None
+
+    # --- background ----------------------------------------------------------------------
+
+    def start_background(
+        self,
+        process_id: str,
+        argv: Sequence[str],
+        *,
+        ready: str | None,
+        on_line: LineCallback,
+        on_state: ProcessCallback,
+        on_prompt: PromptCallback,
+        interactive: bool = False,
+    ) -> None:
+        current = self.executor.processes().get(process_id)
+        if current is not None and current.state not in (RunState.STOPPED, RunState.FAILED, RunState.NEEDS_TERMINAL):
+            on_state(STATES[current.state], "already running")
+            return
+        if current is not None:
+            self.executor.stop(process_id)
+
+        def on_event(event: BackgroundEvent) -> None:
+            if isinstance(event, Output):
+                if not event.line.progress:
+                    on_line(event.line.text)
+            elif isinstance(event, Starting):
+                on_state("starting", "" if event.attempt == 1 else f"attempt {event.attempt}")
+            elif isinstance(event, Ready):
+                on_state("ready", "")
+            elif isinstance(event, Exited):
+                on_state("exited", _last_words(event.result))
+            elif isinstance(event, Restarting):
+                on_state("restarting", f"in {event.delay:.1f} s")
+            elif isinstance(event, Stopped):
+                on_state("stopped", "")
+            elif isinstance(event, Failed):
+                on_state("failed", event.reason)
+            elif isinstance(event, TerminalNeeded):
+                on_prompt(event.need.text)
+                on_state("failed", event.need.explain())
+
+        try:
+            if interactive:
+                with self._lend():
+                    self.executor.start_background(process_id, argv, ready, on_event, interactive=True)
+            else:
+                self.executor.start_background(process_id, argv, ready, on_event)
+        except (MissingExecutable, RunError) as err:
+            on_state("failed", str(err))
+
+    def process_state(self, process_id: str) -> ProcessState | None:
+        info = self.executor.processes().get(process_id)
+        return None if info is None else STATES[info.state]
+
+    def stop_all(self) -> None:
+        self.executor.close()
+
+    @contextlib.contextmanager
+    def _lend(self) -> Iterator[None]:
+        if self.terminal is None:
+            raise RunError("this view cannot lend the terminal: run the command in your own terminal")
+        with self._terminal_lock, self.terminal():
+            yield
+
+
+def _outcome(result: Result, ok_exit: Sequence[int]) -> RunOutcome:
+    ok = result.exit_code in ok_exit and not (result.timed_out or result.cancelled or result.needs_terminal)
+    return RunOutcome(ok, result.exit_code, "" if ok else result.describe())
+
+
+def _last_words(result: Result) -> str:
+    """Why a background command ended, in its own last line (`error: lost connection to pod`)."""
+    for line in reversed(result.tail):
+        if line.strip():
+            return f"{line.strip()} ({result.describe()})"
+    return result.describe()
