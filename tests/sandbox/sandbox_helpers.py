@@ -39,10 +39,7 @@ def model_errors(sandbox: Sandbox) -> list[str]:
         rt = sandbox.registry.get(event.resource)
         if rt is None or rt.custom:
             continue
-        if rt.key == "events":
-            name = "CoreV1Event"
-        else:
-            name = rt.version[0].upper() + rt.version[1:] + rt.kind
+        name = "CoreV1Event" if rt.key == "events" else rt.version[0].upper() + rt.version[1:] + rt.kind
         model = getattr(models, name, None)
         if model is None:
             continue
@@ -79,8 +76,7 @@ def make_kubectl(sandbox: Sandbox) -> Kubectl:
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"kubectl {' '.join(args)} failed "
-                f"({result.returncode}):\n{result.stdout}{result.stderr}"
+                f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
             )
         return result
 
