@@ -39,6 +39,24 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class _Tunnel:
+    """A running `minikube tunnel`: the lock on its profile lives as long as its connection."""
+
+    def __init__(self, request: web.Request) -> None:
+        self.request = request
+        self.wake = asyncio.Event()
+        self.stopped = False
+
+    def gone(self) -> bool:
+        """Whether the tunnel process has gone (its connection closed)."""
+        transport = self.request.transport
+        return transport is None or transport.is_closing()
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.wake.set()
+
+
 class Refused(Exception):
     """A request the stand-in refuses, with the message the command prints."""
 
@@ -152,7 +170,7 @@ class ControlServer:
         self.token = token
         self.port = 0
         self._runner: web.AppRunner | None = None
-        self._tunnels: dict[str, asyncio.Event] = {}
+        self._tunnels: dict[str, _Tunnel] = {}
 
     async def start(self) -> None:
         from tutor.sandbox.apps.manager import listen_socket
@@ -175,8 +193,8 @@ class ControlServer:
         await web.SockSite(self._runner, sock).start()
 
     async def close(self) -> None:
-        for stop in self._tunnels.values():
-            stop.set()
+        for tunnel in self._tunnels.values():
+            tunnel.stop()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -335,14 +353,19 @@ class ControlServer:
     async def _tunnel(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         profile = str(body["profile"])
-        if profile in self._tunnels:
-            raise Refused(
-                "Another tunnel process is already running, terminate the existing instance to start a new one",
-                409,
-            )
-        stop = asyncio.Event()
-        self._tunnels[profile] = stop
-        changed = asyncio.Event()
+        held = self._tunnels.get(profile)
+        if held is not None:
+            if not held.gone():
+                raise Refused(
+                    "Another tunnel process is already running, terminate the existing instance to start a new one",
+                    409,
+                )
+            # Its process has ended and its handler has not noticed yet (it looks every 0.5 s):
+            # the lock goes with the process, as minikube's lock file does.
+            held.stop()
+        tunnel = _Tunnel(request)
+        self._tunnels[profile] = tunnel
+        changed = tunnel.wake
 
         def on_event(event: WatchEvent) -> None:
             if event.resource in ("services", "ingresses.networking.k8s.io"):
@@ -364,15 +387,14 @@ class ControlServer:
                 ).encode()
                 + b"\n"
             )
-            while not stop.is_set():
+            while not tunnel.stopped:
                 changed.clear()
                 for kind, name in self.si.tunnel_targets():
                     if (kind, name) not in announced:
                         announced.add((kind, name))
                         await response.write(json.dumps({kind: name}).encode() + b"\n")
                 self.si.expose_load_balancers(True)
-                transport = request.transport
-                if transport is None or transport.is_closing():
+                if tunnel.gone():
                     break
                 try:
                     await asyncio.wait_for(changed.wait(), timeout=0.5)
@@ -383,6 +405,9 @@ class ControlServer:
             pass
         finally:
             unsubscribe()
-            self._tunnels.pop(profile, None)
-            await asyncio.get_running_loop().run_in_executor(None, self.si.expose_load_balancers, False)
+            if self._tunnels.get(profile) is tunnel:
+                del self._tunnels[profile]
+            if profile not in self._tunnels:
+                # Not when a new tunnel took over: its addresses stay.
+                await asyncio.get_running_loop().run_in_executor(None, self.si.expose_load_balancers, False)
         return response
