@@ -27,6 +27,7 @@ from aiohttp import web
 
 from tutor.sandbox.control_client import TOKEN_HEADER
 from tutor.sandbox.errors import ApiError
+from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.minikube.cluster import MinikubeError, UnknownProfile
 from tutor.sandbox.objects import Obj, is_deleting, labels_of, parse_time
 from tutor.sandbox.store import WatchEvent
@@ -170,11 +171,10 @@ class ControlServer:
         self.token = token
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self._listener: Listener | None = None
         self._tunnels: dict[str, _Tunnel] = {}
 
     async def start(self) -> None:
-        from tutor.sandbox.apps.manager import listen_socket
-
         app = web.Application(middlewares=[self._guard], client_max_size=1 << 20)
         app.router.add_get("/v1/info", self._info)
         app.router.add_post("/v1/minikube/start", self._blocking(self._start))
@@ -188,14 +188,16 @@ class ControlServer:
         app.router.add_post("/v1/tunnel", self._tunnel)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
-        sock = listen_socket()
-        self.port = int(sock.getsockname()[1])
-        await web.SockSite(self._runner, sock).start()
+        assert self._runner.server is not None
+        self._listener = Listener(listen_socket(), self._runner.server)
+        self.port = self._listener.port
 
     async def close(self) -> None:
         for tunnel in self._tunnels.values():
             tunnel.stop()
-        if self._runner is not None:
+        if self._listener is not None:
+            await self._listener.close(self._runner.cleanup if self._runner is not None else None)
+        elif self._runner is not None:
             await self._runner.cleanup()
 
     @web.middleware

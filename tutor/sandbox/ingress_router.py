@@ -30,7 +30,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tutor.sandbox.apps.manager import AppServers, listen_socket
+from tutor.sandbox.apps.manager import AppServers
+from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.minikube.addons import INGRESS_CONTROLLER_LABELS, INGRESS_NS
 from tutor.sandbox.objects import Obj, annotations_of, condition, is_deleting, labels_of
 from tutor.sandbox.store import Store, WatchEvent
@@ -162,13 +163,6 @@ def route(ingresses: list[Obj], host: str, path: str) -> Route | None:
     return None
 
 
-class _Refuse(asyncio.Protocol):
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # Reset, not a polite close: what a client sees when nothing listens.
-        assert isinstance(transport, asyncio.Transport)
-        transport.abort()
-
-
 class IngressRouter:
     """The controller stand-in. `port` is fixed at start; `up` follows the controller pod."""
 
@@ -179,23 +173,16 @@ class IngressRouter:
         self.apps = apps
         self.port = 0
         self.up = False
-        self._server: asyncio.AbstractServer | None = None
+        self._listener: Listener | None = None
         self._web: web.Server | None = None
         self._session: aiohttp.ClientSession | None = None
         self._turn = itertools.count()
 
     async def start(self) -> None:
-        sock = listen_socket()
-        self.port = int(sock.getsockname()[1])
         self._web = web.Server(self._handle, access_log=None)
-        web_server = self._web
-
-        def factory() -> asyncio.Protocol:
-            if not self.up:
-                return _Refuse()
-            return web_server()
-
-        self._server = await self.loop.create_server(factory, sock=sock)
+        # While the controller pod is not ready, connections are reset, not politely closed.
+        self._listener = Listener(listen_socket(), self._web, accepting=lambda: self.up)
+        self.port = self._listener.port
         self._session = aiohttp.ClientSession(auto_decompress=False, trust_env=False)
         self.up = self._controller_running()
 
@@ -297,10 +284,15 @@ class IngressRouter:
             return nginx_page(502, "Bad Gateway")
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-        if self._web is not None:
-            await self._web.shutdown(0)
+        web_server = self._web
+
+        async def shutdown() -> None:
+            if web_server is not None:
+                await web_server.shutdown(0)
+
+        if self._listener is not None:
+            await self._listener.close(shutdown)
+        elif web_server is not None:
+            await shutdown()
         if self._session is not None:
             await self._session.close()

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from tutor.sandbox import discovery, errors, tables
 from tutor.sandbox.errors import ApiError
+from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.objects import Obj
 from tutor.sandbox.resources import ResourceType
 from tutor.sandbox.selectors import (
@@ -100,6 +101,7 @@ class ApiServer:
         self.log_provider: LogProvider | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self._listener: Listener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._changed = asyncio.Event()
@@ -123,13 +125,16 @@ class ApiServer:
         self._closing = False
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        sock = listen_socket(port)  # OSError when the port is taken: the caller picks another
         runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=True)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        try:
+            await runner.setup()
+        except BaseException:
+            sock.close()
+            raise
+        assert runner.server is not None
+        self._listener = Listener(sock, runner.server)
+        self.port = self._listener.port
         self._runner = runner
         return self.port
 
@@ -146,7 +151,11 @@ class ApiServer:
             self._resumed.set()
         if self._runner is not None:
             runner, self._runner = self._runner, None
-            await runner.cleanup()
+            listener, self._listener = self._listener, None
+            if listener is not None:
+                await listener.close(runner.cleanup)
+            else:
+                await runner.cleanup()
 
     def close(self) -> None:
         self._unsubscribe()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +20,7 @@ from aiohttp import web
 
 from tutor.sandbox.apps import pacman
 from tutor.sandbox.apps.mongo import Database, Databases, find_database, mongo_hosts, pv_key
+from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.objects import Obj, is_deleting
 from tutor.sandbox.store import Store, WatchEvent
 
@@ -35,7 +35,7 @@ class PodServers:
     name: str
     uid: str
     ports: dict[int, int] = field(default_factory=dict)
-    runners: list[web.AppRunner] = field(default_factory=list)
+    servers: list[tuple[web.AppRunner, Listener]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -45,20 +45,6 @@ class Backend:
     uid: str
     running: bool
     ports: dict[int, int]
-
-
-def listen_socket(port: int = 0) -> socket.socket:
-    """A listening TCP socket on 127.0.0.1; port 0 lets the OS choose."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(("127.0.0.1", port))
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
 
 
 def has_standin(pod: Obj) -> bool:
@@ -160,10 +146,10 @@ class AppServers:
             # A short shutdown: a container being killed does not wait for its clients.
             runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
             await runner.setup()
-            sock = listen_socket()
-            await web.SockSite(runner, sock).start()
-            servers.ports[container_port] = int(sock.getsockname()[1])
-            servers.runners.append(runner)
+            assert runner.server is not None
+            listener = Listener(listen_socket(), runner.server)
+            servers.ports[container_port] = listener.port
+            servers.servers.append((runner, listener))
         self._servers[key] = servers
         log.debug("stand-in for pod %s/%s on %s", key[0], key[1], servers.ports)
 
@@ -171,10 +157,12 @@ class AppServers:
         servers = self._servers.pop(key, None)
         if servers is None:
             return
-        for runner in servers.runners:
-            # shutdown_timeout 0: open keep-alive connections close at once, like a
-            # container being killed.
-            await runner.cleanup()
+        # Every port stops at once; then idle keep-alive connections close at once, and a
+        # request in flight gets the runner's 0.1 s, as a container being killed.
+        for _runner, listener in servers.servers:
+            listener.shut()
+        for runner, listener in servers.servers:
+            await listener.close(runner.cleanup)
 
     def backend(self, namespace: str, name: str) -> Backend | None:
         """The pod's servers now; None when the pod does not exist."""
