@@ -57,6 +57,7 @@ class StoreHost:
         profile: str | None = None,
         kubernetes_version: str | None = None,
         *,
+        container_runtime: str | None = None,
         mark_default_storageclass: bool = True,
     ) -> None:
         self.calls.append(("start", profile))

@@ -136,6 +136,39 @@ def test_start_with_the_storage_addons_gives_the_lessons_cluster(fresh: Cluster)
     assert sb.wait_idle() is None
 
 
+def test_versions_agree_and_the_node_runs_the_chosen_runtime(started: Cluster) -> None:
+    _, _, env = started
+    version = run(["minikube", "version", "--short"], env).stdout.strip()
+    assert version == "v1.38.1"
+    assert json.loads(run(["minikube", "version", "-o", "json"], env).stdout)["minikubeVersion"] == version
+    config = kubectl_json(env, "config", "view")
+    cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == "mc-demo")
+    context = next(c["context"] for c in config["contexts"] if c["name"] == "mc-demo")
+    for extensions in (cluster["extensions"], context["extensions"]):
+        info = next(e["extension"] for e in extensions if e["name"] in ("cluster_info", "context_info"))
+        assert (info["provider"], info["version"]) == ("minikube.sigs.k8s.io", version)
+    node = kubectl_json(env, "get", "node", "mc-demo")
+    assert node["metadata"]["labels"]["minikube.k8s.io/version"] == version
+    # START asks for containerd, as the lesson does.
+    assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == "containerd://1.7.23"
+    assert node["metadata"]["annotations"]["kubeadm.alpha.kubernetes.io/cri-socket"].endswith("containerd.sock")
+    assert "Preparing Kubernetes v1.31.0 on containerd 1.7.23 ..." in run(START, env).stdout
+    coredns = kubectl_json(env, "get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns")["items"][0]
+    assert coredns["status"]["containerStatuses"][0]["containerID"].startswith("containerd://")
+
+
+@pytest.mark.parametrize(
+    ("runtime", "expected"),
+    [(None, "docker://27.4.1"), ("docker", "docker://27.4.1"), ("cri-o", "cri-o://1.32.0"), ("crio", "cri-o://1.32.0")],
+)
+def test_the_container_runtime_flag_sets_the_nodes_runtime(fresh: Cluster, runtime: str | None, expected: str) -> None:
+    _, _, env = fresh
+    argv = ["minikube", "start", "-p", "mc-demo"] + ([f"--container-runtime={runtime}"] if runtime else [])
+    assert run(argv, env).returncode == 0
+    node = kubectl_json(env, "get", "node", "mc-demo")
+    assert node["status"]["nodeInfo"]["containerRuntimeVersion"] == expected
+
+
 def test_csi_driver_alone_warns_that_it_needs_volumesnapshots(fresh: Cluster) -> None:
     _, _, env = fresh
     assert run(["minikube", "start", "-p", "mc-demo"], env).returncode == 0

@@ -15,12 +15,20 @@ from tutor.sandbox.admission import DEFAULT_SC_ANNOTATIONS
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.objects import Obj, owner_ref, rfc3339
 from tutor.sandbox.store import Store
+from tutor.sandbox.versions import (
+    DEFAULT_RUNTIME,
+    MINIKUBE_COMMIT,
+    MINIKUBE_VERSION,
+    container_runtime_version,
+    runtime_info,
+)
 
-MINIKUBE_VERSION = "v1.34.0"
 STANDARD = "standard"
 
 
-def node(profile: str, kubernetes_version: str, node_ip: str, now: float) -> Obj:
+def node(
+    profile: str, kubernetes_version: str, node_ip: str, now: float, container_runtime: str = DEFAULT_RUNTIME
+) -> Obj:
     stamp = rfc3339(now)
     conditions = [
         (
@@ -52,7 +60,7 @@ def node(profile: str, kubernetes_version: str, node_ip: str, now: float) -> Obj
                 "kubernetes.io/arch": "amd64",
                 "kubernetes.io/hostname": profile,
                 "kubernetes.io/os": "linux",
-                "minikube.k8s.io/commit": "210b148df93a80eb872ecbeb7e35281b3c582c61",
+                "minikube.k8s.io/commit": MINIKUBE_COMMIT,
                 "minikube.k8s.io/name": profile,
                 "minikube.k8s.io/primary": "true",
                 "minikube.k8s.io/updated_at": stamp.replace("-", "_").replace(":", "_").rstrip("Z") + "_0700",
@@ -61,7 +69,7 @@ def node(profile: str, kubernetes_version: str, node_ip: str, now: float) -> Obj
                 "node.kubernetes.io/exclude-from-external-load-balancers": "",
             },
             "annotations": {
-                "kubeadm.alpha.kubernetes.io/cri-socket": "unix:///run/containerd/containerd.sock",
+                "kubeadm.alpha.kubernetes.io/cri-socket": runtime_info(container_runtime)[2],
                 "node.alpha.kubernetes.io/ttl": "0",
                 "volumes.kubernetes.io/controller-managed-attach-detach": "true",
             },
@@ -90,7 +98,7 @@ def node(profile: str, kubernetes_version: str, node_ip: str, now: float) -> Obj
             "nodeInfo": {
                 "architecture": "amd64",
                 "bootID": str(uuid.uuid4()),
-                "containerRuntimeVersion": "containerd://1.7.22",
+                "containerRuntimeVersion": container_runtime_version(container_runtime),
                 "kernelVersion": "6.1.0-k8s-tutor-sandbox",
                 "kubeProxyVersion": "",
                 "kubeletVersion": kubernetes_version,
@@ -225,12 +233,20 @@ def _create(store: Store, obj: Obj) -> Obj | None:
         raise
 
 
-def install(store: Store, *, profile: str, kubernetes_version: str, node_ip: str, api_port: int) -> None:
+def install(
+    store: Store,
+    *,
+    profile: str,
+    kubernetes_version: str,
+    node_ip: str,
+    api_port: int,
+    container_runtime: str = DEFAULT_RUNTIME,
+) -> None:
     """Create a fresh minikube cluster's objects (existing ones are left alone)."""
     now = store.clock()
     for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
         _create(store, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-    _create(store, node(profile, kubernetes_version, node_ip, now))
+    _create(store, node(profile, kubernetes_version, node_ip, now, container_runtime))
     the_node = store.peek("nodes", "", profile)
     assert the_node is not None
     for name, value in (

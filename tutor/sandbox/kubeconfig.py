@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from tutor.sandbox.versions import MINIKUBE_VERSION
+
 EXTENSION_NAME = "k8s-tutor-sandbox"
 
 
@@ -55,7 +57,7 @@ def write_context(path: Path, *, name: str, server: str, extension: dict[str, An
                     "extension": {
                         "last-update": now,
                         "provider": "minikube.sigs.k8s.io",
-                        "version": "v1.34.0",
+                        "version": MINIKUBE_VERSION,
                     },
                 },
                 {"name": EXTENSION_NAME, "extension": dict(extension)},
@@ -81,7 +83,7 @@ def write_context(path: Path, *, name: str, server: str, extension: dict[str, An
                     "extension": {
                         "last-update": now,
                         "provider": "minikube.sigs.k8s.io",
-                        "version": "v1.34.0",
+                        "version": MINIKUBE_VERSION,
                     },
                 }
             ],

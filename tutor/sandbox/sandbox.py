@@ -35,6 +35,7 @@ from tutor.sandbox.requestlog import RequestLog
 from tutor.sandbox.resources import Registry
 from tutor.sandbox.server import ApiServer, LogProvider
 from tutor.sandbox.store import DEFAULT_EVENT_LOG, Store
+from tutor.sandbox.versions import DEFAULT_RUNTIME
 
 T = TypeVar("T")
 
@@ -57,6 +58,7 @@ class Sandbox:
         profile: str = "minikube",
         started: bool = True,
         kubernetes_version: str = DEFAULT_VERSION,
+        container_runtime: str = DEFAULT_RUNTIME,
         state_dir: Path | str | None = None,
         port: int = 0,
         bookmark_interval: float = 10.0,
@@ -65,6 +67,8 @@ class Sandbox:
         self.delays = delays or Delays.instant()
         self.profile = profile
         self.kubernetes_version = kubernetes_version
+        #: The node's container runtime, as `minikube start --container-runtime` sets it.
+        self.container_runtime = container_runtime
         self.node_ip = NODE_IP
         self._own_state_dir = state_dir is None
         self.state_dir = (
@@ -80,7 +84,15 @@ class Sandbox:
         self.requests = RequestLog()
         self.faults = Faults(self)
         self.recorder = EventRecorder(self.store, profile)
-        self.cluster = Cluster(self.store, self.delays, self.recorder, self.faults, node_name=profile, node_ip=NODE_IP)
+        self.cluster = Cluster(
+            self.store,
+            self.delays,
+            self.recorder,
+            self.faults,
+            node_name=profile,
+            node_ip=NODE_IP,
+            container_runtime=container_runtime,
+        )
         self.kubelet = Kubelet(self.cluster)
         controllers: list[Controller] = [
             self.kubelet,
@@ -170,6 +182,7 @@ class Sandbox:
         profile: str | None = None,
         kubernetes_version: str | None = None,
         *,
+        container_runtime: str | None = None,
         mark_default_storageclass: bool = True,
     ) -> None:
         """``minikube start``: install a fresh cluster's objects the first time, open the
@@ -190,6 +203,10 @@ class Sandbox:
         if kubernetes_version is not None:
             self.kubernetes_version = kubernetes_version
             self.server.kubernetes_version = kubernetes_version
+        if container_runtime is not None and not self._installed:
+            # A cluster keeps the runtime it was created with, as a minikube profile does.
+            self.container_runtime = container_runtime
+            self.cluster.container_runtime = container_runtime
         restart = self._installed
         self.start_listening(new_port=False, _boot=True)
 
@@ -203,6 +220,7 @@ class Sandbox:
                         kubernetes_version=self.kubernetes_version,
                         node_ip=self.node_ip,
                         api_port=8443,
+                        container_runtime=self.container_runtime,
                     )
                     self._installed = True
                 elif restart and mark_default_storageclass:

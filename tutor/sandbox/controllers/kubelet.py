@@ -17,6 +17,7 @@ from tutor.sandbox.controllers.runtime import Cluster, Controller, Key
 from tutor.sandbox.objects import Obj, controller_of, merge_conditions, rfc3339
 from tutor.sandbox.selectors import selector_from_map
 from tutor.sandbox.store import WatchEvent
+from tutor.sandbox.versions import runtime_info
 
 BACKOFF_CAP = 32
 PREEMPTION = "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
@@ -303,7 +304,8 @@ class Kubelet(Controller):
         c.state = "running"
         c.started_at = now
         c.terminated = None
-        c.container_id = "containerd://" + hashlib.sha256(f"{run.uid}/{c.name}/{c.restarts}".encode()).hexdigest()
+        runtime = runtime_info(self.cluster.container_runtime)[0]
+        c.container_id = f"{runtime}://" + hashlib.sha256(f"{run.uid}/{c.name}/{c.restarts}".encode()).hexdigest()
         self._event(pod, c, "Normal", "Created", f"Created container {c.name}")
         self._event(pod, c, "Normal", "Started", f"Started container {c.name}")
         if c.init:

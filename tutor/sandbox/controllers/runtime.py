@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from tutor.sandbox.delays import Delays
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.store import Store, WatchEvent
+from tutor.sandbox.versions import DEFAULT_RUNTIME
 
 if TYPE_CHECKING:
     from tutor.sandbox.events import EventRecorder
@@ -44,6 +45,8 @@ class Cluster:
     faults: Faults | None = None
     node_name: str = "minikube"
     node_ip: str = "127.0.0.1"
+    #: The node's container runtime (minikube's --container-runtime): prefixes container IDs.
+    container_runtime: str = DEFAULT_RUNTIME
     #: Set while the baseline boots: everything converges with no delay.
     booting: bool = False
     extra: dict[str, object] = field(default_factory=dict)

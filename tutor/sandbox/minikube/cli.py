@@ -23,10 +23,17 @@ from typing import Any
 
 from tutor.sandbox.control_client import ControlAddress, ControlError, SandboxUnreachable, call
 from tutor.sandbox.minikube.output import Printer
+from tutor.sandbox.versions import (
+    MINIKUBE_COMMIT,
+    MINIKUBE_VERSION,
+    OLDEST_KUBERNETES,
+    RUNTIME_ALIASES,
+    RUNTIMES,
+    runtime_info,
+)
 
-VERSION = "v1.38.1"
-OLDEST_K8S = (1, 28, 0)
-RUNTIME_VERSIONS = {"docker": "27.4.1", "containerd": "1.7.23", "cri-o": "1.32.0", "crio": "1.32.0"}
+VERSION = MINIKUBE_VERSION
+OLDEST_K8S = OLDEST_KUBERNETES
 ADDON_WAIT_SECONDS = 360.0
 
 EX_USAGE = 14
@@ -296,7 +303,7 @@ class Command:
                 f'invalid argument "{port_text}" for "--apiserver-port" flag: strconv.ParseInt: '
                 f'parsing "{port_text}": invalid syntax'
             )
-        if runtime is not None and runtime not in RUNTIME_VERSIONS:
+        if runtime is not None and runtime not in RUNTIMES and runtime not in RUNTIME_ALIASES:
             self.out.exiting(
                 "MK_USAGE",
                 f"Invalid Container Runtime: {runtime}. Valid runtimes are: containerd, cri-o, docker",
@@ -384,7 +391,7 @@ class Command:
         }.get(rt, rt)
         self.out.step(
             style,
-            f"Preparing Kubernetes {profile['kubernetes_version']} on {rt_name} {RUNTIME_VERSIONS.get(rt, '')} ...",
+            f"Preparing Kubernetes {profile['kubernetes_version']} on {rt_name} {runtime_info(rt)[1]} ...",
         )
         if result["state"] == "created":
             for sub in (
@@ -683,11 +690,11 @@ class Command:
         if self.args.switch("--short"):
             self.out.line(VERSION)
         elif output == "json":
-            self.out.line(json.dumps({"commit": "k8s-tutor-sandbox", "minikubeVersion": VERSION}))
+            self.out.line(json.dumps({"commit": MINIKUBE_COMMIT, "minikubeVersion": VERSION}))
         elif output == "yaml":
-            self.out.line(f"commit: k8s-tutor-sandbox\nminikubeVersion: {VERSION}")
+            self.out.line(f"commit: {MINIKUBE_COMMIT}\nminikubeVersion: {VERSION}")
         else:
-            self.out.line(f"minikube version: {VERSION}\ncommit: k8s-tutor-sandbox (simulated minikube)")
+            self.out.line(f"minikube version: {VERSION}\ncommit: {MINIKUBE_COMMIT} (simulated minikube)")
         return 0
 
     def tunnel(self) -> int:

@@ -29,11 +29,11 @@ from tutor.sandbox.errors import ApiError
 from tutor.sandbox.minikube import addons as catalog
 from tutor.sandbox.objects import Obj, condition, is_deleting
 from tutor.sandbox.store import Store
+from tutor.sandbox.versions import DEFAULT_RUNTIME
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PROFILE = "minikube"
-DEFAULT_RUNTIME = "docker"
 
 
 class ClusterHost(Protocol):
@@ -47,6 +47,7 @@ class ClusterHost(Protocol):
         profile: str | None = None,
         kubernetes_version: str | None = None,
         *,
+        container_runtime: str | None = None,
         mark_default_storageclass: bool = True,
     ) -> Any: ...
 
@@ -191,6 +192,7 @@ class Minikube:
                     self.host.start_cluster(
                         profile=name,
                         kubernetes_version=profile.kubernetes_version,
+                        container_runtime=profile.container_runtime,
                         # minikube re-marks `standard` on start only while the addon is on.
                         mark_default_storageclass=profile.addons.get("default-storageclass", False),
                     )
