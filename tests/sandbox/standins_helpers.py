@@ -65,6 +65,9 @@ class StoreHost:
     def stop_cluster(self) -> None:
         self.calls.append(("stop", None))
 
+    def delete_cluster(self) -> None:
+        self.calls.append(("delete", None))
+
     def env(self) -> dict[str, str]:
         return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
 

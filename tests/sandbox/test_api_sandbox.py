@@ -127,6 +127,62 @@ def test_a_restart_with_the_default_storageclass_addon_off_leaves_classes_alone(
     assert annotation == "false"
 
 
+def test_delete_cluster_wipes_everything_and_the_next_start_is_fresh(sandbox: Sandbox) -> None:
+    store = sandbox.store
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "scope": "Namespaced",
+            "versions": [{"name": "v1", "served": True, "storage": True}],
+        },
+    }
+    store.create(crd)
+    store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pacman"}})
+    store.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "mongo", "namespace": "pacman"},
+            "spec": {"ports": [{"port": 27017}], "selector": {"name": "mongo"}},
+        }
+    )
+    sandbox.wait_idle()
+    assert sandbox.registry.get("widgets.example.com") is not None
+    port, rv = sandbox.port, store.resource_version
+    seen: list[str] = []
+    unsubscribe = store.subscribe(lambda event: seen.append(event.type))
+    sandbox.delete_cluster()
+    unsubscribe()
+    assert not sandbox.running
+    assert refused(port)
+    assert store.count() == 0
+    assert set(seen) == {"DELETED"}
+    assert sandbox.registry.get("widgets.example.com") is None
+    assert sandbox_extension(yaml.safe_load(sandbox.kubeconfig.read_text())) is None, "the context is gone"
+    sandbox.delete_cluster()  # twice is fine
+
+    sandbox.start_cluster(profile="other", kubernetes_version="v1.30.0", container_runtime="containerd")
+    sandbox.wait_idle()
+    assert sandbox.running
+    assert store.resource_version > rv, "versions keep counting"
+    assert [n["metadata"]["name"] for n in store.list("nodes")] == ["other"]
+    assert store.read("nodes", "", "other")["status"]["nodeInfo"]["kubeletVersion"] == "v1.30.0"
+    assert store.get("namespaces", "", "pacman") is None
+    # The same ClusterIP again: the old cluster's addresses were freed with it.
+    assert store.read("services", "default", "kubernetes")["spec"]["clusterIP"] == "127.96.0.1"
+    config = yaml.safe_load(sandbox.kubeconfig.read_text())
+    assert config["current-context"] == "other"
+    assert [c["name"] for c in config["contexts"]] == ["other"]
+    # The controllers run again: a new namespace gets its default ServiceAccount.
+    store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "again"}})
+    sandbox.wait_idle()
+    assert store.get("serviceaccounts", "again", "default") is not None
+
+
 def test_kubeconfig_keeps_other_contexts_and_the_client_accepts_the_extension(
     sandbox_factory: Any, tmp_path: Any
 ) -> None:

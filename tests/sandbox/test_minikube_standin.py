@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.error
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -267,11 +268,76 @@ def test_profile_list_and_delete(started: Cluster) -> None:
     assert "v1.31.0" in table
     deleted = run(["minikube", "delete", "-p", "mc-demo"], env)
     assert deleted.returncode == 0
-    assert 'Removed all traces of the "mc-demo" cluster.' in deleted.stdout
+    assert deleted.stdout.splitlines() == [
+        '* Deleting "mc-demo" in sandbox ...',
+        '* Removed all traces of the "mc-demo" cluster.',
+    ]
     assert not sb.running
     assert run(["minikube", "status", "-p", "mc-demo"], env).returncode == 85
+    assert "mc-demo" not in run(["kubectl", "config", "get-contexts", "-o", "name"], env).stdout
+    # A profile that does not exist: minikube warns, says the same last line, and exits 0.
     again = run(["minikube", "delete", "-p", "mc-demo"], env)
-    assert '"mc-demo" profile does not exist, trying anyways.' in again.stderr
+    assert again.returncode == 0
+    assert again.stderr.strip() == '! "mc-demo" profile does not exist, trying anyways.'
+    assert again.stdout.strip() == '* Removed all traces of the "mc-demo" cluster.'
+    everything = run(["minikube", "delete", "--all"], env)
+    assert (everything.returncode, everything.stdout.strip()) == (0, "* Successfully deleted all profiles")
+    usage = run(["minikube", "delete", "mc-demo"], env)
+    assert usage.returncode == 14
+    assert "Exiting due to MK_USAGE: Usage: minikube delete" in usage.stderr
+
+
+def http_refused(url: str) -> bool:
+    try:
+        http(url, timeout=5)
+    except (urllib.error.URLError, ConnectionError):
+        return True
+    return False
+
+
+def test_after_delete_a_start_gets_a_fresh_cluster_of_any_profile(started: Cluster) -> None:
+    sb, si, env = started
+    manifest = str(MANIFESTS / "pacman-stateful.yaml")
+    assert run(["kubectl", "create", "-f", manifest], env).returncode == 0
+    wait = ["kubectl", "wait", "--for=condition=Ready", "pod/mongo-0", "-n", "pacman", "--timeout=30s"]
+    assert run(wait, env).returncode == 0
+    rollout = ["kubectl", "rollout", "status", "deployment/pacman", "-n", "pacman", "--timeout=30s"]
+    assert run(rollout, env).returncode == 0
+    pod = kubectl_json(env, "get", "pods", "-n", "pacman", "-l", "name=pacman")["items"][0]["metadata"]["name"]
+    game = wait_until(lambda: (b := si.apps.backend("pacman", pod)) and b.ports.get(8080), what="the game")
+    score = {"name": "before", "score": "10", "level": "1", "cloud": "", "zone": "", "host": ""}
+    assert http(f"http://127.0.0.1:{game}/highscores", score)[0] == 200
+    assert si.databases.keys()
+    assert run(["minikube", "-p", "mc-demo", "addons", "enable", "ingress"], env).returncode == 0
+    assert run(["minikube", "delete", "-p", "mc-demo"], env).returncode == 0
+    assert si.databases.keys() == [], "the game's scores went with the volumes"
+    assert http_refused(f"http://127.0.0.1:{game}/")
+
+    other = run(["minikube", "start", "-p", "other"], env)
+    assert other.returncode == 0, other.stderr
+    assert "Creating sandbox container" in other.stdout
+    assert run(["kubectl", "config", "current-context"], env).stdout.strip() == "other"
+    assert [n["metadata"]["name"] for n in kubectl_json(env, "get", "nodes")["items"]] == ["other"]
+    namespaces = {n["metadata"]["name"] for n in kubectl_json(env, "get", "namespaces")["items"]}
+    assert namespaces == {"default", "kube-node-lease", "kube-public", "kube-system"}
+    assert default_classes(env) == ["standard"]
+    assert kubectl_json(env, "get", "crd")["items"] == []
+    assert run(["kubectl", "get", "volumesnapshotclass"], env).returncode != 0
+    addons = json.loads(run(["minikube", "addons", "list", "-p", "other", "-o", "json"], env).stdout)
+    assert {name for name, a in addons.items() if a["Status"] == "enabled"} == {
+        "default-storageclass",
+        "storage-provisioner",
+    }
+    refused = run(["minikube", "start", "-p", "mc-demo"], env)
+    assert refused.returncode == 14, "still one cluster at a time"
+
+    # And the lesson's own profile again, from scratch: the whole deploy step works.
+    assert run(["minikube", "delete", "-p", "other"], env).returncode == 0
+    assert run(START, env).returncode == 0
+    assert run(["kubectl", "get", "namespace", "pacman"], env).returncode != 0
+    assert run(["kubectl", "create", "-f", manifest], env).returncode == 0
+    assert run(wait, env).returncode == 0
+    assert sb.wait_idle() is None
 
 
 @pytest.mark.parametrize(

@@ -80,36 +80,9 @@ class Sandbox:
         self.kubeconfig_extension: dict[str, Any] = {}
         self.registry = Registry()
         self.store = Store(self.registry, event_log_size=event_log_size)
-        self.store.admission = Admission(self.store)
         self.requests = RequestLog()
         self.faults = Faults(self)
-        self.recorder = EventRecorder(self.store, profile)
-        self.cluster = Cluster(
-            self.store,
-            self.delays,
-            self.recorder,
-            self.faults,
-            node_name=profile,
-            node_ip=NODE_IP,
-            container_runtime=container_runtime,
-        )
-        self.kubelet = Kubelet(self.cluster)
-        controllers: list[Controller] = [
-            self.kubelet,
-            VolumeController(self.cluster),
-            ReplicaSetController(self.cluster),
-            DeploymentController(self.cluster),
-            StatefulSetController(self.cluster),
-            DaemonSetController(self.cluster),
-            JobController(self.cluster),
-            EndpointsController(self.cluster),
-            IngressController(self.cluster),
-            NamespaceController(self.cluster),
-            GarbageCollector(self.cluster),
-            ServiceAccountController(self.cluster),
-            CrdController(self.cluster),
-        ]
-        self.manager = Manager(self.store, controllers)
+        self._build_cluster()
         self.server = ApiServer(
             self.store,
             kubernetes_version=kubernetes_version,
@@ -131,6 +104,39 @@ class Sandbox:
         except BaseException:
             self.close()
             raise
+
+    def _build_cluster(self) -> None:
+        """What a cluster runs on top of the store: admission, the event recorder, the
+        controllers and their manager (paused until the cluster starts). A deleted cluster's
+        successor gets new ones, so that nothing the old one remembered carries over."""
+        self.store.admission = Admission(self.store)
+        self.recorder = EventRecorder(self.store, self.profile)
+        self.cluster = Cluster(
+            self.store,
+            self.delays,
+            self.recorder,
+            self.faults,
+            node_name=self.profile,
+            node_ip=NODE_IP,
+            container_runtime=self.container_runtime,
+        )
+        self.kubelet = Kubelet(self.cluster)
+        controllers: list[Controller] = [
+            self.kubelet,
+            VolumeController(self.cluster),
+            ReplicaSetController(self.cluster),
+            DeploymentController(self.cluster),
+            StatefulSetController(self.cluster),
+            DaemonSetController(self.cluster),
+            JobController(self.cluster),
+            EndpointsController(self.cluster),
+            IngressController(self.cluster),
+            NamespaceController(self.cluster),
+            GarbageCollector(self.cluster),
+            ServiceAccountController(self.cluster),
+            CrdController(self.cluster),
+        ]
+        self.manager = Manager(self.store, controllers)
 
     # ---- the loop ------------------------------------------------------------------------
 
@@ -240,6 +246,36 @@ class Sandbox:
         self.manager.pause()
         self.stop_listening()
         self._running = False
+
+    def delete_cluster(self) -> None:
+        """``minikube delete``: close the API port, remove every object and forget the cluster.
+
+        The kubeconfig loses the profile's cluster, user and context (as minikube's does);
+        the next :meth:`start_cluster` makes a fresh cluster, of this profile or another
+        one. Kept: the API port number (reused when free), the kubeconfig extension's
+        fields, the faults and the request log, which belong to the sandbox, not the cluster.
+        """
+        if self._closed:
+            return
+        self.manager.pause()
+        self.stop_listening()
+        self._running = False
+
+        async def wipe() -> None:
+            # The old controllers go first: their timers and queues belong to the old cluster.
+            await self.manager.stop()
+            self.store.admission = None  # a new one follows; the old one frees nothing
+            self.store.wipe()
+            for rt in self.registry.all():
+                if rt.custom:
+                    self.registry.remove(rt.key)
+            self._build_cluster()
+            self.manager.start()
+
+        self._await(wipe())
+        self._installed = False
+        if self.kubeconfig.exists():
+            kubeconfig.remove_context(self.kubeconfig, self.profile)
 
     def stop_listening(self) -> None:
         if self.server.listening:

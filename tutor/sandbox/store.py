@@ -585,6 +585,32 @@ class Store:
         with self._lock:
             return list(self._log)
 
+    def wipe(self) -> int:
+        """Remove every object at once, whatever its finalizers and grace period say, as
+        deleting the cluster does (``minikube delete``). Returns how many went.
+
+        Each removal is an ordinary ``DELETED`` event for the subscribers (admission frees
+        what the object held); the resourceVersion keeps counting, so a watch resumed from
+        before sees the deletions rather than versions that went back in time.
+        """
+        removed = 0
+        with self._lock:
+            for resource in list(self._objects):
+                rt = self.registry.get(resource)
+                for namespace in list(self._objects.get(resource, {})):
+                    for name in list(self._objects.get(resource, {}).get(namespace, {})):
+                        stored = self._objects[resource][namespace][name]
+                        if rt is None:  # a custom resource whose type went first: no event
+                            del self._objects[resource][namespace][name]
+                            self._by_uid.pop(stored["metadata"].get("uid", ""), None)
+                        else:
+                            self._remove(rt, clone(stored))
+                        removed += 1
+            self._objects.clear()
+            self._dependents.clear()
+            self._by_uid.clear()
+        return removed
+
     def compact(self) -> None:
         """Forget the event log: a watch resuming from any older version gets 410 Gone."""
         with self._lock:

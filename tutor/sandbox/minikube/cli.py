@@ -455,6 +455,12 @@ class Command:
         return 0
 
     def delete(self) -> int:
+        # As minikube v1.38's cmd/minikube/cmd/delete.go: arguments are a usage error (14);
+        # a profile that does not exist is only a warning ("trying anyways"), followed by
+        # the same last line and exit 0, so that `minikube delete` is safe to repeat.
+        if self.args.positional:
+            self.out.exiting("MK_USAGE", "Usage: minikube delete")
+            return EX_USAGE
         names = list(self.profiles()) if self.args.switch("--all") else [self.profile]
         for name in names:
             answer = self.call("POST", "/v1/minikube/delete", {"profile": name})
@@ -464,7 +470,9 @@ class Command:
                 self.out.step("deleting", f'Deleting "{name}" in sandbox ...')
             self.out.step("deleted", f'Removed all traces of the "{name}" cluster.')
         if self.args.switch("--all"):
-            self.out.step("deleted", "Successfully deleted all profiles")
+            self.out.step("deleting", "Successfully deleted all profiles")
+        if self.args.switch("--purge"):
+            self.out.step("sandbox", "sandbox: there is no .minikube directory to purge; the sandbox keeps no files")
         return 0
 
     # ---- status / ip -------------------------------------------------------------

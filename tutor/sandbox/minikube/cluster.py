@@ -53,6 +53,8 @@ class ClusterHost(Protocol):
 
     def stop_cluster(self) -> Any: ...
 
+    def delete_cluster(self) -> Any: ...
+
 
 class UnknownProfile(Exception):
     """No profile of this name: the command prints minikube's 'Profile not found' (85)."""
@@ -197,7 +199,7 @@ class Minikube:
                         mark_default_storageclass=profile.addons.get("default-storageclass", False),
                     )
                 except ValueError as error:
-                    # The core holds one cluster per sandbox, and cannot yet wipe it.
+                    # The core holds one cluster per sandbox.
                     raise MinikubeError("MK_USAGE", f"sandbox: {error}", 14) from None
             profile.running = True
             self.profiles[name] = profile
@@ -233,11 +235,9 @@ class Minikube:
             profile = self.profiles.pop(name, None)
             if profile is None:
                 return {"existed": False}
-            delete_cluster = getattr(self.host, "delete_cluster", None)
-            if callable(delete_cluster):
-                delete_cluster()
-            elif profile.running:
-                self.host.stop_cluster()
+            # The port closes, every object goes, the kubeconfig forgets the context: a
+            # later `minikube start` (of this profile or another) makes a fresh cluster.
+            self.host.delete_cluster()
             self.on_change()
             return {"existed": True, "profile": profile.to_json()}
 
