@@ -17,14 +17,16 @@ from tutor.sandbox import Delays, Sandbox
 
 @pytest.fixture
 def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
-    """Make sandboxes (default: instant delays, profile mc-demo, started); all are checked
-    and closed at teardown."""
+    """Make sandboxes (default: instant delays, profile mc-demo, started, no stand-ins:
+    pass ``standins=True, ingress_port=free_port()`` for them); all are checked and closed
+    at teardown."""
     made: list[Sandbox] = []
     before = {t.ident for t in threading.enumerate()}
 
     def make(**kwargs: Any) -> Sandbox:
         kwargs.setdefault("delays", Delays.instant())
         kwargs.setdefault("profile", "mc-demo")
+        kwargs.setdefault("standins", False)
         sb = Sandbox(**kwargs)
         made.append(sb)
         return sb
@@ -37,7 +39,11 @@ def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
             problems += [f"hot loop: {key} written {n} times" for key, n in sb.hot_objects(HOT_LOOP_WRITES)]
         finally:
             sb.close()
-    leftovers = [t.name for t in threading.enumerate() if t.ident not in before and t.name == "k8s-tutor-sandbox"]
+    leftovers = [
+        t.name
+        for t in threading.enumerate()
+        if t.ident not in before and t.name in ("k8s-tutor-sandbox", "sandbox-standins")
+    ]
     assert not leftovers, f"sandbox threads left behind: {leftovers}"
     assert not problems, "sandbox self-checks failed:\n" + "\n".join(problems)
 

@@ -63,8 +63,7 @@ def make_kubectl(sandbox: Sandbox) -> Kubectl:
     def run(
         *args: str, check: bool = False, timeout: float = 60, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
-        env.update(sandbox.env())
+        env = sandbox.env(base={k: v for k, v in os.environ.items() if not k.startswith("KUBE")})
         result = subprocess.run(
             [KUBECTL, *args],
             env=env,

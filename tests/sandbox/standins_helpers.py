@@ -68,8 +68,8 @@ class StoreHost:
     def delete_cluster(self) -> None:
         self.calls.append(("delete", None))
 
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+    def kube_env(self) -> dict[str, str]:
+        return {"KUBECONFIG": str(self.kubeconfig)}
 
 
 def write_kubeconfig(path: Path, context: str, namespace: str = "default") -> None:

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -129,23 +128,22 @@ def test_an_existing_kubeconfig_out_is_not_overwritten(tmp_path: Path) -> None:
     assert mine.read_text() == "precious"
 
 
-def test_stand_ins_leave_no_thread_socket_or_file_behind(sandbox_factory: Any) -> None:
+def test_stand_ins_leave_no_thread_socket_or_file_behind() -> None:
     import socket
     import threading
 
-    from tutor.sandbox.standins import StandIns
+    from tutor.sandbox import Delays, Sandbox
 
     before = {t.ident for t in threading.enumerate()}
-    sb = sandbox_factory(started=False)
-    si = StandIns(sb, ingress_port=free_port())
-    si.start()
-    env = si.env()
+    sb = Sandbox(delays=Delays.instant(), started=False, ingress_port=free_port())
+    assert sb.standins is not None
+    env = sb.env()
     assert run(["minikube", "start", "-p", "mc-demo"], env).returncode == 0
-    control_port, router_port, tmp = si.control.port, si.router.port, si.shim_dir.parent
-    si.close()
-    stray = [t.name for t in threading.enumerate() if t.ident not in before and t.name != "k8s-tutor-sandbox"]
-    assert stray == []
-    assert not tmp.exists()
-    for port in (control_port, router_port):
+    ports = (sb.port, sb.standins.control.port, sb.standins.router.port)
+    files = (sb.standins.shim_dir.parent, sb.state_dir)
+    sb.close()
+    assert [t.name for t in threading.enumerate() if t.ident not in before] == []
+    assert [f for f in files if f.exists()] == []
+    for port in ports:
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0

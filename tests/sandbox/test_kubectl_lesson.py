@@ -291,7 +291,7 @@ def test_mongo_waits_pending_while_no_class_can_provision_its_claim(sandbox: San
 
 def test_get_watch_prints_rows_as_pods_change(deployed: Sandbox, kubectl: Kubectl) -> None:
     assert KUBECTL is not None
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KUBE")}, **deployed.env()}
+    env = deployed.env(base={k: v for k, v in os.environ.items() if not k.startswith("KUBE")})
     proc = subprocess.Popen(
         [KUBECTL, "get", "pods", "-n", "pacman", "-l", "name=mongo", "-w", "--request-timeout=0"],
         env=env,

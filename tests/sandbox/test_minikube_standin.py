@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import urllib.error
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,11 +36,11 @@ Cluster = tuple[Sandbox, StandIns, dict[str, str]]
 
 
 @pytest.fixture
-def fresh(sandbox_factory: Callable[..., Sandbox]) -> Iterator[Cluster]:
+def fresh(sandbox_factory: Callable[..., Sandbox]) -> Cluster:
     """minikube installed, no cluster yet: the lesson's starting point."""
-    sb = sandbox_factory(started=False)
-    with StandIns(sb, ingress_port=free_port()) as si:
-        yield sb, si, si.env()
+    sb = sandbox_factory(started=False, standins=True, ingress_port=free_port())
+    assert sb.standins is not None
+    return sb, sb.standins, sb.env()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import urllib.error
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,30 +36,30 @@ def lb_ip(env: dict[str, str]) -> Any:
 
 
 @pytest.fixture
-def game(sandbox_factory: Callable[..., Sandbox]) -> Iterator[Cluster]:
+def game(sandbox_factory: Callable[..., Sandbox]) -> Cluster:
     """The game deployed, the ingress addon on and the lesson's Ingress created."""
-    sb = sandbox_factory()
-    with StandIns(sb, ingress_port=free_port()) as si:
-        env = si.env()
-        for argv in (
-            ["kubectl", "create", "-f", str(MANIFESTS / "pacman-stateful.yaml")],
-            ["minikube", "-p", "mc-demo", "addons", "enable", "ingress"],
-            ["kubectl", "create", "-f", str(MANIFESTS / "pacman-ingress.yaml")],
-            [
-                "kubectl",
-                "wait",
-                "--for=condition=Ready",
-                "pod",
-                "-l",
-                "name=pacman",
-                "-n",
-                "pacman",
-                "--timeout=30s",
-            ],
-        ):
-            result = run(argv, env)
-            assert result.returncode == 0, result.stdout + result.stderr
-        yield sb, si, env
+    sb = sandbox_factory(standins=True, ingress_port=free_port())
+    si, env = sb.standins, sb.env()
+    assert si is not None
+    for argv in (
+        ["kubectl", "create", "-f", str(MANIFESTS / "pacman-stateful.yaml")],
+        ["minikube", "-p", "mc-demo", "addons", "enable", "ingress"],
+        ["kubectl", "create", "-f", str(MANIFESTS / "pacman-ingress.yaml")],
+        [
+            "kubectl",
+            "wait",
+            "--for=condition=Ready",
+            "pod",
+            "-l",
+            "name=pacman",
+            "-n",
+            "pacman",
+            "--timeout=30s",
+        ],
+    ):
+        result = run(argv, env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    return sb, si, env
 
 
 def test_the_tunnel_serves_the_ingress_by_host(game: Cluster) -> None:

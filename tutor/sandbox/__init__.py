@@ -1,23 +1,59 @@
 """k8s-tutor's simulated Kubernetes cluster ("the sandbox").
 
-A Kubernetes-API-compatible HTTP server on 127.0.0.1 plus the controllers that make it
-behave like a fresh minikube cluster, so that the real ``kubectl`` and the official
-``kubernetes`` client can drive it through an ordinary kubeconfig::
+A Kubernetes-API-compatible HTTP server, the controllers that make it behave like a fresh
+minikube cluster, and stand-ins for what is not the API: `minikube`, the Pac-Man game,
+`kubectl port-forward`, `minikube tunnel`. The real kubectl and the official kubernetes
+client drive it through an ordinary kubeconfig. It binds and reports loopback addresses
+only. See docs/sandbox.md for what is simulated and what is not.
 
-    from tutor.sandbox import Sandbox, Delays
+The public API (everything else is internal)::
 
-    with Sandbox(delays=Delays.instant(), profile="mc-demo") as sb:
-        env = {**os.environ, **sb.env()}          # KUBECONFIG, KUBECACHEDIR
-        subprocess.run(["kubectl", "get", "nodes"], env=env)
-        sb.store.get("nodes", "", "mc-demo")      # the object store (see store.py)
-        sb.faults.fail("GET", "/api/v1/pods", status=500)
-        sb.wait_idle()
+    Sandbox(*, delays=None, profile="minikube", started=True,
+            kubernetes_version=DEFAULT_VERSION, container_runtime="docker",
+            state_dir=None, port=0, standins=True, ingress_port=None,
+            bookmark_interval=10.0, event_log_size=20_000)
+        The whole simulated cluster, on a thread of its own. A context manager, or
+        call close(). started=False: "minikube installed, no cluster yet" (the API
+        port refuses until `minikube start` or start_cluster()). standins=False: the
+        bare core (API server and controllers), for tests that need no minikube.
+        ingress_port: where `minikube tunnel` serves the Ingress (default: 80 when
+        this user may bind it, else 18080 or a free port).
 
-See docs/sandbox.md for what is simulated and what is not.
+    sb.env(base=None) -> dict[str, str]      the environment for a child process:
+        base (default os.environ) + KUBECONFIG, KUBECACHEDIR, PATH with the shims
+        first, the control endpoint's address and token
+    sb.kube_env() -> dict[str, str]          KUBECONFIG and KUBECACHEDIR only
+    sb.variable_overrides() -> dict[str, str]  lesson variables the sandbox changes,
+        e.g. {"ingress_port": "18080"}; also in the kubeconfig extension
+    sb.kubeconfig: Path, sb.server_url: str, sb.port: int, sb.running: bool,
+    sb.profile: str, sb.state_dir: Path
+    sb.start_cluster(profile=None, kubernetes_version=None, *,
+                     container_runtime=None, mark_default_storageclass=True)
+    sb.stop_cluster()                        objects are kept
+    sb.delete_cluster()                      everything goes; the next start is fresh
+    sb.wait_idle(timeout=10.0)               until no controller work is pending
+    sb.close()
+    sb.store: Store       the objects (its docstring is the contract)
+    sb.faults: Faults     failures, paused requests, dropped watches, image faults
+    sb.requests: RequestLog, sb.log_provider, sb.hot_objects(threshold)
+    sb.standins: StandIns | None   shim_dir, ingress_port, apps, databases (tests, tools)
 
-The names below are imported on first use: every `minikube` or `kubectl port-forward`
-that the stand-in shims run imports this package, and must not pay ~0.2 s for the API
-server (aiohttp) it never uses.
+    Delays.instant(), Delays.realistic()     how long pods, volumes... take
+    sandbox_extension(config, context=None) -> dict | None, EXTENSION_NAME
+        the kubeconfig extension that marks a context as the sandbox's
+    ApiError, Store, WatchEvent, Faults, RequestLog, RequestRecord, DEFAULT_VERSION
+
+For example, the lesson's first steps as the tutor runs them::
+
+    with Sandbox(delays=Delays.realistic(), started=False, profile="mc-demo") as sb:
+        env = sb.env()
+        subprocess.run(["minikube", "start", "-p", "mc-demo"], env=env)   # the stand-in
+        subprocess.run(["kubectl", "get", "nodes"], env=env)              # the real kubectl
+        variables = sb.variable_overrides()
+
+The names are imported on first use: every `minikube` or `kubectl port-forward` that the
+shims run imports this package, and must not pay ~0.2 s for the API server (aiohttp) it
+never uses.
 """
 
 from __future__ import annotations

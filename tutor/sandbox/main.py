@@ -21,8 +21,12 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from tutor.sandbox.standins import FALLBACK_INGRESS_PORT, StandIns, can_bind
+from tutor.sandbox.standins import FALLBACK_INGRESS_PORT, can_bind
+
+if TYPE_CHECKING:
+    from tutor.sandbox.sandbox import Sandbox
 
 EXIT_USAGE = 2
 
@@ -105,11 +109,12 @@ def _say(text: str = "") -> None:
         pass
 
 
-def env_script(si: StandIns) -> str:
+def env_script(sandbox: Sandbox) -> str:
     # The shims carry the control address and token themselves: a shell needs only these.
-    env = si.env(base={})
+    assert sandbox.standins is not None
+    env = sandbox.env(base={})
     lines = [f"export {name}={shlex.quote(env[name])}" for name in ("KUBECONFIG", "KUBECACHEDIR") if name in env]
-    lines.append(f'export PATH={shlex.quote(str(si.shim_dir))}:"$PATH"')
+    lines.append(f'export PATH={shlex.quote(str(sandbox.standins.shim_dir))}:"$PATH"')
     return "\n".join(lines) + "\n"
 
 
@@ -150,29 +155,36 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
     delays = Delays.realistic() if args.delays == "realistic" else Delays.instant()
     kwargs = {"kubernetes_version": args.kubernetes_version} if args.kubernetes_version else {}
     try:
-        sandbox = Sandbox(delays=delays, profile=args.profile, started=args.started, port=args.port, **kwargs)
+        sandbox = Sandbox(
+            delays=delays,
+            profile=args.profile,
+            started=args.started,
+            port=args.port,
+            ingress_port=args.ingress_port,
+            **kwargs,
+        )
     except (OSError, ValueError) as error:
         sys.stderr.write(f"k8s-tutor sandbox: error: the sandbox did not start: {error}\n")
         return 1
     copied = False
     try:
-        with StandIns(sandbox, ingress_port=args.ingress_port) as si:
-            script = si.shim_dir.parent / "env.sh"
-            script.write_text(env_script(si))
-            _banner(sandbox, si, script, args.started)
-            last = b""
-            while not stop.wait(0.3):
-                # Keep --kubeconfig-out in step: `minikube start` (re)writes the kubeconfig.
-                if out_path is not None and sandbox.kubeconfig.exists():
-                    current = sandbox.kubeconfig.read_bytes()
-                    if current != last:
-                        out_path.parent.mkdir(parents=True, exist_ok=True)
-                        tmp = out_path.with_name(out_path.name + ".tmp")
-                        tmp.write_bytes(current)
-                        tmp.replace(out_path)
-                        last, copied = current, True
-            _say("")
-            _say("k8s-tutor sandbox: stopping; the simulated cluster and its files are gone.")
+        assert sandbox.standins is not None
+        script = sandbox.standins.shim_dir.parent / "env.sh"
+        script.write_text(env_script(sandbox))
+        _banner(sandbox, script, args.started)
+        last = b""
+        while not stop.wait(0.3):
+            # Keep --kubeconfig-out in step: `minikube start` (re)writes the kubeconfig.
+            if out_path is not None and sandbox.kubeconfig.exists():
+                current = sandbox.kubeconfig.read_bytes()
+                if current != last:
+                    out_path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = out_path.with_name(out_path.name + ".tmp")
+                    tmp.write_bytes(current)
+                    tmp.replace(out_path)
+                    last, copied = current, True
+        _say("")
+        _say("k8s-tutor sandbox: stopping; the simulated cluster and its files are gone.")
     finally:
         sandbox.close()
         if copied and out_path is not None:
@@ -180,17 +192,15 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
     return 0
 
 
-def _banner(sandbox: object, si: StandIns, script: Path, started: bool) -> None:
-    kubeconfig = getattr(sandbox, "kubeconfig", "")
+def _banner(sandbox: Sandbox, script: Path, started: bool) -> None:
+    si = sandbox.standins
+    assert si is not None
     _say("k8s-tutor sandbox: a SIMULATED Kubernetes cluster.")
     _say("  No containers run and nothing leaves this machine: the API server, minikube, the")
     _say("  Pac-Man game, port-forward and tunnel are all played by k8s-tutor on 127.0.0.1.")
     _say("")
     if started:
-        _say(
-            f"  Cluster: started, profile {getattr(sandbox, 'profile', '')!r}, API at "
-            f"{getattr(sandbox, 'server_url', '')}"
-        )
+        _say(f"  Cluster: started, profile {sandbox.profile!r}, API at {sandbox.server_url}")
     else:
         _say("  Cluster: not started yet. Start it as a lesson does, e.g.")
         _say("           minikube start -p mc-demo --addons=volumesnapshots,csi-hostpath-driver")
@@ -205,16 +215,15 @@ def _banner(sandbox: object, si: StandIns, script: Path, started: bool) -> None:
     _say("")
     _say("In another terminal, point your shell at the sandbox:")
     _say("")
-    for line in env_script(si).splitlines():
+    for line in env_script(sandbox).splitlines():
         _say("    " + line)
     _say("")
     _say("or, all at once:")
     _say("")
     _say(f"    source {shlex.quote(str(script))}")
     _say("")
-    if kubeconfig:
-        _say(f"The kubeconfig is {kubeconfig}. Press Ctrl+C here to stop the sandbox.")
-    if shutil.which("kubectl", path=si.env()["PATH"]) is None:
+    _say(f"The kubeconfig is {sandbox.kubeconfig}. Press Ctrl+C here to stop the sandbox.")
+    if shutil.which("kubectl", path=sandbox.env()["PATH"]) is None:
         _say("Note: no kubectl was found on PATH; install kubectl to talk to the sandbox.")
 
 

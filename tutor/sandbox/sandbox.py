@@ -1,12 +1,14 @@
-"""The simulated cluster as one object: store, API server, controllers, on a private loop."""
+"""The simulated cluster as one object: store, API server, controllers, on a private loop,
+and (by default) the stand-ins for minikube, the game, port-forward and the tunnel."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +36,7 @@ from tutor.sandbox.faults import Faults
 from tutor.sandbox.requestlog import RequestLog
 from tutor.sandbox.resources import Registry
 from tutor.sandbox.server import ApiServer, LogProvider
+from tutor.sandbox.standins import StandIns
 from tutor.sandbox.store import DEFAULT_EVENT_LOG, Store
 from tutor.sandbox.versions import DEFAULT_RUNTIME
 
@@ -49,6 +52,12 @@ class Sandbox:
     ``Sandbox(started=True)`` is a running cluster (``minikube start`` done);
     ``started=False`` is "minikube installed, no cluster": the API port is closed until
     :meth:`start_cluster`. Use it as a context manager, or call :meth:`close`.
+
+    ``standins=True`` (the default) also runs the stand-ins (:attr:`standins`): the
+    ``minikube`` and ``kubectl`` shims, the control endpoint they use, the game servers,
+    the ingress stand-in and the tunnel's bookkeeping; :meth:`env` then gives a child
+    process all of it, and :meth:`variable_overrides` the lesson variables the sandbox
+    changes. ``standins=False`` is the bare core: the API server and the controllers.
     """
 
     def __init__(
@@ -61,6 +70,8 @@ class Sandbox:
         container_runtime: str = DEFAULT_RUNTIME,
         state_dir: Path | str | None = None,
         port: int = 0,
+        standins: bool = True,
+        ingress_port: int | None = None,
         bookmark_interval: float = 10.0,
         event_log_size: int = DEFAULT_EVENT_LOG,
     ) -> None:
@@ -90,6 +101,9 @@ class Sandbox:
             faults=self.faults,
             bookmark_interval=bookmark_interval,
         )
+        #: The stand-ins (None with ``standins=False``): for tools and tests that look inside
+        #: (``shim_dir``, ``ingress_port``, ``apps``, ``databases``...).
+        self.standins: StandIns | None = None
         self._port = port
         self._installed = False
         self._running = False
@@ -101,6 +115,11 @@ class Sandbox:
             self.call(self.manager.start)
             if started:
                 self.start_cluster()
+            if standins:
+                # After the start: a started sandbox is a profile the minikube stand-in knows.
+                own = StandIns(self, ingress_port=ingress_port)
+                own.start()
+                self.standins = own
         except BaseException:
             self.close()
             raise
@@ -177,11 +196,32 @@ class Sandbox:
         """True while the cluster is started (its API port open)."""
         return self._running
 
-    def env(self) -> dict[str, str]:
-        """Environment variables that point kubectl (and the client) at this sandbox."""
+    def kube_env(self) -> dict[str, str]:
+        """Only the variables that point kubectl (and the client) at this sandbox:
+        ``KUBECONFIG`` and ``KUBECACHEDIR`` (a discovery cache of its own)."""
         cache = self.state_dir / "kube-cache"
         cache.mkdir(exist_ok=True)
         return {"KUBECONFIG": str(self.kubeconfig), "KUBECACHEDIR": str(cache)}
+
+    def env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The whole environment for a child process (the tutor's commands, a test, a shell).
+
+        ``base`` (default: ``os.environ``) plus :meth:`kube_env`; with the stand-ins, also
+        ``PATH`` with the shim directory first and the control endpoint's address and
+        token, so that ``minikube``, ``kubectl port-forward`` and ``minikube tunnel`` are
+        the sandbox's while every other kubectl command runs the real kubectl.
+        """
+        if self.standins is not None:
+            return self.standins.env(dict(os.environ if base is None else base))
+        env = dict(os.environ if base is None else base)
+        env.update(self.kube_env())
+        return env
+
+    def variable_overrides(self) -> dict[str, str]:
+        """Lesson variables whose value here differs from the lesson's default, e.g.
+        ``{"ingress_port": "18080"}`` when the tunnel cannot serve port 80. Also in the
+        kubeconfig extension (``variables``). Empty without the stand-ins."""
+        return self.standins.variable_overrides() if self.standins is not None else {}
 
     def start_cluster(
         self,
@@ -334,10 +374,21 @@ class Sandbox:
     # ---- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the cluster, the controllers, the loop and its thread; remove temp state."""
+        """Stop the stand-ins, the cluster, the controllers, the loop and its thread; remove
+        the temporary files (shims, state directory when the sandbox made it)."""
         if self._closed:
             return
         self._closed = True
+        try:
+            # The stand-ins first: they write to the store (a tunnel's LoadBalancer
+            # addresses) until they stop.
+            if self.standins is not None:
+                self.standins.close()
+        finally:
+            self._close_core()
+        self._running = False
+
+    def _close_core(self) -> None:
         try:
             if self._thread.is_alive():
                 self._await(self._shutdown())
@@ -350,7 +401,6 @@ class Sandbox:
             self.server.close()
             if self._own_state_dir:
                 shutil.rmtree(self.state_dir, ignore_errors=True)
-        self._running = False
 
     async def _shutdown(self) -> None:
         await self.server.stop()

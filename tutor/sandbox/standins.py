@@ -1,7 +1,9 @@
 """The stand-ins for what is not the Kubernetes API: minikube, the workloads, port-forward, tunnel.
 
-`StandIns` attaches to a running core `Sandbox` and adds, on one asyncio loop in one
-thread of its own:
+A `Sandbox` runs its own (`Sandbox(standins=True)`, the default), and that is the way to
+use them: `sb.env()`, `sb.variable_overrides()`, `sb.standins`. `StandIns` attaches to a
+cluster host (the core `Sandbox`, or a test's store-only host) and adds, on one asyncio
+loop in one thread of its own:
 
 - the control endpoint (`tutor.sandbox.control`) the `minikube` and `kubectl` shims use;
 - a Pac-Man server per running game pod (`tutor.sandbox.apps`);
@@ -25,6 +27,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -92,6 +95,14 @@ class StandIns:
         default_version: str | None = None,
         existing_profile: str | None = None,
     ) -> None:
+        if getattr(host, "standins", None) is not None:
+            warnings.warn(
+                "this Sandbox already runs its stand-ins (Sandbox(standins=True), the default): use "
+                "sb.env() and sb.variable_overrides() instead of a second StandIns, which doubles every "
+                "stand-in server",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         self.host = host
         self.ingress_port, self.ingress_port_reason = choose_ingress_port(ingress_port)
         self.token = secrets.token_urlsafe(24)
@@ -214,7 +225,7 @@ class StandIns:
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """The environment for a child process: the sandbox's, plus the shims first on PATH."""
         env = dict(os.environ if base is None else base)
-        host_env = getattr(self.host, "env", None)
+        host_env = getattr(self.host, "kube_env", None)
         if callable(host_env):
             env.update(host_env())
         path = env.get("PATH", os.defpath)
