@@ -7,11 +7,15 @@ minikube stand-in for minikube. HTTP goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import time
 from collections.abc import Callable
 
-from tutor.sandbox import Sandbox
+import pytest
+
+from tutor.sandbox import Delays, Sandbox
 
 try:
     from sandbox_helpers import MANIFESTS
@@ -30,11 +34,32 @@ except ImportError:  # tests/ became a package
 PATCH = '{"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "%s"}}}'
 
 
-def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[..., Sandbox]) -> None:
+REALISTIC = os.environ.get("K8S_TUTOR_SANDBOX_REALISTIC") == "1"
+
+
+@pytest.mark.parametrize(
+    "delays",
+    [
+        "instant",
+        # What a learner's `k8s-tutor day55 --sandbox` runs with: ~30 s, so opt-in.
+        pytest.param("realistic", marks=pytest.mark.skipif(not REALISTIC, reason="set K8S_TUTOR_SANDBOX_REALISTIC=1")),
+    ],
+)
+def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[..., Sandbox], delays: str) -> None:
     began = time.monotonic()
-    sb = sandbox_factory(started=False, standins=True, ingress_port=free_port())
+    sb = sandbox_factory(
+        started=False,
+        standins=True,
+        ingress_port=free_port(),
+        delays=Delays.realistic() if delays == "realistic" else Delays.instant(),
+    )
     si, env = sb.standins, sb.env()
     assert si is not None
+    marks: list[tuple[str, float]] = []
+
+    def step(name: str) -> None:
+        """Where the lesson's next step begins: each step's duration is printed at the end."""
+        marks.append((name, time.monotonic()))
 
     def ok(*argv: str) -> str:
         result = run(list(argv), env)
@@ -44,14 +69,14 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
     def get(*argv: str) -> dict[str, object]:
         return json.loads(ok("kubectl", *argv, "-o", "json"))
 
-    # Step start.
+    step("start")
     ok(
         "minikube", "start", "-p", "mc-demo", "--kubernetes-version=v1.31.0",
         "--container-runtime=containerd", "--addons=volumesnapshots,csi-hostpath-driver",
     )  # fmt: skip
     assert "mc-demo" in ok("kubectl", "get", "nodes")
 
-    # Step default-storageclass.
+    step("default-storageclass")
     assert "standard (default)" in ok("kubectl", "get", "storageclass")
     ok("kubectl", "patch", "storageclass", "csi-hostpath-sc", "-p", PATCH % "true")
     ok("kubectl", "patch", "storageclass", "standard", "-p", PATCH % "false")
@@ -59,7 +84,7 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
     assert "csi-hostpath-sc (default)" in classes
     assert "standard (default)" not in classes
 
-    # Step deploy.
+    step("deploy")
     assert "pacman" not in ok("kubectl", "get", "namespace")
     ok("kubectl", "create", "-f", str(MANIFESTS / "pacman-stateful.yaml"))
     ok(
@@ -74,14 +99,14 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
     ok("kubectl", "rollout", "status", "deployment/pacman", "-n", "pacman", "--timeout=60s")
     assert "statefulset.apps/mongo" in ok("kubectl", "get", "all", "-n", "pacman")
 
-    # Step volumes.
+    step("volumes")
     pvc = get("get", "pvc", "mongo-data-mongo-0", "-n", "pacman")
     assert pvc["status"]["phase"] == "Bound"  # type: ignore[index]
     assert pvc["spec"]["storageClassName"] == "csi-hostpath-sc"  # type: ignore[index]
     volume = pvc["spec"]["volumeName"]  # type: ignore[index]
     assert volume in ok("kubectl", "get", "pv")
 
-    # Step port-forward.
+    step("port-forward")
     port = free_port()
     with background(["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env) as forward:
         assert forward.read_line() == f"Forwarding from 127.0.0.1:{port} -> 8080"
@@ -90,7 +115,7 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
         pinned = http_json(base + "/location/metadata")["host"]
         assert pinned.startswith("pacman-")
 
-        # Step high-score.
+        step("high-score")
         saved = http_json(
             base + "/highscores",
             {
@@ -106,7 +131,7 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
         before = http_json(base + "/highscores/list")
         assert [row["name"] for row in before] == ["k8s-tutor"]
 
-        # Step mongo-restart: the score comes back with the new mongo-0 (500 while it is away).
+        step("mongo-restart")  # the score comes back with the new mongo-0 (500 while it is away)
         old_uid = get("get", "pod", "mongo-0", "-n", "pacman")["metadata"]["uid"]  # type: ignore[index]
         ok("kubectl", "delete", "pod", "mongo-0", "-n", "pacman")
         ok(
@@ -128,24 +153,24 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
         assert wait_until(listed, what="the scores after mongo-0's replacement") == before
         assert forward.proc.poll() is None  # pinned to a pacman pod, not to mongo-0
 
-        # Step scale: the forward still talks to the pod it picked.
+        step("scale")  # the forward still talks to the pod it picked
         ok("kubectl", "scale", "deployment", "pacman", "--replicas=5", "-n", "pacman")
         ok("kubectl", "rollout", "status", "deployment/pacman", "-n", "pacman", "--timeout=60s")
         assert len(get("get", "pods", "-n", "pacman", "-l", "name=pacman")["items"]) == 5  # type: ignore[arg-type]
         assert {http_json(base + "/location/metadata")["host"] for _ in range(5)} == {pinned}
 
-        # Step ingress-addon.
+        step("ingress-addon")
         ok("minikube", "-p", "mc-demo", "addons", "enable", "ingress")
         assert "ingress-nginx" in ok("kubectl", "get", "namespace")
 
-        # Step ingress.
+        step("ingress")
         ok("kubectl", "create", "-f", str(MANIFESTS / "pacman-ingress.yaml"))
         wait_until(
             lambda: "127.0.0.1" in ok("kubectl", "get", "ingress", "-n", "pacman"),
             what="the Ingress address",
         )
 
-        # Step tunnel.
+        step("tunnel")
         with background(["minikube", "tunnel", "-p", "mc-demo"], env) as tunnel:
             tunnel.read_until("Tunnel successfully started")
             tunnel.read_until("Starting tunnel for service pacman-ingress.")
@@ -177,4 +202,6 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
     )
     wait_until(lambda: volume not in ok("kubectl", "get", "pv"), what="the volume to be deleted")
     assert f"pv/{volume}" not in si.databases
-    print(f"day55 end to end: {time.monotonic() - began:.1f}s")
+    marks.append(("end", time.monotonic()))
+    steps = ", ".join(f"{name} {b - a:.1f}s" for (name, a), (_, b) in itertools.pairwise(marks))
+    print(f"day55 end to end ({delays}): {time.monotonic() - began:.1f}s; {steps}")
