@@ -223,7 +223,8 @@ def parse_overrides(lesson: Any, pairs: Sequence[str]) -> dict[str, str]:
         raise UsageError(str(err)) from None
 
 
-def cmd_list(options: argparse.Namespace) -> int:
+def _lesson_rows(options: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every lesson with its steps and saved progress: `list --json`'s rows, and the picker's."""
     from tutor.progress import ProgressStore
 
     catalog = _catalog(options)
@@ -249,6 +250,11 @@ def cmd_list(options: argparse.Namespace) -> int:
                 ],
             }
         )
+    return rows
+
+
+def cmd_list(options: argparse.Namespace) -> int:
+    rows = _lesson_rows(options)
     if options.json:
         print(json.dumps({"lessons": rows}, indent=2))
         return EXIT_OK
@@ -325,9 +331,11 @@ def cmd_lesson(options: argparse.Namespace) -> int:
     if options.lesson is None:
         if options.plain or not _tui_possible():
             return cmd_list(argparse.Namespace(json=False, lessons=options.lessons))
-        from tutor.ui.app import pick_lesson
-
-        return int(pick_lesson(options))
+        chosen = _pick_lesson(options)
+        if chosen is None:
+            return EXIT_OK
+        # Then on exactly as if the learner had named it: same flags, same cluster set-up.
+        options.lesson = chosen
     lesson = _find_lesson(options, options.lesson)
     overrides = parse_overrides(lesson, options.overrides)
     if options.sandbox and (options.kubeconfig or options.context):
@@ -356,6 +364,26 @@ def cmd_lesson(options: argparse.Namespace) -> int:
         from tutor.ui.app import run_tui
 
         return int(run_tui(lesson, setup, step_id=options.step, autoplay=options.autoplay))
+
+
+def _pick_lesson(options: argparse.Namespace) -> str | None:
+    from tutor.ui.app import pick_lesson
+    from tutor.ui.choices import LessonChoice
+
+    choices = [
+        LessonChoice(
+            id=row["id"],
+            title=row["title"],
+            description=row["description"],
+            steps=len(row["steps"]),
+            progress=tuple(
+                f"{item['cluster']}: {len(item['completed'])} of {len(row['steps'])} steps done"
+                for item in row["progress"]
+            ),
+        )
+        for row in _lesson_rows(options)
+    ]
+    return pick_lesson(choices)
 
 
 def _tui_possible() -> bool:
