@@ -18,7 +18,7 @@ from textual.screen import Screen
 
 from tutor.lesson.model import Lesson
 from tutor.ui.choices import LessonChoice
-from tutor.ui.screens.lesson import LessonScreen
+from tutor.ui.screens.lesson import Builder, LessonScreen, build_session
 from tutor.ui.screens.picker import LessonPickerScreen
 
 if TYPE_CHECKING:
@@ -33,15 +33,25 @@ class TutorApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, lesson: Lesson, setup: Setup, *, step_id: str | None = None, autoplay: bool = False) -> None:
+    def __init__(
+        self,
+        lesson: Lesson,
+        setup: Setup,
+        *,
+        step_id: str | None = None,
+        autoplay: bool = False,
+        build: Builder = build_session,
+    ) -> None:
+        """`build` makes the session from the lesson and the setup (tests may pass their own)."""
         super().__init__()
         self.lesson = lesson
         self.setup = setup
         self.step_id = step_id
         self.autoplay = autoplay
+        self.build = build
 
     def get_default_screen(self) -> Screen[None]:
-        return LessonScreen(self.lesson, self.setup, step_id=self.step_id, autoplay=self.autoplay)
+        return LessonScreen(self.lesson, self.setup, step_id=self.step_id, autoplay=self.autoplay, build=self.build)
 
     @property
     def lesson_screen(self) -> LessonScreen:

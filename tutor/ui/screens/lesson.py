@@ -85,11 +85,11 @@ DRAIN_INTERVAL = 1 / 30
 Builder = Callable[[Lesson, "Setup"], LessonSession]
 
 
-def _build_session(lesson: Lesson, setup: Setup) -> LessonSession:
+def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
     # Imported here, on the worker's thread: this is what loads the kubernetes client.
-    from tutor.session.factory import build_session
+    from tutor.session import factory
 
-    return build_session(lesson, setup)
+    return factory.build_session(lesson, setup)
 
 
 class LessonScreen(Screen[None]):
@@ -115,7 +115,7 @@ class LessonScreen(Screen[None]):
         *,
         step_id: str | None = None,
         autoplay: bool = False,
-        build: Builder = _build_session,
+        build: Builder = build_session,
     ) -> None:
         super().__init__(id="lesson-screen")
         self.lesson = lesson
@@ -413,10 +413,13 @@ class LessonScreen(Screen[None]):
         self.query_one(BackgroundList).set_state(event.process, event.state, event.detail)
 
     def _on_InputNeeded(self, event: InputNeeded) -> None:
-        if event.lent:
-            self.notify(f"`{event.text}` asked for your password at the terminal.", title="Input")
-            return
         view = self._runs.get(event.run)
+        if event.lent:
+            # By the time this is drawn the learner has answered: say where the rest went.
+            if view is not None:
+                view.write(["(it asked for input, so it ran again on your terminal, outside this window)"])
+            self.notify(f"`{event.text}` asked for input at the terminal.", title="Input")
+            return
         if view is not None:
             view.needs_you(event.prompt)
         self.notify(

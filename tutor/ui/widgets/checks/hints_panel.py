@@ -44,5 +44,5 @@ class HintsPanel(VerticalScroll):
             self.scroll_end(animate=False)
 
     @property
-    def shown(self) -> tuple[str, ...]:
+    def shown(self) -> Sequence[str]:
         return self._shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -42,10 +43,14 @@ class CommandView(Vertical):
         self.text = text
         self.last_started = -1
         """Order of the latest run that started here (-1: never); picks the view for a run."""
+        self._needs_you = False
         self._status = Static("", classes="command-status")
         self._status.display = False
         self._output = Log(max_lines=MAX_OUTPUT_LINES, classes="command-output")
         self._output.display = False
+        # Output that arrives before the Log is mounted (a step's view is built when its first
+        # event arrives): Log.write_lines starts a worker, which an unmounted widget cannot.
+        self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
         self._button: Button | None = None
         if not command.manual:
             self._button = Button("▶ Run", classes="run-button", compact=True, disabled=True)
@@ -69,18 +74,33 @@ class CommandView(Vertical):
         if self._button is not None:
             self._button.disabled = not runnable
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._flush)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._output.write_lines(list(self._pending))
+            self._pending.clear()
+
     def started(self, order: int) -> None:
         self.last_started = order
+        self._needs_you = False
+        self._pending.clear()
         self._output.clear()
         self._output.display = True
         self._set_status("◌ running…", "-running")
 
     def write(self, lines: Sequence[str]) -> None:
-        self._output.write_lines(lines)
+        if self._output.is_mounted:
+            self._output.write_lines(lines)
+        else:
+            self._pending.extend(lines)
 
     def finished(self, ok: bool, exit_status: int | None, detail: str) -> None:
         if self.command.background:
             return  # its state comes from ProcessChanged: "ready" is not "finished"
+        if self._needs_you:
+            return  # "run it in your own terminal" says more than "exit status 1"
         if ok:
             self._set_status("✓ done", "-ok")
         else:
@@ -94,12 +114,13 @@ class CommandView(Vertical):
 
     def needs_you(self, prompt: str) -> None:
         """The command waits for input the tutor cannot give it: the learner runs it."""
+        self._needs_you = True
         asks = f" (it asks: {prompt.strip()})" if prompt.strip() else ""
         self._set_status(f"⚠ needs your terminal{asks}: run it in your own terminal", "-failed")
 
     @property
     def output(self) -> Sequence[str]:
-        return self._output.lines
+        return [*self._output.lines, *self._pending]
 
     @property
     def status(self) -> str:
