@@ -61,7 +61,8 @@ class ChecksPanel(Static):
             if result.status != "pass" and (explain or result.status == "fail"):
                 _findings(text, result)
         passing = sum(1 for result in results if result.status == "pass")
-        if results and passing < len(results) and not explain and any(r.findings for r in results):
+        hidden = [r for r in results if r.status == "waiting" and r.findings and not _about_connection(r)]
+        if hidden and not explain:
             text.append("\n\ne: explain why", style="dim italic")
         self.border_subtitle = f"{passing}/{len(results)} pass" if results else ""
         self.update(text)
