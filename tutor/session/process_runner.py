@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
 
 from tutor.run import (
     Exited,
@@ -31,9 +30,7 @@ from tutor.run import (
 from tutor.run.supervisor import BackgroundEvent
 from tutor.run.supervisor import ProcessState as RunState
 from tutor.session.backends import LineCallback, ProcessCallback, ProcessState, PromptCallback, RunOutcome
-
-TerminalLender = Callable[[], AbstractContextManager[object]]
-"""Gives a command the learner's terminal for the duration of the `with`."""
+from tutor.session.setup import TerminalLender
 
 STATES: dict[RunState, ProcessState] = {
     RunState.STARTING: "starting",
