@@ -8,21 +8,19 @@ kubernetes client.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tutor.lesson.model import Lesson
+from tutor.session.setup import Setup
 from tutor.ui.choices import LessonChoice
 from tutor.ui.screens.lesson import Builder, LessonScreen, build_session
 from tutor.ui.screens.picker import LessonPickerScreen
-
-if TYPE_CHECKING:
-    from tutor.session.factory import Setup
 
 CSS = Path(__file__).parent / "tutor.tcss"
 
@@ -41,17 +39,26 @@ class TutorApp(App[None]):
         step_id: str | None = None,
         autoplay: bool = False,
         build: Builder = build_session,
+        prepare: Callable[[], object] | None = None,
     ) -> None:
-        """`build` makes the session from the lesson and the setup (tests may pass their own)."""
+        """`build` makes the session (tests may pass their own); `prepare` runs on the app thread first."""
         super().__init__()
         self.lesson = lesson
         self.setup = setup
         self.step_id = step_id
         self.autoplay = autoplay
         self.build = build
+        self.prepare = prepare
 
     def get_default_screen(self) -> Screen[None]:
-        return LessonScreen(self.lesson, self.setup, step_id=self.step_id, autoplay=self.autoplay, build=self.build)
+        return LessonScreen(
+            self.lesson,
+            self.setup,
+            step_id=self.step_id,
+            autoplay=self.autoplay,
+            build=self.build,
+            prepare=self.prepare,
+        )
 
     @property
     def lesson_screen(self) -> LessonScreen:
@@ -74,9 +81,20 @@ class PickerApp(App[str]):
         return LessonPickerScreen(self.choices)
 
 
-def run_tui(lesson: Lesson, setup: Setup, *, step_id: str | None = None, autoplay: bool = False) -> int:
-    """Run the lesson in the TUI until the learner quits; returns the exit status."""
-    app = TutorApp(lesson, setup, step_id=step_id, autoplay=autoplay)
+def run_tui(
+    lesson: Lesson,
+    setup: Setup,
+    *,
+    step_id: str | None = None,
+    autoplay: bool = False,
+    prepare: Callable[[], object] | None = None,
+) -> int:
+    """Run the lesson in the TUI until the learner quits; returns the exit status.
+
+    `prepare` runs on the app's (main) thread after the first paint, before any command:
+    the CLI installs its exit handlers there, which loads the run layer.
+    """
+    app = TutorApp(lesson, setup, step_id=step_id, autoplay=autoplay, prepare=prepare)
     app.run()
     return app.return_code or 0
 

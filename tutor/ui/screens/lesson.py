@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -49,6 +49,7 @@ from tutor.session.events import (
     StepUnlocked,
 )
 from tutor.session.session import LessonSession, Opening
+from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.bridge import EventBridge
 from tutor.ui.messages import (
     CommandsFinished,
@@ -73,16 +74,12 @@ from tutor.ui.widgets.step.command_view import CommandView
 from tutor.ui.widgets.step.done_bar import StepDoneBar
 from tutor.ui.widgets.step.step_view import StepView
 
-if TYPE_CHECKING:
-    # Only for types: importing the factory at run time loads the kubernetes client.
-    from tutor.session.factory import Setup
-
 log = logging.getLogger(__name__)
 
 DRAIN_INTERVAL = 1 / 30
 """Under a flood of output, take the session's events at most this often (one repaint's worth)."""
 
-Builder = Callable[[Lesson, "Setup"], LessonSession]
+Builder = Callable[[Lesson, Setup], LessonSession]
 
 
 def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
@@ -116,13 +113,16 @@ class LessonScreen(Screen[None]):
         step_id: str | None = None,
         autoplay: bool = False,
         build: Builder = build_session,
+        prepare: Callable[[], object] | None = None,
     ) -> None:
+        """`prepare` runs on the app thread before the session is built (the CLI's exit handlers)."""
         super().__init__(id="lesson-screen")
         self.lesson = lesson
         self.setup = setup
         self.step_id = step_id
         self.autoplay = autoplay
         self._build = build
+        self._prepare = prepare
         self.session: LessonSession | None = None
         self.bridge: EventBridge | None = None
         self.opened = False
@@ -172,6 +172,14 @@ class LessonScreen(Screen[None]):
         self.query_one(ChecksPanel).show_message("Connecting to the cluster…")
         if not self.app.is_headless:
             self._lender = TerminalLender(self.app)
+        self.call_after_refresh(self._connect_once_painted)
+
+    def _connect_once_painted(self) -> None:
+        # Building the session loads the kubernetes client (~250 ms of CPU): on two cores it
+        # competes for the GIL with drawing, so it waits until the intro is on screen.
+        if not self.query_one("#intro .intro", Markdown).children:
+            self.call_after_refresh(self._connect_once_painted)
+            return
         self._connect()
 
     def _text(self, markdown: str) -> str:
@@ -184,14 +192,18 @@ class LessonScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="session", name="connect")
     def _connect(self) -> None:
+        if self._prepare is not None:
+            try:
+                self.app.call_from_thread(self._prepare)
+            except Exception as err:
+                self.post_message(SessionUnavailable(f"could not start the lesson: {err}"))
+                return
         setup = self.setup
         setup.terminal = self._lender
         setup.confirm = self._confirm_cluster
         try:
             session = self._build(self.lesson, setup)
         except Exception as err:
-            from tutor.session.factory import SessionRefused
-
             refused = isinstance(err, SessionRefused)
             if not refused:
                 log.exception("building the session failed")
@@ -347,6 +359,9 @@ class LessonScreen(Screen[None]):
             self.notify(notice, title="Note", timeout=10)
         if event.completed:
             self.notify(f"Resuming: {len(event.completed)} of {len(self.lesson.steps)} steps were done.")
+        if self.current is None and self.lesson.index(event.current) > 0:
+            # `open` now checks the earlier steps again (and restarts their background commands).
+            self.query_one(ChecksPanel).show_message("Checking that the earlier steps still hold on this cluster…")
         self._update_steps()
 
     def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:
