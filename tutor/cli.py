@@ -340,12 +340,11 @@ def cmd_lesson(options: argparse.Namespace) -> int:
     overrides = parse_overrides(lesson, options.overrides)
     if options.sandbox and (options.kubeconfig or options.context):
         raise UsageError("--sandbox runs its own simulated cluster: leave out --kubeconfig and --context")
-    from tutor.run import install_exit_handlers
-
-    # Before any child process exists: none may outlive the tutor, however it ends.
-    install_exit_handlers(watchdog=True)
+    tui = not options.plain and _tui_possible()
+    if not tui:
+        _install_exit_handlers()
     with _cluster_for(options, lesson) as where:
-        from tutor.session.factory import Setup
+        from tutor.session.setup import Setup
 
         setup = Setup(
             kubeconfig=where.kubeconfig or options.kubeconfig,
@@ -357,13 +356,24 @@ def cmd_lesson(options: argparse.Namespace) -> int:
             sandbox=where.sandbox,
             save_progress=not where.sandbox,
         )
-        if options.plain or not _tui_possible():
+        if not tui:
             from tutor.plain.view import run_plain
 
             return run_plain(lesson, setup, step_id=options.step, autoplay=options.autoplay)
         from tutor.ui.app import run_tui
 
-        return int(run_tui(lesson, setup, step_id=options.step, autoplay=options.autoplay))
+        # The TUI installs them itself, after its first paint: loading the run layer (sh)
+        # first would cost the learner a visibly slower start.
+        return int(
+            run_tui(lesson, setup, step_id=options.step, autoplay=options.autoplay, prepare=_install_exit_handlers)
+        )
+
+
+def _install_exit_handlers() -> None:
+    from tutor.run import install_exit_handlers
+
+    # Before any child process exists: none may outlive the tutor, however it ends.
+    install_exit_handlers(watchdog=True)
 
 
 def _pick_lesson(options: argparse.Namespace) -> str | None:
