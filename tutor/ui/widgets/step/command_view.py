@@ -87,10 +87,11 @@ class CommandView(Vertical):
         self._needs_you = False
         self._pending.clear()
         self._output.clear()
-        self._output.display = True
+        self._output.display = False  # until it prints something: no empty box
         self._set_status("◌ running…", "-running")
 
     def write(self, lines: Sequence[str]) -> None:
+        self._output.display = True
         if self._output.is_mounted:
             self._output.write_lines(lines)
         else:
