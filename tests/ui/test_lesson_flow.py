@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from textual.widgets import Markdown
 
 from tests.ui.conftest import SIZE, opened, process_running, wait_for
@@ -289,3 +290,51 @@ class TestQuitting:
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
         assert app.return_code == 2
+
+
+class TestClusterQuestions:
+    async def test_a_non_local_cluster_is_used_once_the_learner_agrees(self, mini: Lesson, mini_setup: Setup) -> None:
+        from tutor.session import factory
+
+        asked: list[str] = []
+
+        def guarded(lesson: Lesson, setup: Setup) -> LessonSession:
+            # What build_session does when the guard refuses a context the learner named.
+            assert setup.confirm is not None
+            asked.append("context prod-eu is not a local cluster")
+            if not setup.confirm(asked[-1]):
+                raise factory.SessionRefused("not using context prod-eu")
+            return factory.build_session(lesson, setup)
+
+        app = TutorApp(mini, mini_setup, build=guarded)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the question")
+            assert "prod-eu is not a local cluster" in str(app.screen.query_one("#question-text").render())
+            await pilot.press("y")
+            screen = await opened(pilot)
+            assert screen.current == "first"
+
+        app = TutorApp(mini, mini_setup, build=guarded)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the question")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
+
+    async def test_reconnecting_says_since_when(
+        self, mini: Lesson, mini_setup: Setup, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from tutor.ui.widgets.header import lesson_header
+
+        app = TutorApp(mini, mini_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            header = screen.query_one(lesson_header.LessonHeader)
+            monkeypatch.setattr(lesson_header.time, "strftime", lambda _: "10:15:00")
+            header.show_connection("reconnecting", "connection refused")
+            monkeypatch.setattr(lesson_header.time, "strftime", lambda _: "10:15:30")
+            header.show_connection("reconnecting", "connection refused")  # still the first time
+            await pilot.pause()
+            assert "reconnecting since 10:15:00" in str(screen.query_one("#connection").render())
+            header.show_connection("connected", "context mc-demo")
+            await pilot.pause()
+            assert "● connected" in str(screen.query_one("#connection").render())
