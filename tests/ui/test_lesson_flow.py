@@ -74,7 +74,7 @@ class TestRunningAStep:
             await pilot.press("n")
             await wait_for(pilot, lambda: screen.current == "default-storageclass", what="step 2")
             assert "Step 2 of 11" in str(screen.query_one("#step-position").render())
-            assert not screen.query_one(StepDoneBar).display
+            assert not any(bar.display for bar in screen.query(StepDoneBar))
 
     async def test_one_command_runs_alone_and_its_output_is_batched(self, mini: Lesson, mini_setup: Setup) -> None:
         app = TutorApp(mini, mini_setup)

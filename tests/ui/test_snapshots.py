@@ -15,6 +15,7 @@ from tutor.lesson.model import Lesson
 from tutor.session.factory import Setup
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.question import QuestionScreen
+from tutor.ui.widgets.step.done_bar import StepDoneBar
 
 SnapCompare = Callable[..., bool]
 
@@ -24,7 +25,7 @@ class TestLessonScreen:
         async def run_step_one(pilot: Pilot[None]) -> None:
             screen = await opened(pilot)
             await pilot.press("r")
-            await wait_for(pilot, lambda: screen.query_one("#done-bar").display and not screen.running)
+            await wait_for(pilot, lambda: any(bar.display for bar in screen.query(StepDoneBar)) and not screen.running)
             # The minikube output has timestamps-like ages ("0s"): keep it off screen.
             screen.step_views["start"].scroll_home(animate=False)
             await pilot.pause()

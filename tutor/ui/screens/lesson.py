@@ -144,6 +144,9 @@ class LessonScreen(Screen[None]):
         self._session_lock = threading.Lock()
         self._built: LessonSession | None = None
         self._lender: TerminalLender | None = None
+        # Mounted when first needed, to keep the first paint light (see their modules).
+        self._done_bar: StepDoneBar | None = None
+        self._hints_panel: HintsPanel | None = None
 
     # --- layout ------------------------------------------------------------------------
 
@@ -153,19 +156,14 @@ class LessonScreen(Screen[None]):
             with Vertical(id="sidebar"):
                 yield StepList(self.lesson)
                 yield BackgroundList()
-            with Vertical(id="main"):
-                with ContentSwitcher(id="steps", initial="intro"):
-                    yield VerticalScroll(
-                        Markdown(
-                            for_textual(self._text(self.lesson.intro or f"# {self.lesson.title}")), classes="intro"
-                        ),
-                        id="intro",
-                        classes="step-view",
-                    )
-                yield StepDoneBar()
+            with Vertical(id="main"), ContentSwitcher(id="steps", initial="intro"):
+                yield VerticalScroll(
+                    Markdown(for_textual(self._text(self.lesson.intro or f"# {self.lesson.title}")), classes="intro"),
+                    id="intro",
+                    classes="step-view",
+                )
             with Vertical(id="side"):
                 yield ChecksPanel()
-                yield HintsPanel()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -180,7 +178,7 @@ class LessonScreen(Screen[None]):
         if not self.query_one("#intro .intro", Markdown).children:
             self.call_after_refresh(self._connect_once_painted)
             return
-        self._connect()
+        self.call_after_refresh(self._connect)  # the frame that draws the intro's blocks first
 
     def _text(self, markdown: str) -> str:
         if self.session is not None:
@@ -511,11 +509,15 @@ class LessonScreen(Screen[None]):
         )
 
     def _show_done_bar(self) -> None:
-        bar = self.query_one(StepDoneBar)
+        bar = self._done_bar
         session = self.session
         if session is None or self.current is None or not session.progress.is_done(self.current):
-            bar.hide()
+            if bar is not None:
+                bar.hide()
             return
+        if bar is None:
+            bar = self._done_bar = StepDoneBar()
+            self.query_one("#main").mount(bar)
         index = self.lesson.index(self.current)
         last = index + 1 >= len(self.lesson.steps)
         bar.show_done(next_title=None if last else self.lesson.steps[index + 1].title, last=last)
@@ -524,7 +526,11 @@ class LessonScreen(Screen[None]):
         if self.current is None:
             return
         step = self.lesson.step(self.current)
-        self.run_worker(self.query_one(HintsPanel).show(self._hints.get(step.id, []), len(step.hints)), group="hints")
+        panel = self._hints_panel
+        if panel is None:
+            panel = self._hints_panel = HintsPanel()
+            self.query_one("#side").mount(panel)
+        self.run_worker(panel.show(self._hints.get(step.id, []), len(step.hints)), group="hints")
 
     def _show_complete(self) -> None:
         if self._completed_shown:
