@@ -59,12 +59,13 @@ class TestRunningAStep:
 
             await pilot.press("r")
             await wait_for(pilot, lambda: session.progress.is_done("start"), what="step 1 to be done")
-            await wait_for(pilot, lambda: not screen.running, what="the run to end")
-            assert [r.status for r in screen.checks()] == ["pass", "pass", "pass"]
-            minikube = screen.command_view("start", 0)
+            # The session is ahead of the screen (its events are drawn in batches): wait for the screen.
+            await wait_for(pilot, lambda: [r.status for r in screen.checks()] == ["pass"] * 3, what="3 passes")
+            minikube, nodes = screen.command_view("start", 0), screen.command_view("start", 1)
+            await wait_for(pilot, lambda: nodes.status.startswith("✓"), what="both commands to finish")
             assert minikube.status.startswith("✓")
             assert any("Done!" in line for line in minikube.output)
-            assert any("mc-demo" in line for line in screen.command_view("start", 1).output)
+            assert any("mc-demo" in line for line in nodes.output)
             assert "connected" in str(screen.query_one("#connection").render())
 
             await wait_for(pilot, lambda: not step_list.get_option("default-storageclass").disabled, what="step 2")
@@ -110,6 +111,7 @@ class TestRunningAStep:
                 screen.command_view("default-storageclass", 0),
                 screen.command_view("default-storageclass", 3),
             )
+            await wait_for(pilot, lambda: after.status.startswith("✓"), what="the last command to be drawn")
             assert before.text == after.text == "kubectl get storageclass"
             assert any("standard (default)" in line for line in before.output)
             assert any("csi-hostpath-sc (default)" in line for line in after.output)
