@@ -105,6 +105,7 @@ class FakeRunner:
         on_line: LineCallback,
         on_state: ProcessCallback,
         on_prompt: PromptCallback,
+        interactive: bool = False,
     ) -> None:
         self.ran.append(list(argv))
         self.processes[process_id] = "ready"
