@@ -1,6 +1,6 @@
 """Benchmarks of the run layer (a script, not a test: timings vary by machine).
 
-    .venv/bin/python tests/run/bench_run.py
+    .venv/bin/python bench/run_throughput.py
 
 Prints, with medians and worst cases over repeats:
 - output throughput: lines per second reaching the `on_line` callback (and, for
