@@ -113,6 +113,9 @@ class FakeRunner:
         on_state("ready", "")
         self._effects(argv)
 
+    def missing(self, programs: Sequence[str]) -> list[str]:
+        return []
+
     def process_state(self, process_id: str) -> ProcessState | None:
         return self.processes.get(process_id)
 

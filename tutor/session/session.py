@@ -162,6 +162,8 @@ class LessonSession:
                 notices=tuple(notices),
             )
         )
+        for problem in self.runner.missing(self.lesson.requires):
+            self._emit(Notice(f"This lesson's commands need a program you do not have: {problem}", "warning"))
         if self._connection is not None:
             self._emit(ConnectionChanged(*self._connection))  # type: ignore[arg-type]
         earlier = list(self.lesson.steps[: self.lesson.index(target)])
