@@ -420,7 +420,10 @@ def _cluster_for(options: argparse.Namespace, lesson: Any) -> Iterator[_Where]:
 
     # A cluster that does not exist yet: the lesson's first step starts it, as with minikube.
     # Autoplay (demos, CI) need not wait for simulated image pulls.
-    delays = Delays.instant() if options.autoplay else Delays.realistic()
+    pace = os.environ.get("K8S_TUTOR_SANDBOX_DELAYS", "instant" if options.autoplay else "realistic")
+    if pace not in ("instant", "realistic"):
+        raise UsageError(f"K8S_TUTOR_SANDBOX_DELAYS must be 'instant' or 'realistic', not {pace!r}")
+    delays = Delays.instant() if pace == "instant" else Delays.realistic()
     from tutor.sandbox.standins import StandIns
 
     with (

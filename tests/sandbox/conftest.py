@@ -34,16 +34,10 @@ def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
     for sb in made:
         try:
             problems += model_errors(sb)
-            problems += [
-                f"hot loop: {key} written {n} times" for key, n in sb.hot_objects(HOT_LOOP_WRITES)
-            ]
+            problems += [f"hot loop: {key} written {n} times" for key, n in sb.hot_objects(HOT_LOOP_WRITES)]
         finally:
             sb.close()
-    leftovers = [
-        t.name
-        for t in threading.enumerate()
-        if t.ident not in before and t.name == "k8s-tutor-sandbox"
-    ]
+    leftovers = [t.name for t in threading.enumerate() if t.ident not in before and t.name == "k8s-tutor-sandbox"]
     assert not leftovers, f"sandbox threads left behind: {leftovers}"
     assert not problems, "sandbox self-checks failed:\n" + "\n".join(problems)
 

@@ -79,8 +79,7 @@ def make_kubectl(sandbox: Sandbox) -> Kubectl:
         )
         if check and result.returncode != 0:
             raise AssertionError(
-                f"kubectl {' '.join(args)} failed "
-                f"({result.returncode}):\n{result.stdout}{result.stderr}"
+                f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
             )
         return result
 

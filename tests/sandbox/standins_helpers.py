@@ -177,9 +177,7 @@ def mongo_pod(
     ready: bool = True,
     claim: str | None = "mongo-data-mongo-0",
 ) -> None:
-    volumes = (
-        [{"name": "mongo-data", "persistentVolumeClaim": {"claimName": claim}}] if claim else []
-    )
+    volumes = [{"name": "mongo-data", "persistentVolumeClaim": {"claimName": claim}}] if claim else []
     store.create(
         {
             "apiVersion": "v1",
@@ -308,9 +306,7 @@ class Background:
             try:
                 line = self._queue.get(timeout=timeout)
             except queue.Empty:
-                raise AssertionError(
-                    f"the command did not end; output {self.lines + out}"
-                ) from None
+                raise AssertionError(f"the command did not end; output {self.lines + out}") from None
             if line is None:
                 self._queue.put(None)
                 self.lines += out
@@ -349,9 +345,5 @@ def background(argv: list[str], env: dict[str, str]) -> Iterator[Background]:
                 f.close()
 
 
-def run(
-    argv: list[str], env: dict[str, str], timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        argv, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
+def run(argv: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)

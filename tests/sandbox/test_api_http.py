@@ -124,13 +124,9 @@ def test_create_conflicts_and_namespaces(sandbox: Sandbox) -> None:
         "AlreadyExists",
         'configmaps "c" already exists',
     )
-    status, err = call(
-        sandbox, "POST", "/api/v1/namespaces/nowhere/configmaps", configmap("c", "nowhere")
-    )
+    status, err = call(sandbox, "POST", "/api/v1/namespaces/nowhere/configmaps", configmap("c", "nowhere"))
     assert (status, err["message"]) == (404, 'namespaces "nowhere" not found')
-    status, err = call(
-        sandbox, "POST", "/api/v1/namespaces/default/configmaps", configmap("c", "kube-system")
-    )
+    status, err = call(sandbox, "POST", "/api/v1/namespaces/default/configmaps", configmap("c", "kube-system"))
     assert status == 400
 
 
@@ -141,18 +137,14 @@ def test_generate_name_and_dry_run(sandbox: Sandbox) -> None:
     assert created["metadata"]["name"].startswith("gen-")
     assert len(created["metadata"]["name"]) == 9
     before = sandbox.store.resource_version
-    status, _ = call(
-        sandbox, "POST", "/api/v1/namespaces/default/configmaps?dryRun=All", configmap("dry")
-    )
+    status, _ = call(sandbox, "POST", "/api/v1/namespaces/default/configmaps?dryRun=All", configmap("dry"))
     assert status == 201
     assert sandbox.store.get("configmaps", "default", "dry") is None
     assert sandbox.store.resource_version == before
 
 
 def test_put_with_a_stale_resource_version_is_a_conflict(sandbox: Sandbox) -> None:
-    _, created = call(
-        sandbox, "POST", "/api/v1/namespaces/default/configmaps", configmap("c", data={"a": "1"})
-    )
+    _, created = call(sandbox, "POST", "/api/v1/namespaces/default/configmaps", configmap("c", data={"a": "1"}))
     fresh = dict(created, data={"a": "2"})
     status, updated = call(sandbox, "PUT", "/api/v1/namespaces/default/configmaps/c", fresh)
     assert status == 200
@@ -170,13 +162,10 @@ def test_creating_in_a_terminating_namespace_is_forbidden(sandbox: Sandbox) -> N
     status, ns = call(sandbox, "DELETE", "/api/v1/namespaces/doomed")
     assert status == 200
     assert ns["status"]["phase"] == "Terminating"
-    status, err = call(
-        sandbox, "POST", "/api/v1/namespaces/doomed/configmaps", configmap("new", "doomed")
-    )
+    status, err = call(sandbox, "POST", "/api/v1/namespaces/doomed/configmaps", configmap("new", "doomed"))
     assert status == 403
     assert (
-        err["message"]
-        == 'configmaps "new" is forbidden: unable to create new content in namespace doomed '
+        err["message"] == 'configmaps "new" is forbidden: unable to create new content in namespace doomed '
         "because it is being terminated"
     )
     # Deleting what is in it still works: `kubectl delete -f` relies on it.
@@ -208,9 +197,7 @@ def test_table_output_has_kubectls_columns(sandbox: Sandbox) -> None:
 
 
 def test_scale_subresource_speaks_autoscaling_v1(sandbox: Sandbox) -> None:
-    status, scale = call(
-        sandbox, "GET", "/apis/apps/v1/namespaces/kube-system/deployments/coredns/scale"
-    )
+    status, scale = call(sandbox, "GET", "/apis/apps/v1/namespaces/kube-system/deployments/coredns/scale")
     assert status == 200
     assert (scale["kind"], scale["apiVersion"], scale["spec"]["replicas"]) == (
         "Scale",
@@ -228,10 +215,7 @@ def test_scale_subresource_speaks_autoscaling_v1(sandbox: Sandbox) -> None:
     assert status == 200
     assert scale["spec"]["replicas"] == 2
     sandbox.wait_idle()
-    assert (
-        sandbox.store.read("deployments.apps", "kube-system", "coredns")["status"]["readyReplicas"]
-        == 2
-    )
+    assert sandbox.store.read("deployments.apps", "kube-system", "coredns")["status"]["readyReplicas"] == 2
 
 
 def test_status_writes_keep_spec_and_spec_writes_keep_status(sandbox: Sandbox) -> None:
@@ -284,9 +268,7 @@ def test_invalid_objects_are_422(sandbox: Sandbox) -> None:
     status, err = call(sandbox, "POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
     assert status == 422
     assert err["reason"] == "Invalid"
-    assert err["message"].startswith(
-        'Deployment.apps "web" is invalid: spec.template.metadata.labels'
-    )
+    assert err["message"].startswith('Deployment.apps "web" is invalid: spec.template.metadata.labels')
     assert "`selector` does not match template `labels`" in err["message"]
     status, err = call(
         sandbox,
@@ -304,9 +286,7 @@ def test_delete_collection_by_label(sandbox: Sandbox) -> None:
             configmap(name, metadata_labels=None)
             | {"metadata": {"name": name, "namespace": "default", "labels": {"team": team}}}
         )
-    status, _ = call(
-        sandbox, "DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=team%3Dx"
-    )
+    status, _ = call(sandbox, "DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=team%3Dx")
     assert status == 200
     names = [c["metadata"]["name"] for c in sandbox.store.list("configmaps", "default")]
     assert "a" not in names
@@ -326,9 +306,7 @@ def test_delete_collection_by_label(sandbox: Sandbox) -> None:
         ("application/strategic-merge-patch+json", {"data": {"b": "2"}}, {"a": "1", "b": "2"}),
     ],
 )
-def test_patch_formats(
-    sandbox: Sandbox, content_type: str, patch: Any, expected: dict[str, str]
-) -> None:
+def test_patch_formats(sandbox: Sandbox, content_type: str, patch: Any, expected: dict[str, str]) -> None:
     sandbox.store.create(configmap("c", data={"a": "1"}))
     status, patched = call(
         sandbox,
@@ -344,14 +322,10 @@ def test_patch_formats(
 def test_server_side_apply_creates_then_merges(sandbox: Sandbox) -> None:
     path = "/api/v1/namespaces/default/configmaps/applied?fieldManager=test"
     body = json.dumps(configmap("applied", data={"a": "1"}))
-    status, _ = call(
-        sandbox, "PATCH", path, raw=body.encode(), content_type="application/apply-patch+yaml"
-    )
+    status, _ = call(sandbox, "PATCH", path, raw=body.encode(), content_type="application/apply-patch+yaml")
     assert status == 201
     body = json.dumps(configmap("applied", data={"b": "2"}))
-    status, merged = call(
-        sandbox, "PATCH", path, raw=body.encode(), content_type="application/apply-patch+yaml"
-    )
+    status, merged = call(sandbox, "PATCH", path, raw=body.encode(), content_type="application/apply-patch+yaml")
     assert status == 200
     assert merged["data"] == {"a": "1", "b": "2"}
 

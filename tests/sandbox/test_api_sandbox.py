@@ -57,9 +57,7 @@ def test_a_fresh_cluster_looks_like_minikube(sandbox: Sandbox) -> None:
     assert any(p.startswith("kube-proxy-") for p in pods)
     assert {p["status"]["phase"] for p in store.list("pods", "kube-system")} == {"Running"}
     standard = store.read("storageclasses.storage.k8s.io", "", "standard")
-    assert standard["metadata"]["annotations"] == {
-        "storageclass.kubernetes.io/is-default-class": "true"
-    }
+    assert standard["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
     assert standard["metadata"]["labels"] == {"addonmanager.kubernetes.io/mode": "EnsureExists"}
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
         assert store.get("serviceaccounts", ns, "default") is not None
@@ -107,9 +105,7 @@ def test_a_restart_keeps_objects_and_marks_standard_default_again(sandbox: Sandb
     sandbox.stop_cluster()
     sandbox.start_cluster()
     annotations = {
-        sc["metadata"]["name"]: sc["metadata"]["annotations"][
-            "storageclass.kubernetes.io/is-default-class"
-        ]
+        sc["metadata"]["name"]: sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"]
         for sc in sandbox.store.list("storageclasses.storage.k8s.io")
     }
     assert annotations == {"csi-hostpath-sc": "false", "standard": "true"}
@@ -166,9 +162,7 @@ def test_kubectl_accepts_the_kubeconfig_and_picks_the_reported_version(sandbox: 
     version = make_kubectl(sandbox)("version", "-o", "yaml", check=True).stdout
     data = yaml.safe_load(version)
     assert data["serverVersion"]["gitVersion"] == "v1.31.0"
-    assert (
-        make_kubectl(sandbox)("config", "current-context", check=True).stdout.strip() == "mc-demo"
-    )
+    assert make_kubectl(sandbox)("config", "current-context", check=True).stdout.strip() == "mc-demo"
 
 
 def test_injected_failures_hit_the_next_matching_requests_only(sandbox: Sandbox) -> None:
@@ -214,9 +208,7 @@ def test_drop_watches_cuts_open_watch_connections(sandbox: Sandbox, kube_client:
 
     def consume() -> None:
         try:
-            for _ in watch.Watch().stream(
-                core.list_namespaced_pod, "default", _request_timeout=(5, 10)
-            ):
+            for _ in watch.Watch().stream(core.list_namespaced_pod, "default", _request_timeout=(5, 10)):
                 pass
             outcome.append("ended")
         except Exception as exc:
@@ -251,6 +243,4 @@ def test_close_leaves_no_thread_and_no_port(sandbox_factory: Any) -> None:
         for t in threading.enumerate()
         if t is not threading.current_thread()
     )
-    assert sb.store.get("pods", "kube-system", "storage-provisioner") is not None, (
-        "the store stays readable"
-    )
+    assert sb.store.get("pods", "kube-system", "storage-provisioner") is not None, "the store stays readable"

@@ -22,9 +22,7 @@ def _pod(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
     }
 
 
-def test_list_then_watch_from_the_lists_version_sees_only_later_changes(
-    sandbox: Sandbox, kube_client: Any
-) -> None:
+def test_list_then_watch_from_the_lists_version_sees_only_later_changes(sandbox: Sandbox, kube_client: Any) -> None:
     core = client.CoreV1Api(kube_client)
     core.create_namespaced_pod("default", _pod("before", {"app": "a"}))
     sandbox.wait_idle()
@@ -44,9 +42,7 @@ def test_list_then_watch_from_the_lists_version_sees_only_later_changes(
     ):
         seen.append((event["type"], event["object"].metadata.name))
     assert ("ADDED", "after") in seen
-    assert all(name == "after" for _t, name in seen), (
-        "before's old events and other's are filtered out"
-    )
+    assert all(name == "after" for _t, name in seen), "before's old events and other's are filtered out"
     assert seen[-1] == ("MODIFIED", "after")
 
 
@@ -65,9 +61,7 @@ def test_field_selector_on_name_as_kubectl_wait_uses_it(sandbox: Sandbox, kube_c
         core.create_namespaced_pod("default", _pod(name))
     listed = core.list_namespaced_pod("default", field_selector="metadata.name=two")
     assert [p.metadata.name for p in listed.items] == ["two"]
-    running = core.list_pod_for_all_namespaces(
-        field_selector="status.phase=Running,metadata.namespace=default"
-    )
+    running = core.list_pod_for_all_namespaces(field_selector="status.phase=Running,metadata.namespace=default")
     assert sorted(p.metadata.name for p in running.items) == ["one", "two"]
     with pytest.raises(ApiException) as raised:
         core.list_namespaced_pod("default", field_selector="spec.frobs=1")
@@ -106,27 +100,16 @@ def test_resuming_after_the_log_expired_is_410_gone(sandbox: Sandbox, kube_clien
     core.create_namespaced_pod("default", _pod("p"))
     sandbox.faults.expire_watch_cache()
     with pytest.raises(ApiException) as raised:
-        list(
-            watch.Watch().stream(
-                core.list_namespaced_pod, "default", resource_version=rv, timeout_seconds=2
-            )
-        )
+        list(watch.Watch().stream(core.list_namespaced_pod, "default", resource_version=rv, timeout_seconds=2))
     assert raised.value.status == 410
     # A fresh list gives a version that can be watched again.
     fresh = core.list_namespaced_pod("default").metadata.resource_version
     assert (
-        list(
-            watch.Watch().stream(
-                core.list_namespaced_pod, "default", resource_version=fresh, timeout_seconds=1
-            )
-        )
-        == []
+        list(watch.Watch().stream(core.list_namespaced_pod, "default", resource_version=fresh, timeout_seconds=1)) == []
     )
 
 
-def test_a_label_change_out_of_the_selector_is_a_deleted_event(
-    sandbox: Sandbox, kube_client: Any
-) -> None:
+def test_a_label_change_out_of_the_selector_is_a_deleted_event(sandbox: Sandbox, kube_client: Any) -> None:
     core = client.CoreV1Api(kube_client)
     core.create_namespaced_pod("default", _pod("p", {"app": "a"}))
     sandbox.wait_idle()
@@ -145,9 +128,7 @@ def test_a_label_change_out_of_the_selector_is_a_deleted_event(
     assert events == [("DELETED", "p")]
 
 
-def test_watch_stop_from_another_thread_ends_a_quiet_stream(
-    sandbox: Sandbox, kube_client: Any
-) -> None:
+def test_watch_stop_from_another_thread_ends_a_quiet_stream(sandbox: Sandbox, kube_client: Any) -> None:
     core = client.CoreV1Api(kube_client)
     w = watch.Watch()
     done = threading.Event()
@@ -176,9 +157,7 @@ def test_watch_stop_from_another_thread_ends_a_quiet_stream(
 def test_typed_reads_of_the_lesson_objects(sandbox: Sandbox, kube_client: Any) -> None:
     storage = client.StorageV1Api(kube_client)
     classes = storage.list_storage_class().items
-    assert [(c.metadata.name, c.provisioner) for c in classes] == [
-        ("standard", "k8s.io/minikube-hostpath")
-    ]
+    assert [(c.metadata.name, c.provisioner) for c in classes] == [("standard", "k8s.io/minikube-hostpath")]
     patched = storage.patch_storage_class(
         "standard",
         {"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "false"}}},

@@ -39,9 +39,7 @@ def ingress(name: str = "pacman-ingress", class_name: str | None = None) -> Obj:
 
 
 def install_ingress_addon(sb: Sandbox, *, args: list[str] | None = None) -> None:
-    sb.store.create(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ingress-nginx"}}
-    )
+    sb.store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ingress-nginx"}})
     sb.store.create(
         {
             "apiVersion": "networking.k8s.io/v1",
@@ -88,12 +86,9 @@ def install_ingress_addon(sb: Sandbox, *, args: list[str] | None = None) -> None
 
 def address(sb: Sandbox, name: str = "pacman-ingress") -> list[Any]:
     return list(
-        (
-            sb.store.read("ingresses.networking.k8s.io", "default", name)["status"].get(
-                "loadBalancer"
-            )
-            or {}
-        ).get("ingress")
+        (sb.store.read("ingresses.networking.k8s.io", "default", name)["status"].get("loadBalancer") or {}).get(
+            "ingress"
+        )
         or []
     )
 
@@ -169,9 +164,7 @@ def test_a_crd_becomes_a_served_resource(sandbox: Sandbox) -> None:
         "NamesAccepted": "True",
         "Established": "True",
     }
-    with urllib.request.urlopen(
-        sandbox.server_url + "/apis/snapshot.storage.k8s.io/v1", timeout=5
-    ) as response:
+    with urllib.request.urlopen(sandbox.server_url + "/apis/snapshot.storage.k8s.io/v1", timeout=5) as response:
         resources = json.loads(response.read())["resources"]
     assert resources[0]["name"] == "volumesnapshotclasses"
     assert resources[0]["shortNames"] == ["vsclass"]
@@ -185,9 +178,7 @@ def test_a_crd_becomes_a_served_resource(sandbox: Sandbox) -> None:
         }
     )
     assert (
-        sandbox.store.read(
-            "volumesnapshotclasses.snapshot.storage.k8s.io", "", "csi-hostpath-snapclass"
-        )["driver"]
+        sandbox.store.read("volumesnapshotclasses.snapshot.storage.k8s.io", "", "csi-hostpath-snapclass")["driver"]
         == "hostpath.csi.k8s.io"
     )
     sandbox.store.delete(

@@ -138,14 +138,8 @@ def test_a_claim_for_a_csi_class_waits_until_the_driver_is_registered(sandbox: S
     )
     sandbox.store.create(claim("data", storage_class="csi-hostpath-sc"))
     sandbox.wait_idle()
-    assert (
-        sandbox.store.read("persistentvolumeclaims", "default", "data")["status"]["phase"]
-        == "Pending"
-    )
-    assert any(
-        r == "ExternalProvisioning" and "'hostpath.csi.k8s.io'" in m
-        for _t, r, m in events(sandbox, "data")
-    )
+    assert sandbox.store.read("persistentvolumeclaims", "default", "data")["status"]["phase"] == "Pending"
+    assert any(r == "ExternalProvisioning" and "'hostpath.csi.k8s.io'" in m for _t, r, m in events(sandbox, "data"))
     sandbox.store.create(
         {
             "apiVersion": "storage.k8s.io/v1",
@@ -160,10 +154,7 @@ def test_a_claim_for_a_csi_class_waits_until_the_driver_is_registered(sandbox: S
     volume = sandbox.store.read("persistentvolumes", "", bound["spec"]["volumeName"])
     assert volume["spec"]["csi"]["driver"] == "hostpath.csi.k8s.io"
     assert volume["spec"]["claimRef"]["uid"] == bound["metadata"]["uid"]
-    assert (
-        volume["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"]
-        == "hostpath.csi.k8s.io"
-    )
+    assert volume["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] == "hostpath.csi.k8s.io"
     assert bound["metadata"]["annotations"]["pv.kubernetes.io/bind-completed"] == "yes"
 
 
@@ -217,9 +208,7 @@ def test_deleting_a_claim_in_use_waits_for_the_pod_then_deletes_its_volume(
     volume = sandbox.store.read("persistentvolumeclaims", "default", "data")["spec"]["volumeName"]
     sandbox.store.delete("persistentvolumeclaims", "default", "data")
     sandbox.wait_idle()
-    assert sandbox.store.read("persistentvolumeclaims", "default", "data")["metadata"][
-        "deletionTimestamp"
-    ]
+    assert sandbox.store.read("persistentvolumeclaims", "default", "data")["metadata"]["deletionTimestamp"]
     sandbox.store.delete("pods", "default", "db")
     sandbox.wait_idle()
     assert sandbox.store.get("persistentvolumeclaims", "default", "data") is None
@@ -247,11 +236,7 @@ def test_retain_policy_releases_the_volume(sandbox: Sandbox) -> None:
 def test_image_pull_failure_then_recovery(sandbox: Sandbox) -> None:
     sandbox.faults.image_pull_failure("registry.example/missing:*")
     sandbox.store.create(pod("web", image="registry.example/missing:1"))
-    wait_for(
-        lambda: (
-            pod_status_reason(sandbox.store.read("pods", "default", "web"))[0] == "ImagePullBackOff"
-        )
-    )
+    wait_for(lambda: pod_status_reason(sandbox.store.read("pods", "default", "web"))[0] == "ImagePullBackOff")
     p = sandbox.store.read("pods", "default", "web")
     assert p["status"]["phase"] == "Pending"
     reasons = {r for _t, r, _m in events(sandbox, "web")}
@@ -264,25 +249,11 @@ def test_image_pull_failure_then_recovery(sandbox: Sandbox) -> None:
 def test_crash_loop_restarts_grow(sandbox: Sandbox) -> None:
     sandbox.faults.crash_loop("docker.io/library/mongo:*")
     sandbox.store.create(pod("db", image="mongo:5.0.30"))
-    wait_for(
-        lambda: (
-            pod_status_reason(sandbox.store.read("pods", "default", "db"))[0] == "CrashLoopBackOff"
-        )
-    )
-    wait_for(
-        lambda: (
-            sandbox.store.read("pods", "default", "db")["status"]["containerStatuses"][0][
-                "restartCount"
-            ]
-            >= 2
-        )
-    )
+    wait_for(lambda: pod_status_reason(sandbox.store.read("pods", "default", "db"))[0] == "CrashLoopBackOff")
+    wait_for(lambda: sandbox.store.read("pods", "default", "db")["status"]["containerStatuses"][0]["restartCount"] >= 2)
     status = sandbox.store.read("pods", "default", "db")["status"]["containerStatuses"][0]
     assert status["lastState"]["terminated"]["exitCode"] == 1
-    assert any(
-        r == "BackOff" and "Back-off restarting failed container app" in m
-        for _t, r, m in events(sandbox, "db")
-    )
+    assert any(r == "BackOff" and "Back-off restarting failed container app" in m for _t, r, m in events(sandbox, "db"))
     sandbox.faults.clear_image_faults()
     wait_for(
         lambda: pod_status_reason(sandbox.store.read("pods", "default", "db"))[0] == "Running",

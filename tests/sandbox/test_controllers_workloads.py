@@ -64,12 +64,8 @@ def statefulset(name: str, replicas: int = 3, namespace: str = "default", **spec
     }
 
 
-def names(
-    sb: Sandbox, resource: str, namespace: str = "default", selector: str | None = None
-) -> list[str]:
-    return [
-        o["metadata"]["name"] for o in sb.store.list(resource, namespace, label_selector=selector)
-    ]
+def names(sb: Sandbox, resource: str, namespace: str = "default", selector: str | None = None) -> list[str]:
+    return [o["metadata"]["name"] for o in sb.store.list(resource, namespace, label_selector=selector)]
 
 
 def test_a_deployment_rolls_out_a_new_image_through_a_new_replicaset(sandbox: Sandbox) -> None:
@@ -86,9 +82,7 @@ def test_a_deployment_rolls_out_a_new_image_through_a_new_replicaset(sandbox: Sa
         patch_type="strategic",
     )
     sandbox.wait_idle()
-    replicasets = {
-        r["metadata"]["name"]: r for r in sandbox.store.list("replicasets.apps", "default")
-    }
+    replicasets = {r["metadata"]["name"]: r for r in sandbox.store.list("replicasets.apps", "default")}
     assert len(replicasets) == 2
     old, new = replicasets[first[0]], next(r for n, r in replicasets.items() if n != first[0])
     assert old["spec"]["replicas"] == 0
@@ -117,9 +111,7 @@ def test_a_statefulset_makes_ordered_pods_each_with_its_own_claim(sandbox: Sandb
     sandbox.store.create(statefulset("cache"))
     sandbox.wait_idle()
     assert names(sandbox, "pods", selector="app=cache") == ["cache-0", "cache-1", "cache-2"]
-    claims = {
-        c["metadata"]["name"]: c for c in sandbox.store.list("persistentvolumeclaims", "default")
-    }
+    claims = {c["metadata"]["name"]: c for c in sandbox.store.list("persistentvolumeclaims", "default")}
     assert sorted(claims) == ["data-cache-0", "data-cache-1", "data-cache-2"]
     assert {c["status"]["phase"] for c in claims.values()} == {"Bound"}
     assert claims["data-cache-1"]["metadata"]["labels"] == {"app": "cache"}
@@ -127,9 +119,7 @@ def test_a_statefulset_makes_ordered_pods_each_with_its_own_claim(sandbox: Sandb
     assert pod["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] == "cache-1"
     assert pod["spec"]["hostname"] == "cache-1"
     assert pod["spec"]["subdomain"] == "cache"
-    assert {"name": "data", "persistentVolumeClaim": {"claimName": "data-cache-1"}} in pod["spec"][
-        "volumes"
-    ]
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "data-cache-1"}} in pod["spec"]["volumes"]
     status = sandbox.store.read("statefulsets.apps", "default", "cache")["status"]
     assert (status["replicas"], status["readyReplicas"], status["availableReplicas"]) == (3, 3, 3)
     assert status["currentRevision"] == status["updateRevision"]
@@ -156,9 +146,7 @@ def test_scale_down_removes_the_highest_ordinal_and_keeps_claims(sandbox: Sandbo
     sandbox.store.delete("statefulsets.apps", "default", "cache")
     sandbox.wait_idle()
     assert names(sandbox, "pods", selector="app=cache") == []
-    assert len(sandbox.store.list("persistentvolumeclaims", "default")) == 3, (
-        "claims outlive their StatefulSet"
-    )
+    assert len(sandbox.store.list("persistentvolumeclaims", "default")) == 3, "claims outlive their StatefulSet"
 
 
 def test_a_deleted_statefulset_pod_comes_back_with_its_name_and_a_new_uid(sandbox: Sandbox) -> None:
@@ -175,9 +163,7 @@ def test_a_deleted_statefulset_pod_comes_back_with_its_name_and_a_new_uid(sandbo
 def test_statefulset_template_change_rolls_pods_from_the_highest_ordinal(sandbox: Sandbox) -> None:
     sandbox.store.create(statefulset("cache", replicas=2))
     sandbox.wait_idle()
-    before = sandbox.store.read("statefulsets.apps", "default", "cache")["status"][
-        "currentRevision"
-    ]
+    before = sandbox.store.read("statefulsets.apps", "default", "cache")["status"]["currentRevision"]
     sandbox.store.patch(
         "statefulsets.apps",
         "default",
@@ -190,8 +176,7 @@ def test_statefulset_template_change_rolls_pods_from_the_highest_ordinal(sandbox
     assert status["updateRevision"] != before
     assert status["currentRevision"] == status["updateRevision"]
     assert {
-        p["spec"]["containers"][0]["image"]
-        for p in sandbox.store.list("pods", "default", label_selector="app=cache")
+        p["spec"]["containers"][0]["image"] for p in sandbox.store.list("pods", "default", label_selector="app=cache")
     } == {"redis:8"}
 
 

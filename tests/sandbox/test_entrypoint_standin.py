@@ -53,9 +53,7 @@ def _processes_mentioning(text: str) -> list[int]:
 
 def _start(tmp_path: Path, *extra: str) -> tuple[Background, dict[str, str], Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBECONFIG", "K8S_TUTOR"))}
-    proc = Background(
-        [*ENTRY, "--delays", "instant", "--ingress-port", str(free_port()), *extra], env
-    )
+    proc = Background([*ENTRY, "--delays", "instant", "--ingress-port", str(free_port()), *extra], env)
     proc.read_until("SIMULATED")
     source = proc.read_until("source ")
     script = Path(source.split("source ", 1)[1].strip())
@@ -67,9 +65,7 @@ def _start(tmp_path: Path, *extra: str) -> tuple[Background, dict[str, str], Pat
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
-def test_the_sandbox_runs_the_lesson_from_another_shell_and_cleans_up(
-    tmp_path: Path, sig: int
-) -> None:
+def test_the_sandbox_runs_the_lesson_from_another_shell_and_cleans_up(tmp_path: Path, sig: int) -> None:
     kubeconfig_out = tmp_path / "kubeconfig"
     proc, learner, script = _start(tmp_path, "--kubeconfig-out", str(kubeconfig_out))
     try:
@@ -118,9 +114,7 @@ def test_started_gives_a_running_cluster(tmp_path: Path) -> None:
     ],
 )
 def test_bad_flags_exit_2_without_a_traceback(args: list[str], message: str) -> None:
-    result = subprocess.run(
-        [*ENTRY, *args], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
-    )
+    result = subprocess.run([*ENTRY, *args], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -129,9 +123,7 @@ def test_bad_flags_exit_2_without_a_traceback(args: list[str], message: str) -> 
 def test_an_existing_kubeconfig_out_is_not_overwritten(tmp_path: Path) -> None:
     mine = tmp_path / "config"
     mine.write_text("precious")
-    result = subprocess.run(
-        [*ENTRY, "--kubeconfig-out", str(mine)], capture_output=True, text=True, timeout=30
-    )
+    result = subprocess.run([*ENTRY, "--kubeconfig-out", str(mine)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "refusing to overwrite" in result.stderr
     assert mine.read_text() == "precious"
@@ -151,11 +143,7 @@ def test_stand_ins_leave_no_thread_socket_or_file_behind(sandbox_factory: Any) -
     assert run(["minikube", "start", "-p", "mc-demo"], env).returncode == 0
     control_port, router_port, tmp = si.control.port, si.router.port, si.shim_dir.parent
     si.close()
-    stray = [
-        t.name
-        for t in threading.enumerate()
-        if t.ident not in before and t.name != "k8s-tutor-sandbox"
-    ]
+    stray = [t.name for t in threading.enumerate() if t.ident not in before and t.name != "k8s-tutor-sandbox"]
     assert stray == []
     assert not tmp.exists()
     for port in (control_port, router_port):

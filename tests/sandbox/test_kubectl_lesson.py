@@ -28,9 +28,7 @@ def deployed(sandbox: Sandbox, kubectl: Kubectl) -> Sandbox:
     return sandbox
 
 
-def test_create_prints_each_object_and_everything_comes_up(
-    sandbox: Sandbox, kubectl: Kubectl
-) -> None:
+def test_create_prints_each_object_and_everything_comes_up(sandbox: Sandbox, kubectl: Kubectl) -> None:
     created = kubectl("create", "-f", STATEFUL, check=True)
     assert "namespace/pacman created" in created.stdout
     assert "statefulset.apps/mongo created" in created.stdout
@@ -39,9 +37,7 @@ def test_create_prints_each_object_and_everything_comes_up(
     everything = kubectl("get", "all", "-n", "pacman", check=True).stdout
     assert re.search(r"pod/mongo-0\s+1/1\s+Running\s+0", everything)
     assert re.search(r"pod/pacman-[a-z0-9]+-[a-z0-9]{5}\s+1/1\s+Running", everything)
-    assert re.search(
-        r"service/pacman\s+LoadBalancer\s+127\.96\.\d+\.\d+\s+<pending>\s+80:3\d{4}/TCP", everything
-    )
+    assert re.search(r"service/pacman\s+LoadBalancer\s+127\.96\.\d+\.\d+\s+<pending>\s+80:3\d{4}/TCP", everything)
     assert re.search(r"service/mongo\s+ClusterIP\s+None\s+<none>\s+27017/TCP", everything)
     assert re.search(r"deployment.apps/pacman\s+1/1\s+1\s+1", everything)
     assert re.search(r"statefulset.apps/mongo\s+1/1", everything)
@@ -60,15 +56,11 @@ def test_volume_and_claim_are_bound_to_each_other(deployed: Sandbox, kubectl: Ku
     assert volume["CLAIM"] == "pacman/mongo-data-mongo-0"
     assert volume["STATUS"] == "Bound"
     assert volume["RECLAIM POLICY"] == "Delete"
-    uid = deployed.store.read("persistentvolumeclaims", "pacman", "mongo-data-mongo-0")["metadata"][
-        "uid"
-    ]
+    uid = deployed.store.read("persistentvolumeclaims", "pacman", "mongo-data-mongo-0")["metadata"]["uid"]
     assert claim["VOLUME"] == f"pvc-{uid}"
 
 
-def test_the_default_class_moves_with_the_lesson_patches(
-    sandbox: Sandbox, kubectl: Kubectl
-) -> None:
+def test_the_default_class_moves_with_the_lesson_patches(sandbox: Sandbox, kubectl: Kubectl) -> None:
     sandbox.store.create(
         {
             "apiVersion": "storage.k8s.io/v1",
@@ -132,9 +124,7 @@ def test_deleting_mongo_0_returns_once_the_old_pod_is_gone_and_it_comes_back(
 def test_scaling_the_game_rolls_out_five_ready_pods(deployed: Sandbox, kubectl: Kubectl) -> None:
     scaled = kubectl("scale", "deployment", "pacman", "--replicas=5", "-n", "pacman", check=True)
     assert "deployment.apps/pacman scaled" in scaled.stdout
-    status = kubectl(
-        "rollout", "status", "deployment/pacman", "-n", "pacman", "--timeout=20s", check=True
-    )
+    status = kubectl("rollout", "status", "deployment/pacman", "-n", "pacman", "--timeout=20s", check=True)
     assert 'deployment "pacman" successfully rolled out' in status.stdout
     pods = table(kubectl("get", "pods", "-n", "pacman", "-l", "name=pacman", check=True).stdout)
     assert len(pods) == 5
@@ -166,9 +156,7 @@ def test_wait_for_ready_and_available(deployed: Sandbox, kubectl: Kubectl) -> No
     assert "deployment.apps/pacman condition met" in available.stdout
 
 
-def test_an_ingress_without_a_controller_has_no_address(
-    deployed: Sandbox, kubectl: Kubectl
-) -> None:
+def test_an_ingress_without_a_controller_has_no_address(deployed: Sandbox, kubectl: Kubectl) -> None:
     kubectl("create", "-f", INGRESS, check=True)
     deployed.wait_idle()
     ingresses = table(kubectl("get", "ingress", "-n", "pacman", check=True).stdout)
@@ -177,9 +165,9 @@ def test_an_ingress_without_a_controller_has_no_address(
     assert row["HOSTS"] == "pacman.com"
     assert row["PORTS"] == "80"
     assert row["ADDRESS"] == ""
-    assert deployed.store.read("ingresses.networking.k8s.io", "pacman", "pacman-ingress")[
-        "status"
-    ] == {"loadBalancer": {}}
+    assert deployed.store.read("ingresses.networking.k8s.io", "pacman", "pacman-ingress")["status"] == {
+        "loadBalancer": {}
+    }
 
 
 def test_describe_pod_shows_its_events(deployed: Sandbox, kubectl: Kubectl) -> None:
@@ -221,14 +209,10 @@ def test_apply_a_new_image_rolls_the_deployment(deployed: Sandbox, kubectl: Kube
     assert container["image"].endswith(":v2")
     assert next(e["name"] for e in container["env"]) == "MONGO_SERVICE_HOST", "the patch kept env"
     pods = deployed.store.list("pods", "pacman", label_selector="name=pacman")
-    assert [p["spec"]["containers"][0]["image"] for p in pods] == [
-        "quay.io/ifont/pacman-nodejs-app:v2"
-    ]
+    assert [p["spec"]["containers"][0]["image"] for p in pods] == ["quay.io/ifont/pacman-nodejs-app:v2"]
 
 
-def test_delete_f_removes_everything_including_the_namespace(
-    deployed: Sandbox, kubectl: Kubectl
-) -> None:
+def test_delete_f_removes_everything_including_the_namespace(deployed: Sandbox, kubectl: Kubectl) -> None:
     deleted = kubectl("delete", "-f", STATEFUL, timeout=60)
     assert deleted.returncode == 0, deleted.stderr
     assert 'namespace "pacman" deleted' in deleted.stdout
@@ -236,16 +220,12 @@ def test_delete_f_removes_everything_including_the_namespace(
     namespaces = kubectl("get", "ns", check=True).stdout
     assert "pacman" not in namespaces
     assert deployed.store.list("pods", "pacman") == []
-    assert deployed.store.list("persistentvolumes") == [], (
-        "the claim went with the namespace, Delete policy"
-    )
+    assert deployed.store.list("persistentvolumes") == [], "the claim went with the namespace, Delete policy"
 
 
 def test_get_events_lists_what_happened(deployed: Sandbox, kubectl: Kubectl) -> None:
     events = kubectl("get", "events", "-n", "pacman", check=True).stdout
-    assert re.search(
-        r"Normal\s+ProvisioningSucceeded\s+persistentvolumeclaim/mongo-data-mongo-0", events
-    )
+    assert re.search(r"Normal\s+ProvisioningSucceeded\s+persistentvolumeclaim/mongo-data-mongo-0", events)
     assert re.search(
         r"Normal\s+SuccessfulCreate\s+statefulset/mongo\s+"
         r"create Pod mongo-0 in StatefulSet mongo successful",
@@ -274,9 +254,7 @@ def test_not_found_errors(sandbox: Sandbox, kubectl: Kubectl) -> None:
     assert 'the server doesn\'t have a resource type "frobnicators"' in unknown.stderr
 
 
-def test_mongo_waits_pending_while_no_class_can_provision_its_claim(
-    sandbox: Sandbox, kubectl: Kubectl
-) -> None:
+def test_mongo_waits_pending_while_no_class_can_provision_its_claim(sandbox: Sandbox, kubectl: Kubectl) -> None:
     kubectl(
         "patch",
         "storageclass",
@@ -304,13 +282,9 @@ def test_mongo_waits_pending_while_no_class_can_provision_its_claim(
         '{"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}}',
         check=True,
     )
-    kubectl(
-        "wait", "--for=condition=Ready", "pod/mongo-0", "-n", "pacman", "--timeout=20s", check=True
-    )
+    kubectl("wait", "--for=condition=Ready", "pod/mongo-0", "-n", "pacman", "--timeout=20s", check=True)
     assert (
-        table(kubectl("get", "pvc", "-n", "pacman", check=True).stdout)["mongo-data-mongo-0"][
-            "STORAGECLASS"
-        ]
+        table(kubectl("get", "pvc", "-n", "pacman", check=True).stdout)["mongo-data-mongo-0"]["STORAGECLASS"]
         == "standard"
     )
 
@@ -362,9 +336,7 @@ def test_the_converged_lesson_makes_no_writes(sandbox: Sandbox, kubectl: Kubectl
 def test_typed_create_with_a_protobuf_kubectl_names_the_workaround(sandbox_factory: Any) -> None:
     sb = sandbox_factory(kubernetes_version="v1.33.0")
     run = make_kubectl(sb)
-    client = json.loads(run("version", "--client", "-o", "json", check=True).stdout)[
-        "clientVersion"
-    ]
+    client = json.loads(run("version", "--client", "-o", "json", check=True).stdout)["clientVersion"]
     created = run("create", "namespace", "typed")
     if int(client["minor"].rstrip("+")) >= 32:
         assert created.returncode == 1

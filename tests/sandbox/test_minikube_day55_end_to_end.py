@@ -84,9 +84,7 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
 
         # Step port-forward.
         port = free_port()
-        with background(
-            ["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env
-        ) as forward:
+        with background(["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env) as forward:
             assert forward.read_line() == f"Forwarding from 127.0.0.1:{port} -> 8080"
             assert forward.read_line() == f"Forwarding from [::1]:{port} -> 8080"
             base = f"http://127.0.0.1:{port}"
@@ -156,10 +154,7 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
                 status, body = http(url + "/location/metadata", headers={"Host": "pacman.com"})
                 assert status == 200
                 assert json.loads(body)["host"].startswith("pacman-")
-                assert (
-                    json.loads(http(url + "/highscores/list", headers={"Host": "pacman.com"})[1])
-                    == before
-                )
+                assert json.loads(http(url + "/highscores/list", headers={"Host": "pacman.com"})[1]) == before
                 status, page = http(url + "/location/metadata")
                 assert status == 404
                 assert "nginx" in page
@@ -181,8 +176,6 @@ def test_day55_from_minikube_start_to_the_ingress(sandbox_factory: Callable[...,
             "--wait=true",
             "--timeout=30s",
         )
-        wait_until(
-            lambda: volume not in ok("kubectl", "get", "pv"), what="the volume to be deleted"
-        )
+        wait_until(lambda: volume not in ok("kubectl", "get", "pv"), what="the volume to be deleted")
         assert f"pv/{volume}" not in si.databases
     print(f"day55 end to end: {time.monotonic() - began:.1f}s")

@@ -69,10 +69,7 @@ def test_start_refuses_kubernetes_older_than_1_28_with_exit_106(fresh: Cluster) 
     sb, _, env = fresh
     result = run(["minikube", "start", "-p", "mc-demo", "--kubernetes-version=1.21.2"], env)
     assert result.returncode == 106
-    assert (
-        "Specified Kubernetes version 1.21.2 is less than the oldest supported version: v1.28.0."
-        in result.stderr
-    )
+    assert "Specified Kubernetes version 1.21.2 is less than the oldest supported version: v1.28.0." in result.stderr
     assert "You can force an unsupported Kubernetes version via the --force flag" in result.stderr
     assert (
         "Exiting due to K8S_OLD_UNSUPPORTED: Kubernetes 1.21.2 is not supported by this release "
@@ -86,16 +83,11 @@ def test_start_refuses_kubernetes_older_than_1_28_with_exit_106(fresh: Cluster) 
     "command",
     [["status"], ["ip"], ["stop"], ["addons", "enable", "ingress"], ["addons", "list"], ["tunnel"]],
 )
-def test_an_unknown_profile_exits_85_with_minikubes_message(
-    fresh: Cluster, command: list[str]
-) -> None:
+def test_an_unknown_profile_exits_85_with_minikubes_message(fresh: Cluster, command: list[str]) -> None:
     _, _, env = fresh
     result = run(["minikube", *command, "-p", "nope"], env)
     assert result.returncode == 85
-    assert (
-        'Profile "nope" not found. Run "minikube profile list" to view all profiles.'
-        in result.stdout
-    )
+    assert 'Profile "nope" not found. Run "minikube profile list" to view all profiles.' in result.stdout
     assert 'To start a cluster, run: "minikube start -p nope"' in result.stdout
 
 
@@ -109,27 +101,18 @@ def test_start_with_the_storage_addons_gives_the_lessons_cluster(fresh: Cluster)
         "csi-hostpath-driver" in result.stdout
     )
     assert (
-        'Done! kubectl is now configured to use "mc-demo" cluster and "default" namespace by '
-        "default" in result.stdout
+        'Done! kubectl is now configured to use "mc-demo" cluster and "default" namespace by default' in result.stdout
     )
     assert "SIMULATED" in result.stdout
     assert run(["kubectl", "config", "current-context"], env).stdout.strip() == "mc-demo"
-    assert [n["metadata"]["name"] for n in kubectl_json(env, "get", "nodes")["items"]] == [
-        "mc-demo"
-    ]
+    assert [n["metadata"]["name"] for n in kubectl_json(env, "get", "nodes")["items"]] == ["mc-demo"]
     assert default_classes(env) == ["standard"]
     csi = kubectl_json(env, "get", "storageclass", "csi-hostpath-sc")
     assert csi["provisioner"] == "hostpath.csi.k8s.io"
-    assert (
-        kubectl_json(env, "get", "csidriver", "hostpath.csi.k8s.io")["spec"]["attachRequired"]
-        is False
-    )
+    assert kubectl_json(env, "get", "csidriver", "hostpath.csi.k8s.io")["spec"]["attachRequired"] is False
     snapshot = kubectl_json(env, "get", "deployment", "snapshot-controller", "-n", "kube-system")
     assert snapshot["status"]["readyReplicas"] == 2
-    assert (
-        kubectl_json(env, "get", "volumesnapshotclass", "csi-hostpath-snapclass")["driver"]
-        == "hostpath.csi.k8s.io"
-    )
+    assert kubectl_json(env, "get", "volumesnapshotclass", "csi-hostpath-snapclass")["driver"] == "hostpath.csi.k8s.io"
     plugin_pods = kubectl_json(
         env,
         "get",
@@ -146,9 +129,7 @@ def test_start_with_the_storage_addons_gives_the_lessons_cluster(fresh: Cluster)
         "Name": "mc-demo", "Host": "Running", "Kubelet": "Running", "APIServer": "Running",
         "Kubeconfig": "Configured", "Worker": False,
     }  # fmt: skip
-    addons = json.loads(
-        run(["minikube", "addons", "list", "-p", "mc-demo", "-o", "json"], env).stdout
-    )
+    addons = json.loads(run(["minikube", "addons", "list", "-p", "mc-demo", "-o", "json"], env).stdout)
     assert addons["csi-hostpath-driver"] == {"Profile": "mc-demo", "Status": "enabled"}
     assert addons["ingress"] == {"Profile": "mc-demo", "Status": "disabled"}
     assert run(["minikube", "ip", "-p", "mc-demo"], env).stdout.strip() == "127.0.0.1"
@@ -173,25 +154,15 @@ def test_csi_driver_alone_warns_that_it_needs_volumesnapshots(fresh: Cluster) ->
 def test_stop_status_and_restart_remark_standard_as_the_default(started: Cluster) -> None:
     _sb, _, env = started
     patch = '{"metadata": {"annotations": {"storageclass.kubernetes.io/is-default-class": "%s"}}}'
-    assert (
-        run(
-            ["kubectl", "patch", "storageclass", "csi-hostpath-sc", "-p", patch % "true"], env
-        ).returncode
-        == 0
-    )
-    assert (
-        run(["kubectl", "patch", "storageclass", "standard", "-p", patch % "false"], env).returncode
-        == 0
-    )
+    assert run(["kubectl", "patch", "storageclass", "csi-hostpath-sc", "-p", patch % "true"], env).returncode == 0
+    assert run(["kubectl", "patch", "storageclass", "standard", "-p", patch % "false"], env).returncode == 0
     assert default_classes(env) == ["csi-hostpath-sc"]
     stop = run(["minikube", "stop", "-p", "mc-demo"], env)
     assert stop.returncode == 0
     assert "1 node stopped." in stop.stdout
     status = run(["minikube", "status", "-p", "mc-demo"], env)
     assert status.returncode == 7
-    assert status.stdout.startswith(
-        "mc-demo\ntype: Control Plane\nhost: Stopped\nkubelet: Stopped\napiserver: Stopped"
-    )
+    assert status.stdout.startswith("mc-demo\ntype: Control Plane\nhost: Stopped\nkubelet: Stopped\napiserver: Stopped")
     assert run(["kubectl", "get", "nodes", "--request-timeout=2s"], env).returncode != 0
     again = run(["minikube", "start", "-p", "mc-demo"], env)
     assert again.returncode == 0, again.stderr
@@ -210,9 +181,7 @@ def test_disabling_default_storageclass_deletes_standard(started: Cluster) -> No
     # And a restart no longer brings it back: the addon is off.
     run(["minikube", "stop", "-p", "mc-demo"], env)
     assert run(["minikube", "start", "-p", "mc-demo"], env).returncode == 0
-    assert [sc["metadata"]["name"] for sc in kubectl_json(env, "get", "storageclass")["items"]] == [
-        "csi-hostpath-sc"
-    ]
+    assert [sc["metadata"]["name"] for sc in kubectl_json(env, "get", "storageclass")["items"]] == ["csi-hostpath-sc"]
 
 
 def test_the_ingress_addon_creates_and_removes_ingress_nginx(started: Cluster) -> None:
@@ -221,9 +190,9 @@ def test_the_ingress_addon_creates_and_removes_ingress_nginx(started: Cluster) -
     assert result.returncode == 0, result.stderr
     assert "Verifying ingress addon..." in result.stdout
     assert "The 'ingress' addon is enabled" in result.stdout
-    pods = kubectl_json(
-        env, "get", "pods", "-n", "ingress-nginx", "-l", "app.kubernetes.io/name=ingress-nginx"
-    )["items"]
+    pods = kubectl_json(env, "get", "pods", "-n", "ingress-nginx", "-l", "app.kubernetes.io/name=ingress-nginx")[
+        "items"
+    ]
     controller = [p for p in pods if p["metadata"]["name"].startswith("ingress-nginx-controller-")]
     assert len(controller) == 1
     assert controller[0]["status"]["phase"] == "Running"
@@ -257,9 +226,7 @@ def test_the_ingress_addon_creates_and_removes_ingress_nginx(started: Cluster) -
 def test_profile_list_and_delete(started: Cluster) -> None:
     sb, _, env = started
     listed = json.loads(run(["minikube", "profile", "list", "-o", "json"], env).stdout)
-    assert [(p["Name"], p["Status"], p["ActiveKubeContext"]) for p in listed["valid"]] == [
-        ("mc-demo", "OK", True)
-    ]
+    assert [(p["Name"], p["Status"], p["ActiveKubeContext"]) for p in listed["valid"]] == [("mc-demo", "OK", True)]
     assert listed["valid"][0]["Config"]["KubernetesConfig"]["ContainerRuntime"] == "containerd"
     table = run(["minikube", "profile", "list"], env).stdout
     assert "| mc-demo " in table
@@ -287,9 +254,7 @@ def test_profile_list_and_delete(started: Cluster) -> None:
         ),
     ],
 )
-def test_bad_input_gets_a_message_and_a_non_zero_exit(
-    started: Cluster, argv: list[str], message: str
-) -> None:
+def test_bad_input_gets_a_message_and_a_non_zero_exit(started: Cluster, argv: list[str], message: str) -> None:
     result = run(argv, started[2])
     assert result.returncode != 0
     assert message in result.stdout + result.stderr

@@ -45,9 +45,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[StoreHost, StandIns]]:
 
 
 def game_url(si: StandIns, pod: str = POD) -> str:
-    backend = wait_until(
-        lambda: (b := si.apps.backend("pacman", pod)) and b.ports and b, what=f"{pod}'s server"
-    )
+    backend = wait_until(lambda: (b := si.apps.backend("pacman", pod)) and b.ports and b, what=f"{pod}'s server")
     return f"http://127.0.0.1:{backend.ports[8080]}"
 
 
@@ -113,10 +111,7 @@ def test_every_game_pod_lists_the_same_scores(tmp_path: Path) -> None:
     pacman_scene(host.store, pacman_pods=2)
     with StandIns(host, ingress_port=free_port()) as si:
         save(game_url(si, "pacman-7469bbb6d7-00000"), "shared", 7)
-        assert (
-            http_json(game_url(si, "pacman-7469bbb6d7-00001") + "/highscores/list")[0]["name"]
-            == "shared"
-        )
+        assert http_json(game_url(si, "pacman-7469bbb6d7-00001") + "/highscores/list")[0]["name"] == "shared"
 
 
 def test_scores_survive_mongo_0_replacement_with_500_in_between(
@@ -197,9 +192,7 @@ def test_any_tag_of_the_image_gets_a_server_and_others_do_not(
     cluster: tuple[StoreHost, StandIns],
 ) -> None:
     host, si = cluster
-    pacman_pod(
-        host.store, "tagged", image="quay.io/ifont/pacman-nodejs-app:v0.1@sha256:" + "0" * 64
-    )
+    pacman_pod(host.store, "tagged", image="quay.io/ifont/pacman-nodejs-app:v0.1@sha256:" + "0" * 64)
     pacman_pod(host.store, "web", image="nginx:1.27")
     game_url(si, "tagged")
     wait_until(lambda: si.apps.backend("pacman", "web") is not None, what="the web pod")

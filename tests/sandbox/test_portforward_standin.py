@@ -51,15 +51,10 @@ def test_forwards_the_service_port_to_the_pods_target_port(
 ) -> None:
     host, _, env = cluster
     port = free_port()
-    with background(
-        ["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env
-    ) as pf:
+    with background(["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env) as pf:
         assert pf.read_line() == f"Forwarding from 127.0.0.1:{port} -> 8080"
         assert pf.read_line() == f"Forwarding from [::1]:{port} -> 8080"
-        assert (
-            http_json(f"http://127.0.0.1:{port}/location/metadata")["host"]
-            == "pacman-7469bbb6d7-00000"
-        )
+        assert http_json(f"http://127.0.0.1:{port}/location/metadata")["host"] == "pacman-7469bbb6d7-00000"
         assert pf.read_line() == f"Handling connection for {port}"
         assert http(f"http://[::1]:{port}/")[0] == 200
         # Deleting the database does not touch the forward: it is pinned to the game's pod.
@@ -79,9 +74,7 @@ def test_the_pod_is_pinned_even_when_the_service_gains_pods(
 ) -> None:
     host, _, env = cluster
     port = free_port()
-    with background(
-        ["kubectl", "-n", "pacman", "port-forward", "deploy/pacman", f"{port}:8080"], env
-    ) as pf:
+    with background(["kubectl", "-n", "pacman", "port-forward", "deploy/pacman", f"{port}:8080"], env) as pf:
         pf.read_until("Forwarding from [::1]")
         for i in range(1, 4):
             pacman_pod(host.store, f"pacman-7469bbb6d7-{i:05d}")
@@ -116,14 +109,9 @@ def test_bind_conflict_is_reported_like_kubectl(
         v6.listen()
         result = run(["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env)
     assert result.returncode == 1
-    assert (
-        f"Unable to listen on port {port}: Listeners failed to create with the following errors:"
-        in result.stderr
-    )
+    assert f"Unable to listen on port {port}: Listeners failed to create with the following errors:" in result.stderr
     assert f"Error listen tcp4 127.0.0.1:{port}: bind: address already in use" in result.stderr
-    assert (
-        f"error: unable to listen on any of the requested ports: [{{{port} 8080}}]" in result.stderr
-    )
+    assert f"error: unable to listen on any of the requested ports: [{{{port} 8080}}]" in result.stderr
 
 
 def test_one_address_in_use_still_forwards_on_the_other(
@@ -134,9 +122,7 @@ def test_one_address_in_use_still_forwards_on_the_other(
     with socket.socket(socket.AF_INET6) as v6:
         v6.bind(("::1", port))
         v6.listen()
-        with background(
-            ["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env
-        ) as pf:
+        with background(["kubectl", "port-forward", "svc/pacman", f"{port}:80", "-n", "pacman"], env) as pf:
             assert pf.read_line() == f"Forwarding from 127.0.0.1:{port} -> 8080"
             assert http(f"http://127.0.0.1:{port}/")[0] == 200
 
@@ -147,9 +133,7 @@ def test_a_pod_without_a_stand_in_listens_and_fails_per_connection(
     host, _, env = cluster
     pacman_pod(host.store, "web", image="nginx:1.27")
     port = free_port()
-    with background(
-        ["kubectl", "port-forward", "pod/web", f"{port}:80", "-n", "pacman"], env
-    ) as pf:
+    with background(["kubectl", "port-forward", "pod/web", f"{port}:80", "-n", "pacman"], env) as pf:
         pf.read_until("Forwarding from [::1]")
         with pytest.raises(ConnectionError):
             http(f"http://127.0.0.1:{port}/")
@@ -208,10 +192,7 @@ def test_a_pod_that_never_runs_times_out(
         env,
     )
     assert result.returncode == 1
-    assert (
-        "error: unable to forward port because pod is not running. Current status=Pending"
-        in result.stderr
-    )
+    assert "error: unable to forward port because pod is not running. Current status=Pending" in result.stderr
 
 
 def test_other_commands_and_other_clusters_go_to_the_real_kubectl(

@@ -31,9 +31,7 @@ Cluster = tuple[Sandbox, StandIns, dict[str, str]]
 
 
 def lb_ip(env: dict[str, str]) -> Any:
-    svc = json.loads(
-        run(["kubectl", "get", "svc", "pacman", "-n", "pacman", "-o", "json"], env).stdout
-    )
+    svc = json.loads(run(["kubectl", "get", "svc", "pacman", "-n", "pacman", "-o", "json"], env).stdout)
     return (svc["status"].get("loadBalancer") or {}).get("ingress")
 
 
@@ -69,9 +67,7 @@ def test_the_tunnel_serves_the_ingress_by_host(game: Cluster) -> None:
     port = si.ingress_port
     assert lb_ip(env) is None  # EXTERNAL-IP <pending> without a tunnel
     with background(["minikube", "tunnel", "-p", "mc-demo"], env) as tunnel:
-        assert tunnel.read_until("Tunnel successfully started").endswith(
-            "Tunnel successfully started"
-        )
+        assert tunnel.read_until("Tunnel successfully started").endswith("Tunnel successfully started")
         tunnel.read_until("NOTE: Please do not close this terminal as this process must stay alive")
         assert f"127.0.0.1:{port}" in tunnel.read_until("the Ingress is served on")
         tunnel.read_until("Starting tunnel for service pacman-ingress.")

@@ -21,15 +21,15 @@ from tutor.session.setup import SessionRefused, Setup
 __all__ = ["SessionRefused", "Setup", "build_session", "target_context"]
 
 
-def target_context(lesson: Lesson, setup: Setup, profile: str) -> str | None:
+def target_context(lesson: Lesson, named: str | None, profile: str) -> str | None:
     """The context to watch: the one named, else the lesson's minikube profile, else the current one.
 
     A minikube lesson watches the profile's own context even before it exists (the first
     step creates it), so a learner whose current context is some other cluster never has
     the tutor act there by accident.
     """
-    if setup.context:
-        return setup.context
+    if named:
+        return named
     if "minikube" in lesson.requires:
         return profile
     return None
@@ -44,7 +44,7 @@ def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
     variables = lesson.defaults(**base)
     profile = variables["profile"]
 
-    context_name = target_context(lesson, setup, profile)
+    context_name = target_context(lesson, setup.context, profile)
     source = Source.resolve(setup.kubeconfig, context_name)
     connection = ClusterConnection(source, explicit=bool(setup.context))
     status = connection.open()

@@ -129,6 +129,13 @@ class ProcessRunner:
         except (MissingExecutable, RunError) as err:
             on_state("failed", str(err))
 
+    def missing(self, programs: Sequence[str]) -> list[str]:
+        return [
+            f"{check.program} is not installed: {check.advice}"
+            for check in self.executor.preflight(programs)
+            if not check.found
+        ]
+
     def process_state(self, process_id: str) -> ProcessState | None:
         info = self.executor.processes().get(process_id)
         return None if info is None else STATES[info.state]

@@ -1,0 +1,268 @@
+"""`k8s-tutor doctor [LESSON]`: will this machine and cluster run the lesson?
+
+Each finding is one line: `ok`, `warn` (it will work, with a caveat worth knowing) or
+`fail` (it will not, and what to do). Exit status 1 when anything fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from tutor.cluster.connection import ClusterConnection
+from tutor.cluster.guard import decide
+from tutor.cluster.kubeconfig import KubeconfigProblem, Source, load
+from tutor.lesson.model import Lesson
+from tutor.lesson.overrides import BadOverride, parse_overrides
+from tutor.progress import default_root
+from tutor.run import ShExecutor, install_advice, which
+
+Level = Literal["ok", "warn", "fail"]
+TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    topic: str
+    message: str
+
+
+def platform_name() -> str:
+    """linux, wsl, darwin or windows: where the learner's terminal runs."""
+    system = platform.system().lower()
+    if system == "linux" and (os.environ.get("WSL_DISTRO_NAME") or _proc_mentions_microsoft()):
+        return "wsl"
+    return system
+
+
+def _proc_mentions_microsoft() -> bool:
+    try:
+        return "microsoft" in Path("/proc/version").read_text().lower()
+    except OSError:
+        return False
+
+
+class Doctor:
+    def __init__(self, lesson: Lesson | None, options: Any, executor: ShExecutor | None = None) -> None:
+        self.lesson = lesson
+        self.options = options
+        self.executor = executor or ShExecutor()
+        self.findings: list[Finding] = []
+        overrides: dict[str, str] = {}
+        if lesson is not None:
+            overrides = parse_overrides(lesson, getattr(options, "overrides", []) or [])
+        if getattr(options, "profile", None):
+            overrides["profile"] = options.profile
+        self.variables = lesson.defaults(**overrides) if lesson else {"profile": options.profile or "minikube"}
+
+    def add(self, level: Level, topic: str, message: str) -> None:
+        self.findings.append(Finding(level, topic, message))
+
+    def run(self) -> list[Finding]:
+        self.add("ok", "python", f"Python {platform.python_version()} on {platform_name()}")
+        sandbox = bool(getattr(self.options, "sandbox", False))
+        requires = list(self.lesson.requires) if self.lesson else ["minikube", "kubectl"]
+        if sandbox:
+            requires = [tool for tool in requires if tool != "minikube"]
+            self.add("ok", "sandbox", "--sandbox: the simulated cluster needs no minikube and no container engine")
+        self.tools(requires)
+        self.state_folder()
+        if sandbox:
+            return self.findings
+        self.ports()
+        self.kubeconfig()
+        if "minikube" in requires and which("minikube", self.executor.environment()):
+            self.minikube()
+        return self.findings
+
+    # --- what is checked ----------------------------------------------------------------
+
+    def tools(self, programs: Sequence[str]) -> None:
+        for program in programs:
+            path = which(program, self.executor.environment())
+            if path is None:
+                self.add("fail", program, f"{program} is not installed: {install_advice(program)}")
+                continue
+            version = self.version(program) or "(version unknown)"
+            if version.lower().startswith(program + " "):
+                version = version[len(program) + 1 :]
+            self.add("ok", program, f"{program} {version} at {path}")
+
+    def version(self, program: str) -> str | None:
+        argv = {
+            "kubectl": ["kubectl", "version", "--client", "-o", "json"],
+            "minikube": ["minikube", "version", "--short"],
+        }.get(program, [program, "--version"])
+        code, output = self.capture(argv)
+        if code != 0 or not output.strip():
+            return None
+        if program == "kubectl":
+            try:
+                return str(json.loads(output)["clientVersion"]["gitVersion"])
+            except (ValueError, KeyError, TypeError):
+                return None
+        return output.strip().splitlines()[0].split(" (")[0][:60]
+
+    def state_folder(self) -> None:
+        folder = default_root()
+        probe = folder if folder.exists() else next((p for p in folder.parents if p.exists()), Path("/"))
+        if os.access(probe, os.W_OK):
+            self.add("ok", "progress", f"progress is saved in {folder}")
+        else:
+            self.add("fail", "progress", f"cannot write {folder}: set K8S_TUTOR_STATE_DIR to a writable folder")
+
+    def ports(self) -> None:
+        port = self.variables.get("local_port")
+        if port and port.isdigit():
+            if _can_bind(int(port)):
+                self.add("ok", "port", f"port {port} is free for the port-forward")
+            else:
+                self.add("warn", "port", f"port {port} is in use: start with --set local_port=ANOTHER")
+        ingress = self.variables.get("ingress_port")
+        if ingress and ingress.isdigit() and int(ingress) < 1024 and not _can_bind(int(ingress)):
+            self.add(
+                "warn",
+                "tunnel",
+                f"port {ingress} is privileged here: `minikube tunnel` will ask for your password (sudo)",
+            )
+
+    def kubeconfig(self) -> None:
+        from tutor.session.factory import target_context
+
+        kubeconfig = getattr(self.options, "kubeconfig", None)
+        named = getattr(self.options, "context", None)
+        target = target_context(self.lesson, named, self.variables["profile"]) if self.lesson else named
+        try:
+            current = load(Source.resolve(kubeconfig, None)).info
+            self.add("ok", "context", f"kubectl's current context is {current.name} ({current.describe()})")
+        except KubeconfigProblem as err:
+            current = None
+            self.add("warn", "context", f"no usable current context yet: {err}")
+        if target is None:
+            return
+        if current is not None and current.name != target:
+            self.add(
+                "warn",
+                "context",
+                f"the lesson uses context {target}, but kubectl points at {current.name}: "
+                "commands you type go there (kubectl config use-context " + target + ")",
+            )
+        try:
+            info = load(Source.resolve(kubeconfig, target)).info
+        except KubeconfigProblem:
+            self.add("warn", "cluster", f"there is no context {target} yet: the lesson's first step creates it")
+            return
+        decision = decide(info, explicit=bool(named))
+        if not decision.allowed:
+            self.add("fail", "cluster", decision.message)
+            return
+        connection = ClusterConnection(Source.resolve(kubeconfig, target), explicit=bool(named))
+        try:
+            connection.open()
+            address = connection.node_ip(self.variables["profile"])
+        finally:
+            connection.close()
+        if address is None:
+            self.add("warn", "cluster", f"{info.describe()} does not answer at {info.server}: is it running?")
+        else:
+            self.add("ok", "cluster", f"{info.describe()} answers; its node is at {address}")
+            self.skew(target)
+
+    def skew(self, context: str) -> None:
+        _, output = self.capture(["kubectl", "version", "-o", "json", "--context", context])
+        try:
+            data = json.loads(output)
+            client = int(data["clientVersion"]["minor"].rstrip("+"))
+            server = int(data["serverVersion"]["minor"].rstrip("+"))
+        except (ValueError, KeyError, TypeError):
+            return
+        if abs(client - server) > 1:
+            self.add(
+                "warn", "kubectl", f"kubectl 1.{client} and the cluster's 1.{server} are more than one minor apart"
+            )
+
+    def minikube(self) -> None:
+        profile = self.variables["profile"]
+        _, output = self.capture(["minikube", "profile", "list", "-o", "json"])
+        try:
+            valid = json.loads(output).get("valid") or []
+        except (ValueError, AttributeError):
+            valid = []
+        entry = next((item for item in valid if item.get("Name") == profile), None)
+        if entry is None:
+            self.add("ok", "minikube", f"no profile {profile} yet: the lesson's first step creates it")
+            return
+        config = entry.get("Config") or {}
+        driver = str(config.get("Driver") or "unknown")
+        version = str((config.get("KubernetesConfig") or {}).get("KubernetesVersion") or "unknown")
+        self.add(
+            "ok", "minikube", f"profile {profile}: {entry.get('Status', '?')}, driver {driver}, Kubernetes {version}"
+        )
+        where = platform_name()
+        if driver in ("docker", "podman") and where in ("darwin", "windows", "wsl"):
+            self.add(
+                "warn",
+                "ingress",
+                f"with the {driver} driver on {where} the node's address is not reachable from here: "
+                "the Ingress step needs `minikube tunnel` (it uses 127.0.0.1)",
+            )
+        _, output = self.capture(["minikube", "-p", profile, "addons", "list", "-o", "json"])
+        try:
+            addons = json.loads(output)
+        except ValueError:
+            return
+        wanted = sorted(
+            {
+                str(spec.fields.get("addon"))
+                for step in (self.lesson.steps if self.lesson else ())
+                for spec in step.checks
+                if spec.kind == "addon_enabled"
+            }
+        )
+        for addon in wanted:
+            status = (addons.get(addon) or {}).get("Status", "unknown")
+            self.add("ok", "addon", f"{addon}: {status}" + ("" if status == "enabled" else " (the lesson enables it)"))
+
+    def capture(self, argv: list[str]) -> tuple[int | None, str]:
+        lines: list[str] = []
+        try:
+            result = self.executor.run(argv, lambda line: lines.append(line.text), timeout=TIMEOUT)
+        except Exception as err:  # a broken tool must not break the doctor
+            return None, str(err)
+        return result.exit_code, "\n".join(lines)
+
+
+def _can_bind(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def doctor(lesson: Lesson | None, options: Any, out: Callable[[str], None] | None = None) -> int:
+    say = out or (lambda text: print(text, flush=True))
+    try:
+        checker = Doctor(lesson, options)
+    except BadOverride as err:
+        print(f"k8s-tutor doctor: {err}", file=sys.stderr)
+        return 2
+    try:
+        findings = checker.run()
+    finally:
+        checker.executor.close()
+    for finding in findings:
+        say(f"[{finding.level:>4}] {finding.topic}: {finding.message}")
+    failed = sum(1 for f in findings if f.level == "fail")
+    warned = sum(1 for f in findings if f.level == "warn")
+    say(f"{len(findings)} checks: {failed} failed, {warned} warnings")
+    return 1 if failed else 0
