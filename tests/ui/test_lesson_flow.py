@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from dataclasses import replace
@@ -129,6 +130,22 @@ class TestNavigation:
             await pilot.pause(0.2)
             assert screen.current == "start"
             assert "deploy" not in screen.step_views
+
+    async def test_a_step_not_on_screen_stays_hidden_when_its_command_runs(
+        self, mini: Lesson, mini_setup: Setup
+    ) -> None:
+        app = TutorApp(mini, mini_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            session = screen.session
+            assert session is not None
+            # As on resume, when the session restarts an earlier step's background command.
+            last = mini.step("last")
+            await asyncio.to_thread(session.run_command, last, last.commands[0])
+            await wait_for(pilot, lambda: "last" in screen.step_views, what="the step's view")
+            await wait_for(pilot, lambda: screen.command_view("last", 0).status.startswith("✓"))
+            assert screen.current == "first"
+            assert [step for step, view in screen.step_views.items() if view.display] == ["first"]
 
     async def test_previous_step_goes_back(self, mini: Lesson, mini_setup: Setup) -> None:
         app = TutorApp(mini, mini_setup)

@@ -482,6 +482,9 @@ class LessonScreen(Screen[None]):
             intro = self.lesson.intro if self.lesson.index(step_id) == 0 else ""
             view = StepView(step, text=session.text, variables=session.variables, intro=intro)
             view.set_runnable(self._can_run())
+            # A view may be built for a step not on screen (a background command restarted on
+            # resume): the switcher only hides the children it had when it was mounted.
+            view.display = False
             self.step_views[step_id] = view
             self.query_one("#steps", ContentSwitcher).mount(view)
         return view
