@@ -313,6 +313,9 @@ class LessonScreen(Screen[None]):
     def on_work_failed(self, message: WorkFailed) -> None:
         self.running = False
         self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10)
+        if not self.opened:
+            # Nothing else will replace "Connecting…": say what happened where the learner looks.
+            self.query_one(ChecksPanel).show_message(f"{message.what} failed: {message.error}", "bold red")
 
     # --- session events ------------------------------------------------------------------
 
