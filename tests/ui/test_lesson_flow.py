@@ -348,9 +348,9 @@ class TestClusterQuestions:
         async with app.run_test(size=SIZE) as pilot:
             screen = await opened(pilot)
             header = screen.query_one(lesson_header.LessonHeader)
-            monkeypatch.setattr(lesson_header.time, "strftime", lambda _: "10:15:00")
+            monkeypatch.setattr("tutor.ui.widgets.header.lesson_header.time.strftime", lambda _: "10:15:00")
             header.show_connection("reconnecting", "connection refused")
-            monkeypatch.setattr(lesson_header.time, "strftime", lambda _: "10:15:30")
+            monkeypatch.setattr("tutor.ui.widgets.header.lesson_header.time.strftime", lambda _: "10:15:30")
             header.show_connection("reconnecting", "connection refused")  # still the first time
             await pilot.pause()
             assert "reconnecting since 10:15:00" in str(screen.query_one("#connection").render())
