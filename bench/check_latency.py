@@ -9,7 +9,10 @@ measures, with the real kubernetes client:
 - the same with 5,000 unrelated pods running in other namespaces;
 - requests the engine sends while idle for 10 s (only its open watches may exist);
 - a naive poller, `kubectl get storageclass -o json` every 2 s as verify-on-click
-  tools do, on the same changes: its latency and idle requests, and the ratio.
+  tools do, on the same changes: its latency and idle requests, and the ratio;
+- the whole way to the learner: from an API write to the lesson session announcing
+  the next step unlocked (StepUnlocked, what the TUI and the plain view draw), with
+  the 5,000 pods still there.
 
 Prints one figure per line, `name=value`. Usage: python bench/check_latency.py [--changes N]
 """
@@ -223,6 +226,70 @@ def naive_poller(sb: SandboxProcess, api: Any, count: int, state: list[bool]) ->
     return latencies, idle
 
 
+class Unlocks:
+    """StepUnlocked events from a session, with the time each arrived."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.seen: dict[str, float] = {}
+
+    def on_event(self, event: Any) -> None:
+        from tutor.session.events import StepUnlocked
+
+        if isinstance(event, StepUnlocked):
+            with self.cond:
+                self.seen[event.step] = time.perf_counter()
+                self.cond.notify_all()
+
+    def wait_for(self, step: str, timeout: float = 10) -> float:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while step not in self.seen:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"the session did not unlock {step}")
+                self.cond.wait(left)
+            return self.seen[step]
+
+
+def session_unlocks(kubeconfig: Path, count: int, folder: Path) -> list[float]:
+    """Steps that each wait for a ConfigMap field; one PATCH each; time until the next unlocks."""
+    from kubernetes import client, config
+
+    from tutor.lesson.parser import load
+    from tutor.session.factory import Setup, build_session
+
+    steps = []
+    for index in range(count + 1):
+        steps.append(
+            f'::: step {{#s{index} title="Round {index}"}}\nWaits for round {index}.\n\n'
+            f"> [!TIP]\n> The benchmark patches it.\n\n```yaml {{checks}}\n- kind: field_equals\n"
+            f'  object: configmap/bench\n  path: data.round\n  equals: "{index}"\n```\n:::\n'
+        )
+    (folder / "lessons").mkdir(parents=True, exist_ok=True)
+    (folder / "manifests").mkdir(exist_ok=True)
+    path = folder / "lessons" / "bench.md"
+    path.write_text("---\nid: bench\ntitle: Bench\nnamespace: default\n---\n\n" + "\n".join(steps))
+    lesson = load(path)
+    writer = config.new_client_from_config(config_file=str(kubeconfig))
+    core = client.CoreV1Api(writer)
+    core.create_namespaced_config_map("default", {"metadata": {"name": "bench"}, "data": {"round": "-1"}})
+    session = build_session(lesson, Setup(kubeconfig=kubeconfig, save_progress=False))
+    unlocks = Unlocks()
+    session.subscribe(unlocks.on_event)
+    latencies = []
+    try:
+        session.open()
+        for index in range(count):
+            start = time.perf_counter()
+            core.patch_namespaced_config_map("bench", "default", {"data": {"round": str(index)}})
+            latencies.append((unlocks.wait_for(f"s{index + 1}") - start) * 1000)
+    finally:
+        session.close()
+        writer.close()
+    return latencies
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--changes", type=int, default=60, help="changes measured per phase (default 60)")
@@ -263,6 +330,8 @@ def main() -> int:
         toggles(api, watcher, 5, state)
         out.update(figures("latency_5000_pods", toggles(api, watcher, args.changes, state)))
         out["latency_p95_ratio_5000_pods"] = out["latency_5000_pods_p95_ms"] / out["latency_p95_ms"]
+        unlocked = session_unlocks(sb.kubeconfig, args.changes, state_dir / "lesson")
+        out.update(figures("step_unlock_5000_pods", unlocked[5:]))
 
         assert engine.settled(30)
         time.sleep(0.5)

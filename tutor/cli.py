@@ -223,7 +223,8 @@ def parse_overrides(lesson: Any, pairs: Sequence[str]) -> dict[str, str]:
         raise UsageError(str(err)) from None
 
 
-def cmd_list(options: argparse.Namespace) -> int:
+def _lesson_rows(options: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every lesson with its steps and saved progress: `list --json`'s rows, and the picker's."""
     from tutor.progress import ProgressStore
 
     catalog = _catalog(options)
@@ -249,6 +250,11 @@ def cmd_list(options: argparse.Namespace) -> int:
                 ],
             }
         )
+    return rows
+
+
+def cmd_list(options: argparse.Namespace) -> int:
+    rows = _lesson_rows(options)
     if options.json:
         print(json.dumps({"lessons": rows}, indent=2))
         return EXIT_OK
@@ -325,19 +331,20 @@ def cmd_lesson(options: argparse.Namespace) -> int:
     if options.lesson is None:
         if options.plain or not _tui_possible():
             return cmd_list(argparse.Namespace(json=False, lessons=options.lessons))
-        from tutor.ui.app import pick_lesson
-
-        return int(pick_lesson(options))
+        chosen = _pick_lesson(options)
+        if chosen is None:
+            return EXIT_OK
+        # Then on exactly as if the learner had named it: same flags, same cluster set-up.
+        options.lesson = chosen
     lesson = _find_lesson(options, options.lesson)
     overrides = parse_overrides(lesson, options.overrides)
     if options.sandbox and (options.kubeconfig or options.context):
         raise UsageError("--sandbox runs its own simulated cluster: leave out --kubeconfig and --context")
-    from tutor.run import install_exit_handlers
-
-    # Before any child process exists: none may outlive the tutor, however it ends.
-    install_exit_handlers(watchdog=True)
+    tui = not options.plain and _tui_possible()
+    if not tui:
+        _install_exit_handlers()
     with _cluster_for(options, lesson) as where:
-        from tutor.session.factory import Setup
+        from tutor.session.setup import Setup
 
         setup = Setup(
             kubeconfig=where.kubeconfig or options.kubeconfig,
@@ -349,13 +356,44 @@ def cmd_lesson(options: argparse.Namespace) -> int:
             sandbox=where.sandbox,
             save_progress=not where.sandbox,
         )
-        if options.plain or not _tui_possible():
+        if not tui:
             from tutor.plain.view import run_plain
 
             return run_plain(lesson, setup, step_id=options.step, autoplay=options.autoplay)
         from tutor.ui.app import run_tui
 
-        return int(run_tui(lesson, setup, step_id=options.step, autoplay=options.autoplay))
+        # The TUI installs them itself, after its first paint: loading the run layer (sh)
+        # first would cost the learner a visibly slower start.
+        return int(
+            run_tui(lesson, setup, step_id=options.step, autoplay=options.autoplay, prepare=_install_exit_handlers)
+        )
+
+
+def _install_exit_handlers() -> None:
+    from tutor.run import install_exit_handlers
+
+    # Before any child process exists: none may outlive the tutor, however it ends.
+    install_exit_handlers(watchdog=True)
+
+
+def _pick_lesson(options: argparse.Namespace) -> str | None:
+    from tutor.ui.app import pick_lesson
+    from tutor.ui.choices import LessonChoice
+
+    choices = [
+        LessonChoice(
+            id=row["id"],
+            title=row["title"],
+            description=row["description"],
+            steps=len(row["steps"]),
+            progress=tuple(
+                f"{item['cluster']}: {len(item['completed'])} of {len(row['steps'])} steps done"
+                for item in row["progress"]
+            ),
+        )
+        for row in _lesson_rows(options)
+    ]
+    return pick_lesson(choices)
 
 
 def _tui_possible() -> bool:
@@ -382,7 +420,10 @@ def _cluster_for(options: argparse.Namespace, lesson: Any) -> Iterator[_Where]:
 
     # A cluster that does not exist yet: the lesson's first step starts it, as with minikube.
     # Autoplay (demos, CI) need not wait for simulated image pulls.
-    delays = Delays.instant() if options.autoplay else Delays.realistic()
+    pace = os.environ.get("K8S_TUTOR_SANDBOX_DELAYS", "instant" if options.autoplay else "realistic")
+    if pace not in ("instant", "realistic"):
+        raise UsageError(f"K8S_TUTOR_SANDBOX_DELAYS must be 'instant' or 'realistic', not {pace!r}")
+    delays = Delays.instant() if pace == "instant" else Delays.realistic()
     from tutor.sandbox.standins import StandIns
 
     with (

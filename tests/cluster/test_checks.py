@@ -209,7 +209,7 @@ class TestRolloutComplete:
         result = evaluate(
             "rollout_complete", [f.deployment("pacman", replicas=1)], object="deploy/pacman", replicas="5"
         )
-        assert result.reason == "deployment/pacman wants 1 replicas, expected 5: scale it"
+        assert result.reason == "deployment/pacman wants 1 replica, expected 5: scale it"
 
     def test_new_generation_not_observed(self) -> None:
         dep = f.deployment("pacman", generation=2, observed=1)

@@ -14,9 +14,7 @@ import pytest
 PY = sys.executable
 MARK = "K8S_TUTOR_TEST_MARK"
 
-needs_proc = pytest.mark.skipif(
-    not os.path.isdir("/proc/self"), reason="finds processes through /proc"
-)
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="finds processes through /proc")
 
 
 def marked_processes(token: str) -> list[int]:

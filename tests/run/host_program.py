@@ -32,17 +32,13 @@ def main() -> None:
         if isinstance(event, Ready):
             background_ready.set()
 
-    executor.start_background(
-        "tunnel", ["sh", "-c", TREE.format(word="tunnel-ready")], "tunnel-ready", on_event
-    )
+    executor.start_background("tunnel", ["sh", "-c", TREE.format(word="tunnel-ready")], "tunnel-ready", on_event)
     foreground_ready = threading.Event()
 
     def on_line(line: Line) -> None:
         foreground_ready.set()
 
-    worker = threading.Thread(
-        target=executor.run, args=(["sh", "-c", TREE.format(word="fg-ready")], on_line)
-    )
+    worker = threading.Thread(target=executor.run, args=(["sh", "-c", TREE.format(word="fg-ready")], on_line))
     worker.start()
     if not (background_ready.wait(10) and foreground_ready.wait(10)):
         sys.exit("host: the commands did not start")

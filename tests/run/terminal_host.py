@@ -39,9 +39,7 @@ def main() -> None:
         if isinstance(event, Output) and "Starting tunnel" in event.line.text:
             later.set()
 
-    executor.start_background(
-        "tunnel", [program], "Tunnel successfully started", on_event, interactive=True
-    )
+    executor.start_background("tunnel", [program], "Tunnel successfully started", on_event, interactive=True)
     print(f"host: back, {executor.processes()['tunnel'].state}", flush=True)
     report_terminal()
     print(f"host: later output seen={later.wait(10)}", flush=True)

@@ -154,9 +154,7 @@ def test_a_command_that_dies_at_once_every_time_fails_with_the_reason(
     assert background.processes()["pf"].attempt == FAST.max_restarts + 1
 
 
-def test_a_long_healthy_run_does_not_count_towards_the_cap(
-    registry: GroupRegistry, tmp_path: Path
-) -> None:
+def test_a_long_healthy_run_does_not_count_towards_the_cap(registry: GroupRegistry, tmp_path: Path) -> None:
     policy = RestartPolicy(max_restarts=1, initial_delay=0.01, stable_after=0.2)
     executor = ShExecutor(grace=0.5, registry=registry, restart=policy)
     counter = tmp_path / "runs"
@@ -211,9 +209,7 @@ def test_several_at_once_each_by_id(background: ShExecutor, token: str) -> None:
     assert marked_processes(token) == []
     # A stopped id can be used again.
     again = Events()
-    background.start_background(
-        "pf-a", ["sh", "-c", "echo 'ready'; exec sleep 300"], "ready", again
-    )
+    background.start_background("pf-a", ["sh", "-c", "echo 'ready'; exec sleep 300"], "ready", again)
     again.wait_for(Ready)
 
 
@@ -251,9 +247,7 @@ def test_a_password_prompt_is_surfaced_and_not_retried(background: ShExecutor, t
     assert marked_processes(token) == []
 
 
-def test_sudo_refusing_to_run_without_a_terminal_is_surfaced(
-    background: ShExecutor, tmp_path: Path
-) -> None:
+def test_sudo_refusing_to_run_without_a_terminal_is_surfaced(background: ShExecutor, tmp_path: Path) -> None:
     minikube = script(
         tmp_path,
         "minikube",
@@ -281,19 +275,13 @@ def test_a_failing_callback_does_not_stop_supervision(background: ShExecutor) ->
         if isinstance(event, Output):
             raise RuntimeError("consumer bug")
 
-    background.start_background(
-        "pf", ["sh", "-c", "echo a; echo ready; exec sleep 300"], "ready", clumsy
-    )
+    background.start_background("pf", ["sh", "-c", "echo a; echo ready; exec sleep 300"], "ready", clumsy)
     assert ready.wait(10)
     background.stop("pf")
     assert [type(event) for event in seen] == [Starting, Output, Output, Ready, Stopped]
 
 
 def test_a_missing_program_is_reported_before_anything_starts(background: ShExecutor) -> None:
-    with pytest.raises(
-        MissingExecutable, match=re.escape("https://kubernetes.io/docs/tasks/tools/")
-    ):
-        background.start_background(
-            "pf", ["kubectl", "port-forward"], "Forwarding", env={"PATH": "/nonexistent"}
-        )
+    with pytest.raises(MissingExecutable, match=re.escape("https://kubernetes.io/docs/tasks/tools/")):
+        background.start_background("pf", ["kubectl", "port-forward"], "Forwarding", env={"PATH": "/nonexistent"})
     assert "pf" not in background.processes()

@@ -14,9 +14,7 @@ from .helpers import script
 
 
 def test_plain_output_defaults_sit_between_os_environ_and_overrides() -> None:
-    env = child_environment(
-        {"TERM": "xterm", "KUBECONFIG": "/k"}, base={"TERM": "vt100", "HOME": "/h"}
-    )
+    env = child_environment({"TERM": "xterm", "KUBECONFIG": "/k"}, base={"TERM": "vt100", "HOME": "/h"})
     assert env == {
         "HOME": "/h",
         "NO_COLOR": "1",

@@ -109,9 +109,7 @@ def test_environment_and_working_directory(executor: ShExecutor, tmp_path: Path)
     assert lines == ["1 false dumb mc-demo", str(tmp_path)]
 
 
-def test_the_sandbox_stand_ins_run_when_first_on_path(
-    registry: GroupRegistry, tmp_path: Path
-) -> None:
+def test_the_sandbox_stand_ins_run_when_first_on_path(registry: GroupRegistry, tmp_path: Path) -> None:
     script(tmp_path, "kubectl", 'echo "simulated kubectl $*"\n')
     executor = ShExecutor(path_prefix=[tmp_path], registry=registry)
     assert executor.which("kubectl") == str(tmp_path / "kubectl")
@@ -158,9 +156,7 @@ def test_a_timeout_takes_down_the_whole_tree(executor: ShExecutor, token: str) -
     assert time.monotonic() - started < 10
 
 
-def test_cancel_from_another_thread_takes_down_the_whole_tree(
-    executor: ShExecutor, token: str
-) -> None:
+def test_cancel_from_another_thread_takes_down_the_whole_tree(executor: ShExecutor, token: str) -> None:
     cancel = Cancellation()
     seen = threading.Event()
 
@@ -168,9 +164,7 @@ def test_cancel_from_another_thread_takes_down_the_whole_tree(
         seen.set()
 
     outcome: list[Result] = []
-    worker = threading.Thread(
-        target=lambda: outcome.append(executor.run(["sh", "-c", TREE], on_line, cancel=cancel))
-    )
+    worker = threading.Thread(target=lambda: outcome.append(executor.run(["sh", "-c", TREE], on_line, cancel=cancel)))
     worker.start()
     assert seen.wait(10)
     assert len(wait_for_marked(token, 4)) == 4
@@ -205,9 +199,7 @@ def test_close_cancels_what_runs_and_refuses_new_commands(executor: ShExecutor) 
         executor.run(["true"])
 
 
-def test_an_exception_in_the_callback_ends_the_command_first(
-    executor: ShExecutor, token: str
-) -> None:
+def test_an_exception_in_the_callback_ends_the_command_first(executor: ShExecutor, token: str) -> None:
     def explode(line: Line) -> None:
         raise ValueError("consumer bug")
 
@@ -231,9 +223,7 @@ def test_a_silent_job_left_by_the_command_is_ended(executor: ShExecutor, token: 
     assert marked_processes(token) == []
 
 
-def test_a_process_that_escaped_the_group_does_not_hang_the_run(
-    executor: ShExecutor, token: str
-) -> None:
+def test_a_process_that_escaped_the_group_does_not_hang_the_run(executor: ShExecutor, token: str) -> None:
     # Known limit: `setsid` puts it out of reach of the group signal; the run still ends.
     result, lines = collect(executor, ["sh", "-c", "setsid sleep 300 & echo escaped"])
     assert result.exit_code == 0
@@ -292,9 +282,7 @@ def test_interactive_without_a_terminal_just_runs_it(
     # Plain mode in a pipe or CI: no terminal to lend, so the command simply inherits
     # the tutor's stdin/stdout/stderr, in its own group, still under a timeout.
     lines: list[Line] = []
-    result = executor.run(
-        ["sh", "-c", "echo to the terminal; echo $TERM"], lines.append, interactive=True
-    )
+    result = executor.run(["sh", "-c", "echo to the terminal; echo $TERM"], lines.append, interactive=True)
     assert result.ok
     assert lines == []
     out = capfd.readouterr().out

@@ -59,9 +59,7 @@ def children_of_host(token: str, count: int) -> int:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_to_the_tutor_ends_every_child(
-    start_host: StartHost, token: str, sig: int
-) -> None:
+def test_a_signal_to_the_tutor_ends_every_child(start_host: StartHost, token: str, sig: int) -> None:
     host = start_host("wait")
     assert children_of_host(token, CHILDREN) == CHILDREN
     host.send_signal(sig)
@@ -77,9 +75,7 @@ def test_a_crash_ends_every_child(start_host: StartHost, token: str) -> None:
     assert wait_for_no_marked(token, within=2) == []
 
 
-def test_returning_with_a_worker_blocked_on_a_command_ends_it(
-    start_host: StartHost, token: str
-) -> None:
+def test_returning_with_a_worker_blocked_on_a_command_ends_it(start_host: StartHost, token: str) -> None:
     host = start_host("return")
     assert host.wait(10) == 0
     assert wait_for_no_marked(token, within=2) == []

@@ -32,9 +32,7 @@ def test_invalid_utf8_becomes_replacement_characters():
 
 
 def test_progress_rewrites_are_coalesced_to_the_latest_state():
-    lines = decode(
-        b"Downloading 10%\rDownloading 20%\rDownloading 3", b"0%\r", b"Downloading 100%\n"
-    )
+    lines = decode(b"Downloading 10%\rDownloading 20%\rDownloading 3", b"0%\r", b"Downloading 100%\n")
     assert lines[0] == Line("Downloading 20%", progress=True)
     assert lines[1] == Line("Downloading 30%", progress=True)
     assert lines[-1] == Line("Downloading 100%")

@@ -105,12 +105,16 @@ class FakeRunner:
         on_line: LineCallback,
         on_state: ProcessCallback,
         on_prompt: PromptCallback,
+        interactive: bool = False,
     ) -> None:
         self.ran.append(list(argv))
         self.processes[process_id] = "ready"
         on_state("starting", "")
         on_state("ready", "")
         self._effects(argv)
+
+    def missing(self, programs: Sequence[str]) -> list[str]:
+        return []
 
     def process_state(self, process_id: str) -> ProcessState | None:
         return self.processes.get(process_id)

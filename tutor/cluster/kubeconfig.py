@@ -154,7 +154,9 @@ def load(source: Source) -> Loaded:
     if context is None:
         known = ", ".join(str(entry["name"]) for entry in merged["contexts"]) or "none"
         if source.context:
-            raise NoCluster(f"there is no context {name!r} in {source.describe()} (contexts: {known})")
+            raise NoCluster(
+                f"{NO_CLUSTER_HINT}: there is no context {name!r} in {source.describe()} yet (contexts: {known})"
+            )
         raise NoCluster(f"{NO_CLUSTER_HINT} (the current context {name!r} is not defined)")
     ctx_body = _body(context, "context")
     cluster_name = str(ctx_body.get("cluster") or "")

@@ -59,6 +59,7 @@ class PlainView:
         self.completed = False
         self.failed: AutoplayStopped | None = None
         self._printed: str | None = None
+        self._connection_state = ""
         session.subscribe(self.on_event)
 
     # --- output --------------------------------------------------------------------------
@@ -89,6 +90,9 @@ class PlainView:
             self.say(plain(self.session.text(lesson.intro)))
 
     def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:
+        if event.state == self._connection_state and event.state != "connected":
+            return  # one line per change of state, not per failing request
+        self._connection_state = event.state
         label = {
             "connected": "Connected to the cluster",
             "connecting": "Connecting to the cluster",

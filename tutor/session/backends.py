@@ -89,6 +89,9 @@ class RunBackend(Protocol):
 
     def process_state(self, process_id: str) -> ProcessState | None: ...
 
+    def missing(self, programs: Sequence[str]) -> list[str]:
+        """For each program that cannot be found, a sentence saying how to install it."""
+
     @property
     def lends_terminal(self) -> bool:
         """Whether a command can be given the learner's terminal (a view provides it)."""

@@ -7,10 +7,6 @@ and the progress store behind the session's two protocols.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.kubeconfig import Source
 from tutor.lesson.model import Lesson
@@ -18,31 +14,11 @@ from tutor.progress import ProgressStore
 from tutor.run import ShExecutor
 from tutor.session.check_context import SessionContext
 from tutor.session.cluster_checks import ClusterChecks
-from tutor.session.process_runner import ProcessRunner, TerminalLender
+from tutor.session.process_runner import ProcessRunner
 from tutor.session.session import LessonSession
+from tutor.session.setup import SessionRefused, Setup
 
-
-class SessionRefused(Exception):
-    """The tutor may not act on the chosen cluster; the message says how to proceed."""
-
-
-@dataclass
-class Setup:
-    kubeconfig: Path | None = None
-    context: str | None = None
-    """Named by the learner (--context): the guard then lets them confirm a non-local one."""
-    profile: str | None = None
-    overrides: Mapping[str, str] = field(default_factory=dict)
-    """--set NAME=VALUE."""
-    env: Mapping[str, str] | None = None
-    """The environment commands run in (the sandbox's: its kubeconfig, its stand-ins on PATH)."""
-    cluster_variables: Mapping[str, str] = field(default_factory=dict)
-    """Lesson-variable overrides from a simulated cluster (e.g. ingress_port)."""
-    sandbox: bool = False
-    save_progress: bool = True
-    terminal: TerminalLender | None = None
-    confirm: Callable[[str], bool] | None = None
-    """Asks the learner to confirm acting on a non-local context they named."""
+__all__ = ["SessionRefused", "Setup", "build_session", "target_context"]
 
 
 def target_context(lesson: Lesson, named: str | None, profile: str) -> str | None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
 
 from tutor.run import (
     Exited,
@@ -31,9 +30,7 @@ from tutor.run import (
 from tutor.run.supervisor import BackgroundEvent
 from tutor.run.supervisor import ProcessState as RunState
 from tutor.session.backends import LineCallback, ProcessCallback, ProcessState, PromptCallback, RunOutcome
-
-TerminalLender = Callable[[], AbstractContextManager[object]]
-"""Gives a command the learner's terminal for the duration of the `with`."""
+from tutor.session.setup import TerminalLender
 
 STATES: dict[RunState, ProcessState] = {
     RunState.STARTING: "starting",
@@ -131,6 +128,13 @@ class ProcessRunner:
                 self.executor.start_background(process_id, argv, ready, on_event)
         except (MissingExecutable, RunError) as err:
             on_state("failed", str(err))
+
+    def missing(self, programs: Sequence[str]) -> list[str]:
+        return [
+            f"{check.program} is not installed: {check.advice}"
+            for check in self.executor.preflight(programs)
+            if not check.found
+        ]
 
     def process_state(self, process_id: str) -> ProcessState | None:
         info = self.executor.processes().get(process_id)

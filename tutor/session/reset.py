@@ -83,7 +83,7 @@ def reset_cluster(lesson: Lesson, options: Any, *, ask: Ask | None = None, out: 
         print(f"k8s-tutor reset: {decision.message}", file=sys.stderr)
         return EXIT_USAGE
     steps = plan(lesson, variables)
-    say(f"Resetting {lesson.id} on {current.describe()} (context {current.name}).")
+    say(f"Resetting {lesson.id} on {current.describe()}.")
     if steps:
         say("These commands will run, last step first:")
         for item in steps:

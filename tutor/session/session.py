@@ -51,6 +51,10 @@ Listener = Callable[[Event], None]
 
 READY_TIMEOUT = 60.0
 """Seconds to wait for a background command's readiness marker before going on."""
+RETRIES = 3
+"""Times autoplay runs a failed command again while its step's checks do not pass."""
+RETRY_PAUSE = 3.0
+"""Seconds autoplay waits after a failed command before it runs it again (grows per try)."""
 
 
 @dataclass
@@ -158,6 +162,8 @@ class LessonSession:
                 notices=tuple(notices),
             )
         )
+        for problem in self.runner.missing(self.lesson.requires):
+            self._emit(Notice(f"This lesson's commands need a program you do not have: {problem}", "warning"))
         if self._connection is not None:
             self._emit(ConnectionChanged(*self._connection))  # type: ignore[arg-type]
         earlier = list(self.lesson.steps[: self.lesson.index(target)])
@@ -402,12 +408,34 @@ class LessonSession:
                 on_step(step)
             if self.progress.is_done(step.id):
                 continue
-            self.run_step(step.id)
-            if not self.wait_done(step.id, step.timeout):
+            if not self._play_step(step):
                 results = self._results.get(step.id, ())
                 self._emit(AutoplayStopped(step.id, results, f"the checks did not pass within {step.timeout:.0f} s"))
                 return False
         return True
+
+    def _play_step(self, step: Step) -> bool:
+        """Run the step's commands until its checks pass, within its timeout.
+
+        A command that failed (the API answered 500, a tool crashed) is run again after
+        a pause, as a learner would: at most RETRIES times, and only while the checks
+        still do not pass. Commands that succeeded are not repeated.
+        """
+        deadline = time.monotonic() + step.timeout
+        pending = list(step.runnable)
+        for attempt in range(RETRIES + 1):
+            failed = [command for command in pending if not self.run_command(step, command).ok and not self._closed]
+            remaining = deadline - time.monotonic()
+            if not failed:
+                return self.wait_done(step.id, max(remaining, 0.0))
+            if self.wait_done(step.id, min(RETRY_PAUSE * (attempt + 1), max(remaining, 0.0))):
+                return True
+            if time.monotonic() >= deadline or self._closed:
+                return False
+            texts = ", ".join(f"`{command.display(self.variables)}`" for command in failed)
+            self._emit(Notice(f"Running {texts} again: the step's checks do not pass yet.", "warning"))
+            pending = failed
+        return self.wait_done(step.id, max(deadline - time.monotonic(), 0.0))
 
     def autoplay(self, on_step: Callable[[Step], None] | None = None) -> bool:
         """Play from the frontier to the end of the lesson."""

@@ -72,7 +72,8 @@ class RolloutComplete(Check):
         if self.replicas is not None and desired != self.replicas:
             verb = "scale it" if self.target.kind.name != "daemonset" else "its nodes decide"
             return waiting(
-                f"{self.target} wants {desired} replicas, expected {self.replicas}: {verb}", subjects=subjects
+                f"{self.target} wants {desired} replica{'' if desired == 1 else 's'}, expected {self.replicas}: {verb}",
+                subjects=subjects,
             )
         detail = f": {progress_line(view, not_ready)}" if not_ready else ""
         return waiting(f"{self.target}: {problem}{detail}", subjects=subjects)

@@ -1,6 +1,6 @@
 """Benchmarks of the run layer (a script, not a test: timings vary by machine).
 
-    .venv/bin/python tests/run/bench_run.py
+    .venv/bin/python bench/run_throughput.py
 
 Prints, with medians and worst cases over repeats:
 - output throughput: lines per second reaching the `on_line` callback (and, for
@@ -35,8 +35,7 @@ def summary(samples: list[float], unit: str = "ms", scale: float = 1000.0) -> st
     ordered = sorted(samples)
     worst = ordered[-1]
     return (
-        f"median {statistics.median(ordered) * scale:.1f} {unit}, "
-        f"worst {worst * scale:.1f} {unit} (n={len(ordered)})"
+        f"median {statistics.median(ordered) * scale:.1f} {unit}, worst {worst * scale:.1f} {unit} (n={len(ordered)})"
     )
 
 
@@ -121,10 +120,7 @@ def kill_tree(executor: ShExecutor, children: int) -> None:
         executor.run(["sh", "-c", stubborn], timeout=0.2)
         return time.perf_counter() - started - 0.2
 
-    print(
-        f"  timeout to return, a grandchild ignoring SIGTERM (grace {GRACE} s): "
-        f"{summary(repeat(5, on_timeout))}"
-    )
+    print(f"  timeout to return, a grandchild ignoring SIGTERM (grace {GRACE} s): {summary(repeat(5, on_timeout))}")
 
 
 def readiness(executor: ShExecutor) -> None:

@@ -1,0 +1,359 @@
+"""The lesson screen against the real sandbox and the real session, driven by the Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from textual.widgets import Markdown
+
+from tests.ui.conftest import SIZE, opened, process_running, wait_for
+from tutor.lesson.model import Lesson
+from tutor.session.factory import Setup
+from tutor.session.session import LessonSession
+from tutor.ui.app import TutorApp
+from tutor.ui.screens.complete import LessonCompleteScreen
+from tutor.ui.screens.question import QuestionScreen
+from tutor.ui.widgets.checks.checks_panel import ChecksPanel
+from tutor.ui.widgets.checks.hints_panel import HintsPanel
+from tutor.ui.widgets.sidebar.step_list import StepList
+from tutor.ui.widgets.step.done_bar import StepDoneBar
+
+
+def checks_text(app: TutorApp) -> str:
+    panel = app.lesson_screen.query_one(ChecksPanel)
+    return str(panel.render())
+
+
+class TestOpening:
+    async def test_the_first_paint_says_simulated_before_the_session_exists(
+        self, day55: Lesson, day55_setup: Setup
+    ) -> None:
+        app = TutorApp(day55, day55_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            badge = app.screen.query_one("#sandbox-badge")
+            assert badge.display
+            assert "SIMULATED" in str(badge.render())
+            assert app.screen.query_one(".intro", Markdown).source.startswith("# State and Ingress")
+            screen = await opened(pilot)
+            assert screen.current == "start"
+            assert "Step 1 of 11" in str(screen.query_one("#step-position").render())
+            assert "no cluster yet" in str(screen.query_one("#connection").render())
+
+
+class TestRunningAStep:
+    async def test_step_one_runs_from_the_tui_passes_and_unlocks_step_two(
+        self, day55: Lesson, day55_setup: Setup
+    ) -> None:
+        app = TutorApp(day55, day55_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            session = screen.session
+            assert session is not None
+            step_list = screen.query_one(StepList)
+            assert step_list.get_option("default-storageclass").disabled
+            assert screen.check_action("next_step", ()) is None
+
+            await pilot.press("r")
+            await wait_for(pilot, lambda: session.progress.is_done("start"), what="step 1 to be done")
+            # The session is ahead of the screen (its events are drawn in batches): wait for the screen.
+            await wait_for(pilot, lambda: [r.status for r in screen.checks()] == ["pass"] * 3, what="3 passes")
+            minikube, nodes = screen.command_view("start", 0), screen.command_view("start", 1)
+            await wait_for(pilot, lambda: nodes.status.startswith("✓"), what="both commands to finish")
+            assert minikube.status.startswith("✓")
+            assert any("Done!" in line for line in minikube.output)
+            assert any("mc-demo" in line for line in nodes.output)
+            assert "connected" in str(screen.query_one("#connection").render())
+
+            await wait_for(pilot, lambda: not step_list.get_option("default-storageclass").disabled, what="step 2")
+            assert step_list.get_option("deploy").disabled
+            assert screen.query_one(StepDoneBar).display
+            assert screen.check_action("next_step", ()) is True
+            await pilot.press("n")
+            await wait_for(pilot, lambda: screen.current == "default-storageclass", what="step 2")
+            assert "Step 2 of 11" in str(screen.query_one("#step-position").render())
+            assert not any(bar.display for bar in screen.query(StepDoneBar))
+
+    async def test_one_command_runs_alone_and_its_output_is_batched(self, mini: Lesson, mini_setup: Setup) -> None:
+        app = TutorApp(mini, mini_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            counting = screen.command_view("first", 1)
+            await pilot.click(counting.query_one("Button"))
+            await wait_for(pilot, lambda: counting.status.startswith("✓"), what="seq to finish")
+            # 20,000 lines, capped at the log's last 1,000, the last one included.
+            assert len(counting.output) == 1000
+            assert counting.output[-1] == "20000"
+            assert screen.command_view("first", 0).status == ""  # only the pressed one ran
+            manual = screen.command_view("first", 2)
+            assert manual.command.manual
+            assert not manual.query("Button")
+            assert "type this yourself" in str(manual.query_one(".manual-tag").render())
+
+    async def test_the_same_command_twice_in_a_step_gets_its_own_output(
+        self, day55: Lesson, day55_setup: Setup
+    ) -> None:
+        app = TutorApp(day55, day55_setup, autoplay=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            session = screen.session
+            assert session is not None
+            await pilot.press("r")
+            await wait_for(pilot, lambda: session.progress.is_done("start") and not screen.running)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: screen.current == "default-storageclass")
+            await pilot.press("r")
+            await wait_for(pilot, lambda: not screen.running and session.progress.is_done("default-storageclass"))
+            before, after = (
+                screen.command_view("default-storageclass", 0),
+                screen.command_view("default-storageclass", 3),
+            )
+            await wait_for(pilot, lambda: after.status.startswith("✓"), what="the last command to be drawn")
+            assert before.text == after.text == "kubectl get storageclass"
+            assert any("standard (default)" in line for line in before.output)
+            assert any("csi-hostpath-sc (default)" in line for line in after.output)
+
+
+class TestNavigation:
+    async def test_locked_steps_cannot_be_shown(self, day55: Lesson, day55_setup: Setup) -> None:
+        app = TutorApp(day55, day55_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            step_list = screen.query_one(StepList)
+            assert step_list.get_option("deploy").disabled
+            step_list.post_message(StepList.StepChosen("deploy"))
+            await pilot.press("n")
+            await pilot.pause(0.2)
+            assert screen.current == "start"
+            assert "deploy" not in screen.step_views
+
+    async def test_a_step_not_on_screen_stays_hidden_when_its_command_runs(
+        self, mini: Lesson, mini_setup: Setup
+    ) -> None:
+        app = TutorApp(mini, mini_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            session = screen.session
+            assert session is not None
+            # As on resume, when the session restarts an earlier step's background command.
+            last = mini.step("last")
+            await asyncio.to_thread(session.run_command, last, last.commands[0])
+            await wait_for(pilot, lambda: "last" in screen.step_views, what="the step's view")
+            await wait_for(pilot, lambda: screen.command_view("last", 0).status.startswith("✓"))
+            assert screen.current == "first"
+            assert [step for step, view in screen.step_views.items() if view.display] == ["first"]
+
+    async def test_previous_step_goes_back(self, mini: Lesson, mini_setup: Setup) -> None:
+        app = TutorApp(mini, mini_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            assert screen.check_action("previous_step", ()) is None
+            await pilot.press("r")
+            await wait_for(pilot, lambda: screen.check_action("next_step", ()) is True, what="step 2 to unlock")
+            await pilot.press("n")
+            await wait_for(pilot, lambda: screen.current == "slow")
+            await pilot.press("p")
+            await wait_for(pilot, lambda: screen.current == "first")
+
+
+class TestChecksAndHints:
+    async def test_a_failing_check_shows_its_reason(self, mini: Lesson, mini_setup: Setup) -> None:
+        app = TutorApp(mini, mini_setup, step_id="broken")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the replay question")
+            await pilot.press("n")  # continue anyway
+            await wait_for(pilot, lambda: any(r.status == "fail" for r in screen.checks()), what="the check to fail")
+            text = checks_text(app)
+            assert "✗ the missing tool runs" in text
+            assert "`k8s-tutor-test-no-such-tool` was not found: is it installed and on PATH?" in text
+            assert screen.query_one(ChecksPanel).border_subtitle == "0/1 pass"
+
+    async def test_explain_shows_the_clusters_evidence(self, day55: Lesson, day55_setup: Setup) -> None:
+        app = TutorApp(day55, day55_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            session = screen.session
+            assert session is not None
+            await pilot.press("r")
+            await wait_for(pilot, lambda: session.progress.is_done("start") and not screen.running)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: screen.current == "default-storageclass" and screen.checks())
+            await wait_for(pilot, lambda: screen.checks()[0].findings, what="findings")
+            assert "what the cluster shows" not in checks_text(app)  # waiting: findings on request
+            await pilot.press("e")
+            await wait_for(pilot, lambda: "what the cluster shows" in checks_text(app))
+            assert "standard (default)" in checks_text(app)
+            assert "standard is the default, not csi-hostpath-sc" in checks_text(app)
+
+    async def test_hints_come_one_per_press_in_order(self, day55: Lesson, day55_setup: Setup) -> None:
+        app = TutorApp(day55, day55_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            hints = screen.query_one(HintsPanel)
+            assert len(hints.shown) == 0
+            await pilot.press("h")
+            await wait_for(pilot, lambda: len(hints.shown) == 1)
+            assert "K8S_OLD_UNSUPPORTED" in hints.shown[0]
+            await pilot.click("#hint-button")
+            await wait_for(pilot, lambda: len(hints.shown) == 2)
+            # Variables are filled in: the learner reads their own profile.
+            assert "minikube -p mc-demo addons enable volumesnapshots" in hints.shown[1]
+            assert hints.query_one("#hint-button").disabled
+            await pilot.press("h")
+            await pilot.pause(0.1)
+            assert len(hints.shown) == 2
+            assert "2 of 2 shown" in str(hints.query_one("#hint-count").render())
+
+
+class TestReplayAndResume:
+    async def test_replay_offers_fast_forward_and_runs_the_missing_steps(
+        self, day55: Lesson, day55_setup: Setup
+    ) -> None:
+        app = TutorApp(day55, day55_setup, step_id="volumes")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the replay question")
+            question = str(app.screen.query_one("#question-text").render())
+            assert "Look at the volume and its claim" in question
+            for title in ("Start minikube", "Make csi-hostpath-sc the default", "Deploy Pac-Man and MongoDB"):
+                assert title in question
+            await pilot.press("y")
+            session = screen.session
+            assert session is not None
+            await wait_for(pilot, lambda: session.progress.is_done("deploy"), timeout=60, what="fast-forward")
+            await wait_for(pilot, lambda: screen.current == "volumes", what="the replayed step")
+            await wait_for(pilot, lambda: session.progress.is_done("volumes"), what="the volume's check")
+            await wait_for(pilot, lambda: not screen.running)
+
+    async def test_drift_is_shown_on_resume(self, mini: Lesson, mini_setup: Setup) -> None:
+        setup = replace(mini_setup, save_progress=True)
+        app = TutorApp(mini, setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            session = screen.session
+            assert session is not None
+            await pilot.press("r")
+            await wait_for(pilot, lambda: session.progress.is_done("slow"), what="steps 1 and 2")
+        # The mark is gone when the learner comes back: step 1 no longer holds.
+        Path("first.mark").unlink()
+        app = TutorApp(mini, replace(mini_setup, save_progress=True))
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            assert screen.current == "first"
+            assert "Done before, but no longer holds" in checks_text(app)
+            assert not screen.query_one(StepList).get_option("slow").disabled
+
+
+class TestAutoplay:
+    async def test_autoplay_runs_the_whole_lesson_and_stays_open(self, day55: Lesson, day55_setup: Setup) -> None:
+        app = TutorApp(day55, day55_setup, autoplay=True)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            session = screen.session
+            assert session is not None
+            await wait_for(pilot, lambda: isinstance(app.screen, LessonCompleteScreen), timeout=90, what="the end")
+            assert session.frontier is None
+            assert screen.current == "tunnel"
+            assert len(screen.step_views) == len(day55.steps)
+            background = str(screen.query_one("#background-list").render())
+            assert "pacman-forward: ready" in background
+            assert "tunnel: ready" in background
+            await pilot.press("escape")  # back to the lesson: the app stays open
+            await wait_for(pilot, lambda: app.screen is screen)
+            assert app.is_running
+
+
+class TestQuitting:
+    async def test_quit_while_a_command_runs_stops_it(self, mini: Lesson, mini_setup: Setup) -> None:
+        nap = f"{900 + random.random() * 99:.4f}"
+        setup = replace(mini_setup, overrides={"nap": nap})
+        app = TutorApp(mini, setup, step_id="slow")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen))
+            await pilot.press("n")
+            await wait_for(pilot, lambda: app.screen is screen)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: process_running("sleep", nap), what="sleep to start")
+            started = time.monotonic()
+            await pilot.press("q")
+        assert time.monotonic() - started < 3.0
+        deadline = time.monotonic() + 3.0
+        while process_running("sleep", nap) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not process_running("sleep", nap)
+
+    async def test_a_password_prompt_without_a_terminal_asks_the_learner(self, mini: Lesson, mini_setup: Setup) -> None:
+        app = TutorApp(mini, mini_setup, step_id="password")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen))
+            await pilot.press("n")
+            await pilot.press("r")
+            view = screen.command_view("password", 0)
+            await wait_for(pilot, lambda: "needs your terminal" in view.status, what="the prompt to be seen")
+            assert "run it in your own terminal" in view.status
+
+    async def test_a_refused_cluster_ends_with_the_reason(self, mini: Lesson, mini_setup: Setup) -> None:
+        from tutor.session.factory import SessionRefused
+
+        def refuse(lesson: Lesson, setup: Setup) -> LessonSession:
+            raise SessionRefused("context prod-eu is not a local cluster: pass --context prod-eu to use it")
+
+        app = TutorApp(mini, mini_setup, build=refuse)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
+        assert app.return_code == 2
+
+
+class TestClusterQuestions:
+    async def test_a_non_local_cluster_is_used_once_the_learner_agrees(self, mini: Lesson, mini_setup: Setup) -> None:
+        from tutor.session import factory
+
+        asked: list[str] = []
+
+        def guarded(lesson: Lesson, setup: Setup) -> LessonSession:
+            # What build_session does when the guard refuses a context the learner named.
+            assert setup.confirm is not None
+            asked.append("context prod-eu is not a local cluster")
+            if not setup.confirm(asked[-1]):
+                raise factory.SessionRefused("not using context prod-eu")
+            return factory.build_session(lesson, setup)
+
+        app = TutorApp(mini, mini_setup, build=guarded)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the question")
+            assert "prod-eu is not a local cluster" in str(app.screen.query_one("#question-text").render())
+            await pilot.press("y")
+            screen = await opened(pilot)
+            assert screen.current == "first"
+
+        app = TutorApp(mini, mini_setup, build=guarded)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the question")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
+
+    async def test_reconnecting_says_since_when(
+        self, mini: Lesson, mini_setup: Setup, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from tutor.ui.widgets.header import lesson_header
+
+        app = TutorApp(mini, mini_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            header = screen.query_one(lesson_header.LessonHeader)
+            monkeypatch.setattr("tutor.ui.widgets.header.lesson_header.time.strftime", lambda _: "10:15:00")
+            header.show_connection("reconnecting", "connection refused")
+            monkeypatch.setattr("tutor.ui.widgets.header.lesson_header.time.strftime", lambda _: "10:15:30")
+            header.show_connection("reconnecting", "connection refused")  # still the first time
+            await pilot.pause()
+            assert "reconnecting since 10:15:00" in str(screen.query_one("#connection").render())
+            header.show_connection("connected", "context mc-demo")
+            await pilot.pause()
+            assert "● connected" in str(screen.query_one("#connection").render())

@@ -1,0 +1,148 @@
+"""The TUI as a learner runs it: `python -m tutor` in a pseudo-terminal, keys typed, the exit timed.
+
+What only a real terminal shows: the whole exit path (thread workers, the executor
+shutdown, the exit handlers) and lending the terminal to a command that asks for a
+password, which suspends the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import random
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import LESSONS, process_running
+
+ALTERNATE_SCREEN = b"\x1b[?1049h"
+
+
+class Terminal:
+    """A child process on its own pseudo-terminal (120x40), its screen output collected."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+
+        def controlling_terminal() -> None:
+            # As a terminal emulator does: a session of its own, the pty as its terminal.
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tutor", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=cwd,
+            env=env,
+            preexec_fn=controlling_terminal,  # the child needs the pty as its terminal
+        )
+        os.close(slave)
+        self.master = master
+        self.output = bytearray()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.output.extend(data)
+
+    def type(self, keys: str) -> None:
+        os.write(self.master, keys.encode())
+
+    def wait_for(self, condition: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                tail = bytes(self.output[-2000:]).decode(errors="replace")
+                raise AssertionError(f"timed out waiting for {what}; the screen ended with: {tail!r}")
+            if self.process.poll() is not None:
+                raise AssertionError(f"the tutor exited ({self.process.returncode}) while waiting for {what}")
+            time.sleep(0.05)
+
+    def shows(self, text: str) -> bool:
+        return text.encode() in self.output
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+        with contextlib.suppress(OSError):
+            os.close(self.master)
+        self._reader.join(5)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
+    opened: list[Terminal] = []
+
+    def start(*args: str) -> Terminal:
+        term = Terminal(["mini", "--lessons", str(LESSONS), "--sandbox", *args], tmp_path)
+        opened.append(term)
+        return term
+
+    yield start
+    for term in opened:
+        term.close()
+
+
+def continue_anyway(term: Terminal) -> None:
+    term.wait_for(lambda: term.shows("Continue anyway"), what="the replay question")
+    term.type("n")
+
+
+def test_quit_while_a_command_runs_exits_promptly_and_leaves_no_process(terminal: Callable[..., Terminal]) -> None:
+    nap = f"{900 + random.random() * 99:.4f}"
+    term = terminal("--step", "slow", "--set", f"nap={nap}")
+    continue_anyway(term)
+    # `r` is ignored until the question is gone and the session open: type it until it runs.
+    deadline = time.monotonic() + 20
+    while not process_running("sleep", nap):
+        assert time.monotonic() < deadline, "sleep never started"
+        term.type("r")
+        time.sleep(0.3)
+    started = time.monotonic()
+    term.type("q")
+    status = term.process.wait(10)
+    took = time.monotonic() - started
+    assert status == 0
+    assert took < 3.0, f"quitting took {took:.1f} s"
+    assert not process_running("sleep", nap)
+
+
+def test_a_password_prompt_gets_the_terminal_and_the_lesson_comes_back(terminal: Callable[..., Terminal]) -> None:
+    term = terminal("--step", "password")
+    continue_anyway(term)
+    deadline = time.monotonic() + 20
+    while not term.shows("needs you at the terminal"):
+        assert time.monotonic() < deadline, "the terminal was never lent"
+        term.type("r")
+        time.sleep(0.3)
+    lent = term.output.index(b"needs you at the terminal")
+    term.wait_for(lambda: b"[sudo] password for learner:" in term.output[lent:], what="the prompt")
+    term.type("secret\r")
+    # The command read the answer on the bare terminal, then the app took the screen back
+    # (the alternate screen again) and answers keys.
+    term.wait_for(lambda: ALTERNATE_SCREEN in term.output[lent:], what="the app to take the screen back")
+    after = bytes(term.output[lent:])
+    assert after.index(b"got 6 characters") < after.index(ALTERNATE_SCREEN)
+    term.type("q")
+    assert term.process.wait(10) == 0

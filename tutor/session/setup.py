@@ -1,0 +1,39 @@
+"""What a view and the CLI give `build_session`: where the cluster is, and how to reach the learner.
+
+Kept apart from `factory`, which wires the cluster and run layers (and so loads the
+kubernetes client and `sh`): the CLI and the TUI build a `Setup` before their first
+paint, when neither may be loaded yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TerminalLender = Callable[[], AbstractContextManager[object]]
+"""Gives a command the learner's terminal for the duration of the `with`."""
+
+
+class SessionRefused(Exception):
+    """The tutor may not act on the chosen cluster; the message says how to proceed."""
+
+
+@dataclass
+class Setup:
+    kubeconfig: Path | None = None
+    context: str | None = None
+    """Named by the learner (--context): the guard then lets them confirm a non-local one."""
+    profile: str | None = None
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    """--set NAME=VALUE."""
+    env: Mapping[str, str] | None = None
+    """The environment commands run in (the sandbox's: its kubeconfig, its stand-ins on PATH)."""
+    cluster_variables: Mapping[str, str] = field(default_factory=dict)
+    """Lesson-variable overrides from a simulated cluster (e.g. ingress_port)."""
+    sandbox: bool = False
+    save_progress: bool = True
+    terminal: TerminalLender | None = None
+    confirm: Callable[[str], bool] | None = None
+    """Asks the learner to confirm acting on a non-local context they named."""

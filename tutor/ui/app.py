@@ -1,0 +1,104 @@
+"""The Textual app: a thin shell around the lesson screen (and the lesson picker).
+
+`run_tui` and `pick_lesson` are what the CLI calls. The app gets its domain objects
+through its constructor (the parsed lesson and the CLI's `Setup`); the session itself
+is built by the lesson screen after the first paint, because building it loads the
+kubernetes client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tutor.lesson.model import Lesson
+from tutor.session.setup import Setup
+from tutor.ui.choices import LessonChoice
+from tutor.ui.screens.lesson import Builder, LessonScreen, build_session
+from tutor.ui.screens.picker import LessonPickerScreen
+
+CSS = Path(__file__).parent / "tutor.tcss"
+
+
+class TutorApp(App[None]):
+    CSS_PATH = CSS
+    TITLE = "k8s-tutor"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(
+        self,
+        lesson: Lesson,
+        setup: Setup,
+        *,
+        step_id: str | None = None,
+        autoplay: bool = False,
+        build: Builder = build_session,
+        prepare: Callable[[], object] | None = None,
+    ) -> None:
+        """`build` makes the session (tests may pass their own); `prepare` runs on the app thread first."""
+        super().__init__()
+        self.lesson = lesson
+        self.setup = setup
+        self.step_id = step_id
+        self.autoplay = autoplay
+        self.build = build
+        self.prepare = prepare
+
+    def get_default_screen(self) -> Screen[None]:
+        return LessonScreen(
+            self.lesson,
+            self.setup,
+            step_id=self.step_id,
+            autoplay=self.autoplay,
+            build=self.build,
+            prepare=self.prepare,
+        )
+
+    @property
+    def lesson_screen(self) -> LessonScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, LessonScreen)
+        return screen
+
+
+class PickerApp(App[str]):
+    CSS_PATH = CSS
+    TITLE = "k8s-tutor"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(self, choices: Sequence[LessonChoice]) -> None:
+        super().__init__()
+        self.choices = choices
+
+    def get_default_screen(self) -> Screen[str]:
+        return LessonPickerScreen(self.choices)
+
+
+def run_tui(
+    lesson: Lesson,
+    setup: Setup,
+    *,
+    step_id: str | None = None,
+    autoplay: bool = False,
+    prepare: Callable[[], object] | None = None,
+) -> int:
+    """Run the lesson in the TUI until the learner quits; returns the exit status.
+
+    `prepare` runs on the app's (main) thread after the first paint, before any command:
+    the CLI installs its exit handlers there, which loads the run layer.
+    """
+    app = TutorApp(lesson, setup, step_id=step_id, autoplay=autoplay, prepare=prepare)
+    app.run()
+    return app.return_code or 0
+
+
+def pick_lesson(choices: Sequence[LessonChoice]) -> str | None:
+    """Show the lessons; the id of the one chosen, or None when the learner quits."""
+    return PickerApp(choices).run()

@@ -1,0 +1,48 @@
+"""The end of the lesson: what was learned, and the way out (or back, to look around)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Markdown, Static
+
+from tutor.ui.prose import for_textual
+
+
+class LessonCompleteScreen(ModalScreen[bool]):
+    """Dismissed with True to quit, False to go back to the lesson."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "finish(True)", "Quit"),
+        Binding("escape,b", "finish(False)", "Back to the lesson"),
+    ]
+
+    def __init__(self, title: str, steps: int, outro: str) -> None:
+        super().__init__()
+        self._title = title
+        self._steps = steps
+        self._outro = outro
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="complete-box") as box:
+            box.border_title = "Lesson complete"
+            yield Static(f"✓ {self._title}: all {self._steps} steps done.", id="complete-title")
+            if self._outro.strip():
+                yield Markdown(for_textual(self._outro), id="complete-outro")
+            with Horizontal(id="complete-buttons"):
+                yield Button("Back to the lesson", id="back")
+                yield Button("Quit", id="quit", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#back", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "quit")
+
+    def action_finish(self, quit_app: bool) -> None:
+        self.dismiss(quit_app)

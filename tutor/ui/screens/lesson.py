@@ -1,0 +1,704 @@
+"""The lesson screen: a view of one `LessonSession`.
+
+It draws what the session says happened (its events, taken from the bridge on this
+screen's thread) and calls the session's methods when the learner acts. It keeps no
+lesson state of its own beyond what is on screen: which step is shown, which runs go
+to which command's output, and the hints revealed so far.
+
+Threads: the session is built in a worker after the first paint (building it loads the
+kubernetes client, ~250 ms), and everything that blocks (open, running commands,
+fast-forward, autoplay, even `show`, which may ask the cluster for its node address)
+runs in thread workers that only post messages. Quitting closes the session, which
+stops every process and watch, and so makes those workers return at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, ContentSwitcher, Footer, Markdown
+
+from tutor.lesson.model import Lesson, Step
+from tutor.lesson.variables import substitute
+from tutor.session.events import (
+    AutoplayStopped,
+    ChecksChanged,
+    CommandFinished,
+    CommandStarted,
+    ConnectionChanged,
+    DriftFound,
+    InputNeeded,
+    LessonCompleted,
+    LessonOpened,
+    Notice,
+    OutputLine,
+    ProcessChanged,
+    StepCompleted,
+    StepShown,
+    StepUnlocked,
+)
+from tutor.session.session import LessonSession, Opening
+from tutor.session.setup import SessionRefused, Setup
+from tutor.ui.bridge import EventBridge
+from tutor.ui.messages import (
+    CommandsFinished,
+    PlayFinished,
+    SessionBuilt,
+    SessionEventsArrived,
+    SessionOpened,
+    SessionUnavailable,
+    WorkFailed,
+)
+from tutor.ui.prose import for_textual
+from tutor.ui.questions import ask_from_thread
+from tutor.ui.screens.complete import LessonCompleteScreen
+from tutor.ui.screens.question import QuestionScreen
+from tutor.ui.terminal import TerminalLender
+from tutor.ui.widgets.checks.checks_panel import ChecksPanel
+from tutor.ui.widgets.checks.hints_panel import HintsPanel
+from tutor.ui.widgets.header.lesson_header import LessonHeader
+from tutor.ui.widgets.sidebar.background_list import BackgroundList
+from tutor.ui.widgets.sidebar.step_list import StepList, StepState
+from tutor.ui.widgets.step.command_view import CommandView
+from tutor.ui.widgets.step.done_bar import StepDoneBar
+from tutor.ui.widgets.step.step_view import StepView
+
+log = logging.getLogger(__name__)
+
+DRAIN_INTERVAL = 1 / 30
+"""Under a flood of output, take the session's events at most this often (one repaint's worth)."""
+
+Builder = Callable[[Lesson, Setup], LessonSession]
+
+
+def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
+    # Imported here, on the worker's thread: this is what loads the kubernetes client.
+    from tutor.session import factory
+
+    return factory.build_session(lesson, setup)
+
+
+class LessonScreen(Screen[None]):
+    # Narrow terminals lose the step list (n and p still move), wide ones get roomier side panels.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (150, "-wide")]  # noqa: RUF012 (Textual types it as an instance attribute)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run_step", "Run step"),
+        Binding("n", "next_step", "Next"),
+        Binding("p", "previous_step", "Previous"),
+        Binding("h", "hint", "Hint"),
+        Binding("e", "explain", "Explain"),
+        Binding("q", "app.quit", "Quit", key_display="q/^q"),
+    ]
+
+    running: reactive[bool] = reactive(False, bindings=True)
+    """A run the learner started, a fast-forward or autoplay is under way: one at a time."""
+    explain: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        lesson: Lesson,
+        setup: Setup,
+        *,
+        step_id: str | None = None,
+        autoplay: bool = False,
+        build: Builder = build_session,
+        prepare: Callable[[], object] | None = None,
+    ) -> None:
+        """`prepare` runs on the app thread before the session is built (the CLI's exit handlers)."""
+        super().__init__(id="lesson-screen")
+        self.lesson = lesson
+        self.setup = setup
+        self.step_id = step_id
+        self.autoplay = autoplay
+        self._build = build
+        self._prepare = prepare
+        self.session: LessonSession | None = None
+        self.bridge: EventBridge | None = None
+        self.opened = False
+        self.current: str | None = None
+        """The step on screen (the session's `viewing`, as last told by StepShown)."""
+        self.step_views: dict[str, StepView] = {}
+        self._runs: dict[str, CommandView] = {}
+        self._processes: dict[str, CommandView] = {}
+        self._claims: dict[tuple[str, str], CommandView] = {}
+        self._run_order = 0
+        self._hints: dict[str, list[str]] = {}
+        self._drifted: set[str] = set()
+        self._stopped: AutoplayStopped | None = None
+        self._completed_shown = False
+        self._drain_timer: Timer | None = None
+        self._last_drain = 0.0
+        # Quitting may race the worker that builds the session: whoever comes second closes it.
+        self._quitting = threading.Event()
+        self._session_lock = threading.Lock()
+        self._built: LessonSession | None = None
+        self._lender: TerminalLender | None = None
+        # Mounted when first needed, to keep the first paint light (see their modules).
+        self._done_bar: StepDoneBar | None = None
+        self._hints_panel: HintsPanel | None = None
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield LessonHeader(self.lesson.title, sandbox=self.setup.sandbox)
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield StepList(self.lesson)
+                yield BackgroundList()
+            with Vertical(id="main"), ContentSwitcher(id="steps", initial="intro"):
+                yield VerticalScroll(
+                    Markdown(for_textual(self._text(self.lesson.intro or f"# {self.lesson.title}")), classes="intro"),
+                    id="intro",
+                    classes="step-view",
+                )
+            with Vertical(id="side"):
+                yield ChecksPanel()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ChecksPanel).show_message("Connecting to the cluster…")
+        if not self.app.is_headless:
+            self._lender = TerminalLender(self.app)
+        self.call_after_refresh(self._connect_once_painted)
+
+    def _connect_once_painted(self) -> None:
+        # Building the session loads the kubernetes client (~250 ms of CPU): on two cores it
+        # competes for the GIL with drawing, so it waits until the intro is on screen.
+        if not self.query_one("#intro .intro", Markdown).children:
+            self.call_after_refresh(self._connect_once_painted)
+            return
+        self.call_after_refresh(self._connect)  # the frame that draws the intro's blocks first
+
+    def _text(self, markdown: str) -> str:
+        if self.session is not None:
+            return self.session.text(markdown)
+        # Before the session exists (the first paint): the lesson's own defaults.
+        return substitute(markdown, self.lesson.defaults(), strict=False)
+
+    # --- the session's life ------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="session", name="connect")
+    def _connect(self) -> None:
+        if self._prepare is not None:
+            try:
+                self.app.call_from_thread(self._prepare)
+            except Exception as err:
+                self.post_message(SessionUnavailable(f"could not start the lesson: {err}"))
+                return
+        setup = self.setup
+        setup.terminal = self._lender
+        setup.confirm = self._confirm_cluster
+        try:
+            session = self._build(self.lesson, setup)
+        except Exception as err:
+            refused = isinstance(err, SessionRefused)
+            if not refused:
+                log.exception("building the session failed")
+            self.post_message(SessionUnavailable(str(err) if refused else f"could not start the lesson: {err}"))
+            return
+        with self._session_lock:
+            if self._quitting.is_set():
+                session.close()
+                return
+            self._built = session
+        bridge = EventBridge(lambda: self.post_message(SessionEventsArrived()))
+        if self._lender is not None:
+            session.subscribe(self._lender.on_event)
+        session.subscribe(bridge)
+        self.post_message(SessionBuilt(session, bridge))
+        try:
+            opening = session.open(self.step_id)
+        except Exception as err:
+            log.exception("opening the lesson failed")
+            self.post_message(WorkFailed("opening the lesson", err))
+            return
+        self.post_message(SessionOpened(opening))
+
+    def _confirm_cluster(self, message: str) -> bool:
+        question = QuestionScreen("A cluster that is not local", message, yes="Use it anyway", no="Quit")
+        return ask_from_thread(self.app, question, self._quitting)
+
+    def close_session(self) -> None:
+        """Stop every process and watch; the workers blocked on them return. Idempotent."""
+        with self._session_lock:
+            self._quitting.set()
+            session = self._built
+        if self.bridge is not None:
+            self.bridge.close()
+        if session is not None:
+            session.close()
+
+    def on_unmount(self) -> None:
+        self.close_session()
+
+    def on_session_built(self, message: SessionBuilt) -> None:
+        self.session = message.session
+        self.bridge = message.bridge
+
+    def on_session_unavailable(self, message: SessionUnavailable) -> None:
+        self.query_one(LessonHeader).show_unavailable()
+        self.query_one(ChecksPanel).show_message(message.reason, "bold red")
+        self.app.exit(return_code=2, message=f"k8s-tutor: {message.reason}")
+
+    def on_session_opened(self, message: SessionOpened) -> None:
+        self.opened = True
+        opening = message.opening
+        self._update_runnable()
+        self.refresh_bindings()
+        if self.autoplay:
+            self._play(opening, autoplay=True)
+        elif opening.missing:
+            self._offer_fast_forward(opening)
+
+    def _offer_fast_forward(self, opening: Opening) -> None:
+        lesson = self.lesson
+        titles = "\n".join(f"  • {lesson.step(step_id).title}" for step_id in opening.missing)
+        question = QuestionScreen(
+            "Replay",
+            f"Before “{lesson.step(opening.current).title}”, these steps are not done on this cluster:\n\n"
+            f"{titles}\n\nFast-forward runs their commands and waits for their checks. "
+            "Or continue anyway, and do them yourself.",
+            yes="Fast-forward",
+            no="Continue anyway",
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._play(opening, autoplay=False)
+
+        self.app.push_screen(question, answered)
+
+    def _play(self, opening: Opening, *, autoplay: bool) -> None:
+        self.running = True
+        self._play_worker(opening, autoplay)
+
+    @work(thread=True, exit_on_error=False, group="play", name="play")
+    def _play_worker(self, opening: Opening, autoplay: bool) -> None:
+        session = self.session
+        ok = False
+        try:
+            assert session is not None
+            ok = True
+            if opening.missing:
+                ok = session.play(opening.missing)
+                if ok and not self._quitting.is_set():
+                    session.show(opening.current)
+            if ok and autoplay:
+                ok = session.autoplay()
+        except Exception as err:
+            log.exception("playing the lesson failed")
+            self.post_message(WorkFailed("autoplay" if autoplay else "fast-forward", err))
+        finally:
+            self.post_message(PlayFinished(ok, autoplay=autoplay))
+
+    def on_play_finished(self, message: PlayFinished) -> None:
+        self.running = False
+        if message.autoplay and message.ok:
+            self.notify("Autoplay finished: every step's checks pass.", title="Autoplay")
+        elif not message.ok and not self._quitting.is_set():
+            what = "Autoplay" if message.autoplay else "Fast-forward"
+            self.notify(f"{what} stopped: the checks panel says why.", severity="warning")
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.running = False
+        self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10)
+        if not self.opened:
+            # Nothing else will replace "Connecting…": say what happened where the learner looks.
+            self.query_one(ChecksPanel).show_message(f"{message.what} failed: {message.error}", "bold red")
+
+    # --- session events ------------------------------------------------------------------
+
+    def on_session_events_arrived(self, _: SessionEventsArrived) -> None:
+        if self._drain_timer is not None:
+            return
+        wait = self._last_drain + DRAIN_INTERVAL - time.monotonic()
+        if wait > 0:
+            self._drain_timer = self.set_timer(wait, self._drain)
+        else:
+            self._drain()
+
+    def _drain(self) -> None:
+        self._drain_timer = None
+        self._last_drain = time.monotonic()
+        if self.bridge is None:
+            return
+        output: dict[str, list[str]] = {}
+        for event in self.bridge.take():
+            if isinstance(event, OutputLine):
+                output.setdefault(event.run, []).append(event.text)
+                continue
+            self._write_output(output)
+            handler = getattr(self, f"_on_{type(event).__name__}", None)
+            if handler is not None:
+                try:
+                    handler(event)
+                except Exception:  # one badly drawn event must not take the lesson down
+                    log.exception("drawing %s failed", event)
+        self._write_output(output)
+
+    def _write_output(self, output: dict[str, list[str]]) -> None:
+        for run, lines in output.items():
+            view = self._runs.get(run)
+            if view is not None:
+                view.write(lines)
+        output.clear()
+
+    def _on_LessonOpened(self, event: LessonOpened) -> None:
+        self.query_one(LessonHeader).show_cluster(sandbox=event.sandbox)
+        for notice in event.notices:
+            self.notify(notice, title="Note", timeout=10)
+        if event.completed:
+            self.notify(f"Resuming: {len(event.completed)} of {len(self.lesson.steps)} steps were done.")
+        if self.current is None and self.lesson.index(event.current) > 0:
+            # `open` now checks the earlier steps again (and restarts their background commands).
+            self.query_one(ChecksPanel).show_message("Checking that the earlier steps still hold on this cluster…")
+        self._update_steps()
+
+    def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:
+        self.query_one(LessonHeader).show_connection(event.state, event.detail)
+
+    def _on_StepShown(self, event: StepShown) -> None:
+        self._show(event.step)
+
+    def _on_ChecksChanged(self, event: ChecksChanged) -> None:
+        if event.step == self.current:
+            self._show_checks()
+
+    def _on_StepCompleted(self, event: StepCompleted) -> None:
+        self._drifted.discard(event.step)
+        self._update_steps()
+        if event.step == self.current:
+            self._show_checks()
+            self._show_done_bar()
+        self.refresh_bindings()
+
+    def _on_StepUnlocked(self, event: StepUnlocked) -> None:
+        self._update_steps()
+        self.refresh_bindings()
+
+    def _on_LessonCompleted(self, event: LessonCompleted) -> None:
+        self._update_steps()
+        self._show_done_bar()
+        self._show_complete()
+
+    def _on_DriftFound(self, event: DriftFound) -> None:
+        self._drifted.add(event.step)
+        self._update_steps()
+        failing = [r.title for r in event.results if r.status != "pass"]
+        self.notify(
+            f"“{self.lesson.step(event.step).title}” was done before, but no longer holds on this cluster"
+            + (f": {'; '.join(failing)}" if failing else "."),
+            title="Drift",
+            severity="warning",
+            timeout=15,
+        )
+
+    def _on_CommandStarted(self, event: CommandStarted) -> None:
+        view = self._view_for_run(event.step, event.text)
+        if view is None:
+            return
+        self._run_order += 1
+        view.started(self._run_order)
+        if event.step == self.current:
+            # Bring the running command into view; its output then scrolls by itself.
+            view.scroll_visible(animate=False)
+        self._runs[event.run] = view
+        if event.background:
+            self._processes[view.command.id or event.run] = view
+
+    def _on_CommandFinished(self, event: CommandFinished) -> None:
+        view = self._runs.get(event.run)
+        if view is not None:
+            view.finished(event.ok, event.exit_status, event.detail)
+
+    def _on_ProcessChanged(self, event: ProcessChanged) -> None:
+        view = self._processes.get(event.process)
+        if view is not None:
+            view.process_changed(event.state, event.detail)
+        self.query_one(BackgroundList).set_state(event.process, event.state, event.detail)
+
+    def _on_InputNeeded(self, event: InputNeeded) -> None:
+        view = self._runs.get(event.run)
+        if event.lent:
+            # By the time this is drawn the learner has answered: say where the rest went.
+            if view is not None:
+                view.write(["(it asked for input, so it ran again on your terminal, outside this window)"])
+            self.notify(f"`{event.text}` asked for input at the terminal.", title="Input")
+            return
+        if view is not None:
+            view.needs_you(event.prompt)
+        self.notify(
+            f"`{event.text}` is asking for input ({event.prompt.strip() or 'a password'}). "
+            "Run it in your own terminal to answer; the tutor keeps watching.",
+            title="Run it yourself",
+            severity="warning",
+            timeout=20,
+        )
+
+    def _on_Notice(self, event: Notice) -> None:
+        self.notify(event.text, severity="information" if event.level == "info" else event.level, timeout=10)
+
+    def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:
+        self._stopped = event
+        self.explain = True
+        if event.step == self.current:
+            self._show_checks()
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def _step_states(self) -> dict[str, StepState]:
+        session = self.session
+        if session is None:
+            return {}
+        states: dict[str, StepState] = {}
+        for step in self.lesson.steps:
+            if session.progress.is_done(step.id):
+                states[step.id] = "done"
+            elif step.id in self._drifted:
+                states[step.id] = "drifted"
+            elif session.is_unlocked(step.id):
+                states[step.id] = "open"
+            else:
+                states[step.id] = "locked"
+        return states
+
+    def _update_steps(self) -> None:
+        self.query_one(StepList).update_steps(self._step_states(), self.current)
+
+    def _view(self, step_id: str) -> StepView:
+        view = self.step_views.get(step_id)
+        if view is None:
+            session = self.session
+            assert session is not None
+            step = self.lesson.step(step_id)
+            intro = self.lesson.intro if self.lesson.index(step_id) == 0 else ""
+            view = StepView(step, text=session.text, variables=session.variables, intro=intro)
+            view.set_runnable(self._can_run())
+            # A view may be built for a step not on screen (a background command restarted on
+            # resume): the switcher only hides the children it had when it was mounted.
+            view.display = False
+            self.step_views[step_id] = view
+            self.query_one("#steps", ContentSwitcher).mount(view)
+        return view
+
+    def _show(self, step_id: str) -> None:
+        view = self._view(step_id)
+        self.current = step_id
+        self.query_one("#steps", ContentSwitcher).current = view.id
+        self.query_one(LessonHeader).show_step(self.lesson.index(step_id) + 1, len(self.lesson.steps))
+        self._update_steps()
+        self._show_checks()
+        self._show_done_bar()
+        self._show_hints()
+        self.refresh_bindings()
+
+    def _show_checks(self) -> None:
+        if self.session is None or self.current is None:
+            return
+        stopped = self._stopped
+        self.query_one(ChecksPanel).show_results(
+            self.session.results(self.current),
+            explain=self.explain,
+            heading="Done before, but no longer holds on this cluster:" if self.current in self._drifted else "",
+            stopped=f"Autoplay stopped here: {stopped.reason}." if stopped and stopped.step == self.current else "",
+        )
+
+    def _show_done_bar(self) -> None:
+        bar = self._done_bar
+        session = self.session
+        if session is None or self.current is None or not session.progress.is_done(self.current):
+            if bar is not None:
+                bar.hide()
+            return
+        if bar is None:
+            bar = self._done_bar = StepDoneBar()
+            self.query_one("#main").mount(bar)
+        index = self.lesson.index(self.current)
+        last = index + 1 >= len(self.lesson.steps)
+        bar.show_done(next_title=None if last else self.lesson.steps[index + 1].title, last=last)
+
+    def _show_hints(self) -> None:
+        if self.current is None:
+            return
+        step = self.lesson.step(self.current)
+        panel = self._hints_panel
+        if panel is None:
+            panel = self._hints_panel = HintsPanel()
+            self.query_one("#side").mount(panel)
+        self.run_worker(panel.show(self._hints.get(step.id, []), len(step.hints)), group="hints")
+
+    def _show_complete(self) -> None:
+        if self._completed_shown:
+            return
+        self._completed_shown = True
+
+        def answered(quit_app: bool | None) -> None:
+            if quit_app:
+                self.app.exit()
+
+        outro = self._text(self.lesson.outro)
+        self.app.push_screen(LessonCompleteScreen(self.lesson.title, len(self.lesson.steps), outro), answered)
+
+    def watch_explain(self) -> None:
+        self._show_checks()
+
+    def watch_running(self) -> None:
+        self._update_runnable()
+
+    def _can_run(self) -> bool:
+        return self.opened and not self.running
+
+    def _update_runnable(self) -> None:
+        runnable = self._can_run()
+        for view in self.step_views.values():
+            view.set_runnable(runnable)
+
+    # --- which command a run belongs to ------------------------------------------------------
+
+    def _view_for_run(self, step_id: str, text: str) -> CommandView | None:
+        """The command a run started for: the one the learner pressed, else the least recently run.
+
+        A step may hold the same command twice (`kubectl get storageclass` before and
+        after the patches); running the step runs them in order, and the least recently
+        started of the matching commands is the next one in that order.
+        """
+        claimed = self._claims.pop((step_id, text), None)
+        if claimed is not None:
+            return claimed
+        candidates = [view for view in self._view(step_id).command_views if view.text == text]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda view: (view.last_started, view.index))
+
+    # --- the learner's actions -------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        session = self.session
+        if action == "next_step":
+            return True if session is not None and self.current and session.next_step() is not None else None
+        if action == "previous_step":
+            return True if self.current and self.lesson.index(self.current) > 0 else None
+        if action == "run_step":
+            runnable = self.current is not None and bool(self.lesson.step(self.current).runnable)
+            return True if self._can_run() and runnable else None
+        if action in ("hint", "explain"):
+            return True if self.current is not None else None
+        return True
+
+    def action_run_step(self) -> None:
+        if self.current is None or not self._can_run():
+            return
+        self.running = True
+        self._run_worker(self.lesson.step(self.current), None)
+
+    @on(CommandView.RunPressed)
+    def run_one(self, message: CommandView.RunPressed) -> None:
+        if not self._can_run():
+            return
+        step = self.lesson.step(message.step_id)
+        view = self._view(step.id).command_views[message.index]
+        self._claims[(step.id, view.text)] = view
+        self.running = True
+        self._run_worker(step, message.index)
+
+    @work(thread=True, exit_on_error=False, group="run", name="run")
+    def _run_worker(self, step: Step, index: int | None) -> None:
+        session = self.session
+        try:
+            assert session is not None
+            if index is None:
+                session.run_step(step.id)
+            else:
+                session.run_command(step, step.commands[index])
+        except Exception as err:
+            log.exception("running %s failed", step.id)
+            self.post_message(WorkFailed("running the commands", err))
+        finally:
+            self.post_message(CommandsFinished(step.id))
+
+    def on_commands_finished(self, _: CommandsFinished) -> None:
+        self.running = False
+
+    def action_next_step(self) -> None:
+        following = self.session.next_step() if self.session is not None else None
+        if following is not None:
+            self._navigate(following.id)
+
+    def action_previous_step(self) -> None:
+        if self.current is None:
+            return
+        index = self.lesson.index(self.current)
+        if index > 0:
+            self._navigate(self.lesson.steps[index - 1].id)
+
+    @on(StepList.StepChosen)
+    def step_chosen(self, message: StepList.StepChosen) -> None:
+        if message.step_id != self.current:
+            self._navigate(message.step_id)
+
+    def _navigate(self, step_id: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        if not session.is_unlocked(step_id):
+            frontier = session.frontier
+            self.notify(f"That step unlocks when “{frontier.title if frontier else ''}” is done.")
+            return
+        self._show_worker(step_id)
+
+    @work(thread=True, exit_on_error=False, group="navigate", name="show")
+    def _show_worker(self, step_id: str) -> None:
+        # `show` may ask the cluster for the node's address: never on the app thread.
+        session = self.session
+        try:
+            assert session is not None
+            session.show(step_id)
+        except ValueError as err:  # locked meanwhile
+            self.post_message(WorkFailed("showing the step", err))
+
+    def action_hint(self) -> None:
+        session = self.session
+        if self.current is None:
+            return
+        step = self.lesson.step(self.current)
+        hint = session.hint(step.id) if session is not None else None
+        if hint is None:
+            self.notify("No more hints for this step." if step.hints else "This step has no hints.")
+            return
+        self._hints.setdefault(step.id, []).append(self._text(hint.markdown))
+        self._show_hints()
+
+    def action_explain(self) -> None:
+        self.explain = not self.explain
+
+    @on(Button.Pressed, "#hint-button")
+    def hint_pressed(self) -> None:
+        self.action_hint()
+
+    @on(Button.Pressed, "#next-button")
+    def next_pressed(self) -> None:
+        session = self.session
+        if session is not None and session.frontier is None and self.current == self.lesson.steps[-1].id:
+            self._completed_shown = False
+            self._show_complete()
+        else:
+            self.action_next_step()
+
+    # --- for tests and the benchmark -----------------------------------------------------------
+
+    def command_view(self, step_id: str, index: int) -> CommandView:
+        return self._view(step_id).command_views[index]
+
+    def checks(self) -> Sequence[Any]:
+        return self.query_one(ChecksPanel).results

@@ -1,0 +1,43 @@
+"""A yes/no question in a modal: fast-forward before a replayed step, confirm a non-local cluster."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class QuestionScreen(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", show=False),
+        Binding("escape,n", "answer(False)", "No", show=False),
+    ]
+
+    def __init__(self, title: str, message: str, *, yes: str, no: str) -> None:
+        super().__init__(classes="question")
+        self._title = title
+        self._message = message
+        self._yes = yes
+        self._no = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="question-box") as box:
+            box.border_title = self._title
+            yield Static(self._message, id="question-text")
+            with Horizontal(id="question-buttons"):
+                yield Button(self._yes, id="yes", variant="primary")
+                yield Button(self._no, id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

@@ -1,0 +1,91 @@
+"""Lending the learner's terminal to a command that asks for a password (the tunnel's sudo).
+
+The session asks for the terminal from a worker thread (`Setup.terminal`, a callable
+returning a context manager), but `App.suspend()` must run on the app's thread, and
+the app must not draw while a command owns the screen. So the loan blocks the app
+thread for its duration, the way `with app.suspend(): os.system(...)` does:
+
+    worker thread                         app thread
+    with lender():  ── call_from_thread ─► with app.suspend():   (screen handed back)
+      run the command                          wait for release   (nothing draws)
+    (exit)          ── release ──────────►  (resumes, redraws)
+
+A helper thread makes the `call_from_thread`, because that call only returns once the
+loan is over, while the worker must run the command in the meantime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from collections.abc import Iterator
+
+from textual.app import App
+
+from tutor.session.events import Event, InputNeeded
+
+
+class TerminalUnavailable(RuntimeError):
+    """The app could not hand the terminal over (it is closing, or cannot suspend)."""
+
+
+class TerminalLender:
+    def __init__(self, app: App[object]) -> None:
+        self.app = app
+        self._asking: InputNeeded | None = None
+
+    def on_event(self, event: Event) -> None:
+        """A session listener: remember which command asks, to say so on the bare terminal."""
+        if isinstance(event, InputNeeded) and event.lent:
+            self._asking = event
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        entered = threading.Event()
+        release = threading.Event()
+        problems: list[BaseException] = []
+
+        def hold() -> None:  # on the app thread
+            try:
+                with self.app.suspend():
+                    self._explain()
+                    entered.set()
+                    release.wait()
+            except Exception as err:  # SuspendNotSupported, or a driver error
+                problems.append(err)
+            finally:
+                entered.set()
+
+        def ask_app_thread() -> None:
+            try:
+                self.app.call_from_thread(hold)
+            except RuntimeError as err:  # the app is not running any more
+                problems.append(err)
+                entered.set()
+
+        helper = threading.Thread(target=ask_app_thread, name="tui-terminal-loan", daemon=True)
+        helper.start()
+        entered.wait()
+        if problems:
+            release.set()
+            helper.join()
+            raise TerminalUnavailable(f"the tutor could not hand over the terminal: {problems[0]}")
+        try:
+            yield
+        finally:
+            release.set()
+            helper.join()
+
+    def _explain(self) -> None:
+        asking = self._asking
+        what = f"`{asking.text}`" if asking else "A command"
+        prompt = f" ({asking.prompt.strip()})" if asking and asking.prompt.strip() else ""
+        out = sys.__stdout__
+        if out is None:
+            return
+        out.write(
+            f"\nk8s-tutor: {what} needs you at the terminal{prompt}.\n"
+            "Answer it here; the lesson comes back when the command has what it needs.\n\n"
+        )
+        out.flush()

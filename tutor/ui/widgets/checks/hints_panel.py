@@ -1,0 +1,47 @@
+"""Hints, revealed one at a time, in the author's order.
+
+Mounted once the session is open (hints are the session's to count): the first paint
+of the lesson has no button to style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Markdown, Static
+
+from tutor.ui.prose import for_textual
+
+
+class HintsPanel(VerticalScroll):
+    def __init__(self) -> None:
+        self._count = Static("", id="hint-count")
+        self._button = Button("Show a hint", id="hint-button", compact=True, disabled=True)
+        super().__init__(self._count, self._button, id="hints")
+        self.border_title = "Hints"
+        self._shown: tuple[str, ...] = ()
+
+    async def show(self, hints: Sequence[str], total: int) -> None:
+        """`hints`: the ones revealed so far (variables filled in), of `total`."""
+        if total == 0:
+            self._count.update("This step has no hints.")
+        else:
+            self._count.update(f"{len(hints)} of {total} shown")
+        self._button.disabled = len(hints) >= total
+        self._button.label = "Show a hint" if not hints else "Another hint"
+        if tuple(hints) == self._shown:
+            return
+        shown_before = self._shown
+        self._shown = tuple(hints)
+        if tuple(hints[: len(shown_before)]) != shown_before:
+            await self.query(".hint").remove()
+            shown_before = ()
+        for hint in hints[len(shown_before) :]:
+            await self.mount(Markdown(for_textual(hint), classes="hint"), before=self._button)
+        if len(hints) > len(shown_before):
+            self.scroll_end(animate=False)
+
+    @property
+    def shown(self) -> Sequence[str]:
+        return self._shown

@@ -1,0 +1,69 @@
+"""The top line: the lesson, the step, which cluster (plainly: the SIMULATED one), and its connection."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+CONNECTION_LABELS = {
+    "connected": "● connected",
+    "connecting": "◌ connecting…",
+    "no-cluster": "○ no cluster yet: run the first step",
+    "unreachable": "✗ cluster unreachable",
+}
+CONNECTION_CLASSES = {
+    "connected": "-up",
+    "connecting": "-waiting",
+    "reconnecting": "-waiting",
+    "no-cluster": "-none",
+    "unreachable": "-down",
+}
+
+
+class LessonHeader(Horizontal):
+    def __init__(self, title: str, *, sandbox: bool) -> None:
+        super().__init__(id="header")
+        self._title = title
+        self._sandbox = sandbox
+        self._connection_state: str | None = None
+        self._since: str = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("k8s-tutor", id="app-name")
+        yield Static(self._title, id="lesson-title")
+        yield Static("", id="step-position")
+        badge = Static("SIMULATED CLUSTER (sandbox)", id="sandbox-badge")
+        badge.display = self._sandbox
+        yield badge
+        yield Static(CONNECTION_LABELS["connecting"], id="connection", classes="-waiting")
+
+    def show_step(self, number: int, total: int) -> None:
+        self.query_one("#step-position", Static).update(f"Step {number} of {total}")
+
+    def show_cluster(self, *, sandbox: bool) -> None:
+        self._sandbox = sandbox
+        self.query_one("#sandbox-badge").display = sandbox
+
+    def show_connection(self, state: str, detail: str = "") -> None:
+        if state == "reconnecting":
+            # The time the connection was lost, not now: a learner reads how long it has been.
+            if self._connection_state != "reconnecting":
+                self._since = time.strftime("%H:%M:%S")
+            label = f"◌ reconnecting since {self._since}"
+        else:
+            label = CONNECTION_LABELS.get(state, state)
+        self._connection_state = state
+        widget = self.query_one("#connection", Static)
+        widget.update(label)
+        widget.tooltip = detail or None
+        for css_class in set(CONNECTION_CLASSES.values()):
+            widget.set_class(CONNECTION_CLASSES.get(state) == css_class, css_class)
+
+    def show_unavailable(self) -> None:
+        widget = self.query_one("#connection", Static)
+        widget.update("✗ no session")
+        for css_class in set(CONNECTION_CLASSES.values()):
+            widget.set_class(css_class == "-down", css_class)

@@ -1,0 +1,138 @@
+"""One command of a step: the line the learner would type, a Run button, its status and live output."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Log, Static
+
+from tutor.lesson.model import Command
+
+MAX_OUTPUT_LINES = 1000
+"""Per command: enough to scroll back through a `minikube start`, bounded for a chatty one."""
+
+PROCESS_LABELS = {
+    "starting": ("◌ starting…", "-running"),
+    "ready": ("● ready (kept running)", "-ok"),
+    "restarting": ("◌ restarting…", "-running"),
+    "exited": ("✗ exited", "-failed"),
+    "failed": ("✗ failed", "-failed"),
+    "stopped": ("■ stopped", ""),
+}
+
+
+class CommandView(Vertical):
+    class RunPressed(Message):
+        """The learner asked to run this one command."""
+
+        def __init__(self, step_id: str, index: int) -> None:
+            super().__init__()
+            self.step_id = step_id
+            self.index = index
+
+    def __init__(self, step_id: str, index: int, command: Command, text: str) -> None:
+        super().__init__(classes="command")
+        self.step_id = step_id
+        self.index = index
+        self.command = command
+        self.text = text
+        self.last_started = -1
+        """Order of the latest run that started here (-1: never); picks the view for a run."""
+        self._needs_you = False
+        self._status = Static("", classes="command-status")
+        self._status.display = False
+        self._output = Log(max_lines=MAX_OUTPUT_LINES, classes="command-output")
+        self._output.display = False
+        # Output that arrives before the Log is mounted (a step's view is built when its first
+        # event arrives): Log.write_lines starts a worker, which an unmounted widget cannot.
+        self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
+        self._button: Button | None = None
+        if not command.manual:
+            self._button = Button("▶ Run", classes="run-button", compact=True, disabled=True)
+            self._button.tooltip = "Run this command (r runs the whole step)"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="command-line"):
+            yield Static(Text(f"$ {self.text}"), classes="command-text")
+            if self.command.manual:
+                yield Static("type this yourself", classes="manual-tag")
+            elif self.command.background:
+                yield Static("background", classes="background-tag")
+            if self._button is not None:
+                yield self._button
+        yield self._status
+        yield self._output
+
+    # --- driven by the screen ----------------------------------------------------------
+
+    def set_runnable(self, runnable: bool) -> None:
+        if self._button is not None:
+            self._button.disabled = not runnable
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._flush)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._output.write_lines(list(self._pending))
+            self._pending.clear()
+
+    def started(self, order: int) -> None:
+        self.last_started = order
+        self._needs_you = False
+        self._pending.clear()
+        self._output.clear()
+        self._output.display = False  # until it prints something: no empty box
+        self._set_status("◌ running…", "-running")
+
+    def write(self, lines: Sequence[str]) -> None:
+        self._output.display = True
+        if self._output.is_mounted:
+            self._output.write_lines(lines)
+        else:
+            self._pending.extend(lines)
+
+    def finished(self, ok: bool, exit_status: int | None, detail: str) -> None:
+        if self.command.background:
+            return  # its state comes from ProcessChanged: "ready" is not "finished"
+        if self._needs_you:
+            return  # "run it in your own terminal" says more than "exit status 1"
+        if ok:
+            self._set_status("✓ done", "-ok")
+        else:
+            self._set_status(f"✗ {detail or f'exit status {exit_status}'}", "-failed")
+
+    def process_changed(self, state: str, detail: str) -> None:
+        label, css_class = PROCESS_LABELS.get(state, (state, ""))
+        if detail and state in ("exited", "failed", "restarting"):
+            label = f"{label} {detail}"
+        self._set_status(label, css_class)
+
+    def needs_you(self, prompt: str) -> None:
+        """The command waits for input the tutor cannot give it: the learner runs it."""
+        self._needs_you = True
+        asks = f" (it asks: {prompt.strip()})" if prompt.strip() else ""
+        self._set_status(f"⚠ needs your terminal{asks}: run it in your own terminal", "-failed")
+
+    @property
+    def output(self) -> Sequence[str]:
+        return [*self._output.lines, *self._pending]
+
+    @property
+    def status(self) -> str:
+        return str(self._status.content)
+
+    def _set_status(self, label: str, css_class: str) -> None:
+        self._status.display = True
+        self._status.update(label)
+        for name in ("-running", "-ok", "-failed"):
+            self._status.set_class(name == css_class, name)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.RunPressed(self.step_id, self.index))

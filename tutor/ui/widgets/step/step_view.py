@@ -1,0 +1,54 @@
+"""A step's content in the order the author wrote it: prose, then commands, then prose..."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Markdown
+
+from tutor.lesson.model import CommandBlock, Prose, Step
+from tutor.ui.prose import for_textual
+from tutor.ui.widgets.step.command_view import CommandView
+
+
+class StepView(VerticalScroll):
+    """Built whole in the constructor, so the screen can route a command's output to it at once."""
+
+    def __init__(
+        self,
+        step: Step,
+        *,
+        text: Callable[[str], str],
+        variables: Mapping[str, str],
+        intro: str = "",
+    ) -> None:
+        children: list[Widget] = []
+        if intro:
+            children.append(Markdown(for_textual(text(intro)), classes="intro"))
+        self.command_views: list[CommandView] = []
+        heading_seen = False
+        for block in step.blocks:
+            if isinstance(block, Prose):
+                markdown = for_textual(text(block.markdown))
+                if not heading_seen and not markdown.lstrip().startswith("#"):
+                    markdown = f"## {step.title}\n\n{markdown}"
+                heading_seen = True
+                children.append(Markdown(markdown, classes="prose"))
+            elif isinstance(block, CommandBlock):
+                views = []
+                for command in block.commands:
+                    index = len(self.command_views)
+                    view = CommandView(step.id, index, command, command.display(variables))
+                    self.command_views.append(view)
+                    views.append(view)
+                children.append(Vertical(*views, classes="command-block"))
+        if not heading_seen:
+            children.insert(1 if intro else 0, Markdown(f"## {step.title}", classes="prose"))
+        super().__init__(*children, id=f"step-{step.id}", classes="step-view")
+        self.step = step
+
+    def set_runnable(self, runnable: bool) -> None:
+        for view in self.command_views:
+            view.set_runnable(runnable)
