@@ -287,6 +287,13 @@ def test_profile_list_and_delete(started: Cluster) -> None:
     assert "Exiting due to MK_USAGE: Usage: minikube delete" in usage.stderr
 
 
+def test_the_cores_delete_cluster_is_minikube_delete_too(started: Cluster) -> None:
+    sb, _, env = started
+    sb.delete_cluster()
+    assert run(["minikube", "status", "-p", "mc-demo"], env).returncode == 85
+    assert run(["minikube", "start", "-p", "other"], env).returncode == 0
+
+
 def http_refused(url: str) -> bool:
     try:
         http(url, timeout=5)

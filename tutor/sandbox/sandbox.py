@@ -316,6 +316,9 @@ class Sandbox:
         self._installed = False
         if self.kubeconfig.exists():
             kubeconfig.remove_context(self.kubeconfig, self.profile)
+        if self.standins is not None:
+            # Called directly rather than by `minikube delete`: the stand-in forgets it too.
+            self.standins.minikube.forget(self.profile)
 
     def stop_listening(self) -> None:
         if self.server.listening:

@@ -241,6 +241,13 @@ class Minikube:
             self.on_change()
             return {"existed": True, "profile": profile.to_json()}
 
+    def forget(self, name: str) -> None:
+        """The cluster went without `minikube delete` (`Sandbox.delete_cluster()` called
+        directly): the profile goes too, as it would have."""
+        with self._lock:
+            if self.profiles.pop(name, None) is not None:
+                self.on_change()
+
     # ---- addons ------------------------------------------------------------------
 
     def enable(self, name: str, addon: str) -> dict[str, Any]:
