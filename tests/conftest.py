@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,19 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture(autouse=True)
 def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("K8S_TUTOR_STATE_DIR", str(state))
     monkeypatch.delenv("K8S_TUTOR_LESSONS", raising=False)
+    # Tests run side by side (xdist): two sandboxes' tunnels must not both serve port 80,
+    # or one test's HTTP check would be answered by the other's Ingress.
+    monkeypatch.setenv("K8S_TUTOR_SANDBOX_INGRESS_PORT", str(free_port()))
     return state

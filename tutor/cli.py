@@ -424,14 +424,9 @@ def _cluster_for(options: argparse.Namespace, lesson: Any) -> Iterator[_Where]:
     if pace not in ("instant", "realistic"):
         raise UsageError(f"K8S_TUTOR_SANDBOX_DELAYS must be 'instant' or 'realistic', not {pace!r}")
     delays = Delays.instant() if pace == "instant" else Delays.realistic()
-    from tutor.sandbox.standins import StandIns
-
-    with (
-        Sandbox(delays=delays, started=False, profile=options.profile or lesson.profile) as sandbox,
-        StandIns(sandbox) as standins,
-    ):
+    with Sandbox(delays=delays, started=False, profile=options.profile or lesson.profile) as sandbox:
         where.kubeconfig = sandbox.kubeconfig
-        where.env = standins.env()
-        where.variables = standins.variable_overrides()
+        where.env = sandbox.env()
+        where.variables = sandbox.variable_overrides()
         where.sandbox = True
         yield where

@@ -22,17 +22,12 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import free_port  # noqa: F401  (re-exported for the tests beside it)
 from tutor.cluster.results import CheckResult
 from tutor.cluster.status import ConnectionStatus
 
 KUBECTL = shutil.which("kubectl")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _loopback_only(address: Any) -> None:

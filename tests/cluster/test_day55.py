@@ -38,13 +38,11 @@ def lesson() -> Lesson:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[Any, Any, dict[str, str]]]:
     from tutor.sandbox import Delays, Sandbox
-    from tutor.sandbox.standins import StandIns
 
-    with (
-        Sandbox(delays=Delays.instant(), profile="mc-demo", started=False, state_dir=tmp_path / "sb") as sb,
-        StandIns(sb, ingress_port=free_port()) as si,
-    ):
-        yield sb, si, si.env()
+    with Sandbox(
+        delays=Delays.instant(), profile="mc-demo", started=False, state_dir=tmp_path / "sb", ingress_port=free_port()
+    ) as sb:
+        yield sb, sb.standins, sb.env()
 
 
 def step_checks(lesson: Lesson, step_id: str, variables: dict[str, str]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tutor.lesson.model import Lesson
 from tutor.lesson.parser import load
 from tutor.sandbox import Delays, Sandbox
@@ -28,6 +28,8 @@ class Simulated:
 
     def setup(self, **kwargs: object) -> Setup:
         values: dict[str, object] = {
+            # Tests run side by side: each port-forward gets a port of its own.
+            "overrides": {"local_port": str(free_port())},
             "kubeconfig": self.sandbox.kubeconfig,
             "env": self.env,
             "cluster_variables": self.variables,
@@ -47,9 +49,7 @@ def day55() -> Lesson:
 def simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulated]:
     # kubectl's discovery cache must not outlive one simulated cluster.
     monkeypatch.setenv("KUBECACHEDIR", str(tmp_path / "kubecache"))
-    from tutor.sandbox.standins import StandIns
-
-    with Sandbox(delays=Delays.instant(), started=False, profile="mc-demo") as sandbox, StandIns(sandbox) as standins:
-        env = standins.env()
+    with Sandbox(delays=Delays.instant(), started=False, profile="mc-demo") as sandbox:
+        env = sandbox.env()
         env["KUBECACHEDIR"] = os.environ["KUBECACHEDIR"]
-        yield Simulated(sandbox, env, standins.variable_overrides())
+        yield Simulated(sandbox, env, sandbox.variable_overrides())

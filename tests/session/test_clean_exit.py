@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tests.run.helpers import MARK, kill_all, needs_proc, wait_for_no_marked
 from tests.session.conftest import needs_kubectl
 
@@ -61,7 +61,8 @@ class Tutor:
             },
         )
         self.master, slave = pty.openpty()
-        argv = [sys.executable, "-c", CRASHING, *ARGS] if crash_hook else [sys.executable, "-m", "tutor", *ARGS]
+        args = [*ARGS, "--set", f"local_port={free_port()}"]  # tests run side by side
+        argv = [sys.executable, "-c", CRASHING, *args] if crash_hook else [sys.executable, "-m", "tutor", *args]
         self.process = subprocess.Popen(
             argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO, start_new_session=True
         )

@@ -9,31 +9,23 @@ What removes flakiness here, at the source:
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
+from tests.conftest import free_port
 from tutor.lesson.catalog import Catalog
 from tutor.lesson.model import Lesson
 from tutor.lesson.parser import load
 from tutor.sandbox import Delays, Sandbox
-from tutor.sandbox.standins import StandIns
 from tutor.session.factory import Setup
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.lesson import LessonScreen
 
 LESSONS = Path(__file__).parent / "lessons"
 SIZE = (120, 40)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -48,16 +40,13 @@ def mini() -> Lesson:
 
 def _setup(lesson: Lesson, *, started: bool) -> Iterator[Setup]:
     # As tutor/cli.py's _cluster_for does for --sandbox, with instant delays and free ports.
-    with (
-        Sandbox(delays=Delays.instant(), started=started, profile=lesson.profile) as sandbox,
-        StandIns(sandbox) as standins,
-    ):
+    with Sandbox(delays=Delays.instant(), started=started, profile=lesson.profile) as sandbox:
         overrides = {"local_port": str(free_port())} if "local_port" in lesson.variables else {}
         yield Setup(
             kubeconfig=sandbox.kubeconfig,
             overrides=overrides,
-            env=standins.env(),
-            cluster_variables=standins.variable_overrides(),
+            env=sandbox.env(),
+            cluster_variables=sandbox.variable_overrides(),
             sandbox=True,
             save_progress=False,
         )
