@@ -11,8 +11,9 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -369,11 +370,24 @@ def cmd_lesson(options: argparse.Namespace) -> int:
         )
 
 
+_CLOSE_ON_SIGNAL: list[Callable[[], object]] = []
+"""What must be closed when a signal ends the tutor, besides its processes (the sandbox's files)."""
+
+
 def _install_exit_handlers() -> None:
     from tutor.run import install_exit_handlers
 
     # Before any child process exists: none may outlive the tutor, however it ends.
-    install_exit_handlers(watchdog=True)
+    install_exit_handlers(watchdog=True, then=_close_and_die)
+
+
+def _close_and_die(signum: int) -> None:
+    """After the run layer has ended every child: close what is open, then die of the signal."""
+    while _CLOSE_ON_SIGNAL:
+        with contextlib.suppress(Exception):
+            _CLOSE_ON_SIGNAL.pop()()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def _pick_lesson(options: argparse.Namespace) -> str | None:
@@ -425,8 +439,13 @@ def _cluster_for(options: argparse.Namespace, lesson: Any) -> Iterator[_Where]:
         raise UsageError(f"K8S_TUTOR_SANDBOX_DELAYS must be 'instant' or 'realistic', not {pace!r}")
     delays = Delays.instant() if pace == "instant" else Delays.realistic()
     with Sandbox(delays=delays, started=False, profile=options.profile or lesson.profile) as sandbox:
+        _CLOSE_ON_SIGNAL.append(sandbox.close)
         where.kubeconfig = sandbox.kubeconfig
         where.env = sandbox.env()
         where.variables = sandbox.variable_overrides()
         where.sandbox = True
-        yield where
+        try:
+            yield where
+        finally:
+            with contextlib.suppress(ValueError):
+                _CLOSE_ON_SIGNAL.remove(sandbox.close)

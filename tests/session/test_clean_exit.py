@@ -50,6 +50,8 @@ class Tutor:
 
     def __init__(self, tmp: str, *, crash_hook: bool = False) -> None:
         self.token = uuid.uuid4().hex
+        self.tmpdir = os.path.join(tmp, "tmp")
+        os.makedirs(self.tmpdir)
         env = dict(
             os.environ,
             **{
@@ -58,6 +60,7 @@ class Tutor:
                 "KUBECACHEDIR": tmp,
                 "TERM": "xterm",
                 "K8S_TUTOR_SANDBOX_DELAYS": "instant",
+                "TMPDIR": self.tmpdir,
             },
         )
         self.master, slave = pty.openpty()
@@ -147,6 +150,8 @@ def test_no_process_survives_a_signal(tutor, how: signal.Signals, status: int | 
         assert code in (130, -signal.SIGINT)
     running.drain()
     assert wait_for_no_marked(running.token, within=10.0) == []
+    if how != signal.SIGKILL:  # nothing can tidy up after SIGKILL but the watchdog's processes
+        assert os.listdir(running.tmpdir) == [], "the sandbox's files were left behind"
 
 
 def test_no_process_survives_a_crash(tutor) -> None:  # type: ignore[no-untyped-def]
@@ -157,6 +162,7 @@ def test_no_process_survives_a_crash(tutor) -> None:  # type: ignore[no-untyped-
     assert code != 0
     assert "a bug in the view" in running.output
     assert wait_for_no_marked(running.token, within=10.0) == []
+    assert os.listdir(running.tmpdir) == []
 
 
 def test_quit_saves_nothing_for_the_sandbox_and_stops_everything(tutor) -> None:  # type: ignore[no-untyped-def]
@@ -165,3 +171,4 @@ def test_quit_saves_nothing_for_the_sandbox_and_stops_everything(tutor) -> None:
     assert running.process.wait(20) == 0
     running.drain()
     assert wait_for_no_marked(running.token, within=10.0) == []
+    assert os.listdir(running.tmpdir) == []
