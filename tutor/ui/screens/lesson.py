@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -48,6 +48,7 @@ from tutor.session.events import (
     StepShown,
     StepUnlocked,
 )
+from tutor.session.expected import expected_step
 from tutor.session.session import LessonSession, Opening
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.bridge import EventBridge
@@ -60,7 +61,6 @@ from tutor.ui.messages import (
     SessionUnavailable,
     WorkFailed,
 )
-from tutor.ui.prose import for_textual
 from tutor.ui.questions import ask_from_thread
 from tutor.ui.screens.complete import LessonCompleteScreen
 from tutor.ui.screens.question import QuestionScreen
@@ -124,10 +124,16 @@ class LessonScreen(Screen[None]):
         self._build = build
         self._prepare = prepare
         self.session: LessonSession | None = None
+        self.variables = setup.variables(lesson)
+        """The session's variables: the first paint needs no session to fill in the text."""
+        self.expected = expected_step(lesson, setup, step_id)
+        """The step drawn at the first paint: where the session will most likely open."""
         self.bridge: EventBridge | None = None
         self.opened = False
         self.current: str | None = None
-        """The step on screen (the session's `viewing`, as last told by StepShown)."""
+        """The session's `viewing`, as last told by StepShown (None until then)."""
+        self._pending: tuple[str, int | None] | None = None
+        """A run the learner asked for before the session was open: (step, command or None)."""
         self.step_views: dict[str, StepView] = {}
         self._runs: dict[str, CommandView] = {}
         self._processes: dict[str, CommandView] = {}
@@ -151,20 +157,25 @@ class LessonScreen(Screen[None]):
     # --- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield LessonHeader(self.lesson.title, sandbox=self.setup.sandbox)
+        # The first paint is the lesson as the learner will use it, from the lesson alone:
+        # the expected step's text and commands, which need no session to be drawn.
+        position = (self.lesson.index(self.expected) + 1, len(self.lesson.steps))
+        yield LessonHeader(self.lesson.title, sandbox=self.setup.sandbox, position=position)
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
-                yield StepList(self.lesson)
+                yield StepList(self.lesson, current=self.expected)
                 yield BackgroundList()
-            with Vertical(id="main"), ContentSwitcher(id="steps", initial="intro"):
-                yield VerticalScroll(
-                    Markdown(for_textual(self._text(self.lesson.intro or f"# {self.lesson.title}")), classes="intro"),
-                    id="intro",
-                    classes="step-view",
-                )
+            first = self.step_views[self.expected] = self._make_view(self.expected)
+            with Vertical(id="main"), ContentSwitcher(id="steps", initial=first.id):
+                yield first
             with Vertical(id="side"):
                 yield ChecksPanel()
         yield Footer()
+
+    @property
+    def shown_step(self) -> str:
+        """The step on screen: the expected one until the session says which."""
+        return self.current or self.expected
 
     def on_mount(self) -> None:
         self.query_one(ChecksPanel).show_message("Connecting to the cluster…")
@@ -174,17 +185,15 @@ class LessonScreen(Screen[None]):
 
     def _connect_once_painted(self) -> None:
         # Building the session loads the kubernetes client (~250 ms of CPU): on two cores it
-        # competes for the GIL with drawing, so it waits until the intro is on screen.
-        if not self.query_one("#intro .intro", Markdown).children:
+        # competes for the GIL with drawing, so it waits until the step is on screen.
+        if not all(markdown.children for markdown in self.step_views[self.expected].query(Markdown)):
             self.call_after_refresh(self._connect_once_painted)
             return
-        self.call_after_refresh(self._connect)  # the frame that draws the intro's blocks first
+        self.call_after_refresh(self._connect)  # the frame that draws the step's blocks first
 
     def _text(self, markdown: str) -> str:
-        if self.session is not None:
-            return self.session.text(markdown)
-        # Before the session exists (the first paint): the lesson's own defaults.
-        return substitute(markdown, self.lesson.defaults(), strict=False)
+        # The session's variables, known before it exists (the first paint).
+        return substitute(markdown, self.variables, strict=False)
 
     # --- the session's life ------------------------------------------------------------
 
@@ -245,6 +254,10 @@ class LessonScreen(Screen[None]):
     def on_session_built(self, message: SessionBuilt) -> None:
         self.session = message.session
         self.bridge = message.bridge
+        # Hints revealed before the session existed: the session counts them too.
+        for step_id, hints in self._hints.items():
+            for _ in hints:
+                self.session.hint(step_id)
 
     def on_session_unavailable(self, message: SessionUnavailable) -> None:
         self.query_one(LessonHeader).show_unavailable()
@@ -260,6 +273,26 @@ class LessonScreen(Screen[None]):
             self._play(opening, autoplay=True)
         elif opening.missing:
             self._offer_fast_forward(opening)
+        else:
+            self._run_pending(opening.current)
+
+    def _run_pending(self, step_id: str) -> None:
+        """Start the run the learner asked for before the session was open, if it still applies."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        pending_step, index = pending
+        if pending_step != step_id:
+            # The lesson opened on another step (resumed further on, or drift): not what was pressed.
+            self._clear_pending(pending_step)
+            self.running = False
+            self.notify(f"The lesson opened on “{self.lesson.step(step_id).title}”: run its commands from there.")
+            return
+        self._start_run(self.lesson.step(step_id), index)
+
+    def _clear_pending(self, step_id: str) -> None:
+        for view in self._view(step_id).command_views:
+            view.unqueue()
 
     def _offer_fast_forward(self, opening: Opening) -> None:
         lesson = self.lesson
@@ -275,7 +308,12 @@ class LessonScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                if self._pending is not None:
+                    self._clear_pending(self._pending[0])
+                    self._pending = None
                 self._play(opening, autoplay=False)
+            else:
+                self._run_pending(opening.current)
 
         self.app.push_screen(question, answered)
 
@@ -311,6 +349,9 @@ class LessonScreen(Screen[None]):
             self.notify(f"{what} stopped: the checks panel says why.", severity="warning")
 
     def on_work_failed(self, message: WorkFailed) -> None:
+        if self._pending is not None:
+            self._clear_pending(self._pending[0])
+            self._pending = None
         self.running = False
         self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10)
         if not self.opened:
@@ -479,17 +520,19 @@ class LessonScreen(Screen[None]):
     def _view(self, step_id: str) -> StepView:
         view = self.step_views.get(step_id)
         if view is None:
-            session = self.session
-            assert session is not None
-            step = self.lesson.step(step_id)
-            intro = self.lesson.intro if self.lesson.index(step_id) == 0 else ""
-            view = StepView(step, text=session.text, variables=session.variables, intro=intro)
-            view.set_runnable(self._can_run())
+            view = self._make_view(step_id)
             # A view may be built for a step not on screen (a background command restarted on
             # resume): the switcher only hides the children it had when it was mounted.
             view.display = False
             self.step_views[step_id] = view
             self.query_one("#steps", ContentSwitcher).mount(view)
+        return view
+
+    def _make_view(self, step_id: str) -> StepView:
+        step = self.lesson.step(step_id)
+        intro = self.lesson.intro if self.lesson.index(step_id) == 0 else ""
+        view = StepView(step, text=self._text, variables=self.variables, intro=intro)
+        view.set_runnable(self._can_run())
         return view
 
     def _show(self, step_id: str) -> None:
@@ -529,9 +572,7 @@ class LessonScreen(Screen[None]):
         bar.show_done(next_title=None if last else self.lesson.steps[index + 1].title, last=last)
 
     def _show_hints(self) -> None:
-        if self.current is None:
-            return
-        step = self.lesson.step(self.current)
+        step = self.lesson.step(self.shown_step)
         panel = self._hints_panel
         if panel is None:
             panel = self._hints_panel = HintsPanel()
@@ -557,7 +598,8 @@ class LessonScreen(Screen[None]):
         self._update_runnable()
 
     def _can_run(self) -> bool:
-        return self.opened and not self.running
+        # Before the session is open a run waits for it (autoplay runs everything itself).
+        return not self.running and (self.opened or not self.autoplay)
 
     def _update_runnable(self) -> None:
         runnable = self._can_run()
@@ -590,27 +632,35 @@ class LessonScreen(Screen[None]):
         if action == "previous_step":
             return True if self.current and self.lesson.index(self.current) > 0 else None
         if action == "run_step":
-            runnable = self.current is not None and bool(self.lesson.step(self.current).runnable)
-            return True if self._can_run() and runnable else None
-        if action in ("hint", "explain"):
-            return True if self.current is not None else None
+            return True if self._can_run() and self.lesson.step(self.shown_step).runnable else None
         return True
 
     def action_run_step(self) -> None:
-        if self.current is None or not self._can_run():
-            return
-        self.running = True
-        self._run_worker(self.lesson.step(self.current), None)
+        if self._can_run():
+            self._request_run(self.shown_step, None)
 
     @on(CommandView.RunPressed)
     def run_one(self, message: CommandView.RunPressed) -> None:
-        if not self._can_run():
-            return
-        step = self.lesson.step(message.step_id)
-        view = self._view(step.id).command_views[message.index]
-        self._claims[(step.id, view.text)] = view
+        if self._can_run():
+            self._request_run(message.step_id, message.index)
+
+    def _request_run(self, step_id: str, index: int | None) -> None:
         self.running = True
-        self._run_worker(step, message.index)
+        if self.opened:
+            self._start_run(self.lesson.step(step_id), index)
+            return
+        # Not connected yet: the run waits for the session, and says so where it was asked for.
+        self._pending = (step_id, index)
+        views = self._view(step_id).command_views
+        for view in views if index is None else [views[index]]:
+            view.queued()
+
+    def _start_run(self, step: Step, index: int | None) -> None:
+        if index is not None:
+            view = self._view(step.id).command_views[index]
+            self._claims[(step.id, view.text)] = view
+        self.running = True
+        self._run_worker(step, index)
 
     @work(thread=True, exit_on_error=False, group="run", name="run")
     def _run_worker(self, step: Step, index: int | None) -> None:
@@ -669,10 +719,12 @@ class LessonScreen(Screen[None]):
 
     def action_hint(self) -> None:
         session = self.session
-        if self.current is None:
-            return
-        step = self.lesson.step(self.current)
-        hint = session.hint(step.id) if session is not None else None
+        step = self.lesson.step(self.shown_step)
+        if session is not None:
+            hint = session.hint(step.id)
+        else:  # before the session: the same order, counted here until it exists
+            shown = len(self._hints.get(step.id, []))
+            hint = step.hints[shown] if shown < len(step.hints) else None
         if hint is None:
             self.notify("No more hints for this step." if step.hints else "This step has no hints.")
             return

@@ -26,11 +26,11 @@ class StepList(OptionList):
             super().__init__()
             self.step_id = step_id
 
-    def __init__(self, lesson: Lesson) -> None:
+    def __init__(self, lesson: Lesson, *, current: str | None = None) -> None:
         # Locked until the session says otherwise: nothing is known about this cluster yet.
         super().__init__(
             *(
-                Option(self._prompt(i, s.title, "locked", False), id=s.id, disabled=True)
+                Option(self._prompt(i, s.title, "locked", s.id == current), id=s.id, disabled=True)
                 for i, s in enumerate(lesson.steps)
             ),
             id="step-list",

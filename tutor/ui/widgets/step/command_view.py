@@ -90,6 +90,14 @@ class CommandView(Vertical):
         self._output.display = False  # until it prints something: no empty box
         self._set_status("◌ running…", "-running")
 
+    def queued(self) -> None:
+        """Asked to run before the session is open: it runs once the session is."""
+        self._set_status("◌ waiting for the cluster connection…", "-running")
+
+    def unqueue(self) -> None:
+        if self.last_started < 0:
+            self._status.display = False
+
     def write(self, lines: Sequence[str]) -> None:
         self._output.display = True
         if self._output.is_mounted:
