@@ -157,6 +157,10 @@ class LessonScreen(Screen[None]):
     # --- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The breakpoint's class now, as the first Resize would set it: set then, it restyles
+        # every widget on screen once more before the first frame.
+        width = self.app.size.width
+        self.add_class(next(name for edge, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True) if width >= edge))
         # The first paint is the lesson as the learner will use it, from the lesson alone:
         # the expected step's text and commands, which need no session to be drawn.
         position = (self.lesson.index(self.expected) + 1, len(self.lesson.steps))
