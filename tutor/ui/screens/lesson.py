@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, ContentSwitcher, Footer, Markdown
+from textual.widgets import Button, ContentSwitcher, Markdown
 
 from tutor.lesson.model import Lesson, Step
 from tutor.lesson.variables import substitute
@@ -67,6 +67,7 @@ from tutor.ui.screens.question import QuestionScreen
 from tutor.ui.terminal import TerminalLender
 from tutor.ui.widgets.checks.checks_panel import ChecksPanel
 from tutor.ui.widgets.checks.hints_panel import HintsPanel
+from tutor.ui.widgets.footer.key_footer import KeyFooter
 from tutor.ui.widgets.header.lesson_header import LessonHeader
 from tutor.ui.widgets.sidebar.background_list import BackgroundList
 from tutor.ui.widgets.sidebar.step_list import StepList, StepState
@@ -174,7 +175,7 @@ class LessonScreen(Screen[None]):
                 yield first
             with Vertical(id="side"):
                 yield ChecksPanel()
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def shown_step(self) -> str:
