@@ -1,4 +1,4 @@
-"""Shared fixtures: every test gets its own progress folder, never the user's."""
+"""Shared fixtures: every test gets its own progress and cache folders, never the user's."""
 
 from __future__ import annotations
 
@@ -13,5 +13,6 @@ REPO = Path(__file__).resolve().parent.parent
 def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("K8S_TUTOR_STATE_DIR", str(state))
+    monkeypatch.setenv("K8S_TUTOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("K8S_TUTOR_LESSONS", raising=False)
     return state

@@ -191,9 +191,10 @@ def _extra_lesson_dirs(options: argparse.Namespace) -> list[Path]:
 
 
 def _catalog(options: argparse.Namespace) -> Any:
+    from tutor import lesson_cache
     from tutor.lesson.catalog import Catalog
 
-    catalog = Catalog.discover(_extra_lesson_dirs(options))
+    catalog = Catalog.discover(_extra_lesson_dirs(options), loader=lesson_cache.load)
     for problem in catalog.broken:
         print(f"k8s-tutor: skipped a broken lesson: {problem}", file=sys.stderr)
     return catalog
