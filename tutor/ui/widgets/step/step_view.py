@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Markdown
 
 from tutor.lesson.model import CommandBlock, Prose, Step
 from tutor.ui.prose import for_textual
+from tutor.ui.widgets.step import prose_view
 from tutor.ui.widgets.step.command_view import CommandView
 
 
 class StepView(VerticalScroll):
     """Built whole in the constructor, so the screen can route a command's output to it at once."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = prose_view.COMPONENT_CLASSES
 
     def __init__(
         self,
@@ -26,7 +29,7 @@ class StepView(VerticalScroll):
     ) -> None:
         children: list[Widget] = []
         if intro:
-            children.append(Markdown(for_textual(text(intro)), classes="intro"))
+            children.append(prose_view.prose_view(for_textual(text(intro)), classes="intro"))
         self.command_views: list[CommandView] = []
         heading_seen = False
         for block in step.blocks:
@@ -35,7 +38,7 @@ class StepView(VerticalScroll):
                 if not heading_seen and not markdown.lstrip().startswith("#"):
                     markdown = f"## {step.title}\n\n{markdown}"
                 heading_seen = True
-                children.append(Markdown(markdown, classes="prose"))
+                children.append(prose_view.prose_view(markdown, classes="prose"))
             elif isinstance(block, CommandBlock):
                 views = []
                 for command in block.commands:
@@ -45,7 +48,7 @@ class StepView(VerticalScroll):
                     views.append(view)
                 children.append(Vertical(*views, classes="command-block"))
         if not heading_seen:
-            children.insert(1 if intro else 0, Markdown(f"## {step.title}", classes="prose"))
+            children.insert(1 if intro else 0, prose_view.prose_view(f"## {step.title}", classes="prose"))
         super().__init__(*children, id=f"step-{step.id}", classes="step-view")
         self.step = step
 
