@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Static
 
 from tutor.ui.prose import for_textual
 
@@ -32,6 +32,8 @@ class LessonCompleteScreen(ModalScreen[bool]):
             box.border_title = "Lesson complete"
             yield Static(f"✓ {self._title}: all {self._steps} steps done.", id="complete-title")
             if self._outro.strip():
+                from textual.widgets import Markdown  # ~15 ms to import: not on the way to the lesson
+
                 yield Markdown(for_textual(self._outro), id="complete-outro")
             with Horizontal(id="complete-buttons"):
                 yield Button("Back to the lesson", id="back")

@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, ContentSwitcher, Markdown
+from textual.widgets import Button, ContentSwitcher
 
 from tutor.lesson.model import Lesson, Step
 from tutor.lesson.variables import substitute
@@ -191,7 +191,9 @@ class LessonScreen(Screen[None]):
     def _connect_once_painted(self) -> None:
         # Building the session loads the kubernetes client (~250 ms of CPU): on two cores it
         # competes for the GIL with drawing, so it waits until the step is on screen.
-        if not all(markdown.children for markdown in self.step_views[self.expected].query(Markdown)):
+        # Textual's Markdown (prose that is more than headings and paragraphs) mounts its blocks
+        # a frame after itself; named by type, so that this module does not import it.
+        if not all(markdown.children for markdown in self.step_views[self.expected].query("Markdown")):
             self.call_after_refresh(self._connect_once_painted)
             return
         self.call_after_refresh(self._connect)  # the frame that draws the step's blocks first

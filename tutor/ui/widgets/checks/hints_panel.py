@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Static
 
 from tutor.ui.prose import for_textual
 
@@ -37,6 +37,8 @@ class HintsPanel(VerticalScroll):
         if tuple(hints[: len(shown_before)]) != shown_before:
             await self.query(".hint").remove()
             shown_before = ()
+        from textual.widgets import Markdown  # ~15 ms to import: not before the first hint
+
         for hint in hints[len(shown_before) :]:
             await self.mount(Markdown(for_textual(hint), classes="hint"), before=self._button)
         if len(hints) > len(shown_before):
