@@ -71,11 +71,13 @@ def prose_view(markdown: str, *, classes: str) -> Widget:
     for level, content in blocks:
         top, bottom = HEADING_MARGINS[level] if level else PARAGRAPH_MARGINS
         gap = max(above, top) if parts or lines else top
-        if level == 1:  # centred: a Static of its own, as Textual's MarkdownH1 is a widget of its own
+        if level == 1:
+            # Centred: a Static of its own, as Textual's MarkdownH1 is, with its top margin
+            # (always 2: .prose-h1 in tutor.tcss) outside it, where the H1's style does not reach.
             if lines:
                 parts.append(ProseText(Content("\n").join(lines)))
                 lines = []
-            parts.append(ProseText(Content("\n").join([*[Content()] * gap, content]), classes="prose-h1"))
+            parts.append(ProseText(content, classes="prose-h1"))
         else:
             lines.extend([Content()] * gap)
             if level:  # the heading's style first: its inline styles go over it, as over a heading widget
