@@ -1,15 +1,17 @@
 """Parsed lessons kept on disk, so opening a lesson does not parse it again.
 
 Parsing a lesson (Markdown, YAML front matter and checks, every check validated) and
-importing what parses it cost the TUI's start about 45 ms of its first paint. A parsed
-lesson is kept, pickled, in the user's cache folder (`K8S_TUTOR_CACHE_DIR` overrides
-it), and used again only while all of this is unchanged: the lesson file (its size and
-modification time), the existence of every other file or folder its parse looked at
-(the manifests it names: a lesson whose manifest went missing must fail again), this
-k8s-tutor's version and the code of its lesson layer, and Python's version. Anything
-else (a missing, unreadable or foreign entry, a read-only folder) means: parse the
-file, as without a cache. Only k8s-tutor writes there, in a folder only the user can
-read; a lesson that does not parse is not kept.
+importing what parses it cost the TUI's start about 45 ms of its first paint; parsing
+its prose as the TUI draws it (`tutor.lesson.prose`), ~35 ms more. A parsed lesson and
+the documents of its prose (with the lesson's own variables) are kept, pickled, in the
+user's cache folder (`K8S_TUTOR_CACHE_DIR` overrides it), and used again only while all
+of this is unchanged: the lesson file (its size and modification time), the existence
+of every other file or folder its parse looked at (the manifests it names: a lesson
+whose manifest went missing must fail again), this k8s-tutor's version and the code of
+its lesson layer, and Python's version. Anything else (a missing, unreadable or foreign
+entry, a read-only folder) means: parse the file, as without a cache. Only k8s-tutor
+writes there, in a folder only the user can read; a lesson that does not parse is not
+kept.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tutor import __version__
+from tutor.lesson import prose
 from tutor.lesson.model import Lesson
 from tutor.lesson.paths import path_kind
 
@@ -74,24 +77,31 @@ def load(path: Path) -> Lesson:
 
     lesson, looked_at = load_traced(path)
     if stamp is not None:
-        _write(_entry(path), stamp, lesson, looked_at)
+        _write(_entry(path), stamp, lesson, looked_at, prose.documents_for(lesson))
     return lesson
 
 
 def _read(entry: Path, stamp: tuple[object, ...]) -> Lesson | None:
     try:
         with entry.open("rb") as handle:
-            kept_stamp, looked_at, lesson = pickle.load(handle)
+            kept_stamp, looked_at, lesson, documents = pickle.load(handle)
     except Exception:  # missing, unreadable, or written by another version: parse instead
         return None
     if kept_stamp != stamp or not isinstance(lesson, Lesson):
         return None
     if any(path_kind(other) != kind for other, kind in looked_at.items()):
         return None
+    prose.remember(documents)
     return lesson
 
 
-def _write(entry: Path, stamp: tuple[object, ...], lesson: Lesson, looked_at: Mapping[Path, str]) -> None:
+def _write(
+    entry: Path,
+    stamp: tuple[object, ...],
+    lesson: Lesson,
+    looked_at: Mapping[Path, str],
+    documents: Mapping[str, prose.Document | None],
+) -> None:
     import tempfile  # only when writing: not on the way to a cached lesson
 
     with contextlib.suppress(OSError, pickle.PicklingError):
@@ -99,7 +109,7 @@ def _write(entry: Path, stamp: tuple[object, ...], lesson: Lesson, looked_at: Ma
         handle, temp = tempfile.mkstemp(prefix=".lesson-", suffix=".tmp", dir=entry.parent)
         try:
             with os.fdopen(handle, "wb") as out:
-                pickle.dump((stamp, dict(looked_at), lesson), out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((stamp, dict(looked_at), lesson, dict(documents)), out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temp, entry)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -11,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Markdown
 
+from tutor.lesson import prose
 from tutor.ui.app import CSS
 from tutor.ui.widgets.step import prose_view
 
@@ -40,20 +45,20 @@ SAMPLES = {
 class Host(App[None]):
     CSS_PATH = CSS
 
-    def __init__(self, widget: Widget) -> None:
+    def __init__(self, *widgets: Widget) -> None:
         super().__init__()
-        self.widget = widget
+        self.widgets = widgets
 
     def compose(self) -> ComposeResult:
-        yield Pane(self.widget, classes="step-view")
+        yield Pane(*self.widgets, classes="step-view")
 
 
 class Pane(VerticalScroll):
     COMPONENT_CLASSES: ClassVar[set[str]] = prose_view.COMPONENT_CLASSES
 
 
-async def cells(widget: Widget, width: int) -> Cells:
-    app = Host(widget)
+async def cells(widget: Widget | tuple[Widget, ...], width: int) -> Cells:
+    app = Host(*widget) if isinstance(widget, tuple) else Host(widget)
     async with app.run_test(size=(width, 30)) as pilot:
         await pilot.pause()
         for markdown in app.query(Markdown):
@@ -76,6 +81,33 @@ async def test_the_same_cells_as_textuals_markdown(name: str, width: int) -> Non
     ours, textuals = await cells(drawn, width), await cells(Markdown(text, classes="prose prose-view"), width)
     for row, (mine, theirs) in enumerate(zip(ours, textuals, strict=True)):
         assert mine == theirs, f"row {row}: {''.join(c[0] for c in mine)!r} / {''.join(c[0] for c in theirs)!r}"
+
+
+async def test_a_step_without_a_heading_gets_its_title_as_markdown_would_draw_it() -> None:
+    """StepView draws the title apart from the prose (each text as the lesson cache keeps it)."""
+    title, text = prose.heading("Make `csi-hostpath-sc` the default"), "A **StorageClass** describes storage."
+    apart = (prose_view.prose_view(title, classes="prose"), prose_view.prose_view(text, classes="prose"))
+    together = Markdown(f"{title}\n\n{text}", classes="prose prose-view")
+    assert await cells(apart, 60) == await cells(together, 60)
+
+
+def test_a_cached_lesson_draws_its_first_step_without_markdown_it(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from tutor import cli, lesson_cache\n"
+        "from tutor.lesson.catalog import Catalog\n"
+        "from tutor.session.setup import Setup\n"
+        "from tutor.ui.screens.lesson import LessonScreen\n"
+        "lesson = Catalog.discover(loader=lesson_cache.load).get('day55')\n"
+        "screen = LessonScreen(lesson, Setup())\n"
+        "view = screen._make_view(lesson.steps[0].id)\n"
+        "print(','.join(m for m in ('markdown_it', 'textual.widgets._markdown') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "K8S_TUTOR_CACHE_DIR": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.strip() == "markdown_it"  # the first start parses, and keeps what it parsed
+    again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert again.stdout.strip() == ""
 
 
 @pytest.mark.parametrize(

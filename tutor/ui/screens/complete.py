@@ -10,7 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from tutor.ui.prose import for_textual
+from tutor.lesson.prose import display_markdown
 
 
 class LessonCompleteScreen(ModalScreen[bool]):
@@ -34,7 +34,7 @@ class LessonCompleteScreen(ModalScreen[bool]):
             if self._outro.strip():
                 from textual.widgets import Markdown  # ~15 ms to import: not on the way to the lesson
 
-                yield Markdown(for_textual(self._outro), id="complete-outro")
+                yield Markdown(display_markdown(self._outro), id="complete-outro")
             with Horizontal(id="complete-buttons"):
                 yield Button("Back to the lesson", id="back")
                 yield Button("Quit", id="quit", variant="primary")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
 
-from tutor.ui.prose import for_textual
+from tutor.lesson.prose import display_markdown
 
 
 class HintsPanel(VerticalScroll):
@@ -40,7 +40,7 @@ class HintsPanel(VerticalScroll):
         from textual.widgets import Markdown  # ~15 ms to import: not before the first hint
 
         for hint in hints[len(shown_before) :]:
-            await self.mount(Markdown(for_textual(hint), classes="hint"), before=self._button)
+            await self.mount(Markdown(display_markdown(hint), classes="hint"), before=self._button)
         if len(hints) > len(shown_before):
             self.scroll_end(animate=False)
 

@@ -8,8 +8,8 @@ from typing import ClassVar
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 
+from tutor.lesson import prose
 from tutor.lesson.model import CommandBlock, Prose, Step
-from tutor.ui.prose import for_textual
 from tutor.ui.widgets.step import prose_view
 from tutor.ui.widgets.step.command_view import CommandView
 
@@ -29,14 +29,17 @@ class StepView(VerticalScroll):
     ) -> None:
         children: list[Widget] = []
         if intro:
-            children.append(prose_view.prose_view(for_textual(text(intro)), classes="intro"))
+            children.append(prose_view.prose_view(prose.display_markdown(text(intro)), classes="intro"))
         self.command_views: list[CommandView] = []
         heading_seen = False
         for block in step.blocks:
             if isinstance(block, Prose):
-                markdown = for_textual(text(block.markdown))
+                markdown = prose.display_markdown(text(block.markdown))
                 if not heading_seen and not markdown.lstrip().startswith("#"):
-                    markdown = f"## {step.title}\n\n{markdown}"
+                    if prose.document(markdown) is None:  # Markdown's: one widget, as its margins collapse
+                        markdown = f"{prose.heading(step.title)}\n\n{markdown}"
+                    else:  # drawn here: the same lines as one, and each text as the lesson cache has it
+                        children.append(prose_view.prose_view(prose.heading(step.title), classes="prose"))
                 heading_seen = True
                 children.append(prose_view.prose_view(markdown, classes="prose"))
             elif isinstance(block, CommandBlock):
@@ -48,7 +51,7 @@ class StepView(VerticalScroll):
                     views.append(view)
                 children.append(Vertical(*views, classes="command-block"))
         if not heading_seen:
-            children.insert(1 if intro else 0, prose_view.prose_view(f"## {step.title}", classes="prose"))
+            children.insert(1 if intro else 0, prose_view.prose_view(prose.heading(step.title), classes="prose"))
         super().__init__(*children, id=f"step-{step.id}", classes="step-view")
         self.step = step
 
