@@ -151,9 +151,9 @@ class LessonScreen(Screen[None]):
         self._session_lock = threading.Lock()
         self._built: LessonSession | None = None
         self._lender: TerminalLender | None = None
-        # Mounted when first needed, to keep the first paint light (see their modules).
+        # Mounted when first needed, to keep the first paint light (see its module).
         self._done_bar: StepDoneBar | None = None
-        self._hints_panel: HintsPanel | None = None
+        self._hints_panel = HintsPanel(len(lesson.step(self.expected).hints))
 
     # --- layout ------------------------------------------------------------------------
 
@@ -175,6 +175,7 @@ class LessonScreen(Screen[None]):
                 yield first
             with Vertical(id="side"):
                 yield ChecksPanel()
+                yield self._hints_panel
         yield KeyFooter()
 
     @property
@@ -580,11 +581,7 @@ class LessonScreen(Screen[None]):
 
     def _show_hints(self) -> None:
         step = self.lesson.step(self.shown_step)
-        panel = self._hints_panel
-        if panel is None:
-            panel = self._hints_panel = HintsPanel()
-            self.query_one("#side").mount(panel)
-        self.run_worker(panel.show(self._hints.get(step.id, []), len(step.hints)), group="hints")
+        self.run_worker(self._hints_panel.show(self._hints.get(step.id, []), len(step.hints)), group="hints")
 
     def _show_complete(self) -> None:
         if self._completed_shown:
