@@ -78,79 +78,102 @@ Minimal().run(headless=True, size=(120, 40))
 """
 
 TUTOR = """
+import importlib.util
 import sys
 import time
 
-from textual.widgets import Button
-
-from tutor import cli
-from tutor.ui import app as ui_app
+from tutor import cli  # as the console script does: the CLI first, Textual when it needs it
 
 SANDBOX = "--sandbox" in sys.argv
 
 
-class Timed(ui_app.TutorApp):
-    _drawn = False
-    _missing = ["a first frame"]
+def timed(module) -> None:
+    \"\"\"Make the TUI's app watch its frames, as soon as the CLI has imported it.\"\"\"
+    from textual.widgets import Button
 
-    def run(self, **options):
-        return super().run(headless=True, size=(120, 40))
+    class Timed(module.TutorApp):
+        _drawn = False
+        _missing = ["a first frame"]
 
-    def on_ready(self) -> None:
-        self.set_interval(0.002, self.poll)
-        self.set_timer(20, self.give_up)
+        def run(self, **options):
+            return super().run(headless=True, size=(120, 40))
 
-    def give_up(self) -> None:
-        print("never ready; missing:", ", ".join(self._missing), file=sys.__stderr__, flush=True)
-        self.exit(return_code=3)
+        def on_ready(self) -> None:
+            self.set_interval(0.002, self.poll)
+            self.set_timer(20, self.give_up)
 
-    def poll(self) -> None:
-        screen = self.lesson_screen
-        if self._drawn and screen.opened and screen.current is not None:
-            print("session", time.perf_counter(), flush=True)
-            self.exit()
+        def give_up(self) -> None:
+            print("never ready; missing:", ", ".join(self._missing), file=sys.__stderr__, flush=True)
+            self.exit(return_code=3)
 
-    def _display(self, screen, renderable) -> None:
-        super()._display(screen, renderable)
-        if not self._drawn:
-            self.check_frame(time.perf_counter())
+        def poll(self) -> None:
+            screen = self.lesson_screen
+            if self._drawn and screen.opened and screen.current is not None:
+                print("session", time.perf_counter(), flush=True)
+                self.exit()
 
-    def run_buttons_laid_out(self) -> bool:
-        screen = self.lesson_screen
-        step = self.lesson.step(screen.shown_step)
-        wanted = sum(1 for command in step.commands if not command.manual)
-        view = screen.step_views.get(step.id)
-        if view is None:
-            return False
-        buttons = [b for b in view.query(Button) if "Run" in str(b.label)]
-        return len(buttons) == wanted and all(b.region for b in buttons)
+        def _display(self, screen, renderable) -> None:
+            super()._display(screen, renderable)
+            if not self._drawn:
+                self.check_frame(time.perf_counter())
 
-    def check_frame(self, stamp: float) -> None:
-        if not self.run_buttons_laid_out():
-            self._missing = ["the step's Run buttons"]
-            return
-        # What Textual drew, as text (its screenshot does the same).
-        update = self.screen._compositor.render_update(full=True)
-        lines = ["".join(strip.text for strip in line) for line in update.strips]
-        step = self.lesson.step(self.lesson_screen.shown_step)
-        number = self.lesson.index(step.id) + 1
-        header, footer, text = lines[0], lines[-1], "\\n".join(lines)
-        wanted = {
-            "the lesson's title": self.lesson.title[:20] in header,
-            "the step's number": f"Step {number} of {len(self.lesson.steps)}" in header,
-            "the SIMULATED badge": not SANDBOX or "SIMULATED" in header,
-            "the step list": "Steps" in text and f"{number}. {step.title[:12]}" in text,
-            "the checks panel": "Checks" in text,
-            "the step's text": step.title in text,
-            "the footer's keys": all(key in footer for key in ("Run step", "Next", "Hint", "Quit")),
-        }
-        self._missing = [what for what, drawn in wanted.items() if not drawn]
-        if not self._missing:
-            self._drawn = True
-            print("ready", stamp, flush=True)
+        def run_buttons_laid_out(self) -> bool:
+            screen = self.lesson_screen
+            step = self.lesson.step(screen.shown_step)
+            wanted = sum(1 for command in step.commands if not command.manual)
+            view = screen.step_views.get(step.id)
+            if view is None:
+                return False
+            buttons = [b for b in view.query(Button) if "Run" in str(b.label)]
+            return len(buttons) == wanted and all(b.region for b in buttons)
+
+        def check_frame(self, stamp: float) -> None:
+            if not self.run_buttons_laid_out():
+                self._missing = ["the step's Run buttons"]
+                return
+            # What Textual drew, as text (its screenshot does the same).
+            update = self.screen._compositor.render_update(full=True)
+            lines = ["".join(strip.text for strip in line) for line in update.strips]
+            step = self.lesson.step(self.lesson_screen.shown_step)
+            number = self.lesson.index(step.id) + 1
+            header, footer, text = lines[0], lines[-1], "\\n".join(lines)
+            wanted = {
+                "the lesson's title": self.lesson.title[:20] in header,
+                "the step's number": f"Step {number} of {len(self.lesson.steps)}" in header,
+                "the SIMULATED badge": not SANDBOX or "SIMULATED" in header,
+                "the step list": "Steps" in text and f"{number}. {step.title[:12]}" in text,
+                "the checks panel": "Checks" in text,
+                "the step's text": step.title in text,
+                "the footer's keys": all(key in footer for key in ("Run step", "Next", "Hint", "Quit")),
+            }
+            self._missing = [what for what, drawn in wanted.items() if not drawn]
+            if not self._missing:
+                self._drawn = True
+                print("ready", stamp, flush=True)
 
 
-ui_app.TutorApp = Timed
+    module.TutorApp = Timed
+
+
+class WhenImported:
+    \"\"\"Runs `timed` on tutor.ui.app right after the CLI imports it, where and when it does.\"\"\"
+
+    def find_spec(self, name, path, target=None):
+        if name != "tutor.ui.app":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            timed(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, WhenImported())
 cli._tui_possible = lambda: True
 sys.exit(cli.main(sys.argv[1:]))
 """
