@@ -151,8 +151,9 @@ class LessonScreen(Screen[None]):
         self._session_lock = threading.Lock()
         self._built: LessonSession | None = None
         self._lender: TerminalLender | None = None
-        # Mounted when first needed, to keep the first paint light (see its module).
+        # Mounted when first needed, to keep the first paint light.
         self._done_bar: StepDoneBar | None = None
+        self._background_list: BackgroundList | None = None
         self._hints_panel = HintsPanel(len(lesson.step(self.expected).hints))
 
     # --- layout ------------------------------------------------------------------------
@@ -161,7 +162,8 @@ class LessonScreen(Screen[None]):
         # The breakpoint's class now, as the first Resize would set it: set then, it restyles
         # every widget on screen once more before the first frame.
         width = self.app.size.width
-        self.add_class(next(name for edge, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True) if width >= edge))
+        size_class = next(name for edge, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True) if width >= edge)
+        self.add_class(size_class, update=False)  # nothing is styled yet: each widget is, as it mounts
         # The first paint is the lesson as the learner will use it, from the lesson alone:
         # the expected step's text and commands, which need no session to be drawn.
         position = (self.lesson.index(self.expected) + 1, len(self.lesson.steps))
@@ -169,7 +171,6 @@ class LessonScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
                 yield StepList(self.lesson, current=self.expected)
-                yield BackgroundList()
             first = self.step_views[self.expected] = self._make_view(self.expected)
             with Vertical(id="main"), ContentSwitcher(id="steps", initial=first.id):
                 yield first
@@ -484,7 +485,10 @@ class LessonScreen(Screen[None]):
         view = self._processes.get(event.process)
         if view is not None:
             view.process_changed(event.state, event.detail)
-        self.query_one(BackgroundList).set_state(event.process, event.state, event.detail)
+        if self._background_list is None:  # the first background command: the list appears
+            self._background_list = BackgroundList()
+            self.query_one("#sidebar").mount(self._background_list)
+        self._background_list.set_state(event.process, event.state, event.detail)
 
     def _on_InputNeeded(self, event: InputNeeded) -> None:
         view = self._runs.get(event.run)

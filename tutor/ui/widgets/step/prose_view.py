@@ -56,7 +56,7 @@ def prose_view(markdown: str, *, classes: str) -> Widget:
 
         return Markdown(markdown, classes=classes)
     blocks = [(level, _content(text, spans)) for level, text, spans in document]
-    parts: list[Widget] = []
+    parts: list[tuple[Content, str]] = []  # each a ProseText: its content and classes
     lines: list[Content] = []
     above = 0  # blank lines owed above the next block: the previous block's bottom margin
     for level, content in blocks:
@@ -66,9 +66,9 @@ def prose_view(markdown: str, *, classes: str) -> Widget:
             # Centred: a Static of its own, as Textual's MarkdownH1 is, with its top margin
             # (always 2: .prose-h1 in tutor.tcss) outside it, where the H1's style does not reach.
             if lines:
-                parts.append(ProseText(Content("\n").join(lines)))
+                parts.append((Content("\n").join(lines), ""))
                 lines = []
-            parts.append(ProseText(content, classes="prose-h1"))
+            parts.append((content, "prose-h1"))
         else:
             lines.extend([Content()] * gap)
             if level:  # the heading's style first: its inline styles go over it, as over a heading widget
@@ -78,11 +78,11 @@ def prose_view(markdown: str, *, classes: str) -> Widget:
         above = bottom
     lines.extend([Content()] * above)
     if lines or not parts:
-        parts.append(ProseText(Content("\n").join(lines)))
+        parts.append((Content("\n").join(lines), ""))
     if len(parts) == 1:
-        parts[0].add_class("prose-view", *classes.split())
-        return parts[0]
-    return Vertical(*parts, classes=f"prose-view {classes}")
+        content, part_classes = parts[0]
+        return ProseText(content, classes=f"prose-view {classes} {part_classes}".strip())
+    return Vertical(*(ProseText(content, classes=part) for content, part in parts), classes=f"prose-view {classes}")
 
 
 def _content(text: str, spans: tuple[prose.Span, ...]) -> Content:
