@@ -1,18 +1,32 @@
 """Start-up of the TUI against a minimal Textual app, measured the same way in one run.
 
 Each figure is the wall time from starting a fresh `python` process to the moment its
-app is on screen and interactive, read by the parent from the child's output, so
-interpreter start-up and every import count:
+app's screen is drawn and usable, so interpreter start-up and every import count:
 
-- minimal: an App with one Static, ready at its first frame (Textual's `Ready` event);
+- minimal: an App with one Static, at its first frame (Textual's `Ready` event);
 - tutor: `k8s-tutor day55` through the real CLI (`tutor.cli.main`), headless at 120x40,
-  ready when the lesson screen is up and the lesson's intro has been laid out (its
-  Markdown blocks mounted and drawn). No cluster: the kubeconfig does not exist, as
-  for a learner before `minikube start`;
+  no cluster (the kubeconfig does not exist, as for a learner before `minikube start`),
+  at the first frame that shows the lesson screen a learner can use (see INTERACTIVE);
 - tutor_session: the same run, until the session is built and open (the kubernetes
-  client loaded in a worker, the first step shown): after the first paint, by design;
+  client loaded in a worker, the step's checks running): after the first paint, by design;
 - tutor_sandbox: `k8s-tutor day55 --sandbox`, which starts the simulated cluster first
-  (for information: its server and aiohttp load before the TUI).
+  (for information: its server and aiohttp load before the TUI), to the same moment,
+  and with the SIMULATED badge required.
+
+INTERACTIVE, the tutor's moment, is the end of the first frame after which all of this
+holds, checked on the characters Textual drew (not on widgets merely mounted):
+the header (the lesson's title, "Step 1 of 11", and SIMULATED on the sandbox), the step
+list, the Checks panel, the step's own text (its title), the footer's keys (Run step,
+Next, Hint, Quit); and, laid out in the step's scrollable text, a Run button for every
+command of the step that the tutor may run (at 120x40 they are below the fold). Keys
+and Run buttons act from then on: a run asked for before the session is open waits for
+it, and says so.
+
+Each child stamps the end of that frame with `time.perf_counter()` (CLOCK_MONOTONIC, the
+parent's clock too) as Textual hands the frame to its driver, before checking what was
+drawn, so the check's own cost is not counted; the parent reads the stamps. Headless,
+the driver writes nothing: a real terminal adds the writing of the frame to both (more
+for the tutor's full screen than for one word).
 
 Prints `name=value` lines (milliseconds: median and min over the runs) and the ratio
 tutor/minimal, which DESIGN.md wants within 1.5.
@@ -33,61 +47,140 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Both children watch the frames as Textual composes them (App._display, private to Textual
+# 8 and used here only), and stamp the end of the first frame that shows what they need.
 MINIMAL = """
+import time
+
 from textual.app import App
 from textual.widgets import Static
 
 
 class Minimal(App[None]):
+    _drawn = False
+
     def compose(self):
         yield Static("hello")
 
-    def on_ready(self) -> None:
-        self.call_after_refresh(self.report)
-
-    def report(self) -> None:
-        print("ready", flush=True)
-        self.exit()
+    def _display(self, screen, renderable) -> None:
+        super()._display(screen, renderable)
+        if self._drawn:
+            return
+        stamp = time.perf_counter()
+        update = self.screen._compositor.render_update(full=True)
+        if any("hello" in "".join(strip.text for strip in line) for line in update.strips):
+            self._drawn = True
+            print("ready", stamp, flush=True)
+            self.call_later(self.exit)
 
 
 Minimal().run(headless=True, size=(120, 40))
 """
 
 TUTOR = """
+import importlib.util
 import sys
+import time
 
-from textual.widgets import Markdown
+from tutor import cli  # as the console script does: the CLI first, Textual when it needs it
 
-from tutor import cli
-from tutor.ui import app as ui_app
-
-
-class Timed(ui_app.TutorApp):
-    def run(self, **options):
-        return super().run(headless=True, size=(120, 40))
-
-    def on_ready(self) -> None:
-        self._said_ready = False
-        self.set_interval(0.002, self.watch_screen)
-
-    def watch_screen(self) -> None:
-        screen = self.lesson_screen
-        if not self._said_ready and screen.query_one(".intro", Markdown).children:
-            self._said_ready = True
-            self.call_after_refresh(lambda: print("ready", flush=True))
-        if self._said_ready and screen.opened and screen.current is not None:
-            print("session", flush=True)
-            self.exit()
+SANDBOX = "--sandbox" in sys.argv
 
 
-ui_app.TutorApp = Timed
+def timed(module) -> None:
+    \"\"\"Make the TUI's app watch its frames, as soon as the CLI has imported it.\"\"\"
+    from textual.widgets import Button
+
+    class Timed(module.TutorApp):
+        _drawn = False
+        _missing = ["a first frame"]
+
+        def run(self, **options):
+            return super().run(headless=True, size=(120, 40))
+
+        def on_ready(self) -> None:
+            self.set_interval(0.002, self.poll)
+            self.set_timer(20, self.give_up)
+
+        def give_up(self) -> None:
+            print("never ready; missing:", ", ".join(self._missing), file=sys.__stderr__, flush=True)
+            self.exit(return_code=3)
+
+        def poll(self) -> None:
+            screen = self.lesson_screen
+            if self._drawn and screen.opened and screen.current is not None:
+                print("session", time.perf_counter(), flush=True)
+                self.exit()
+
+        def _display(self, screen, renderable) -> None:
+            super()._display(screen, renderable)
+            if not self._drawn:
+                self.check_frame(time.perf_counter())
+
+        def run_buttons_laid_out(self) -> bool:
+            screen = self.lesson_screen
+            step = self.lesson.step(screen.shown_step)
+            wanted = sum(1 for command in step.commands if not command.manual)
+            view = screen.step_views.get(step.id)
+            if view is None:
+                return False
+            buttons = [b for b in view.query(Button) if "Run" in str(b.label)]
+            return len(buttons) == wanted and all(b.region for b in buttons)
+
+        def check_frame(self, stamp: float) -> None:
+            if not self.run_buttons_laid_out():
+                self._missing = ["the step's Run buttons"]
+                return
+            # What Textual drew, as text (its screenshot does the same).
+            update = self.screen._compositor.render_update(full=True)
+            lines = ["".join(strip.text for strip in line) for line in update.strips]
+            step = self.lesson.step(self.lesson_screen.shown_step)
+            number = self.lesson.index(step.id) + 1
+            header, footer, text = lines[0], lines[-1], "\\n".join(lines)
+            wanted = {
+                "the lesson's title": self.lesson.title[:20] in header,
+                "the step's number": f"Step {number} of {len(self.lesson.steps)}" in header,
+                "the SIMULATED badge": not SANDBOX or "SIMULATED" in header,
+                "the step list": "Steps" in text and f"{number}. {step.title[:12]}" in text,
+                "the checks panel": "Checks" in text,
+                "the step's text": step.title in text,
+                "the footer's keys": all(key in footer for key in ("Run step", "Next", "Hint", "Quit")),
+            }
+            self._missing = [what for what, drawn in wanted.items() if not drawn]
+            if not self._missing:
+                self._drawn = True
+                print("ready", stamp, flush=True)
+
+
+    module.TutorApp = Timed
+
+
+class WhenImported:
+    \"\"\"Runs `timed` on tutor.ui.app right after the CLI imports it, where and when it does.\"\"\"
+
+    def find_spec(self, name, path, target=None):
+        if name != "tutor.ui.app":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            timed(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, WhenImported())
 cli._tui_possible = lambda: True
 sys.exit(cli.main(sys.argv[1:]))
 """
 
 
 def measure(code: str, args: list[str], env: dict[str, str], marks: tuple[str, ...]) -> dict[str, float]:
-    """Milliseconds from spawning the child to each of `marks` appearing on its output."""
+    """Milliseconds from spawning the child to each of `marks`, as the child stamped them."""
     started = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-c", code, *args],
@@ -101,9 +194,12 @@ def measure(code: str, args: list[str], env: dict[str, str], marks: tuple[str, .
     assert child.stdout is not None
     seen: dict[str, float] = {}
     for line in child.stdout:
-        word = line.strip()
+        word, _, stamp = line.strip().partition(" ")
         if word in marks and word not in seen:
-            seen[word] = (time.perf_counter() - started) * 1000
+            at = float(stamp)
+            if not started < at <= time.perf_counter():
+                raise SystemExit(f"the child's clock is not this one: {line!r}")
+            seen[word] = (at - started) * 1000
     errors = child.stderr.read() if child.stderr else ""
     if child.wait(30) != 0 or set(seen) != set(marks):
         raise SystemExit(f"the child failed (exit {child.returncode}): {errors[-2000:]}")

@@ -1,4 +1,4 @@
-"""Shared fixtures: every test gets its own progress folder, never the user's."""
+"""Shared fixtures: every test gets its own progress and cache folders, never the user's."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def free_port() -> int:
 def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("K8S_TUTOR_STATE_DIR", str(state))
+    monkeypatch.setenv("K8S_TUTOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("K8S_TUTOR_LESSONS", raising=False)
     # Tests run side by side (xdist): two sandboxes' tunnels must not both serve port 80,
     # or one test's HTTP check would be answered by the other's Ingress.

@@ -109,6 +109,17 @@ class ProgressStore:
         except ValueError as err:
             return self._recover(path, lesson, cluster, str(err))
 
+    def peek(self, lesson: str, cluster: str) -> Progress | None:
+        """The saved progress as it is, or None when there is none or it cannot be read.
+
+        Unlike `load`, it never moves an unreadable file aside: whoever loads it for real
+        says so to the learner.
+        """
+        try:
+            return _parse(self.path(lesson, cluster).read_text(encoding="utf-8"), lesson, cluster)
+        except (OSError, ValueError):
+            return None
+
     def save(self, progress: Progress) -> Path:
         progress.updated = _now()
         path = self.path(progress.lesson, progress.cluster)

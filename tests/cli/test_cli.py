@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,28 @@ def test_fast_commands_do_not_load_the_cluster_client_or_textual() -> None:
 
 def test_reserved_lesson_ids_match_the_cli_commands() -> None:
     assert set(SUBCOMMANDS) == RESERVED_IDS
+
+
+def test_the_tui_starts_without_garbage_collection_until_its_first_paint(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from tutor import cli
+    from tutor.ui import app
+
+    seen: list[str] = []
+    monkeypatch.setattr(cli, "_tui_possible", lambda: True)
+    monkeypatch.setattr(cli, "_install_exit_handlers", lambda: seen.append("exit handlers"))
+    monkeypatch.setattr(gc, "freeze", lambda: seen.append("freeze"))
+
+    def run_tui(*args: object, prepare: Callable[[], object], **options: object) -> int:
+        seen.append(f"collecting before the first paint: {gc.isenabled()}")
+        prepare()  # what the lesson screen does once it is on screen
+        seen.append(f"collecting after: {gc.isenabled()}")
+        gc.disable()  # as if the app went on without: main must still leave it on
+        return 0
+
+    monkeypatch.setattr(app, "run_tui", run_tui)
+    assert gc.isenabled()
+    assert main(["day55"]) == 0
+    assert seen == ["collecting before the first paint: False", "freeze", "exit handlers", "collecting after: True"]
+    assert gc.isenabled()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from tutor.lesson.prose import display_markdown as for_textual
 from tutor.session.events import OutputLine, StepShown
 from tutor.ui.bridge import EventBridge
-from tutor.ui.prose import for_textual
 
 
 class TestEventBridge:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import Markdown
+from textual.widgets import Button, Markdown, Static
 
 from tests.ui.conftest import SIZE, opened, process_running, wait_for
 from tutor.lesson.model import Lesson
@@ -29,6 +31,17 @@ def checks_text(app: TutorApp) -> str:
     return str(panel.render())
 
 
+def gated(release: threading.Event) -> Callable[[Lesson, Setup], LessonSession]:
+    """A session builder that waits for `release`: the screen as it is before the session exists."""
+    from tutor.session import factory
+
+    def build(lesson: Lesson, setup: Setup) -> LessonSession:
+        release.wait(20)
+        return factory.build_session(lesson, setup)
+
+    return build
+
+
 class TestOpening:
     async def test_the_first_paint_says_simulated_before_the_session_exists(
         self, day55: Lesson, day55_setup: Setup
@@ -38,11 +51,100 @@ class TestOpening:
             badge = app.screen.query_one("#sandbox-badge")
             assert badge.display
             assert "SIMULATED" in str(badge.render())
-            assert app.screen.query_one(".intro", Markdown).source.startswith("# State and Ingress")
+            intro = app.screen.query_one(".intro")
+            assert "State and Ingress in Kubernetes" in str(intro.query_one(".prose-h1", Static).content)
+            assert not app.screen.query(Markdown)  # headings and paragraphs need no Markdown widget
             screen = await opened(pilot)
             assert screen.current == "start"
             assert "Step 1 of 11" in str(screen.query_one("#step-position").render())
             assert "no cluster yet" in str(screen.query_one("#connection").render())
+
+    async def test_the_first_paint_is_the_step_itself_before_the_session_exists(
+        self, day55: Lesson, day55_setup: Setup
+    ) -> None:
+        release = threading.Event()
+        app = TutorApp(day55, day55_setup, build=gated(release))
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                screen = app.lesson_screen
+                assert screen.session is None
+                assert screen.shown_step == "start"
+                assert "Step 1 of 11" in str(screen.query_one("#step-position").render())
+                assert str(screen.query_one(StepList).get_option("start").prompt).startswith("▶")
+                views = [screen.command_view("start", index) for index in range(2)]
+                assert [view.text for view in views][1] == "kubectl get nodes"
+                assert all(view.query_one(Button).region for view in views)
+                assert "Connecting" in checks_text(app)
+                assert screen.check_action("run_step", ()) is True
+                assert screen.check_action("next_step", ()) is None
+                release.set()
+                await opened(pilot)
+                assert screen.step_views["start"] is views[0].parent.parent  # drawn once, not again
+        finally:
+            release.set()
+
+    async def test_a_run_asked_for_before_the_session_runs_once_it_is_open(
+        self, mini: Lesson, mini_setup: Setup
+    ) -> None:
+        release = threading.Event()
+        app = TutorApp(mini, mini_setup, build=gated(release))
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                screen = app.lesson_screen
+                touch = screen.command_view("first", 0)
+                await pilot.click(touch.query_one(Button))
+                await wait_for(pilot, lambda: "waiting for the cluster" in touch.status, what="the run to wait")
+                assert screen.running
+                assert screen.check_action("run_step", ()) is None  # one run at a time
+                release.set()
+                await opened(pilot)
+                await wait_for(pilot, lambda: touch.status.startswith("✓"), what="the waiting run to finish")
+                assert screen.command_view("first", 1).status == ""  # only the pressed one ran
+                await wait_for(pilot, lambda: not screen.running)
+        finally:
+            release.set()
+
+    async def test_a_run_waiting_for_a_replay_question_runs_if_the_learner_continues(
+        self, mini: Lesson, mini_setup: Setup
+    ) -> None:
+        release = threading.Event()
+        app = TutorApp(mini, mini_setup, step_id="broken", build=gated(release))
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                screen = app.lesson_screen
+                assert screen.shown_step == "broken"
+                await pilot.press("r")
+                view = screen.command_view("broken", 0)
+                await wait_for(pilot, lambda: "waiting for the cluster" in view.status, what="the run to wait")
+                release.set()
+                await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the replay question")
+                assert view.last_started < 0  # not before the learner answers
+                await pilot.press("n")
+                await wait_for(pilot, lambda: view.status.startswith("✓"), what="the waiting run to finish")
+        finally:
+            release.set()
+
+    async def test_hints_before_the_session_are_counted_once_it_exists(self, mini: Lesson, mini_setup: Setup) -> None:
+        release = threading.Event()
+        app = TutorApp(mini, mini_setup, build=gated(release))
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                screen = app.lesson_screen
+                await pilot.press("h")
+                panel = screen.query_one(HintsPanel)
+                await wait_for(pilot, lambda: len(panel.shown) == 1, what="the first hint")
+                assert "touch" in panel.shown[0]
+                release.set()
+                await opened(pilot)
+                await pilot.press("h")
+                await wait_for(pilot, lambda: len(panel.shown) == 2, what="the second hint")
+                assert "run the step" in panel.shown[1]
+        finally:
+            release.set()
 
 
 class TestRunningAStep:

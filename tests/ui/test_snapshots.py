@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+from rich.console import RenderableType
+from rich.style import Style
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from tests.ui.conftest import SIZE, opened, wait_for
 from tutor.lesson.model import Lesson
-from tutor.session.factory import Setup
+from tutor.session.factory import SessionRefused, Setup
+from tutor.session.session import LessonSession
 from tutor.ui.app import TutorApp
+from tutor.ui.screens.lesson import LessonScreen
 from tutor.ui.screens.question import QuestionScreen
 from tutor.ui.widgets.step.done_bar import StepDoneBar
 
@@ -51,3 +57,38 @@ class TestReplay:
             await pilot.pause()
 
         assert snap_compare(TutorApp(mini, mini_setup, step_id="broken"), terminal_size=SIZE, run_before=asked)
+
+
+class TestFirstPaint:
+    async def test_the_first_frame_is_the_same_without_textuals_first_restyle(
+        self, day55: Lesson, day55_setup: Setup, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """LessonScreen skips the restyle Textual does when a screen is first shown."""
+        with_skip = await first_frame(day55, day55_setup)
+        monkeypatch.setattr(LessonScreen, "post_message", Screen.post_message)
+        assert await first_frame(day55, day55_setup) == with_skip
+
+
+async def first_frame(lesson: Lesson, setup: Setup) -> list[list[tuple[str, Style | None]]]:
+    frames: list[list[list[tuple[str, Style | None]]]] = []
+
+    class Watched(TutorApp):
+        def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
+            super()._display(screen, renderable)
+            if not frames:
+                update = self.screen._compositor.render_update(full=True)
+                frames.append(
+                    [
+                        [(char, seg.style) for strip in line for seg in strip for char in seg.text]
+                        for line in update.strips
+                    ]
+                )
+
+    app = Watched(lesson, setup, build=lambda *_: never_built())
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(frames), what="the first frame")
+    return frames[0]
+
+
+def never_built() -> LessonSession:
+    raise SessionRefused("not needed: the first frame is before the session")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tutor.lesson.model import Lesson
-from tutor.lesson.parser import LessonError, Problem, load
+from tutor.lesson.problems import LessonError, Problem
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -38,12 +38,17 @@ class Catalog:
     broken: list[Problem]
 
     @classmethod
-    def discover(cls, extra: Sequence[Path] = ()) -> Catalog:
+    def discover(cls, extra: Sequence[Path] = (), *, loader: Callable[[Path], Lesson] | None = None) -> Catalog:
+        """`loader` parses one file or raises LessonError (the CLI's keeps what it parsed)."""
+        if loader is None:
+            from tutor.lesson.parser import load
+
+            loader = load
         lessons: dict[str, Lesson] = {}
         broken: list[Problem] = []
         for path in lesson_files([builtin_dir(), *extra]):
             try:
-                lesson = load(path)
+                lesson = loader(path)
             except LessonError as err:
                 broken.extend(err.problems)
                 continue

@@ -30,6 +30,9 @@ from tutor.lesson.model import (
     Prose,
     Step,
 )
+from tutor.lesson.paths import path_kind
+from tutor.lesson.problems import LessonError as LessonError  # re-exported: the parser raises it
+from tutor.lesson.problems import Problem as Problem
 from tutor.lesson.resources import parse_ref
 
 COMMAND_LANGUAGES = {"sh", "shell", "bash", "console", "zsh"}
@@ -51,31 +54,18 @@ STEP_ATTRIBUTES = {"id", "title", "timeout"}
 _TIP = re.compile(r"^\s*>\s*\[!TIP\]\s*$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    line: int
-    message: str
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        prefix = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
-
-
-class LessonError(Exception):
-    """A lesson file that cannot be used; carries every problem found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
 @dataclass
 class _Context:
     path: Path
     lines: list[str]
     problems: list[Problem] = field(default_factory=list)
+    looked_at: dict[Path, str] = field(default_factory=dict)
+    """Files and folders besides the lesson that the result depends on, and what each was."""
+
+    def exists(self, path: Path, *, folder: bool = False) -> bool:
+        kind = path_kind(path)
+        self.looked_at[path] = kind
+        return kind == "folder" if folder else kind != "missing"
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.path, max(line, 1), message))
@@ -93,43 +83,65 @@ def _markdown() -> MarkdownIt:
 
 def parse_file(path: Path) -> tuple[Lesson | None, list[Problem]]:
     """Parse `path`; returns the lesson (None if unusable) and every problem found."""
+    lesson, ctx = _parse_file(path)
+    return lesson, ctx.problems
+
+
+def _parse_file(path: Path) -> tuple[Lesson | None, _Context]:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        return None, [Problem(path, 1, f"cannot read the lesson file: {err.strerror or err}")]
+        ctx = _Context(path, [])
+        ctx.error(1, f"cannot read the lesson file: {err.strerror or err}")
+        return None, ctx
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        return None, [Problem(path, line, "the lesson file is not UTF-8 text")]
-    return parse_text(text, path)
+        ctx = _Context(path, [])
+        ctx.error(raw[: err.start].count(b"\n") + 1, "the lesson file is not UTF-8 text")
+        return None, ctx
+    return _parse_text(text, path)
 
 
 def load(path: Path) -> Lesson:
     """Parse `path` or raise LessonError; warnings alone do not stop a lesson from loading."""
-    lesson, problems = parse_file(path)
-    errors = [p for p in problems if p.severity == "error"]
+    return load_traced(path)[0]
+
+
+def load_traced(path: Path) -> tuple[Lesson, Mapping[Path, str]]:
+    """As `load`, with the other files and folders the result depends on, and `path_kind` of each.
+
+    A lesson is valid only if the manifests it names exist, so whoever keeps a parsed
+    lesson (the CLI's cache) must look at them again before using it.
+    """
+    lesson, ctx = _parse_file(path)
+    errors = [p for p in ctx.problems if p.severity == "error"]
     if lesson is None or errors:
-        raise LessonError(errors or problems)
-    return lesson
+        raise LessonError(errors or ctx.problems)
+    return lesson, dict(ctx.looked_at)
 
 
 def parse_text(text: str, path: Path) -> tuple[Lesson | None, list[Problem]]:
+    lesson, ctx = _parse_text(text, path)
+    return lesson, ctx.problems
+
+
+def _parse_text(text: str, path: Path) -> tuple[Lesson | None, _Context]:
     ctx = _Context(path, text.splitlines(keepends=True))
     if "\x00" in text:
         ctx.error(text[: text.index("\x00")].count("\n") + 1, "the lesson file contains a NUL byte")
-        return None, ctx.problems
+        return None, ctx
     try:
         tokens = _markdown().parse(text)
     except Exception as err:  # markdown-it is robust, but a lesson must never crash lint
         ctx.error(1, f"cannot parse the Markdown: {err}")
-        return None, ctx.problems
+        return None, ctx
     meta = _front_matter(ctx, tokens, text)
     if meta is None:
-        return None, ctx.problems
+        return None, ctx
     lesson = _lesson(ctx, meta, tokens)
     _sort(ctx.problems)
-    return lesson, ctx.problems
+    return lesson, ctx
 
 
 def _sort(problems: list[Problem]) -> None:
@@ -290,7 +302,7 @@ def _manifests_dir(ctx: _Context, meta: Mapping[str, Any]) -> Path | None:
         ctx.error(meta["__lines__"].get("manifests", 1), "front matter 'manifests' must be a folder path")
         return None
     folder = (ctx.path.parent / raw).resolve()
-    if "manifests" in meta and not folder.is_dir():
+    if "manifests" in meta and not ctx.exists(folder, folder=True):
         ctx.error(meta["__lines__"].get("manifests", 1), f"manifests folder '{raw}' does not exist")
     return folder
 
@@ -594,7 +606,7 @@ class _Builder:
                 path = Path(variables.substitute(arg, self.sample))
             except variables.UnknownVariable:
                 continue
-            if not path.exists():
+            if not self.ctx.exists(path):
                 self.ctx.error(line, f"manifest '{arg}' not found (looked for {path})")
 
     # --- checks ---

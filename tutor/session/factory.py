@@ -16,32 +16,13 @@ from tutor.session.check_context import SessionContext
 from tutor.session.cluster_checks import ClusterChecks
 from tutor.session.process_runner import ProcessRunner
 from tutor.session.session import LessonSession
-from tutor.session.setup import SessionRefused, Setup
+from tutor.session.setup import SessionRefused, Setup, target_context
 
 __all__ = ["SessionRefused", "Setup", "build_session", "target_context"]
 
 
-def target_context(lesson: Lesson, named: str | None, profile: str) -> str | None:
-    """The context to watch: the one named, else the lesson's minikube profile, else the current one.
-
-    A minikube lesson watches the profile's own context even before it exists (the first
-    step creates it), so a learner whose current context is some other cluster never has
-    the tutor act there by accident.
-    """
-    if named:
-        return named
-    if "minikube" in lesson.requires:
-        return profile
-    return None
-
-
 def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
-    base: dict[str, str] = {}
-    if setup.profile:
-        base["profile"] = setup.profile
-    base.update(setup.cluster_variables)
-    base.update(setup.overrides)
-    variables = lesson.defaults(**base)
+    variables = setup.variables(lesson)
     profile = variables["profile"]
 
     context_name = target_context(lesson, setup.context, profile)

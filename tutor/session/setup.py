@@ -12,6 +12,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tutor.lesson.model import Lesson
+
 TerminalLender = Callable[[], AbstractContextManager[object]]
 """Gives a command the learner's terminal for the duration of the `with`."""
 
@@ -37,3 +39,26 @@ class Setup:
     terminal: TerminalLender | None = None
     confirm: Callable[[str], bool] | None = None
     """Asks the learner to confirm acting on a non-local context they named."""
+
+    def variables(self, lesson: Lesson) -> dict[str, str]:
+        """The lesson's variables on this cluster: its defaults, then --profile, the cluster's, --set."""
+        base: dict[str, str] = {}
+        if self.profile:
+            base["profile"] = self.profile
+        base.update(self.cluster_variables)
+        base.update(self.overrides)
+        return lesson.defaults(**base)
+
+
+def target_context(lesson: Lesson, named: str | None, profile: str) -> str | None:
+    """The context to watch: the one named, else the lesson's minikube profile, else the current one.
+
+    A minikube lesson watches the profile's own context even before it exists (the first
+    step creates it), so a learner whose current context is some other cluster never has
+    the tutor act there by accident.
+    """
+    if named:
+        return named
+    if "minikube" in lesson.requires:
+        return profile
+    return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -18,9 +18,10 @@ from textual.screen import Screen
 
 from tutor.lesson.model import Lesson
 from tutor.session.setup import Setup
-from tutor.ui.choices import LessonChoice
 from tutor.ui.screens.lesson import Builder, LessonScreen, build_session
-from tutor.ui.screens.picker import LessonPickerScreen
+
+if TYPE_CHECKING:
+    from tutor.ui.choices import LessonChoice
 
 CSS = Path(__file__).parent / "tutor.tcss"
 
@@ -78,6 +79,8 @@ class PickerApp(App[str]):
         self.choices = choices
 
     def get_default_screen(self) -> Screen[str]:
+        from tutor.ui.screens.picker import LessonPickerScreen  # not on the way to a lesson
+
         return LessonPickerScreen(self.choices)
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from tutor.session.events import Event
+if TYPE_CHECKING:
+    from tutor.session.events import Event
 
 
 class EventBridge:

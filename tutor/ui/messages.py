@@ -6,10 +6,13 @@ screen changes widgets in their handlers, on its own thread.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from tutor.session.session import LessonSession, Opening
-from tutor.ui.bridge import EventBridge
+if TYPE_CHECKING:
+    from tutor.session.session import LessonSession, Opening
+    from tutor.ui.bridge import EventBridge
 
 
 class SessionBuilt(Message):

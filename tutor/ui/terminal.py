@@ -20,10 +20,12 @@ import contextlib
 import sys
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from textual.app import App
 
-from tutor.session.events import Event, InputNeeded
+if TYPE_CHECKING:
+    from tutor.session.events import Event, InputNeeded
 
 
 class TerminalUnavailable(RuntimeError):
@@ -37,6 +39,8 @@ class TerminalLender:
 
     def on_event(self, event: Event) -> None:
         """A session listener: remember which command asks, to say so on the bare terminal."""
+        from tutor.session.events import InputNeeded  # loaded with the session, long before
+
         if isinstance(event, InputNeeded) and event.lent:
             self._asking = event
 

@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Static
 
-from tutor.ui.prose import for_textual
+from tutor.lesson.prose import display_markdown
 
 
 class LessonCompleteScreen(ModalScreen[bool]):
@@ -32,7 +32,9 @@ class LessonCompleteScreen(ModalScreen[bool]):
             box.border_title = "Lesson complete"
             yield Static(f"✓ {self._title}: all {self._steps} steps done.", id="complete-title")
             if self._outro.strip():
-                yield Markdown(for_textual(self._outro), id="complete-outro")
+                from textual.widgets import Markdown  # ~15 ms to import: not on the way to the lesson
+
+                yield Markdown(display_markdown(self._outro), id="complete-outro")
             with Horizontal(id="complete-buttons"):
                 yield Button("Back to the lesson", id="back")
                 yield Button("Quit", id="quit", variant="primary")

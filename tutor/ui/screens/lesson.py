@@ -18,37 +18,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, ContentSwitcher, Footer, Markdown
+from textual.widgets import Button, ContentSwitcher
 
 from tutor.lesson.model import Lesson, Step
 from tutor.lesson.variables import substitute
-from tutor.session.events import (
-    AutoplayStopped,
-    ChecksChanged,
-    CommandFinished,
-    CommandStarted,
-    ConnectionChanged,
-    DriftFound,
-    InputNeeded,
-    LessonCompleted,
-    LessonOpened,
-    Notice,
-    OutputLine,
-    ProcessChanged,
-    StepCompleted,
-    StepShown,
-    StepUnlocked,
-)
-from tutor.session.session import LessonSession, Opening
+from tutor.session.expected import expected_step
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.bridge import EventBridge
 from tutor.ui.messages import (
@@ -60,26 +44,44 @@ from tutor.ui.messages import (
     SessionUnavailable,
     WorkFailed,
 )
-from tutor.ui.prose import for_textual
-from tutor.ui.questions import ask_from_thread
-from tutor.ui.screens.complete import LessonCompleteScreen
-from tutor.ui.screens.question import QuestionScreen
-from tutor.ui.terminal import TerminalLender
 from tutor.ui.widgets.checks.checks_panel import ChecksPanel
 from tutor.ui.widgets.checks.hints_panel import HintsPanel
+from tutor.ui.widgets.footer.key_footer import KeyFooter
 from tutor.ui.widgets.header.lesson_header import LessonHeader
 from tutor.ui.widgets.sidebar.background_list import BackgroundList
 from tutor.ui.widgets.sidebar.step_list import StepList, StepState
 from tutor.ui.widgets.step.command_view import CommandView
-from tutor.ui.widgets.step.done_bar import StepDoneBar
 from tutor.ui.widgets.step.step_view import StepView
+
+# What only the session's life needs (its events, its modal screens, the terminal lender)
+# is imported where it is used, after the first paint: ~10 ms less on the way to it.
+if TYPE_CHECKING:
+    from tutor.session.events import (
+        AutoplayStopped,
+        ChecksChanged,
+        CommandFinished,
+        CommandStarted,
+        ConnectionChanged,
+        DriftFound,
+        InputNeeded,
+        LessonCompleted,
+        LessonOpened,
+        Notice,
+        ProcessChanged,
+        StepCompleted,
+        StepShown,
+        StepUnlocked,
+    )
+    from tutor.session.session import LessonSession, Opening
+    from tutor.ui.terminal import TerminalLender
+    from tutor.ui.widgets.step.done_bar import StepDoneBar
 
 log = logging.getLogger(__name__)
 
 DRAIN_INTERVAL = 1 / 30
 """Under a flood of output, take the session's events at most this often (one repaint's worth)."""
 
-Builder = Callable[[Lesson, Setup], LessonSession]
+Builder = Callable[[Lesson, Setup], "LessonSession"]
 
 
 def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
@@ -100,6 +102,9 @@ class LessonScreen(Screen[None]):
         Binding("e", "explain", "Explain"),
         Binding("q", "app.quit", "Quit", key_display="q/^q"),
     ]
+
+    _shown_once = False
+    """Whether Textual has shown this screen yet (see post_message)."""
 
     running: reactive[bool] = reactive(False, bindings=True)
     """A run the learner started, a fast-forward or autoplay is under way: one at a time."""
@@ -124,10 +129,16 @@ class LessonScreen(Screen[None]):
         self._build = build
         self._prepare = prepare
         self.session: LessonSession | None = None
+        self.variables = setup.variables(lesson)
+        """The session's variables: the first paint needs no session to fill in the text."""
+        self.expected = expected_step(lesson, setup, step_id)
+        """The step drawn at the first paint: where the session will most likely open."""
         self.bridge: EventBridge | None = None
         self.opened = False
         self.current: str | None = None
-        """The step on screen (the session's `viewing`, as last told by StepShown)."""
+        """The session's `viewing`, as last told by StepShown (None until then)."""
+        self._pending: tuple[str, int | None] | None = None
+        """A run the learner asked for before the session was open: (step, command or None)."""
         self.step_views: dict[str, StepView] = {}
         self._runs: dict[str, CommandView] = {}
         self._processes: dict[str, CommandView] = {}
@@ -144,47 +155,70 @@ class LessonScreen(Screen[None]):
         self._session_lock = threading.Lock()
         self._built: LessonSession | None = None
         self._lender: TerminalLender | None = None
-        # Mounted when first needed, to keep the first paint light (see their modules).
+        # Mounted when first needed, to keep the first paint light.
         self._done_bar: StepDoneBar | None = None
-        self._hints_panel: HintsPanel | None = None
+        self._background_list: BackgroundList | None = None
+        self._hints_panel = HintsPanel(len(lesson.step(self.expected).hints))
 
     # --- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield LessonHeader(self.lesson.title, sandbox=self.setup.sandbox)
+        # The breakpoint's class now, as the first Resize would set it: set then, it restyles
+        # every widget on screen once more before the first frame.
+        width = self.app.size.width
+        size_class = next(name for edge, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True) if width >= edge)
+        self.add_class(size_class, update=False)  # nothing is styled yet: each widget is, as it mounts
+        # The first paint is the lesson as the learner will use it, from the lesson alone:
+        # the expected step's text and commands, which need no session to be drawn.
+        position = (self.lesson.index(self.expected) + 1, len(self.lesson.steps))
+        yield LessonHeader(self.lesson.title, sandbox=self.setup.sandbox, position=position)
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
-                yield StepList(self.lesson)
-                yield BackgroundList()
-            with Vertical(id="main"), ContentSwitcher(id="steps", initial="intro"):
-                yield VerticalScroll(
-                    Markdown(for_textual(self._text(self.lesson.intro or f"# {self.lesson.title}")), classes="intro"),
-                    id="intro",
-                    classes="step-view",
-                )
+                yield StepList(self.lesson, current=self.expected)
+            first = self.step_views[self.expected] = self._make_view(self.expected)
+            with Vertical(id="main"), ContentSwitcher(id="steps", initial=first.id):
+                yield first
             with Vertical(id="side"):
                 yield ChecksPanel()
-        yield Footer()
+                yield self._hints_panel
+        yield KeyFooter()
+
+    def post_message(self, message: Message) -> bool:
+        # Textual restyles every widget of a screen each time it is shown (ScreenResume), for
+        # what may have changed while it was hidden. The first time, every widget was styled
+        # as it mounted, a moment before, with nothing changed since: ~8 ms of the first paint.
+        # tests/ui/test_snapshots.py checks that the first paint is the same without it.
+        if isinstance(message, events.ScreenResume) and not self._shown_once:
+            self._shown_once = True
+            message = events.ScreenResume(refresh_styles=False)
+        return super().post_message(message)
+
+    @property
+    def shown_step(self) -> str:
+        """The step on screen: the expected one until the session says which."""
+        return self.current or self.expected
 
     def on_mount(self) -> None:
         self.query_one(ChecksPanel).show_message("Connecting to the cluster…")
         if not self.app.is_headless:
+            from tutor.ui.terminal import TerminalLender
+
             self._lender = TerminalLender(self.app)
         self.call_after_refresh(self._connect_once_painted)
 
     def _connect_once_painted(self) -> None:
         # Building the session loads the kubernetes client (~250 ms of CPU): on two cores it
-        # competes for the GIL with drawing, so it waits until the intro is on screen.
-        if not self.query_one("#intro .intro", Markdown).children:
+        # competes for the GIL with drawing, so it waits until the step is on screen.
+        # Textual's Markdown (prose that is more than headings and paragraphs) mounts its blocks
+        # a frame after itself; named by type, so that this module does not import it.
+        if not all(markdown.children for markdown in self.step_views[self.expected].query("Markdown")):
             self.call_after_refresh(self._connect_once_painted)
             return
-        self.call_after_refresh(self._connect)  # the frame that draws the intro's blocks first
+        self.call_after_refresh(self._connect)  # the frame that draws the step's blocks first
 
     def _text(self, markdown: str) -> str:
-        if self.session is not None:
-            return self.session.text(markdown)
-        # Before the session exists (the first paint): the lesson's own defaults.
-        return substitute(markdown, self.lesson.defaults(), strict=False)
+        # The session's variables, known before it exists (the first paint).
+        return substitute(markdown, self.variables, strict=False)
 
     # --- the session's life ------------------------------------------------------------
 
@@ -226,6 +260,9 @@ class LessonScreen(Screen[None]):
         self.post_message(SessionOpened(opening))
 
     def _confirm_cluster(self, message: str) -> bool:
+        from tutor.ui.questions import ask_from_thread
+        from tutor.ui.screens.question import QuestionScreen
+
         question = QuestionScreen("A cluster that is not local", message, yes="Use it anyway", no="Quit")
         return ask_from_thread(self.app, question, self._quitting)
 
@@ -245,6 +282,10 @@ class LessonScreen(Screen[None]):
     def on_session_built(self, message: SessionBuilt) -> None:
         self.session = message.session
         self.bridge = message.bridge
+        # Hints revealed before the session existed: the session counts them too.
+        for step_id, hints in self._hints.items():
+            for _ in hints:
+                self.session.hint(step_id)
 
     def on_session_unavailable(self, message: SessionUnavailable) -> None:
         self.query_one(LessonHeader).show_unavailable()
@@ -260,8 +301,30 @@ class LessonScreen(Screen[None]):
             self._play(opening, autoplay=True)
         elif opening.missing:
             self._offer_fast_forward(opening)
+        else:
+            self._run_pending(opening.current)
+
+    def _run_pending(self, step_id: str) -> None:
+        """Start the run the learner asked for before the session was open, if it still applies."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        pending_step, index = pending
+        if pending_step != step_id:
+            # The lesson opened on another step (resumed further on, or drift): not what was pressed.
+            self._clear_pending(pending_step)
+            self.running = False
+            self.notify(f"The lesson opened on “{self.lesson.step(step_id).title}”: run its commands from there.")
+            return
+        self._start_run(self.lesson.step(step_id), index)
+
+    def _clear_pending(self, step_id: str) -> None:
+        for view in self._view(step_id).command_views:
+            view.unqueue()
 
     def _offer_fast_forward(self, opening: Opening) -> None:
+        from tutor.ui.screens.question import QuestionScreen
+
         lesson = self.lesson
         titles = "\n".join(f"  • {lesson.step(step_id).title}" for step_id in opening.missing)
         question = QuestionScreen(
@@ -275,7 +338,12 @@ class LessonScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                if self._pending is not None:
+                    self._clear_pending(self._pending[0])
+                    self._pending = None
                 self._play(opening, autoplay=False)
+            else:
+                self._run_pending(opening.current)
 
         self.app.push_screen(question, answered)
 
@@ -311,6 +379,9 @@ class LessonScreen(Screen[None]):
             self.notify(f"{what} stopped: the checks panel says why.", severity="warning")
 
     def on_work_failed(self, message: WorkFailed) -> None:
+        if self._pending is not None:
+            self._clear_pending(self._pending[0])
+            self._pending = None
         self.running = False
         self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10)
         if not self.opened:
@@ -333,6 +404,8 @@ class LessonScreen(Screen[None]):
         self._last_drain = time.monotonic()
         if self.bridge is None:
             return
+        from tutor.session.events import OutputLine
+
         output: dict[str, list[str]] = {}
         for event in self.bridge.take():
             if isinstance(event, OutputLine):
@@ -426,7 +499,10 @@ class LessonScreen(Screen[None]):
         view = self._processes.get(event.process)
         if view is not None:
             view.process_changed(event.state, event.detail)
-        self.query_one(BackgroundList).set_state(event.process, event.state, event.detail)
+        if self._background_list is None:  # the first background command: the list appears
+            self._background_list = BackgroundList()
+            self.query_one("#sidebar").mount(self._background_list)
+        self._background_list.set_state(event.process, event.state, event.detail)
 
     def _on_InputNeeded(self, event: InputNeeded) -> None:
         view = self._runs.get(event.run)
@@ -479,17 +555,19 @@ class LessonScreen(Screen[None]):
     def _view(self, step_id: str) -> StepView:
         view = self.step_views.get(step_id)
         if view is None:
-            session = self.session
-            assert session is not None
-            step = self.lesson.step(step_id)
-            intro = self.lesson.intro if self.lesson.index(step_id) == 0 else ""
-            view = StepView(step, text=session.text, variables=session.variables, intro=intro)
-            view.set_runnable(self._can_run())
+            view = self._make_view(step_id)
             # A view may be built for a step not on screen (a background command restarted on
             # resume): the switcher only hides the children it had when it was mounted.
             view.display = False
             self.step_views[step_id] = view
             self.query_one("#steps", ContentSwitcher).mount(view)
+        return view
+
+    def _make_view(self, step_id: str) -> StepView:
+        step = self.lesson.step(step_id)
+        intro = self.lesson.intro if self.lesson.index(step_id) == 0 else ""
+        view = StepView(step, text=self._text, variables=self.variables, intro=intro)
+        view.set_runnable(self._can_run())
         return view
 
     def _show(self, step_id: str) -> None:
@@ -522,6 +600,8 @@ class LessonScreen(Screen[None]):
                 bar.hide()
             return
         if bar is None:
+            from tutor.ui.widgets.step.done_bar import StepDoneBar
+
             bar = self._done_bar = StepDoneBar()
             self.query_one("#main").mount(bar)
         index = self.lesson.index(self.current)
@@ -529,14 +609,8 @@ class LessonScreen(Screen[None]):
         bar.show_done(next_title=None if last else self.lesson.steps[index + 1].title, last=last)
 
     def _show_hints(self) -> None:
-        if self.current is None:
-            return
-        step = self.lesson.step(self.current)
-        panel = self._hints_panel
-        if panel is None:
-            panel = self._hints_panel = HintsPanel()
-            self.query_one("#side").mount(panel)
-        self.run_worker(panel.show(self._hints.get(step.id, []), len(step.hints)), group="hints")
+        step = self.lesson.step(self.shown_step)
+        self.run_worker(self._hints_panel.show(self._hints.get(step.id, []), len(step.hints)), group="hints")
 
     def _show_complete(self) -> None:
         if self._completed_shown:
@@ -546,6 +620,8 @@ class LessonScreen(Screen[None]):
         def answered(quit_app: bool | None) -> None:
             if quit_app:
                 self.app.exit()
+
+        from tutor.ui.screens.complete import LessonCompleteScreen
 
         outro = self._text(self.lesson.outro)
         self.app.push_screen(LessonCompleteScreen(self.lesson.title, len(self.lesson.steps), outro), answered)
@@ -557,7 +633,8 @@ class LessonScreen(Screen[None]):
         self._update_runnable()
 
     def _can_run(self) -> bool:
-        return self.opened and not self.running
+        # Before the session is open a run waits for it (autoplay runs everything itself).
+        return not self.running and (self.opened or not self.autoplay)
 
     def _update_runnable(self) -> None:
         runnable = self._can_run()
@@ -590,27 +667,35 @@ class LessonScreen(Screen[None]):
         if action == "previous_step":
             return True if self.current and self.lesson.index(self.current) > 0 else None
         if action == "run_step":
-            runnable = self.current is not None and bool(self.lesson.step(self.current).runnable)
-            return True if self._can_run() and runnable else None
-        if action in ("hint", "explain"):
-            return True if self.current is not None else None
+            return True if self._can_run() and self.lesson.step(self.shown_step).runnable else None
         return True
 
     def action_run_step(self) -> None:
-        if self.current is None or not self._can_run():
-            return
-        self.running = True
-        self._run_worker(self.lesson.step(self.current), None)
+        if self._can_run():
+            self._request_run(self.shown_step, None)
 
     @on(CommandView.RunPressed)
     def run_one(self, message: CommandView.RunPressed) -> None:
-        if not self._can_run():
-            return
-        step = self.lesson.step(message.step_id)
-        view = self._view(step.id).command_views[message.index]
-        self._claims[(step.id, view.text)] = view
+        if self._can_run():
+            self._request_run(message.step_id, message.index)
+
+    def _request_run(self, step_id: str, index: int | None) -> None:
         self.running = True
-        self._run_worker(step, message.index)
+        if self.opened:
+            self._start_run(self.lesson.step(step_id), index)
+            return
+        # Not connected yet: the run waits for the session, and says so where it was asked for.
+        self._pending = (step_id, index)
+        views = self._view(step_id).command_views
+        for view in views if index is None else [views[index]]:
+            view.queued()
+
+    def _start_run(self, step: Step, index: int | None) -> None:
+        if index is not None:
+            view = self._view(step.id).command_views[index]
+            self._claims[(step.id, view.text)] = view
+        self.running = True
+        self._run_worker(step, index)
 
     @work(thread=True, exit_on_error=False, group="run", name="run")
     def _run_worker(self, step: Step, index: int | None) -> None:
@@ -669,10 +754,12 @@ class LessonScreen(Screen[None]):
 
     def action_hint(self) -> None:
         session = self.session
-        if self.current is None:
-            return
-        step = self.lesson.step(self.current)
-        hint = session.hint(step.id) if session is not None else None
+        step = self.lesson.step(self.shown_step)
+        if session is not None:
+            hint = session.hint(step.id)
+        else:  # before the session: the same order, counted here until it exists
+            shown = len(self._hints.get(step.id, []))
+            hint = step.hints[shown] if shown < len(step.hints) else None
         if hint is None:
             self.notify("No more hints for this step." if step.hints else "This step has no hints.")
             return

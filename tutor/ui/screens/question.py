@@ -12,6 +12,9 @@ from textual.widgets import Button, Static
 
 
 class QuestionScreen(ModalScreen[bool]):
+    # Focused when the screen is shown: in on_mount the buttons, nested in containers that
+    # compose on their own, may not be mounted yet (a NoMatches on a busy machine).
+    AUTO_FOCUS = "#yes"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", show=False),
         Binding("escape,n", "answer(False)", "No", show=False),
@@ -31,9 +34,6 @@ class QuestionScreen(ModalScreen[bool]):
             with Horizontal(id="question-buttons"):
                 yield Button(self._yes, id="yes", variant="primary")
                 yield Button(self._no, id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

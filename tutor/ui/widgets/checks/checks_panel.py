@@ -8,11 +8,13 @@ them at once; waiting ones on request (explain), since "waiting" is often just "
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
-from tutor.session.events import CheckResult
+if TYPE_CHECKING:
+    from tutor.session.events import CheckResult
 
 MARKS = {"pass": ("✓", "green"), "waiting": ("…", "yellow"), "fail": ("✗", "bold red")}
 

@@ -1,7 +1,7 @@
 """Hints, revealed one at a time, in the author's order.
 
-Mounted once the session is open (hints are the session's to count): the first paint
-of the lesson has no button to style.
+Part of the first paint; before the session exists the screen counts the hints shown,
+then the session does.
 """
 
 from __future__ import annotations
@@ -9,25 +9,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Static
 
-from tutor.ui.prose import for_textual
+from tutor.lesson.prose import display_markdown
 
 
 class HintsPanel(VerticalScroll):
-    def __init__(self) -> None:
-        self._count = Static("", id="hint-count")
-        self._button = Button("Show a hint", id="hint-button", compact=True, disabled=True)
+    def __init__(self, total: int) -> None:
+        """`total`: the hints of the step on screen, none shown yet."""
+        self._count = Static(self._counted(0, total), id="hint-count")
+        self._button = Button("Show a hint", id="hint-button", compact=True, disabled=not total)
         super().__init__(self._count, self._button, id="hints")
         self.border_title = "Hints"
         self._shown: tuple[str, ...] = ()
 
     async def show(self, hints: Sequence[str], total: int) -> None:
         """`hints`: the ones revealed so far (variables filled in), of `total`."""
-        if total == 0:
-            self._count.update("This step has no hints.")
-        else:
-            self._count.update(f"{len(hints)} of {total} shown")
+        self._count.update(self._counted(len(hints), total))
         self._button.disabled = len(hints) >= total
         self._button.label = "Show a hint" if not hints else "Another hint"
         if tuple(hints) == self._shown:
@@ -37,10 +35,16 @@ class HintsPanel(VerticalScroll):
         if tuple(hints[: len(shown_before)]) != shown_before:
             await self.query(".hint").remove()
             shown_before = ()
+        from textual.widgets import Markdown  # ~15 ms to import: not before the first hint
+
         for hint in hints[len(shown_before) :]:
-            await self.mount(Markdown(for_textual(hint), classes="hint"), before=self._button)
+            await self.mount(Markdown(display_markdown(hint), classes="hint"), before=self._button)
         if len(hints) > len(shown_before):
             self.scroll_end(animate=False)
+
+    @staticmethod
+    def _counted(shown: int, total: int) -> str:
+        return f"{shown} of {total} shown" if total else "This step has no hints."
 
     @property
     def shown(self) -> Sequence[str]:

@@ -24,24 +24,29 @@ CONNECTION_CLASSES = {
 
 
 class LessonHeader(Horizontal):
-    def __init__(self, title: str, *, sandbox: bool) -> None:
+    def __init__(self, title: str, *, sandbox: bool, position: tuple[int, int] | None = None) -> None:
         super().__init__(id="header")
         self._title = title
         self._sandbox = sandbox
+        self._position = position
         self._connection_state: str | None = None
         self._since: str = ""
 
     def compose(self) -> ComposeResult:
         yield Static("k8s-tutor", id="app-name")
         yield Static(self._title, id="lesson-title")
-        yield Static("", id="step-position")
+        yield Static(self._position_text(*self._position) if self._position else "", id="step-position")
         badge = Static("SIMULATED CLUSTER (sandbox)", id="sandbox-badge")
         badge.display = self._sandbox
         yield badge
         yield Static(CONNECTION_LABELS["connecting"], id="connection", classes="-waiting")
 
+    @staticmethod
+    def _position_text(number: int, total: int) -> str:
+        return f"Step {number} of {total}"
+
     def show_step(self, number: int, total: int) -> None:
-        self.query_one("#step-position", Static).update(f"Step {number} of {total}")
+        self.query_one("#step-position", Static).update(self._position_text(number, total))
 
     def show_cluster(self, *, sandbox: bool) -> None:
         self._sandbox = sandbox

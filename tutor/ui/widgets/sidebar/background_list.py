@@ -1,4 +1,7 @@
-"""Background commands (port-forward, tunnel) and their state: they outlive the step that started them."""
+"""Background commands (port-forward, tunnel) and their state: they outlive the step that started them.
+
+Mounted by the lesson screen with the first one: before, there is nothing to list.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,6 @@ class BackgroundList(Static):
         super().__init__("", id="background-list")
         self.border_title = "Background"
         self._states: dict[str, tuple[str, str]] = {}
-        self.display = False
 
     def set_state(self, process: str, state: str, detail: str) -> None:
         self._states[process] = (state, detail)
@@ -33,4 +35,3 @@ class BackgroundList(Static):
             if why and current in ("restarting", "failed", "exited"):
                 text.append(f" ({why})", style="dim")
         self.update(text)
-        self.display = True

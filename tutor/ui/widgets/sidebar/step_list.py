@@ -26,17 +26,20 @@ class StepList(OptionList):
             super().__init__()
             self.step_id = step_id
 
-    def __init__(self, lesson: Lesson) -> None:
-        # Locked until the session says otherwise: nothing is known about this cluster yet.
+    def __init__(self, lesson: Lesson, *, current: str | None = None) -> None:
+        # Locked until the session says otherwise (nothing is known about this cluster yet),
+        # but for the step on screen, highlighted as the session will have it.
         super().__init__(
             *(
-                Option(self._prompt(i, s.title, "locked", False), id=s.id, disabled=True)
+                Option(self._prompt(i, s.title, "locked", s.id == current), id=s.id, disabled=s.id != current)
                 for i, s in enumerate(lesson.steps)
             ),
             id="step-list",
         )
         self.lesson = lesson
         self.border_title = "Steps"
+        if current is not None:
+            self.highlighted = lesson.index(current)
 
     @staticmethod
     def _prompt(index: int, title: str, state: StepState, current: bool) -> Text:

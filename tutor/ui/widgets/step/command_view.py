@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Log, Static
 
 from tutor.lesson.model import Command
@@ -44,20 +45,20 @@ class CommandView(Vertical):
         self.last_started = -1
         """Order of the latest run that started here (-1: never); picks the view for a run."""
         self._needs_you = False
-        self._status = Static("", classes="command-status")
-        self._status.display = False
-        self._output = Log(max_lines=MAX_OUTPUT_LINES, classes="command-output")
-        self._output.display = False
-        # Output that arrives before the Log is mounted (a step's view is built when its first
-        # event arrives): Log.write_lines starts a worker, which an unmounted widget cannot.
+        # The status line and the output log are mounted when first needed: a step's commands
+        # are part of the first paint, where each hidden widget would still cost its styling.
+        self._status: Static | None = None
+        self._output: Log | None = None
+        # Output that arrives before the Log is mounted: Log.write_lines needs a mounted Log.
         self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
         self._button: Button | None = None
+        self._line: Horizontal | None = None
         if not command.manual:
             self._button = Button("▶ Run", classes="run-button", compact=True, disabled=True)
             self._button.tooltip = "Run this command (r runs the whole step)"
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="command-line"):
+        with Horizontal(classes="command-line") as self._line:
             yield Static(Text(f"$ {self.text}"), classes="command-text")
             if self.command.manual:
                 yield Static("type this yourself", classes="manual-tag")
@@ -65,8 +66,13 @@ class CommandView(Vertical):
                 yield Static("background", classes="background-tag")
             if self._button is not None:
                 yield self._button
-        yield self._status
-        yield self._output
+        # Created before this view was composed (its step's events came first).
+        yield from (widget for widget in (self._status, self._output) if widget is not None)
+
+    def _add(self, widget: Widget, after: Widget | None) -> None:
+        """Mount a part made after compose; one made before is yielded by compose."""
+        if self._line is not None and self._line.parent is self:
+            self.mount(widget, after=after or self._line)
 
     # --- driven by the screen ----------------------------------------------------------
 
@@ -74,10 +80,9 @@ class CommandView(Vertical):
         if self._button is not None:
             self._button.disabled = not runnable
 
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._flush)
-
     def _flush(self) -> None:
+        if self._output is None or not self._output.is_mounted:
+            return
         if self._pending:
             self._output.write_lines(list(self._pending))
             self._pending.clear()
@@ -86,16 +91,30 @@ class CommandView(Vertical):
         self.last_started = order
         self._needs_you = False
         self._pending.clear()
-        self._output.clear()
-        self._output.display = False  # until it prints something: no empty box
+        if self._output is not None:
+            self._output.clear()
+            self._output.display = False  # until it prints something: no empty box
         self._set_status("◌ running…", "-running")
 
+    def queued(self) -> None:
+        """Asked to run before the session is open: it runs once the session is."""
+        self._set_status("◌ waiting for the cluster connection…", "-running")
+
+    def unqueue(self) -> None:
+        if self._status is not None and self.last_started < 0:
+            self._status.display = False
+
     def write(self, lines: Sequence[str]) -> None:
+        if self._output is None:
+            self._output = Log(max_lines=MAX_OUTPUT_LINES, classes="command-output")
+            self._add(self._output, self._status)
         self._output.display = True
         if self._output.is_mounted:
+            self._flush()
             self._output.write_lines(lines)
         else:
             self._pending.extend(lines)
+            self._output.call_after_refresh(self._flush)
 
     def finished(self, ok: bool, exit_status: int | None, detail: str) -> None:
         if self.command.background:
@@ -121,13 +140,16 @@ class CommandView(Vertical):
 
     @property
     def output(self) -> Sequence[str]:
-        return [*self._output.lines, *self._pending]
+        return [*(self._output.lines if self._output is not None else ()), *self._pending]
 
     @property
     def status(self) -> str:
-        return str(self._status.content)
+        return str(self._status.content) if self._status is not None and self._status.display else ""
 
     def _set_status(self, label: str, css_class: str) -> None:
+        if self._status is None:
+            self._status = Static("", classes="command-status")
+            self._add(self._status, None)
         self._status.display = True
         self._status.update(label)
         for name in ("-running", "-ok", "-failed"):

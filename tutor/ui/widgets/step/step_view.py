@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Markdown
 
+from tutor.lesson import prose
 from tutor.lesson.model import CommandBlock, Prose, Step
-from tutor.ui.prose import for_textual
+from tutor.ui.widgets.step import prose_view
 from tutor.ui.widgets.step.command_view import CommandView
 
 
 class StepView(VerticalScroll):
     """Built whole in the constructor, so the screen can route a command's output to it at once."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = prose_view.COMPONENT_CLASSES
 
     def __init__(
         self,
@@ -26,16 +29,19 @@ class StepView(VerticalScroll):
     ) -> None:
         children: list[Widget] = []
         if intro:
-            children.append(Markdown(for_textual(text(intro)), classes="intro"))
+            children.append(prose_view.prose_view(prose.display_markdown(text(intro)), classes="intro"))
         self.command_views: list[CommandView] = []
         heading_seen = False
         for block in step.blocks:
             if isinstance(block, Prose):
-                markdown = for_textual(text(block.markdown))
+                markdown = prose.display_markdown(text(block.markdown))
                 if not heading_seen and not markdown.lstrip().startswith("#"):
-                    markdown = f"## {step.title}\n\n{markdown}"
+                    if prose.document(markdown) is None:  # Markdown's: one widget, as its margins collapse
+                        markdown = f"{prose.heading(step.title)}\n\n{markdown}"
+                    else:  # drawn here: the same lines as one, and each text as the lesson cache has it
+                        children.append(prose_view.prose_view(prose.heading(step.title), classes="prose"))
                 heading_seen = True
-                children.append(Markdown(markdown, classes="prose"))
+                children.append(prose_view.prose_view(markdown, classes="prose"))
             elif isinstance(block, CommandBlock):
                 views = []
                 for command in block.commands:
@@ -45,7 +51,7 @@ class StepView(VerticalScroll):
                     views.append(view)
                 children.append(Vertical(*views, classes="command-block"))
         if not heading_seen:
-            children.insert(1 if intro else 0, Markdown(f"## {step.title}", classes="prose"))
+            children.insert(1 if intro else 0, prose_view.prose_view(prose.heading(step.title), classes="prose"))
         super().__init__(*children, id=f"step-{step.id}", classes="step-view")
         self.step = step
 
