@@ -252,6 +252,41 @@ class TestRecovery:
         wait_until(lambda: rec.states()[-1] == "connected", timeout=20, what="reconnection on the new port")
         wait_until(lambda: rec.last("sc").reason == "no StorageClass is the default yet; standard should be")
 
+    def test_a_hung_api_server_holds_a_check_back_until_it_answers(self, sandbox: Any, engine: Any) -> None:
+        # A frozen VM or a laptop back from sleep: connections open, nothing answers.
+        eng, rec = engine
+        activate(eng, sc=("default_storageclass", {"name": "standard"}))
+        wait_until(lambda: rec.status_of("sc") == "pass")
+        sandbox.faults.pause()
+        try:
+            activate(
+                eng, sc=("default_storageclass", {"name": "standard"}), node=("exists", {"object": "node/mc-demo"})
+            )
+            time.sleep(0.5)
+            assert rec.last("node") is None or rec.status_of("node") != "pass"
+        finally:
+            sandbox.faults.resume()
+        wait_until(lambda: rec.status_of("node") == "pass", what="the check once the server answers again")
+        assert rec.status_of("sc") == "pass"
+
+    def test_shutdown_is_not_held_up_by_a_hung_api_server(self, sandbox: Any) -> None:
+        connection = ClusterConnection(Source.resolve(sandbox.kubeconfig))
+        eng = CheckEngine(connection, BasicContext())
+        eng.start()
+        sandbox.faults.pause()
+        try:
+            eng.set_active({"node": build_check("exists", {"object": "node/mc-demo"}, namespace="pacman")})
+            time.sleep(0.5)  # the list is on the wire, waiting
+            started = time.monotonic()
+            left = eng.close()
+            took = time.monotonic() - started
+            connection.close()
+        finally:
+            sandbox.faults.resume()
+        assert left == []
+        assert took < 3.0, f"closing took {took:.1f} s"
+        assert tutor_threads() == []
+
 
 def test_no_requests_while_idle_besides_the_open_watches(sandbox: Any, engine: Any) -> None:
     eng, rec = engine

@@ -243,6 +243,8 @@ def _fingerprint(loaded: Loaded) -> str:
 def _build_client(loaded: Loaded) -> Any:
     from kubernetes import client, config
 
+    from tutor.cluster import inflight
+
     configuration = client.Configuration()
     config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
         loaded.config,
@@ -257,4 +259,6 @@ def _build_client(loaded: Loaded) -> Any:
         # An HTTP(S)_PROXY from the environment must not carry requests for this machine
         # elsewhere (kubectl, in Go, never proxies loopback either).
         configuration.proxy = None
-    return client.ApiClient(configuration)
+    api_client = client.ApiClient(configuration)
+    inflight.track(api_client.rest_client.pool_manager)
+    return api_client

@@ -16,7 +16,9 @@ goes wrong is recovered the way client-go's reflector does it:
 Nothing here polls: while idle, the only requests are the open watches themselves,
 renewed every WATCH_SECONDS. Every blocking call is bounded (`timeout_seconds` on the
 server, `_request_timeout` on the client) and `stop()` shuts the socket of the request
-in flight (`Watch.stop()`), so `close()` returns within about a second.
+in flight (`Watch.stop()` once the response has begun, `inflight.abort` while the
+headers are awaited), so `close()` returns within about a second even when the server
+hangs.
 
 `on_change(key, names)` is called from the watcher threads; `names` is the set of
 object names that changed, or None when everything may have (first list, type gone).
@@ -144,6 +146,10 @@ class Watcher:
         self._interrupt()
 
     def _interrupt(self) -> None:
+        from tutor.cluster import inflight  # with urllib3, loaded by the client long before
+
+        # Waiting for the headers (a hung server): only the connection can be cut.
+        inflight.abort(self._thread.ident)
         current = self._watch
         if current is not None:
             current.stop()
