@@ -75,6 +75,18 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout:
         loop_time += 0.05
 
 
+async def wait_for_question(pilot: Pilot[None], what: str = "the question") -> None:
+    """Wait until a question is on screen with its text composed (a pushed screen composes
+    its children a few frames later on a busy machine)."""
+    from tutor.ui.screens.question import QuestionScreen
+
+    def shown() -> bool:
+        screen = pilot.app.screen
+        return isinstance(screen, QuestionScreen) and bool(screen.query("#question-text"))
+
+    await wait_for(pilot, shown, what=what)
+
+
 def screen_of(app: TutorApp) -> LessonScreen:
     return app.lesson_screen
 

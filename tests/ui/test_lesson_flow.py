@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Markdown, Static
 
-from tests.ui.conftest import SIZE, opened, process_running, wait_for
+from tests.ui.conftest import SIZE, opened, process_running, wait_for, wait_for_question
 from tutor.lesson.model import Lesson
 from tutor.session.factory import Setup
 from tutor.session.session import LessonSession
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.complete import LessonCompleteScreen
-from tutor.ui.screens.question import QuestionScreen
 from tutor.ui.widgets.checks.checks_panel import ChecksPanel
 from tutor.ui.widgets.checks.hints_panel import HintsPanel
 from tutor.ui.widgets.sidebar.step_list import StepList
@@ -120,7 +119,7 @@ class TestOpening:
                 view = screen.command_view("broken", 0)
                 await wait_for(pilot, lambda: "waiting for the cluster" in view.status, what="the run to wait")
                 release.set()
-                await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the replay question")
+                await wait_for_question(pilot, what="the replay question")
                 assert view.last_started < 0  # not before the learner answers
                 await pilot.press("n")
                 await wait_for(pilot, lambda: view.status.startswith("✓"), what="the waiting run to finish")
@@ -267,7 +266,7 @@ class TestChecksAndHints:
         app = TutorApp(mini, mini_setup, step_id="broken")
         async with app.run_test(size=SIZE) as pilot:
             screen = await opened(pilot)
-            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the replay question")
+            await wait_for_question(pilot, what="the replay question")
             await pilot.press("n")  # continue anyway
             await wait_for(pilot, lambda: any(r.status == "fail" for r in screen.checks()), what="the check to fail")
             text = checks_text(app)
@@ -319,7 +318,7 @@ class TestReplayAndResume:
         app = TutorApp(day55, day55_setup, step_id="volumes")
         async with app.run_test(size=SIZE) as pilot:
             screen = await opened(pilot)
-            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the replay question")
+            await wait_for_question(pilot, what="the replay question")
             question = str(app.screen.query_one("#question-text").render())
             assert "Look at the volume and its claim" in question
             for title in ("Start minikube", "Make csi-hostpath-sc the default", "Deploy Pac-Man and MongoDB"):
@@ -377,7 +376,7 @@ class TestQuitting:
         app = TutorApp(mini, setup, step_id="slow")
         async with app.run_test(size=SIZE) as pilot:
             screen = await opened(pilot)
-            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen))
+            await wait_for_question(pilot)
             await pilot.press("n")
             await wait_for(pilot, lambda: app.screen is screen)
             await pilot.press("r")
@@ -394,7 +393,7 @@ class TestQuitting:
         app = TutorApp(mini, mini_setup, step_id="password")
         async with app.run_test(size=SIZE) as pilot:
             screen = await opened(pilot)
-            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen))
+            await wait_for_question(pilot)
             await pilot.press("n")
             await pilot.press("r")
             view = screen.command_view("password", 0)
@@ -429,7 +428,7 @@ class TestClusterQuestions:
 
         app = TutorApp(mini, mini_setup, build=guarded)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the question")
+            await wait_for_question(pilot, what="the question")
             assert "prod-eu is not a local cluster" in str(app.screen.query_one("#question-text").render())
             await pilot.press("y")
             screen = await opened(pilot)
@@ -437,7 +436,7 @@ class TestClusterQuestions:
 
         app = TutorApp(mini, mini_setup, build=guarded)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: isinstance(app.screen, QuestionScreen), what="the question")
+            await wait_for_question(pilot, what="the question")
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
 

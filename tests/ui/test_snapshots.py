@@ -14,13 +14,12 @@ from rich.style import Style
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from tests.ui.conftest import SIZE, opened, wait_for
+from tests.ui.conftest import SIZE, opened, wait_for, wait_for_question
 from tutor.lesson.model import Lesson
 from tutor.session.factory import SessionRefused, Setup
 from tutor.session.session import LessonSession
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.lesson import LessonScreen
-from tutor.ui.screens.question import QuestionScreen
 from tutor.ui.widgets.step.done_bar import StepDoneBar
 
 SnapCompare = Callable[..., bool]
@@ -52,7 +51,7 @@ class TestReplay:
     def test_the_fast_forward_question(self, snap_compare: SnapCompare, mini: Lesson, mini_setup: Setup) -> None:
         async def asked(pilot: Pilot[None]) -> None:
             screen = await opened(pilot)
-            await wait_for(pilot, lambda: isinstance(pilot.app.screen, QuestionScreen))
+            await wait_for_question(pilot)
             await wait_for(pilot, lambda: any(result.status == "fail" for result in screen.checks()))
             await pilot.pause()
 
