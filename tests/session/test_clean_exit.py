@@ -150,8 +150,21 @@ def test_no_process_survives_a_signal(tutor, how: signal.Signals, status: int | 
         assert code in (130, -signal.SIGINT)
     running.drain()
     assert wait_for_no_marked(running.token, within=10.0) == []
-    if how != signal.SIGKILL:  # nothing can tidy up after SIGKILL but the watchdog's processes
+    if how != signal.SIGKILL:
         assert os.listdir(running.tmpdir) == [], "the sandbox's files were left behind"
+        return
+    # Nothing tidies up after SIGKILL but the watchdog (processes only): the folders stay
+    # until the next sandbox starts, which removes those whose owner is gone.
+    assert os.listdir(running.tmpdir) != []
+    env = {**os.environ, "TMPDIR": running.tmpdir}
+    subprocess.run(
+        [sys.executable, "-c", "from tutor.sandbox import Sandbox; Sandbox(standins=False).close()"],
+        env=env,
+        cwd=REPO,
+        check=True,
+        timeout=60,
+    )
+    assert os.listdir(running.tmpdir) == [], "a new sandbox left the killed one's files behind"
 
 
 def test_no_process_survives_a_crash(tutor) -> None:  # type: ignore[no-untyped-def]

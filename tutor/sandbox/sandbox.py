@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -14,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from tutor.sandbox import baseline, kubeconfig
+from tutor.sandbox import baseline, kubeconfig, tempdirs
 from tutor.sandbox.admission import Admission
 from tutor.sandbox.controllers.crd import CrdController
 from tutor.sandbox.controllers.daemonset import DaemonSetController
@@ -82,9 +81,7 @@ class Sandbox:
         self.container_runtime = container_runtime
         self.node_ip = NODE_IP
         self._own_state_dir = state_dir is None
-        self.state_dir = (
-            Path(state_dir) if state_dir is not None else Path(tempfile.mkdtemp(prefix="k8s-tutor-sandbox-"))
-        )
+        self.state_dir = Path(state_dir) if state_dir is not None else tempdirs.create("k8s-tutor-sandbox-")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.kubeconfig = self.state_dir / "kubeconfig"
         #: Extra data for the kubeconfig extension (the stand-ins add a control URL...).

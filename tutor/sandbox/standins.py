@@ -25,14 +25,12 @@ import os
 import secrets
 import shutil
 import socket
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any, TypeVar
 
-from tutor.sandbox import shims
+from tutor.sandbox import shims, tempdirs
 from tutor.sandbox.apps.manager import AppServers
 from tutor.sandbox.apps.mongo import Databases
 from tutor.sandbox.control import ControlServer
@@ -119,7 +117,7 @@ class StandIns:
         self.databases = Databases()
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="sandbox-standins", daemon=True)
-        self._tmp = Path(tempfile.mkdtemp(prefix="k8s-tutor-standins-"))
+        self._tmp = tempdirs.create("k8s-tutor-standins-")
         self.shim_dir = self._tmp / "bin"
         self.kube_cache_dir = self._tmp / "kube-cache"
         self.apps: AppServers
