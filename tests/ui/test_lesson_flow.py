@@ -218,6 +218,28 @@ class TestRunningAStep:
             assert any("standard (default)" in line for line in before.output)
             assert any("csi-hostpath-sc (default)" in line for line in after.output)
 
+    async def test_keys_typed_before_the_terminal_was_lent_are_dropped_when_it_comes_back(
+        self, mini: Lesson, mini_setup: Setup
+    ) -> None:
+        # An `r` read just before the app suspended for a password prompt is still queued
+        # when the app resumes; handled then, it would run the step (and ask) again.
+        from textual import events
+
+        app = TutorApp(mini, mini_setup)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            session = screen.session
+            assert session is not None
+            stale = events.Key("r", "r")  # stamped now, as the input thread does when it reads a key
+            stale.set_sender(app)
+            app.drop_input_before(time.monotonic())
+            app.post_message(stale)
+            mark = Path(mini.variables["mark"])  # the step's first command touches it
+            await pilot.pause(0.5)
+            assert not screen.running and not mark.exists()
+            await pilot.press("r")  # read after the loan: a key like any other
+            await wait_for(pilot, mark.exists, what="the step to run")
+
 
 class TestNavigation:
     async def test_locked_steps_cannot_be_shown(self, day55: Lesson, day55_setup: Setup) -> None:

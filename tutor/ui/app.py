@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -50,6 +51,23 @@ class TutorApp(App[None]):
         self.autoplay = autoplay
         self.build = build
         self.prepare = prepare
+
+    input_since = 0.0
+    """Input read before this moment is dropped (see `drop_input_before`)."""
+
+    def drop_input_before(self, moment: float) -> None:
+        """Drop the keys and clicks read before `moment` (`time.monotonic()`) that are still
+        queued. The terminal lender calls it when a command gives the terminal back: what
+        the learner typed before the app suspended was meant for a screen that then went
+        away, and handling it afterwards would surprise them (an `r` pressed twice runs
+        the step again, and asks for the password again)."""
+        self.input_since = moment
+
+    async def on_event(self, event: events.Event) -> None:
+        # Textual stamps an event with its monotonic clock when the input thread reads it.
+        if isinstance(event, events.InputEvent) and event.time < self.input_since:
+            return
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen[None]:
         return LessonScreen(

@@ -12,6 +12,10 @@ thread for its duration, the way `with app.suspend(): os.system(...)` does:
 
 A helper thread makes the `call_from_thread`, because that call only returns once the
 loan is over, while the worker must run the command in the meantime.
+
+Keys the learner typed just before the app suspended may still be queued when it comes
+back (the app thread was blocked all along); the app is told to drop them
+(`InputGate.drop_input_before`), so that an `r` pressed twice does not run the step again.
 """
 
 from __future__ import annotations
@@ -19,13 +23,19 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.app import App
 
 if TYPE_CHECKING:
     from tutor.session.events import Event, InputNeeded
+
+
+@runtime_checkable
+class InputGate(Protocol):
+    def drop_input_before(self, moment: float) -> None: ...
 
 
 class TerminalUnavailable(RuntimeError):
@@ -56,6 +66,12 @@ class TerminalLender:
                     self._explain()
                     entered.set()
                     release.wait()
+                    # Still suspended: no input is read now, so what came before was typed
+                    # before the loan. (Textual's event clock is time.monotonic() wherever
+                    # it can suspend, i.e. not on Windows.)
+                    returned = time.monotonic()
+                if isinstance(self.app, InputGate):
+                    self.app.drop_input_before(returned)
             except Exception as err:  # SuspendNotSupported, or a driver error
                 problems.append(err)
             finally:
