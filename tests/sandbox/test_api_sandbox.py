@@ -300,3 +300,26 @@ def test_close_leaves_no_thread_and_no_port(sandbox_factory: Any) -> None:
         if t is not threading.current_thread()
     )
     assert sb.store.get("pods", "kube-system", "storage-provisioner") is not None, "the store stays readable"
+
+
+def test_a_watcher_gone_before_the_answer_is_not_an_error(sandbox: Sandbox, caplog: Any) -> None:
+    # The tutor closing while its watch request is held up (here by a pause): the server
+    # must not log "Error handling request" with a traceback on the learner's terminal.
+    import logging
+    import struct
+
+    caplog.set_level(logging.DEBUG, logger="aiohttp")
+    sandbox.faults.pause()
+    try:
+        sock = socket.create_connection(("127.0.0.1", sandbox.port), timeout=5)
+        sock.sendall(b"GET /api/v1/namespaces?watch=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        time.sleep(0.2)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not FIN
+        sock.close()
+        time.sleep(0.2)
+    finally:
+        sandbox.faults.resume()
+    time.sleep(0.5)
+    assert get(sandbox, "/readyz") == 200
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]

@@ -341,8 +341,8 @@ class ControlServer:
         body = await request.json()
         response = web.StreamResponse()
         response.content_type = "application/x-ndjson"
-        await response.prepare(request)
         try:
+            await response.prepare(request)  # the port-forward may be gone already
             async for ports in self.si.apps.watch(str(body["namespace"]), str(body["name"]), str(body["uid"])):
                 await response.write(json.dumps({"ports": {str(k): v for k, v in ports.items()}}).encode() + b"\n")
             await response.write(b'{"gone": true}\n')

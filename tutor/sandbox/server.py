@@ -690,8 +690,6 @@ class ApiServer:
 
         resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
         resp.enable_chunked_encoding()
-        await resp.prepare(request)
-        self._watches.add(resp)
         first = True
 
         def encode(kind: str, obj: Obj) -> bytes:
@@ -716,6 +714,10 @@ class ApiServer:
             return encode("BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta})
 
         try:
+            # Inside the try: the client may have gone while the request waited (a pause, a
+            # busy loop); aiohttp then drops the unprepared response quietly.
+            await resp.prepare(request)
+            self._watches.add(resp)
             if expired is not None:
                 await resp.write(encode("ERROR", expired.status()))
                 return resp
