@@ -411,6 +411,22 @@ class TestQuitting:
             time.sleep(0.05)
         assert not process_running("sleep", nap)
 
+    @pytest.mark.parametrize("after_steps", [2, 5, 8])
+    async def test_quit_during_autoplay_draws_nothing_on_the_way_out(
+        self, day55: Lesson, day55_setup: Setup, caplog: pytest.LogCaptureFixture, after_steps: int
+    ) -> None:
+        # The session's events keep coming while the screen's widgets are taken down.
+        app = TutorApp(day55, day55_setup, autoplay=True)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await opened(pilot)
+            session = screen.session
+            assert session is not None
+            done = lambda: sum(session.progress.is_done(step.id) for step in day55.steps)  # noqa: E731
+            await wait_for(pilot, lambda: done() >= after_steps, timeout=60, what=f"{after_steps} steps")
+            await pilot.press("q")
+        failures = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+        assert failures == []
+
     async def test_a_password_prompt_without_a_terminal_asks_the_learner(self, mini: Lesson, mini_setup: Setup) -> None:
         app = TutorApp(mini, mini_setup, step_id="password")
         async with app.run_test(size=SIZE) as pilot:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import RenderableType
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -68,6 +69,13 @@ class TutorApp(App[None]):
         if isinstance(event, events.InputEvent) and event.time < self.input_since:
             return
         await super().on_event(event)
+
+    def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        # Before Textual takes the screens down: the session's events stop being drawn.
+        for screen in self.screen_stack:
+            if isinstance(screen, LessonScreen):
+                screen.stop_drawing()
+        super().exit(result, return_code, message)
 
     def get_default_screen(self) -> Screen[None]:
         return LessonScreen(

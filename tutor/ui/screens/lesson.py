@@ -266,13 +266,21 @@ class LessonScreen(Screen[None]):
         question = QuestionScreen("A cluster that is not local", message, yes="Use it anyway", no="Quit")
         return ask_from_thread(self.app, question, self._quitting)
 
+    def stop_drawing(self) -> None:
+        """The app is exiting: draw no more of the session's events (the widgets they would
+        change are being taken down) and answer no more questions. Cheap; idempotent."""
+        self._quitting.set()
+        if self.bridge is not None:
+            self.bridge.close()
+        if self._drain_timer is not None:
+            self._drain_timer.stop()
+            self._drain_timer = None
+
     def close_session(self) -> None:
         """Stop every process and watch; the workers blocked on them return. Idempotent."""
         with self._session_lock:
-            self._quitting.set()
+            self.stop_drawing()
             session = self._built
-        if self.bridge is not None:
-            self.bridge.close()
         if session is not None:
             session.close()
 
@@ -391,7 +399,7 @@ class LessonScreen(Screen[None]):
     # --- session events ------------------------------------------------------------------
 
     def on_session_events_arrived(self, _: SessionEventsArrived) -> None:
-        if self._drain_timer is not None:
+        if self._drain_timer is not None or self._quitting.is_set():
             return
         wait = self._last_drain + DRAIN_INTERVAL - time.monotonic()
         if wait > 0:
@@ -402,7 +410,7 @@ class LessonScreen(Screen[None]):
     def _drain(self) -> None:
         self._drain_timer = None
         self._last_drain = time.monotonic()
-        if self.bridge is None:
+        if self.bridge is None or self._quitting.is_set():
             return
         from tutor.session.events import OutputLine
 
