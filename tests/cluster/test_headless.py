@@ -67,3 +67,26 @@ def test_table_shows_reasons_and_findings(sandbox: Any, capsys: pytest.CaptureFi
     assert "default-storageclass  WAIT  csi-hostpath-sc is the only default StorageClass" in lines
     assert any(line.strip() == "StorageClass csi-hostpath-sc does not exist yet" for line in lines)
     assert lines[-1] == "0/1 checks pass, 1 waiting"
+
+
+def test_no_cluster_yet_says_so_once_and_claims_nothing_about_its_objects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--kubeconfig", str(tmp_path / "none"))
+    assert code == 1
+    connection = next(line for line in out.splitlines() if line.startswith("connection:"))
+    assert connection.startswith("connection: no cluster yet: run the first step (minikube start)")
+    assert connection.count("no cluster yet") == 1
+    # Nothing could be read, so nothing is said of StorageClasses, pods or claims.
+    assert "no StorageClass is marked as the default" not in out
+    assert "see: kubectl" not in out
+
+
+def test_titles_show_the_lessons_variables_filled_in(sandbox: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "--kubeconfig", str(sandbox.kubeconfig), "--profile", "mc-demo", "--set", "local_port=18080"
+    )
+    assert code == 1
+    assert "WAIT  the node mc-demo is registered" in out or "PASS  the node mc-demo is registered" in out
+    assert "the game answers on localhost:18080" in out
+    assert "{" not in "".join(line for line in out.splitlines() if "  PASS  " in line or "  WAIT  " in line)

@@ -70,9 +70,8 @@ def run_check(
     errors: Callable[[WatchKey], str | None] | None = None,
 ) -> CheckResult:
     """Evaluate one check and, unless it passes, diagnose what it is about."""
-    result = gate(check, view, errors)
-    if result is None:
-        result = check.evaluate(view, ctx)
+    gated = gate(check, view, errors)
+    result = gated if gated is not None else check.evaluate(view, ctx)
     if result.passed:
         return result
     case = Case(
@@ -82,7 +81,7 @@ def run_check(
         wanted_default=str(check.fields["name"]) if check.kind == "default_storageclass" else None,
         profile=profile,
     )
-    return result.with_findings(diagnose(case))
+    return result.with_findings(diagnose(case, objects_read=gated is None))
 
 
 @dataclass

@@ -38,7 +38,9 @@ class ConnectionStatus:
             "reconnecting": f"reconnecting since {when}",
             "unreachable": f"cluster unreachable since {when}",
         }[self.state]
-        if self.message:
+        if self.message.startswith(text):  # "no cluster yet: run the first step ..."
+            text = self.message
+        elif self.message:
             text += f": {self.message}"
         elif self.last_error:
             text += f" ({self.last_error})"

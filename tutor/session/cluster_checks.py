@@ -9,7 +9,7 @@ reports the whole step's results whenever one of them changes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from tutor.cluster.checks import Check, CheckContext, CheckError, build_check
 from tutor.cluster.connection import ClusterConnection
@@ -78,14 +78,7 @@ class ClusterChecks:
     def evaluate(
         self, steps: Sequence[Step], variables: Mapping[str, str], settle: float
     ) -> dict[str, tuple[CheckResult, ...]]:
-        checks: dict[str, Check] = {}
-        fixed: dict[str, ClusterResult] = {}
-        titles: dict[str, str] = {}
-        for step in steps:
-            built, broken, step_titles = self._build(step, variables)
-            checks.update(built)
-            fixed.update(broken)
-            titles.update(step_titles)
+        checks, fixed, titles = self._build(steps, variables)
         results, _status = evaluate_once(self.connection, self.context, checks, settle=settle) if checks else ({}, None)
         results.update(fixed)
         return {
@@ -109,43 +102,16 @@ class ClusterChecks:
     # --- building checks ---------------------------------------------------------------
 
     def _build(
-        self, step: Step, variables: Mapping[str, str]
+        self, steps: Sequence[Step], variables: Mapping[str, str]
     ) -> tuple[dict[str, Check], dict[str, ClusterResult], dict[str, str]]:
-        checks: dict[str, Check] = {}
-        broken: dict[str, ClusterResult] = {}
-        titles: dict[str, str] = {}
-        values = dict(variables)
-        if "node_ip" not in values and any(_uses_node_ip(spec) for spec in step.checks):
-            address = self.connection.node_ip(self.profile)
-            if address:
-                values["node_ip"] = address
-        for index, spec in enumerate(step.checks):
-            check_id = f"{step.id}/{index}"
-            title = substitute(spec.title, values, strict=False) if spec.title else None
-            titles[check_id] = title or spec.kind.replace("_", " ")
-            try:
-                fields = spec.resolved(values)
-            except UnknownVariable as err:
-                if err.name == "node_ip":
-                    broken[check_id] = ClusterResult("waiting", "waiting for the cluster to report its node's address")
-                else:
-                    broken[check_id] = ClusterResult("fail", f"the lesson uses an unknown variable {{{err.name}}}")
-                continue
-            try:
-                check = build_check(spec.kind, fields, namespace=values["namespace"], title=title)
-            except CheckError as err:
-                broken[check_id] = ClusterResult("fail", f"line {spec.line} of the lesson: {err}")
-                continue
-            checks[check_id] = check
-            titles[check_id] = check.title
-        return checks, broken, titles
+        return build_checks(steps, variables, node_ip=lambda: self.connection.node_ip(self.profile))
 
     def _install(self) -> None:
         with self._lock:
             step, variables = self._step, self._variables
         if step is None:
             return
-        checks, broken, titles = self._build(step, variables)
+        checks, broken, titles = self._build([step], variables)
         with self._lock:
             if self._step is not step:
                 return
@@ -192,6 +158,48 @@ class ClusterChecks:
             callback(state, detail)
         if status.state == "connected" and self._waiting_for_node:
             self._install()
+
+
+def build_checks(
+    steps: Sequence[Step], variables: Mapping[str, str], *, node_ip: Callable[[], str | None]
+) -> tuple[dict[str, Check], dict[str, ClusterResult], dict[str, str]]:
+    """The steps' checks with the variables filled in, by id (`step/index`); the results of
+    those that cannot be built (an unknown variable, a bad field); and every check's title.
+
+    `{node_ip}` is asked of the cluster (`node_ip()`) only when a check uses it and it
+    was not given; while the cluster cannot say, those checks wait.
+    """
+    checks: dict[str, Check] = {}
+    broken: dict[str, ClusterResult] = {}
+    titles: dict[str, str] = {}
+    values = dict(variables)
+    if "node_ip" not in values and any(_uses_node_ip(spec) for step in steps for spec in step.checks):
+        address = node_ip()
+        if address:
+            values["node_ip"] = address
+    for step in steps:
+        for index, spec in enumerate(step.checks):
+            check_id = f"{step.id}/{index}"
+            title = substitute(spec.title, values, strict=False) if spec.title else None
+            titles[check_id] = title or spec.kind.replace("_", " ")
+            try:
+                fields = spec.resolved(values)
+            except UnknownVariable as err:
+                if err.name == "node_ip":
+                    broken[check_id] = ClusterResult("waiting", "waiting for the cluster to report its node's address")
+                else:
+                    broken[check_id] = ClusterResult(
+                        "fail", f"line {spec.line} of the lesson: unknown variable {{{err.name}}}"
+                    )
+                continue
+            try:
+                check = build_check(spec.kind, fields, namespace=values["namespace"], title=title)
+            except CheckError as err:
+                broken[check_id] = ClusterResult("fail", f"line {spec.line} of the lesson: {err}")
+                continue
+            checks[check_id] = check
+            titles[check_id] = check.title
+    return checks, broken, titles
 
 
 def _uses_node_ip(spec: CheckSpec) -> bool:

@@ -19,15 +19,13 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from tutor.cluster.checks import Check, CheckError, build_check
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.engine import evaluate_once
 from tutor.cluster.kubeconfig import Source
 from tutor.cluster.report import CheckLine, Report, StepReport
-from tutor.cluster.results import CheckResult, failed, waiting
-from tutor.lesson.model import Lesson, Step
+from tutor.lesson.model import Lesson
 from tutor.lesson.overrides import BadOverride, parse_overrides
-from tutor.lesson.variables import UnknownVariable, names
+from tutor.session.cluster_checks import build_checks
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -93,8 +91,10 @@ def check(lesson: Lesson, options: Any) -> int:
                 print(f"k8s-tutor check: {decision.message}", file=sys.stderr)
                 return EXIT_USAGE
         steps = [lesson.step(options.step)] if getattr(options, "step", None) else list(lesson.steps)
-        variables = _variables(lesson, options, connection, overrides, steps)
-        checks, broken = _build(steps, variables, lesson)
+        variables = _variables(lesson, options, connection, overrides)
+        checks, broken, titles = build_checks(
+            steps, variables, node_ip=lambda: connection.node_ip(variables.get("profile"))
+        )
         info = connection.info
         memory = _memory(lesson, info.name if info else None)
         results, judged = evaluate_once(connection, HeadlessContext(memory), checks)
@@ -109,7 +109,7 @@ def check(lesson: Lesson, options: Any) -> int:
                     tuple(
                         CheckLine(
                             spec.kind,
-                            _title(checks.get(cid), spec.title, spec.kind),
+                            titles[cid],
                             results[cid],
                             counts=spec.kind not in UNJUDGED_KINDS,
                         )
@@ -141,7 +141,7 @@ def _ask(question: str) -> bool:
 
 
 def _variables(
-    lesson: Lesson, options: Any, connection: ClusterConnection, overrides: dict[str, str], steps: list[Step]
+    lesson: Lesson, options: Any, connection: ClusterConnection, overrides: dict[str, str]
 ) -> dict[str, str]:
     base: dict[str, str] = {}
     if getattr(options, "profile", None):
@@ -150,44 +150,7 @@ def _variables(
     if info is not None:
         base.update(info.variables)
     base.update(overrides)
-    variables = lesson.defaults(**base)
-    wanted = any(
-        "node_ip" in names(str(value)) for step in steps for spec in step.checks for value in spec.fields.values()
-    )
-    if wanted and "node_ip" not in variables:
-        address = connection.node_ip(variables.get("profile"))
-        if address:
-            variables["node_ip"] = address
-    return variables
-
-
-def _build(
-    steps: list[Step], variables: dict[str, str], lesson: Lesson
-) -> tuple[dict[str, Check], dict[str, CheckResult]]:
-    checks: dict[str, Check] = {}
-    broken: dict[str, CheckResult] = {}
-    for step in steps:
-        for index, spec in enumerate(step.checks):
-            check_id = f"{step.id}/{index}"
-            try:
-                fields = spec.resolved(variables)
-            except UnknownVariable as err:
-                if err.name == "node_ip":
-                    broken[check_id] = waiting("the node's address is not known: the cluster did not give one")
-                else:
-                    broken[check_id] = failed(f"{lesson.path.name}:{spec.line}: unknown variable {{{err.name}}}")
-                continue
-            try:
-                checks[check_id] = build_check(spec.kind, fields, namespace=variables["namespace"], title=spec.title)
-            except CheckError as err:
-                broken[check_id] = failed(f"{lesson.path.name}:{spec.line}: {err}")
-    return checks, broken
-
-
-def _title(check: Check | None, title: str | None, kind: str) -> str:
-    if check is not None:
-        return check.title
-    return title or kind
+    return lesson.defaults(**base)
 
 
 def _memory(lesson: Lesson, cluster: str | None) -> dict[str, Any]:

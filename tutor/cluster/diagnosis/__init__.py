@@ -35,10 +35,15 @@ RULES: tuple[Rule, ...] = (
 
 MAX_FINDINGS = 6
 
+UNREAD_RULES: tuple[Rule, ...] = (cluster_rules.api_unreachable,)
+"""The rules that still hold while the cluster's objects cannot be read (no cluster, API
+down, a list not in yet): the others would judge an empty cache ("no default
+StorageClass") and mislead."""
 
-def diagnose(case: Case) -> tuple[Finding, ...]:
+
+def diagnose(case: Case, *, objects_read: bool = True) -> tuple[Finding, ...]:
     findings: list[Finding] = []
-    for rule in RULES:
+    for rule in RULES if objects_read else UNREAD_RULES:
         findings.extend(rule(case))
     return tuple(findings[:MAX_FINDINGS])
 
