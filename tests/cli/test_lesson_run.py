@@ -36,7 +36,16 @@ def test_autoplay_on_the_sandbox_completes_day55(tmp_path: Path) -> None:
     assert "Cluster: the SIMULATED cluster built into k8s-tutor (the sandbox)" in out
     for number in range(1, 12):
         assert f"Step {number} done:" in out
+        # A log reads in order: the step, then its commands' output, then that it is done.
+        assert out.index(f"Step {number} of 11") < out.index(f"Step {number} done:")
     assert "Lesson day55 complete: every step's checks pass." in out
+    assert out.rindex("[done] ") < out.index("Lesson day55 complete")
+    for line_number, line in enumerate(out.splitlines()):
+        if line.startswith("[run] $ "):
+            # No "Step N done" lands between a command and its result.
+            rest = out.splitlines()[line_number + 1 :]
+            until = next(i for i, later in enumerate(rest) if later.startswith(("[done] ", "[failed] ")))
+            assert not any(later.startswith("Step ") for later in rest[:until]), line
     # Plain means plain: no escape sequences for a screen reader or a log to trip over.
     assert "\x1b" not in out
     assert "Traceback" not in result.stderr

@@ -59,6 +59,10 @@ class PlainView:
         self.completed = False
         self.failed: AutoplayStopped | None = None
         self._printed: str | None = None
+        self._shown: set[str] = set()
+        self._running: set[str] = set()
+        self._deferred: list[StepCompleted | LessonCompleted] = []
+        self._order = threading.RLock()
         self._connection_state = ""
         session.subscribe(self.on_event)
 
@@ -117,8 +121,10 @@ class PlainView:
             self.say(self.check_line(result))
 
     def _on_StepShown(self, event: StepShown) -> None:
-        if event.step != self._printed:
-            self.print_step(self.session.lesson.step(event.step))
+        with self._order:
+            if event.step != self._printed:
+                self.print_step(self.session.lesson.step(event.step))
+            self._flush()
 
     def _on_DriftFound(self, event: DriftFound) -> None:
         step = self.session.lesson.step(event.step)
@@ -127,19 +133,47 @@ class PlainView:
             if result.status != "pass":
                 self.say("  " + self.check_line(result))
 
+    # A step's checks may pass before the commands that made them pass have printed their
+    # last lines, and a step may pass before it is shown (step 3's manifest satisfies step
+    # 4). The line that says so waits for both, so that the log reads in order: the step,
+    # its commands and their output, then "done".
+
     def _on_StepCompleted(self, event: StepCompleted) -> None:
+        with self._order:
+            self._deferred.append(event)
+            self._flush()
+
+    def _on_LessonCompleted(self, event: LessonCompleted) -> None:
+        with self._order:
+            self._deferred.append(event)
+            self._flush()
+
+    def _flush(self) -> None:
+        """Say what was deferred, in order, as far as it may be said now."""
+        while self._deferred and not self._running:
+            event = self._deferred[0]
+            if isinstance(event, StepCompleted):
+                finishing = any(isinstance(later, LessonCompleted) for later in self._deferred)
+                if event.step not in self._shown and not finishing:
+                    return
+                self._say_step_done(event)
+            else:
+                self._say_lesson_done(event)
+            self._deferred.pop(0)
+
+    def _say_step_done(self, event: StepCompleted) -> None:
         index = self.session.lesson.index(event.step) + 1
         self.say(f"Step {index} done: {self.session.lesson.step(event.step).title}.")
         if self.interactive and self.session.frontier is not None:
             self.say("Press Enter for the next step.")
 
-    def _on_LessonCompleted(self, event: LessonCompleted) -> None:
-        self.completed = True
+    def _say_lesson_done(self, event: LessonCompleted) -> None:
         outro = plain(self.session.text(self.session.lesson.outro))
         self.say()
         self.say(f"Lesson {event.lesson} complete: every step's checks pass.")
         if outro:
             self.say(outro)
+        self.completed = True
         self._inbox.put(None)
 
     def _on_CommandStarted(self, event: CommandStarted) -> None:
@@ -147,6 +181,8 @@ class PlainView:
             self._background_runs.add(event.run)
             self.say(f"[start] $ {event.text}   (kept running in the background)")
         else:
+            with self._order:
+                self._running.add(event.run)
             self.say(f"[run] $ {event.text}")
 
     def _on_OutputLine(self, event: OutputLine) -> None:
@@ -158,10 +194,13 @@ class PlainView:
             # Once a background command is ready its chatter ("Handling connection...") is noise.
             self._quiet_runs.add(event.run)
             return
-        if event.ok:
-            self.say(f"[done] {event.text}")
-        else:
-            self.say(f"[failed] {event.text}: {event.detail or f'exit status {event.exit_status}'}")
+        with self._order:
+            if event.ok:
+                self.say(f"[done] {event.text}")
+            else:
+                self.say(f"[failed] {event.text}: {event.detail or f'exit status {event.exit_status}'}")
+            self._running.discard(event.run)
+            self._flush()
 
     def _on_ProcessChanged(self, event: ProcessChanged) -> None:
         words = {
@@ -207,6 +246,7 @@ class PlainView:
 
     def print_step(self, step: Step) -> None:
         self._printed = step.id
+        self._shown.add(step.id)
         lesson = self.session.lesson
         index = lesson.index(step.id) + 1
         self.say()
