@@ -104,7 +104,7 @@ def test_lint_duplicate_lesson_ids_and_missing_paths(tmp_path: Path) -> None:
     result = run("lint", str(tmp_path / "lessons"), str(tmp_path / "nope"))
     assert result.returncode == 1
     assert "lesson id 'demo' is also used by" in result.stdout
-    assert f"{tmp_path / 'nope'}:1: no such file or folder" in result.stdout
+    assert f"{tmp_path / 'nope'}: no such file or folder" in result.stdout
 
 
 @pytest.mark.parametrize(

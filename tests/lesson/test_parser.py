@@ -209,6 +209,12 @@ def test_nested_step_says_the_outer_one_is_unclosed(tmp_path: Path) -> None:
     assert any("a step starts inside step 'first' (line 11)" in message for message in found), found
 
 
+def test_unreadable_step_attributes_are_one_error_not_a_cascade(tmp_path: Path) -> None:
+    text = MINIMAL.replace('title="First step"}', 'title="First step"')
+    found = errors_of(write_lesson(tmp_path, text))
+    assert found == ["11: bad step attributes: attributes '{#first title=\"First step\"' are not closed with '}'"]
+
+
 def test_duplicate_step_ids(tmp_path: Path) -> None:
     text = MINIMAL + MINIMAL[MINIMAL.index("::: step") :]
     found = errors_of(write_lesson(tmp_path, text))

@@ -16,9 +16,9 @@ def lint(paths: Iterable[Path]) -> tuple[list[Problem], int]:
     files = lesson_files(paths)
     for path in paths:
         if not path.exists():
-            problems.append(Problem(path, 1, "no such file or folder"))
+            problems.append(Problem(path, 0, "no such file or folder"))
         elif path.is_dir() and not lesson_files([path]):
-            problems.append(Problem(path, 1, "no lesson files (*.md) in this folder", "warning"))
+            problems.append(Problem(path, 0, "no lesson files (*.md) in this folder", "warning"))
     seen: dict[str, Path] = {}
     for file in files:
         lesson, found = parse_file(file)

@@ -376,13 +376,16 @@ class _Builder:
         info = open_token.info.strip()
         attr_text = info[len("step") :].strip() if info.startswith("step") else info
         attrs: dict[str, str] = {}
+        unreadable = False  # said once: not again as "no id"
         if not info.startswith("step") or (attr_text and not attr_text.startswith("{")):
             self.ctx.error(line, f"cannot read '::: {info}'; write '::: step {{#id title=\"...\"}}'")
+            unreadable = True
         elif attr_text:
             try:
                 attrs = attributes.parse(attr_text)
             except attributes.BadAttributes as err:
                 self.ctx.error(line, f"bad step attributes: {err}")
+                unreadable = True
         for key in attrs:
             if key not in STEP_ATTRIBUTES:
                 self.ctx.error(line, f"unknown step attribute '{key}'; known: #id, title, timeout")
@@ -390,7 +393,8 @@ class _Builder:
             self.ctx.error(line, "this step is never closed with ':::'")
         step_id = attrs.get("id")
         if not step_id:
-            self.ctx.error(line, "the step has no id; write '::: step {#my-step title=\"...\"}'")
+            if not unreadable:
+                self.ctx.error(line, "the step has no id; write '::: step {#my-step title=\"...\"}'")
             step_id = f"line-{line}"
         elif not ID.match(step_id):
             self.ctx.error(line, f"step id '{step_id}' must be lower-case letters, digits and '-'")
@@ -444,7 +448,8 @@ class _Builder:
                 )
         self.process_refs.clear()
         if not title:
-            self.ctx.error(line, f"step '{step_id}' has no title; add title=\"...\" to its attributes")
+            if not unreadable:
+                self.ctx.error(line, f"step '{step_id}' has no title; add title=\"...\" to its attributes")
             title = step_id
         if not self.checks_blocks:
             self.ctx.error(line, f"step '{step_id}' has no checks; add a ```yaml {{checks}} block")

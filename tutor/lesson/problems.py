@@ -10,12 +10,14 @@ from pathlib import Path
 class Problem:
     path: Path
     line: int
+    """1-based; 0 for a problem with the path itself (it does not exist), shown without one."""
     message: str
     severity: str = "error"
 
     def __str__(self) -> str:
         prefix = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
+        where = f"{self.path}:{self.line}" if self.line > 0 else str(self.path)
+        return f"{where}: {prefix}{self.message}"
 
 
 class LessonError(Exception):
