@@ -134,8 +134,9 @@ def test_reset_cluster_removes_what_the_lesson_created(
         assert session.play([step.id for step in day55.steps[: day55.index("ingress") + 1]])
     finally:
         session.close()
-    for key in ("KUBECONFIG", "PATH"):
-        monkeypatch.setenv(key, simulated.env[key])
+    # As with `k8s-tutor sandbox` in another terminal and only KUBECONFIG exported: the
+    # kubeconfig itself says where the sandbox's minikube is, for the addon's cleanup.
+    monkeypatch.setenv("KUBECONFIG", simulated.env["KUBECONFIG"])
     asked: list[str] = []
     options = Namespace(sandbox=False, overrides=[], profile=None, kubeconfig=None, context=None, yes=False)
     code = reset_cluster(day55, options, ask=lambda question: asked.append(question) or True)
@@ -156,6 +157,9 @@ def test_reset_cluster_removes_what_the_lesson_created(
     ]
     assert default == ["standard"]
     assert "kubectl delete -f" in out
+    assert "failed" not in out
+    controller = store.get("deployments.apps", "ingress-nginx", "ingress-nginx-controller")
+    assert controller is None or "deletionTimestamp" in controller["metadata"]
 
 
 def test_reset_refuses_when_kubectl_points_elsewhere(day55: Lesson, tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]

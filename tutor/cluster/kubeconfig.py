@@ -91,6 +91,8 @@ class ContextInfo:
     variables: Mapping[str, str] = field(default_factory=dict)
     """Lesson-variable overrides the sandbox puts in its kubeconfig (e.g. ingress_port)."""
     files: tuple[Path, ...] = ()
+    sandbox_bin: str | None = None
+    """The sandbox's `minikube` and `kubectl` stand-ins: a folder to put first on PATH."""
 
     @property
     def is_local(self) -> bool:
@@ -265,6 +267,7 @@ def describe(
 ) -> ContextInfo:
     extensions = {**_extensions(ctx_body), **_extensions(cluster_body)}
     variables: dict[str, str] = {}
+    sandbox_bin: str | None = None
     kind: str | None = None
     profile: str | None = None
     if SANDBOX_EXTENSION in extensions:
@@ -274,6 +277,8 @@ def describe(
         raw = extensions[SANDBOX_EXTENSION].get("variables")
         if isinstance(raw, Mapping):
             variables = {str(key): str(value) for key, value in raw.items()}
+        shims = extensions[SANDBOX_EXTENSION].get("bin")
+        sandbox_bin = str(shims) if isinstance(shims, str) and shims else None
     elif _is_minikube(name, cluster_name, extensions):
         kind, profile = "minikube", name
     else:
@@ -295,4 +300,5 @@ def describe(
         minikube_profile=profile,
         variables=variables,
         files=files,
+        sandbox_bin=sandbox_bin,
     )

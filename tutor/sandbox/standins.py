@@ -241,7 +241,7 @@ class StandIns:
 
     def extension_fields(self) -> dict[str, Any]:
         """What the kubeconfig's `k8s-tutor-sandbox` extension should carry for the stand-ins."""
-        return {"control": self.control_url, "variables": self.variable_overrides()}
+        return {"control": self.control_url, "variables": self.variable_overrides(), "bin": str(self.shim_dir)}
 
     def info(self) -> dict[str, Any]:
         return {

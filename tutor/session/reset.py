@@ -96,7 +96,9 @@ def reset_cluster(lesson: Lesson, options: Any, *, ask: Ask | None = None, out: 
         if not ask(f"Remove what {lesson.id} created and forget your progress on {current.name}?"):
             say("Nothing changed.")
             return EXIT_FAIL
-    failures = _run(steps, variables, options.yes, ask, say)
+    # Against a foreground `k8s-tutor sandbox`, its minikube stand-in runs the addon cleanup.
+    shims = [current.sandbox_bin] if current.sandbox_bin else []
+    failures = _run(steps, variables, options.yes, ask, say, shims)
     removed = ProgressStore().forget(lesson.id, current.name)
     say(f"Forgot your progress on {lesson.id} for {current.name}." if removed else "No saved progress to forget.")
     if failures:
@@ -105,8 +107,15 @@ def reset_cluster(lesson: Lesson, options: Any, *, ask: Ask | None = None, out: 
     return EXIT_OK
 
 
-def _run(steps: list[Planned], variables: dict[str, str], yes: bool, ask: Ask, say: Callable[[str], None]) -> int:
-    executor = ShExecutor()
+def _run(
+    steps: list[Planned],
+    variables: dict[str, str],
+    yes: bool,
+    ask: Ask,
+    say: Callable[[str], None],
+    path_prefix: list[str],
+) -> int:
+    executor = ShExecutor(path_prefix=path_prefix)
     failures = 0
     try:
         for item in steps:
