@@ -38,6 +38,8 @@ def test_autoplay_on_the_sandbox_completes_day55(tmp_path: Path) -> None:
         assert f"Step {number} done:" in out
         # A log reads in order: the step, then its commands' output, then that it is done.
         assert out.index(f"Step {number} of 11") < out.index(f"Step {number} done:")
+        if number < 11:
+            assert out.index(f"Step {number} done:") < out.index(f"Step {number + 1} of 11")
     assert "Lesson day55 complete: every step's checks pass." in out
     assert out.rindex("[done] ") < out.index("Lesson day55 complete")
     for line_number, line in enumerate(out.splitlines()):

@@ -18,6 +18,8 @@ from tutor.session.events import (
     LessonOpened,
     ProcessChanged,
     StepCompleted,
+    StepRunning,
+    StepShown,
     StepUnlocked,
 )
 from tutor.session.session import LessonSession
@@ -172,6 +174,22 @@ def test_autoplay_runs_everything_and_stops_with_the_reason(tmp_path: Path) -> N
     stopped = [e for e in stuck_events if isinstance(e, AutoplayStopped)]
     assert stopped and stopped[0].step == "one" and "did not pass within 2 s" in stopped[0].reason
     assert stopped[0].results[0].status == "waiting"
+
+
+def test_autoplay_tells_a_step_is_done_before_it_shows_the_next(tmp_path: Path) -> None:
+    session, _cluster, _runner, events = make(tmp_path)
+    session.open()
+    assert session.autoplay()
+    told = [
+        (type(e).__name__, e.step) + ((e.running,) if isinstance(e, StepRunning) else ())
+        for e in events
+        if isinstance(e, StepCompleted | StepShown | StepRunning)
+    ]
+    for step, following in (("one", "two"), ("two", "three")):
+        assert told.index(("StepCompleted", step)) < told.index(("StepShown", following))
+        # The commands are framed, and the frame ends before the next step is shown.
+        assert told.index(("StepRunning", step, True)) < told.index(("StepRunning", step, False))
+        assert told.index(("StepRunning", step, False)) < told.index(("StepShown", following))
 
 
 def test_hints_come_one_at_a_time(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from tutor.session.events import (
     OutputLine,
     ProcessChanged,
     StepCompleted,
+    StepRunning,
     StepShown,
 )
 from tutor.session.factory import SessionRefused, Setup, build_session
@@ -61,6 +62,7 @@ class PlainView:
         self._printed: str | None = None
         self._shown: set[str] = set()
         self._running: set[str] = set()
+        self._steps_running: set[str] = set()
         self._deferred: list[StepCompleted | LessonCompleted] = []
         self._order = threading.RLock()
         self._connection_state = ""
@@ -110,6 +112,8 @@ class PlainView:
             self.say(f"[cluster] {label}{': ' + event.detail if event.detail else ''}")
 
     def _on_ChecksChanged(self, event: ChecksChanged) -> None:
+        if event.step != self._printed:
+            return  # a step not on screen (the next one, unlocked early): said once it is shown
         for result in event.results:
             key = (result.step, result.index)
             seen = (result.status, result.reason)
@@ -148,15 +152,25 @@ class PlainView:
             self._deferred.append(event)
             self._flush()
 
+    def _on_StepRunning(self, event: StepRunning) -> None:
+        with self._order:
+            if event.running:
+                self._steps_running.add(event.step)
+            else:
+                self._steps_running.discard(event.step)
+                self._flush()
+
     def _flush(self) -> None:
         """Say what was deferred, in order, as far as it may be said now."""
         while self._deferred and not self._running:
             event = self._deferred[0]
             if isinstance(event, StepCompleted):
                 finishing = any(isinstance(later, LessonCompleted) for later in self._deferred)
-                if event.step not in self._shown and not finishing:
+                if (event.step not in self._shown or event.step in self._steps_running) and not finishing:
                     return
                 self._say_step_done(event)
+            elif self._steps_running:
+                return
             else:
                 self._say_lesson_done(event)
             self._deferred.pop(0)

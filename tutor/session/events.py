@@ -100,6 +100,15 @@ class CommandStarted(Event):
 
 
 @dataclass(frozen=True)
+class StepRunning(Event):
+    """The session starts (`running`) or ends running a step's commands, one after another
+    (the learner's "run this step", autoplay, fast-forward); single commands are not framed."""
+
+    step: str
+    running: bool
+
+
+@dataclass(frozen=True)
 class OutputLine(Event):
     run: str
     text: str

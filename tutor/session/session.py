@@ -17,10 +17,11 @@ rules:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tutor.lesson.model import Command, Hint, Lesson, Step
@@ -43,6 +44,7 @@ from tutor.session.events import (
     OutputLine,
     ProcessChanged,
     StepCompleted,
+    StepRunning,
     StepShown,
     StepUnlocked,
 )
@@ -92,6 +94,9 @@ class LessonSession:
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._frontier_done = threading.Condition(self._lock)
+        self._announcing: set[str] = set()
+        """Steps marked done whose StepCompleted is not emitted yet: not done for wait_done,
+        so that autoplay shows the next step only after the views heard this one is done."""
         self._results: dict[str, tuple[CheckResult, ...]] = {}
         self._viewing = lesson.steps[0].id
         self._hints_shown: dict[str, int] = {}
@@ -257,17 +262,22 @@ class LessonSession:
             if results and all(result.status == "pass" for result in results):
                 self.progress.mark_done(step.id)
                 self._save()
+                self._announcing.add(step.id)
                 completed = True
-            self._frontier_done.notify_all()
         self._emit(ChecksChanged(step.id, results))
         if not completed:
             return
-        self._emit(StepCompleted(step.id))
-        index = self.lesson.index(step.id)
-        if self.frontier is None:
-            self._emit(LessonCompleted(self.lesson.id))
-        elif index + 1 < len(self.lesson.steps):
-            self._emit(StepUnlocked(self.lesson.steps[index + 1].id))
+        try:
+            self._emit(StepCompleted(step.id))
+            index = self.lesson.index(step.id)
+            if self.frontier is None:
+                self._emit(LessonCompleted(self.lesson.id))
+            elif index + 1 < len(self.lesson.steps):
+                self._emit(StepUnlocked(self.lesson.steps[index + 1].id))
+        finally:
+            with self._lock:
+                self._announcing.discard(step.id)
+                self._frontier_done.notify_all()
         self._activate()
 
     def remember(self, key: str, value: object) -> None:
@@ -283,12 +293,15 @@ class LessonSession:
         """Block until `step_id` is done or `timeout` passes (for autoplay and fast-forward)."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while not self.progress.is_done(step_id) and not self._closed:
+            while not self._announced(step_id) and not self._closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self._frontier_done.wait(min(remaining, 0.5))
-            return self.progress.is_done(step_id)
+            return self._announced(step_id)
+
+    def _announced(self, step_id: str) -> bool:
+        return self.progress.is_done(step_id) and step_id not in self._announcing
 
     # --- commands ----------------------------------------------------------------------
 
@@ -303,11 +316,20 @@ class LessonSession:
         """
         step = self.lesson.step(step_id or self._viewing)
         outcomes = []
-        for command in step.runnable:
-            if self._closed:
-                break
-            outcomes.append(self.run_command(step, command))
+        with self._running_step(step):
+            for command in step.runnable:
+                if self._closed:
+                    break
+                outcomes.append(self.run_command(step, command))
         return outcomes
+
+    @contextlib.contextmanager
+    def _running_step(self, step: Step) -> Iterator[None]:
+        self._emit(StepRunning(step.id, True))
+        try:
+            yield
+        finally:
+            self._emit(StepRunning(step.id, False))
 
     def run_command(self, step: Step, command: Command) -> RunOutcome:
         run_id = f"r{next(self._run_ids)}"
@@ -408,7 +430,9 @@ class LessonSession:
                 on_step(step)
             if self.progress.is_done(step.id):
                 continue
-            if not self._play_step(step):
+            with self._running_step(step):
+                played = self._play_step(step)
+            if not played:
                 results = self._results.get(step.id, ())
                 self._emit(AutoplayStopped(step.id, results, f"the checks did not pass within {step.timeout:.0f} s"))
                 return False
