@@ -62,7 +62,9 @@ def headless(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[
     return code, json.loads(capsys.readouterr().out)
 
 
-def test_each_step_goes_from_waiting_to_pass(lesson: Lesson, world: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_each_step_goes_from_waiting_to_pass(
+    lesson: Lesson, world: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, _, env = world
     ctx = LessonContext(env)
     rec = Recorder()
@@ -99,6 +101,20 @@ def test_each_step_goes_from_waiting_to_pass(lesson: Lesson, world: Any, capsys:
                 what=f"the checks of {step.id}: {[(c, engine.result(c)) for c in checks]}",
             )
         assert "high_scores" in ctx.memory
+        # Done by hand, with no session to keep a record: `check` judges the score's survival
+        # from the cluster (mongo-0 younger than its claim; here by seconds, hence the bound).
+        monkeypatch.setattr("tutor.cluster.checks.data_survives.REPLACED_AFTER", 0.5)
+        code, report = headless(capsys, *cli_args)
+        survived = next(
+            c
+            for s in report["steps"]
+            if s["id"] == "mongo-restart"
+            for c in s["checks"]
+            if c["kind"] == "data_survives"
+        )
+        assert survived["status"] == "pass", survived
+        assert "judged from the cluster" in survived["reason"]
+        assert code == 0
         # The session keeps what checks remember in the learner's progress; `check` reads it there.
         progress = ProgressStore().load("day55", "mc-demo")
         progress.memory.update(ctx.memory)

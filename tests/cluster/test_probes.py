@@ -168,6 +168,30 @@ class TestDataSurvives:
         result = evaluate("data_survives", [f.pod("mongo-0", uid="second-uid")], ctx=ctx, **self.fields(app))
         assert (result.status, result.reason) == ("fail", "1 remembered entry is gone: k8s-tutor 2500")
 
+    def by_hand(self, pod_created: str, ready: bool = True) -> list[dict[str, Any]]:
+        """mongo-0 and its claim, as left by a learner who typed the lesson without the tutor."""
+        claim = f.pvc("mongo-data-mongo-0")
+        claim["metadata"]["creationTimestamp"] = "2024-01-01T10:00:00Z"
+        return [f.pod("mongo-0", claims=("mongo-data-mongo-0",), ready=ready, created=pod_created), claim]
+
+    def test_without_a_record_a_pod_younger_than_its_claim_with_data_served_passes(self, app: App) -> None:
+        app.scores = [{"name": "k8s-tutor", "score": 2500}]
+        result = evaluate("data_survives", self.by_hand("2024-01-01T10:05:00Z"), **self.fields(app))
+        assert result.passed, result.reason
+        assert result.reason.startswith("mongo-0 was created 5 min after its claim, so it was replaced")
+        assert "judged from the cluster" in result.reason
+
+    def test_without_a_record_the_first_pod_is_not_a_replacement(self, app: App) -> None:
+        app.scores = [{"name": "k8s-tutor", "score": 2500}]
+        result = evaluate("data_survives", self.by_hand("2024-01-01T10:00:01Z"), **self.fields(app))
+        assert result.status == "waiting"
+        assert "mongo-0 has not been replaced since its claim was made" in result.reason
+
+    def test_without_a_record_an_empty_list_is_not_survival(self, app: App) -> None:
+        app.scores = []
+        result = evaluate("data_survives", self.by_hand("2024-01-01T10:05:00Z"), **self.fields(app))
+        assert result.status == "waiting" and "serves nothing" in result.reason
+
     def test_nothing_remembered_yet(self, app: App) -> None:
         assert (
             "nothing is remembered as scores yet"

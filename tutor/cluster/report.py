@@ -119,13 +119,17 @@ class Report:
                     lines.append(f"{'':<{width}}        {line.result.reason}")
                     for finding in line.result.findings:
                         lines.extend(_finding_lines(finding, indent=" " * (width + 8)))
-        counts = self.summary()
-        total = sum(counts.values())
+        counted = [line for step in self.steps for line in step.checks if line.counts]
+        uncounted = sum(len(step.checks) for step in self.steps) - len(counted)
+        counts = {
+            status: sum(line.result.status == status for line in counted) for status in ("pass", "waiting", "fail")
+        }
         lines.append("")
         lines.append(
-            f"{counts['pass']}/{total} checks pass"
+            f"{counts['pass']}/{len(counted)} checks pass"
             + (f", {counts['waiting']} waiting" if counts["waiting"] else "")
             + (f", {counts['fail']} failing" if counts["fail"] else "")
+            + (f" ({uncounted} more not counted here)" if uncounted else "")
         )
         return "\n".join(lines)
 

