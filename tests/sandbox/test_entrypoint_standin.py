@@ -68,6 +68,7 @@ def test_the_sandbox_runs_the_lesson_from_another_shell_and_cleans_up(tmp_path: 
     kubeconfig_out = tmp_path / "kubeconfig"
     proc, learner, script = _start(tmp_path, "--kubeconfig-out", str(kubeconfig_out))
     try:
+        assert f"A copy is kept at {kubeconfig_out}" in proc.read_until("A copy is kept")
         # Not started: the learner's first command is the lesson's.
         assert run(["kubectl", "get", "nodes", "--request-timeout=2s"], learner).returncode != 0
         started = run(

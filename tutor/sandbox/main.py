@@ -171,7 +171,7 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
         assert sandbox.standins is not None
         script = sandbox.standins.shim_dir.parent / "env.sh"
         script.write_text(env_script(sandbox))
-        _banner(sandbox, script, args.started)
+        _banner(sandbox, script, args.started, out_path)
         last = b""
         while not stop.wait(0.3):
             # Keep --kubeconfig-out in step: `minikube start` (re)writes the kubeconfig.
@@ -192,7 +192,7 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
     return 0
 
 
-def _banner(sandbox: Sandbox, script: Path, started: bool) -> None:
+def _banner(sandbox: Sandbox, script: Path, started: bool, out_path: Path | None = None) -> None:
     si = sandbox.standins
     assert si is not None
     _say("k8s-tutor sandbox: a SIMULATED Kubernetes cluster.")
@@ -223,6 +223,11 @@ def _banner(sandbox: Sandbox, script: Path, started: bool) -> None:
     _say(f"    source {shlex.quote(str(script))}")
     _say("")
     _say(f"The kubeconfig is {sandbox.kubeconfig}. Press Ctrl+C here to stop the sandbox.")
+    if out_path is not None:
+        _say(
+            f"A copy is kept at {out_path} (for `KUBECONFIG={out_path}` or `--kubeconfig {out_path}`), "
+            "written once `minikube start` creates the cluster, and removed when the sandbox stops."
+        )
     if shutil.which("kubectl", path=sandbox.env()["PATH"]) is None:
         _say("Note: no kubectl was found on PATH; install kubectl to talk to the sandbox.")
 
