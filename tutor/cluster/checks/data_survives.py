@@ -135,19 +135,19 @@ class DataSurvives(Check):
         pod_name = self.target.name
         nothing = f"nothing is remembered as {self.key} yet: the step that saves it must pass first"
         pod = find(view, "pod", self.namespace, pod_name)
+        born = objects.created(pod) if pod is not None else None
         claims = [find(view, "pvc", self.namespace, name) for name in objects.pod_claims(pod)] if pod else []
-        born, claimed = objects.created(pod) if pod else None, [objects.created(c) for c in claims if c]
-        if born is None or not claimed or any(when is None for when in claimed):
+        claimed = [objects.created(claim) if claim is not None else None for claim in claims]
+        if pod is None or born is None or not claimed or None in claimed:
             return waiting(nothing, subjects=subjects)
-        oldest = min(when for when in claimed if when is not None)
-        younger = (born - oldest).total_seconds()
-        if younger < REPLACED_AFTER or objects.terminating(pod or {}):
+        younger = (born - min(when for when in claimed if when is not None)).total_seconds()
+        if younger < REPLACED_AFTER or objects.terminating(pod):
             return waiting(
                 f"{nothing}; and {pod_name} has not been replaced since its claim was made: "
                 f"delete it with kubectl delete pod {pod_name} -n {self.namespace}",
                 subjects=subjects,
             )
-        if pod is None or not objects.pod_ready(pod):
+        if not objects.pod_ready(pod):
             return waiting(f"{pod_name} was replaced and is not ready yet", subjects=subjects)
         answer = http_probe.get(self.url, host_header=self.host, node_addresses=node_addresses(view))
         if answer.refused_by_policy:
