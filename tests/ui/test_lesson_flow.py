@@ -228,8 +228,6 @@ class TestRunningAStep:
         app = TutorApp(mini, mini_setup)
         async with app.run_test(size=SIZE) as pilot:
             screen = await opened(pilot)
-            session = screen.session
-            assert session is not None
             stale = events.Key("r", "r")  # stamped now, as the input thread does when it reads a key
             stale.set_sender(app)
             app.drop_input_before(time.monotonic())
