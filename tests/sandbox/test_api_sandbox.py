@@ -235,22 +235,22 @@ def test_injected_failures_hit_the_next_matching_requests_only(sandbox: Sandbox)
 
 
 def test_pause_makes_requests_hang_until_resume(sandbox: Sandbox) -> None:
-    sandbox.faults.pause()
+    sandbox.pause_requests()
     results: list[int] = []
     t = threading.Thread(target=lambda: results.append(get(sandbox, "/api/v1/nodes", timeout=10)))
     t.start()
     time.sleep(0.3)
     assert results == []
-    sandbox.faults.resume()
+    sandbox.resume_requests()
     t.join(5)
     assert results == [200]
 
 
 def test_stop_and_start_listening_on_a_new_port_rewrites_the_kubeconfig(sandbox: Sandbox) -> None:
     old = sandbox.port
-    sandbox.faults.stop_listening()
+    sandbox.stop_listening()
     assert refused(old)
-    new = sandbox.faults.start_listening(new_port=True)
+    new = sandbox.start_listening(new_port=True)
     assert new != old
     assert f"http://127.0.0.1:{new}" in sandbox.kubeconfig.read_text()
     assert get(sandbox, "/readyz") == 200
@@ -275,7 +275,7 @@ def test_drop_watches_cuts_open_watch_connections(sandbox: Sandbox, kube_client:
     deadline = time.monotonic() + 5
     while not sandbox.server._watches and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert sandbox.faults.drop_watches() == 1
+    assert sandbox.drop_watches() == 1
     t.join(5)
     assert outcome
     assert outcome[0] != "ReadTimeoutError"
@@ -309,7 +309,7 @@ def test_a_watcher_gone_before_the_answer_is_not_an_error(sandbox: Sandbox, capl
     import struct
 
     caplog.set_level(logging.DEBUG, logger="aiohttp")
-    sandbox.faults.pause()
+    sandbox.pause_requests()
     try:
         sock = socket.create_connection(("127.0.0.1", sandbox.port), timeout=5)
         sock.sendall(b"GET /api/v1/namespaces?watch=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -318,7 +318,7 @@ def test_a_watcher_gone_before_the_answer_is_not_an_error(sandbox: Sandbox, capl
         sock.close()
         time.sleep(0.2)
     finally:
-        sandbox.faults.resume()
+        sandbox.resume_requests()
     time.sleep(0.5)
     assert get(sandbox, "/readyz") == 200
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]

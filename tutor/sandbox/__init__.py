@@ -34,7 +34,10 @@ The public API (everything else is internal)::
     sb.wait_idle(timeout=10.0)               until no controller work is pending
     sb.close()
     sb.store: Store       the objects (its docstring is the contract)
-    sb.faults: Faults     failures, paused requests, dropped watches, image faults
+    sb.faults: Faults     fault rules: failing requests, failing images
+    sb.drop_watches(), sb.expire_watch_cache(), sb.pause_requests(),
+    sb.resume_requests(), sb.stop_listening(), sb.start_listening(new_port=False)
+                          test controls acting on the running cluster
     sb.requests: RequestLog, sb.log_provider, sb.hot_objects(threshold)
     sb.standins: StandIns | None   shim_dir, ingress_port, apps, databases (tests, tools)
 

@@ -21,7 +21,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
@@ -30,14 +30,41 @@ from tutor.sandbox.errors import ApiError
 from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.minikube.cluster import MinikubeError, UnknownProfile
 from tutor.sandbox.objects import Obj, is_deleting, labels_of, parse_time
-from tutor.sandbox.store import WatchEvent
+from tutor.sandbox.store import Store, WatchEvent
 
 if TYPE_CHECKING:
-    from tutor.sandbox.standins import StandIns
+    from tutor.sandbox.apps.manager import AppServers
+    from tutor.sandbox.ingress_router import IngressRouter
+    from tutor.sandbox.minikube.cluster import ClusterHost, Minikube
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class StandInsState(Protocol):
+    """What the control endpoint acts on: the stand-ins (`tutor.sandbox.standins.StandIns`)."""
+
+    host: ClusterHost
+    minikube: Minikube
+    apps: AppServers
+    router: IngressRouter
+    loop: asyncio.AbstractEventLoop
+    ingress_port: int
+    ingress_port_reason: str
+
+    @property
+    def store(self) -> Store: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+    def cluster_running(self) -> bool: ...
+
+    async def wait_for(self, check: Callable[[], tuple[bool, str]], timeout: float) -> tuple[bool, str]: ...
+
+    def tunnel_targets(self) -> list[tuple[str, str]]: ...
+
+    def expose_load_balancers(self, exposed: bool) -> None: ...
 
 
 class _Tunnel:
@@ -166,7 +193,7 @@ def translate_ports(kind: str, obj: Obj | None, pod: Obj, ports: list[tuple[str,
 class ControlServer:
     """The aiohttp app of the control endpoint; all state lives in `StandIns`."""
 
-    def __init__(self, standins: StandIns, token: str) -> None:
+    def __init__(self, standins: StandInsState, token: str) -> None:
         self.si = standins
         self.token = token
         self.port = 0

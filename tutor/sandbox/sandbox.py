@@ -21,7 +21,7 @@ from tutor.sandbox.controllers.deployment import DeploymentController
 from tutor.sandbox.controllers.garbagecollector import GarbageCollector
 from tutor.sandbox.controllers.ingress import IngressController
 from tutor.sandbox.controllers.job import JobController
-from tutor.sandbox.controllers.kubelet import Kubelet
+from tutor.sandbox.controllers.kubelet import Kubelet, normalize_image
 from tutor.sandbox.controllers.namespace import NamespaceController
 from tutor.sandbox.controllers.replicaset import ReplicaSetController
 from tutor.sandbox.controllers.runtime import Cluster, Controller, Manager
@@ -89,7 +89,8 @@ class Sandbox:
         self.registry = Registry()
         self.store = Store(self.registry, event_log_size=event_log_size)
         self.requests = RequestLog()
-        self.faults = Faults(self)
+        self.faults = Faults(normalize_image)
+        self.faults.on_image_change(self._image_rules_changed)
         self._build_cluster()
         self.server = ApiServer(
             self.store,
@@ -318,10 +319,12 @@ class Sandbox:
             self.standins.minikube.forget(self.profile)
 
     def stop_listening(self) -> None:
+        """Close the API port: connection refused, as with a crashed API server."""
         if self.server.listening:
             self._await(self.server.stop())
 
     def start_listening(self, *, new_port: bool = False, _boot: bool = False) -> int:
+        """Open the API port again, on a new port if asked (the kubeconfig is rewritten)."""
         if self.server.listening:
             if not new_port:
                 return self._port
@@ -346,7 +349,7 @@ class Sandbox:
         }
         kubeconfig.write_context(self.kubeconfig, name=self.profile, server=self.server_url, extension=extension)
 
-    def image_faults_changed(self) -> None:
+    def _image_rules_changed(self) -> None:
         if not self._closed:
             self.call(self.kubelet.requeue_all)
 
@@ -359,7 +362,22 @@ class Sandbox:
         """``provider(pod, container) -> text`` answers ``kubectl logs``."""
         self.server.log_provider = provider
 
-    # ---- tests ---------------------------------------------------------------------------
+    # ---- test controls -------------------------------------------------------------------
+
+    def drop_watches(self) -> int:
+        """Cut every open watch connection, as a network failure would; returns how many."""
+        return self.call(self.server.drop_watches)
+
+    def expire_watch_cache(self) -> None:
+        """Forget the event log, so a watch resumed from an older version gets 410 Gone."""
+        self.store.compact()
+
+    def pause_requests(self) -> None:
+        """Requests hang (their connections stay open) until :meth:`resume_requests`."""
+        self.call(self.server.pause)
+
+    def resume_requests(self) -> None:
+        self.call(self.server.resume)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Return once no controller work is pending; TimeoutError otherwise."""
