@@ -5,12 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import yaml
-from sandbox_helpers import make_kubectl, needs_kubectl
+from sandbox_helpers import api, make_kubectl, needs_kubectl
 
 from tutor.sandbox import Sandbox, sandbox_extension
 
@@ -22,11 +20,7 @@ def refused(port: int) -> bool:
 
 
 def get(sb: Sandbox, path: str, timeout: float = 5) -> int:
-    try:
-        with urllib.request.urlopen(sb.server_url + path, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
+    return api(sb, "GET", path, timeout=timeout).status
 
 
 def test_a_fresh_sandbox_starts_fast(sandbox_factory: Any) -> None:
@@ -252,7 +246,7 @@ def test_stop_and_start_listening_on_a_new_port_rewrites_the_kubeconfig(sandbox:
     assert refused(old)
     new = sandbox.start_listening(new_port=True)
     assert new != old
-    assert f"http://127.0.0.1:{new}" in sandbox.kubeconfig.read_text()
+    assert f"https://127.0.0.1:{new}" in sandbox.kubeconfig.read_text()
     assert get(sandbox, "/readyz") == 200
 
 

@@ -1,7 +1,8 @@
 """The sandbox's control endpoint: how the stand-in commands act on the simulated cluster.
 
-JSON over HTTP on 127.0.0.1, guarded by a per-sandbox token (`X-K8s-Tutor-Sandbox-Token`),
-served on the stand-ins' own asyncio loop. It is not part of the Kubernetes API: it does
+JSON over HTTP on 127.0.0.1, guarded by a per-sandbox token (`X-K8s-Tutor-Sandbox-Token`)
+and the same checks as the API server (`tutor.sandbox.access`: its own Host, nothing from a
+web page), served on the stand-ins' own asyncio loop. It is not part of the Kubernetes API: it does
 what minikube does to its machine (profiles, addons), and what kubelet and a node's
 network do for a port-forward or a tunnel, which the sandbox's API server does not serve
 (real port-forward needs the SPDY/WebSocket upgrade on `pods/portforward`).
@@ -17,7 +18,6 @@ Routes (all POST with a JSON body, except the GETs):
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
+from tutor.sandbox import access
 from tutor.sandbox.control_client import TOKEN_HEADER
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.listener import Listener, listen_socket
@@ -229,7 +230,10 @@ class ControlServer:
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), self.token):
+        stranger = access.refusal(request.headers, self.port)
+        if stranger is not None:
+            return _json({"message": f"sandbox: {stranger.message}"}, stranger.status)
+        if not access.same_secret(request.headers.get(TOKEN_HEADER, ""), self.token):
             return _json({"message": "sandbox: wrong or missing control token"}, 403)
         try:
             return await handler(request)

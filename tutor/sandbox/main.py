@@ -13,10 +13,12 @@ cluster at once, for kubectl practice that does not follow a lesson.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -178,10 +180,7 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
             if out_path is not None and sandbox.kubeconfig.exists():
                 current = sandbox.kubeconfig.read_bytes()
                 if current != last:
-                    out_path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = out_path.with_name(out_path.name + ".tmp")
-                    tmp.write_bytes(current)
-                    tmp.replace(out_path)
+                    _write_private(out_path, current)
                     last, copied = current, True
         _say("")
         _say("k8s-tutor sandbox: stopping; the simulated cluster and its files are gone.")
@@ -190,6 +189,20 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
         if copied and out_path is not None:
             out_path.unlink(missing_ok=True)
     return 0
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Replace ``path`` at once with ``data``, readable by its owner only (the kubeconfig
+    holds the sandbox's token); a symlink at ``path`` is replaced, never followed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600, a fresh name
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _banner(sandbox: Sandbox, script: Path, started: bool, out_path: Path | None = None) -> None:

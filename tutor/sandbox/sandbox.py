@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 from tutor.sandbox import baseline, kubeconfig, tempdirs
 from tutor.sandbox.admission import Admission
+from tutor.sandbox.certificate import ServerCertificate, make_server_certificate, server_context
 from tutor.sandbox.controllers.crd import CrdController
 from tutor.sandbox.controllers.daemonset import DaemonSetController
 from tutor.sandbox.controllers.deployment import DeploymentController
@@ -32,6 +34,7 @@ from tutor.sandbox.controllers.volumes import VolumeController
 from tutor.sandbox.delays import Delays
 from tutor.sandbox.events import EventRecorder
 from tutor.sandbox.faults import Faults
+from tutor.sandbox.identity import Credentials
 from tutor.sandbox.requestlog import RequestLog
 from tutor.sandbox.resources import Registry
 from tutor.sandbox.server import ApiServer, LogProvider
@@ -89,6 +92,9 @@ class Sandbox:
         self.registry = Registry()
         self.store = Store(self.registry, event_log_size=event_log_size)
         self.requests = RequestLog()
+        #: The API's secrets: the kubeconfig's bearer token, the service account token key.
+        self.credentials = Credentials()
+        self._tls: tuple[ServerCertificate, ssl.SSLContext] | None = None
         self.faults = Faults(normalize_image)
         self.faults.on_image_change(self._image_rules_changed)
         self._build_cluster()
@@ -96,6 +102,7 @@ class Sandbox:
             self.store,
             kubernetes_version=kubernetes_version,
             request_log=self.requests,
+            credentials=self.credentials,
             faults=self.faults,
             bookmark_interval=bookmark_interval,
         )
@@ -187,7 +194,25 @@ class Sandbox:
 
     @property
     def server_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return f"https://127.0.0.1:{self._port}"
+
+    @property
+    def certificate_authority(self) -> str:
+        """The PEM certificate the API server presents, the kubeconfig's only authority."""
+        return self._server_tls()[0].certificate_pem
+
+    @property
+    def certificate_authority_file(self) -> Path:
+        """Where the kubeconfig finds that certificate (a file, as minikube's ``ca.crt``)."""
+        return self.state_dir / "ca.crt"
+
+    def _server_tls(self) -> tuple[ServerCertificate, ssl.SSLContext]:
+        # Made on the first start: a sandbox that is never started never pays for a key.
+        if self._tls is None:
+            certificate = make_server_certificate()
+            self._tls = certificate, server_context(certificate, self.state_dir)
+            self.certificate_authority_file.write_text(certificate.certificate_pem)
+        return self._tls
 
     @property
     def running(self) -> bool:
@@ -330,10 +355,11 @@ class Sandbox:
                 return self._port
             self._await(self.server.stop())
         wanted = 0 if new_port else self._port
+        tls = self._server_tls()[1]
         try:
-            port = int(self._await(self.server.start(wanted)))
+            port = int(self._await(self.server.start(wanted, tls)))
         except OSError:
-            port = int(self._await(self.server.start(0)))
+            port = int(self._await(self.server.start(0, tls)))
         self._port = port
         self.write_kubeconfig()
         return port
@@ -347,7 +373,14 @@ class Sandbox:
             "stateDir": str(self.state_dir),
             **self.kubeconfig_extension,
         }
-        kubeconfig.write_context(self.kubeconfig, name=self.profile, server=self.server_url, extension=extension)
+        kubeconfig.write_context(
+            self.kubeconfig,
+            name=self.profile,
+            server=self.server_url,
+            certificate_authority=self.certificate_authority_file,
+            token=self.credentials.admin_token,
+            extension=extension,
+        )
 
     def _image_rules_changed(self) -> None:
         if not self._closed:

@@ -2,7 +2,9 @@
 
 One catch-all route parses Kubernetes paths itself (``/api/v1/namespaces/x/pods/y/status``,
 ``/apis/apps/v1/deployments``...) because the set of resources changes at run time
-(custom resources). Plain HTTP, no authentication: everything is allowed.
+(custom resources). Plain HTTP on 127.0.0.1, answering only the sandbox's own clients
+(:mod:`tutor.sandbox.access`: its Host, no browser, its bearer token); an authenticated
+caller may do everything (no RBAC).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -20,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from tutor.sandbox import discovery, errors, tables
+from tutor.sandbox import access, discovery, errors, tables
 from tutor.sandbox.errors import ApiError
+from tutor.sandbox.identity import Credentials, User
 from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.objects import Obj
 from tutor.sandbox.resources import ResourceType
@@ -89,10 +93,12 @@ class ApiServer:
         *,
         kubernetes_version: str,
         request_log: RequestLog,
+        credentials: Credentials,
         faults: Faults | None = None,
         bookmark_interval: float = 10.0,
     ) -> None:
         self.store = store
+        self.credentials = credentials
         self.registry = store.registry
         self.kubernetes_version = kubernetes_version
         self.request_log = request_log
@@ -114,8 +120,8 @@ class ApiServer:
 
     # ---- lifecycle ---------------------------------------------------------------
 
-    async def start(self, port: int = 0) -> int:
-        """Listen on 127.0.0.1 (only); returns the port."""
+    async def start(self, port: int = 0, tls: ssl.SSLContext | None = None) -> int:
+        """Listen on 127.0.0.1 (only), over TLS with ``tls``; returns the port."""
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._changed = asyncio.Event()
@@ -133,7 +139,7 @@ class ApiServer:
             sock.close()
             raise
         assert runner.server is not None
-        self._listener = Listener(sock, runner.server)
+        self._listener = Listener(sock, runner.server, tls=tls)
         self.port = self._listener.port
         self._runner = runner
         return self.port
@@ -214,6 +220,10 @@ class ApiServer:
     ) -> web.StreamResponse:
         is_watch = _flag(request.query.get("watch")) or "/watch/" in request.path
         record = self.request_log.record(request.method, request.path, request.query_string, is_watch)
+        refused = self._refusal(request)
+        if refused is not None:
+            record.status = refused.code
+            return _error(refused)
         if self._resumed is not None and not self._resumed.is_set():
             await self._resumed.wait()
         if self.faults is not None:
@@ -234,6 +244,23 @@ class ApiServer:
             response = _error(ApiError(500, "InternalError", f"Internal error occurred: {exc!r}"))
         record.status = response.status
         return response
+
+    def _refusal(self, request: web.Request) -> ApiError | None:
+        """Why the request is refused (a stranger's, a web page's, no credential), or None."""
+        refused = access.refusal(request.headers, self.port)
+        if refused is not None:
+            return ApiError(refused.status, refused.reason, refused.message)
+        if self.user(request) is None:
+            return ApiError(401, "Unauthorized", "Unauthorized")
+        return None
+
+    def user(self, request: web.Request) -> User | None:
+        """Who made the request, by its bearer token; None: nobody the sandbox knows."""
+        return self.credentials.authenticate(access.bearer_token(request.headers), self._account_uid)
+
+    def _account_uid(self, namespace: str, name: str) -> str | None:
+        account = self.store.peek("serviceaccounts", namespace, name)
+        return None if account is None else str(account["metadata"].get("uid", ""))
 
     # ---- routing -------------------------------------------------------------------
 
