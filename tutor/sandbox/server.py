@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from tutor.sandbox import access, discovery, errors, tables
+from tutor.sandbox import access, discovery, errors, protobuf, tables
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.identity import Credentials, User
 from tutor.sandbox.listener import Listener, listen_socket
@@ -43,14 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROTOBUF = "application/vnd.kubernetes.protobuf"
-PROTOBUF_MESSAGE = (
-    "the k8s-tutor sandbox speaks JSON only, and this kubectl sent a protobuf body "
-    "(kubectl >= 1.32 does for typed commands such as `kubectl create namespace`). "
-    "Use a manifest with `kubectl create -f` / `kubectl apply -f`, or a kubectl <= 1.31 "
-    "(the sandbox reports the Kubernetes version it was started with so that kubectl "
-    "dispatchers pick a matching one)."
-)
 LOG_TEXT = "k8s-tutor sandbox: this container is simulated and writes no logs\n"
 
 LogProvider = Callable[[Obj, str], str]
@@ -74,6 +66,20 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 def _error(err: ApiError) -> web.Response:
     return _json(err.status(), err.code)
+
+
+def _from_protobuf(raw: bytes) -> Obj:
+    try:
+        return protobuf.decode(raw)
+    except protobuf.UnknownKind as unknown:
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"the k8s-tutor sandbox has no protobuf field tables for {unknown}; send it as JSON or YAML "
+            "(kubectl create -f / kubectl apply -f)",
+        ) from None
+    except protobuf.ProtobufError as bad:
+        raise errors.bad_request(f"the protobuf body could not be decoded: {bad}") from None
 
 
 def _wants_table(request: web.Request) -> bool:
@@ -390,9 +396,9 @@ class ApiServer:
 
     async def _body(self, request: web.Request) -> Any:
         content_type = request.headers.get("Content-Type", "application/json")
-        if content_type.startswith(PROTOBUF):
-            raise ApiError(415, "UnsupportedMediaType", PROTOBUF_MESSAGE)
         raw = await request.read()
+        if content_type.startswith(protobuf.MEDIA_TYPE):
+            return _from_protobuf(raw)
         try:
             if "yaml" in content_type:
                 return yaml.safe_load(raw.decode()) or {}
@@ -558,9 +564,9 @@ class ApiServer:
         if request.can_read_body:
             raw = await request.read()
             content_type = request.headers.get("Content-Type", "application/json")
-            if content_type.startswith(PROTOBUF):
-                raise ApiError(415, "UnsupportedMediaType", PROTOBUF_MESSAGE)
-            if raw.strip():
+            if content_type.startswith(protobuf.MEDIA_TYPE):
+                options = _from_protobuf(raw)
+            elif raw.strip():
                 try:
                     parsed = json.loads(raw.decode())
                 except (ValueError, UnicodeDecodeError):
