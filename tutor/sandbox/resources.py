@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 STATUS_VERBS = ("get", "patch", "update")
+CREATE_ONLY = ("create",)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def _grp(
     categories: tuple[str, ...] = (),
     status: bool = False,
     scale: bool = False,
+    verbs: tuple[str, ...] = ALL_VERBS,
 ) -> ResourceType:
     return ResourceType(
         group,
@@ -94,7 +96,7 @@ def _grp(
         namespaced,
         short,
         categories,
-        ALL_VERBS,
+        verbs,
         status,
         scale,
     )
@@ -130,7 +132,7 @@ BUILTIN: tuple[ResourceType, ...] = (
     ),
     _core("resourcequotas", "ResourceQuota", short=("quota",), status=True),
     _core("secrets", "Secret"),
-    _core("serviceaccounts", "ServiceAccount", short=("sa",)),
+    _core("serviceaccounts", "ServiceAccount", short=("sa",), extra=("token",)),
     _core("services", "Service", short=("svc",), categories=ALL, status=True),
     _grp("apps", "controllerrevisions", "ControllerRevision"),
     _grp("apps", "daemonsets", "DaemonSet", short=("ds",), categories=ALL, status=True),
@@ -187,6 +189,13 @@ BUILTIN: tuple[ResourceType, ...] = (
         ("crd", "crds"),
         status=True,
     ),
+    # Questions and token reviews: created, answered, never stored (reviews.py).
+    _grp("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", False, verbs=CREATE_ONLY),
+    _grp("authentication.k8s.io", "tokenreviews", "TokenReview", False, verbs=CREATE_ONLY),
+    _grp("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", verbs=CREATE_ONLY),
+    _grp("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False, verbs=CREATE_ONLY),
+    _grp("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", False, verbs=CREATE_ONLY),
+    _grp("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", False, verbs=CREATE_ONLY),
     _grp(
         "admissionregistration.k8s.io",
         "mutatingwebhookconfigurations",

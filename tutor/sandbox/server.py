@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from aiohttp import web
 
-from tutor.sandbox import access, discovery, errors, protobuf, tables
+from tutor.sandbox import access, discovery, errors, protobuf, reviews, tables
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.identity import Credentials, User
 from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.objects import Obj
-from tutor.sandbox.resources import ResourceType
+from tutor.sandbox.resources import CREATE_ONLY, ResourceType
 from tutor.sandbox.selectors import (
     FieldSelector,
     LabelSelector,
@@ -334,6 +334,8 @@ class ApiServer:
         if rt.namespaced and p.name is not None and p.namespace is None:
             raise errors.page_not_found()
         dry_run = "All" in request.query.getall("dryRun", [])
+        if rt.verbs == CREATE_ONLY:
+            return await self._review(request, p)
         if p.name is None:
             if method == "GET":
                 if watch_prefix or _flag(request.query.get("watch")):
@@ -348,6 +350,8 @@ class ApiServer:
         namespace = p.namespace or ""
         if p.subresource == "scale":
             return await self._scale(request, p, dry_run)
+        if p.subresource == "token":
+            return await self._token(request, p)
         if p.subresource == "log":
             pod = self.store.read(rt.key, namespace, p.name)
             container = request.query.get("container") or (
@@ -629,6 +633,33 @@ class ApiServer:
                 "items": deleted,
             }
         )
+
+    # ---- reviews and tokens ------------------------------------------------------------
+
+    async def _review(self, request: web.Request, p: ParsedPath) -> web.Response:
+        if request.method != "POST" or p.name is not None:
+            raise errors.method_not_allowed(request.method.lower(), p.rt.plural, p.rt.group)
+        body = self._check_body(p.rt, p, await self._body(request), None)
+        user = self.user(request)
+        assert user is not None  # the middleware let only known callers through
+        body.setdefault("apiVersion", p.rt.api_version)
+        body.setdefault("kind", p.rt.kind)
+        return _json(reviews.review(body, user, self.credentials, self._account_uid), 201)
+
+    async def _token(self, request: web.Request, p: ParsedPath) -> web.Response:
+        if request.method != "POST":
+            raise errors.method_not_allowed(request.method.lower(), "serviceaccounts/token", "")
+        namespace, name = p.namespace or "", p.name or ""
+        account = self.store.read("serviceaccounts", namespace, name)
+        body = await self._body(request)
+        if not isinstance(body, dict) or body.get("kind") not in (None, "TokenRequest"):
+            raise errors.bad_request("the body of serviceaccounts/token must be a TokenRequest")
+
+        def bound(kind: str, object_name: str) -> Obj | None:
+            resource = {"Pod": "pods", "Secret": "secrets", "Node": "nodes"}[kind]
+            return self.store.get(resource, "" if kind == "Node" else namespace, object_name)
+
+        return _json(reviews.token_request(body, account, self.credentials, bound), 201)
 
     # ---- scale subresource -----------------------------------------------------------
 
