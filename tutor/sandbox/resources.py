@@ -32,6 +32,8 @@ class ResourceType:
     # Where the scale subresource reads the replica count, for workload kinds.
     custom: bool = False
     extra_subresources: tuple[str, ...] = field(default=())
+    #: Served in discovery but not simulated: every request gets this refusal (refusals.py).
+    refusal: str = ""
 
     @property
     def key(self) -> str:
@@ -110,7 +112,7 @@ BUILTIN: tuple[ResourceType, ...] = (
     _core("events", "Event", short=("ev",)),
     _core("limitranges", "LimitRange", short=("limits",)),
     _core("namespaces", "Namespace", False, ("ns",), status=True, extra=("finalize",)),
-    _core("nodes", "Node", False, ("no",), status=True),
+    _core("nodes", "Node", False, ("no",), status=True, extra=("proxy",)),
     _core("persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",), status=True),
     _core("persistentvolumes", "PersistentVolume", False, ("pv",), status=True),
     _core(
@@ -119,7 +121,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         short=("po",),
         categories=ALL,
         status=True,
-        extra=("log", "eviction", "binding"),
+        extra=("log", "eviction", "binding", "exec", "attach", "portforward", "proxy"),
     ),
     _core("podtemplates", "PodTemplate"),
     _core(
@@ -133,7 +135,7 @@ BUILTIN: tuple[ResourceType, ...] = (
     _core("resourcequotas", "ResourceQuota", short=("quota",), status=True),
     _core("secrets", "Secret"),
     _core("serviceaccounts", "ServiceAccount", short=("sa",), extra=("token",)),
-    _core("services", "Service", short=("svc",), categories=ALL, status=True),
+    _core("services", "Service", short=("svc",), categories=ALL, status=True, extra=("proxy",)),
     _grp("apps", "controllerrevisions", "ControllerRevision"),
     _grp("apps", "daemonsets", "DaemonSet", short=("ds",), categories=ALL, status=True),
     _grp(
@@ -196,6 +198,11 @@ BUILTIN: tuple[ResourceType, ...] = (
     _grp("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False, verbs=CREATE_ONLY),
     _grp("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", False, verbs=CREATE_ONLY),
     _grp("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", False, verbs=CREATE_ONLY),
+    # metrics-server's API, so that `kubectl top` hears why there are no figures.
+    ResourceType("metrics.k8s.io", "v1beta1", "pods", "", "PodMetrics", True, verbs=("get", "list"), refusal="metrics"),
+    ResourceType(
+        "metrics.k8s.io", "v1beta1", "nodes", "", "NodeMetrics", False, verbs=("get", "list"), refusal="metrics"
+    ),
     _grp(
         "admissionregistration.k8s.io",
         "mutatingwebhookconfigurations",

@@ -18,12 +18,12 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 from aiohttp import web
 
-from tutor.sandbox import access, discovery, errors, protobuf, reviews, tables
+from tutor.sandbox import access, discovery, errors, protobuf, refusals, reviews, tables
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.identity import Credentials, User
 from tutor.sandbox.listener import Listener, listen_socket
@@ -54,6 +54,8 @@ class ParsedPath:
     namespace: str | None
     name: str | None
     subresource: str | None
+    #: What follows a proxy subresource in the path.
+    tail: str = ""
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -111,6 +113,9 @@ class ApiServer:
         self.faults = faults
         self.bookmark_interval = bookmark_interval
         self.log_provider: LogProvider | None = None
+        #: Told (namespace, pod, container) when an attach is refused: for the kubelet, that is a
+        #: session that ended at once, after which a container with stdinOnce reads end of file.
+        self.on_attach_ended: Callable[[str, str, str], None] | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._listener: Listener | None = None
@@ -311,6 +316,10 @@ class ApiServer:
         namespace: str | None = None
         if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
             namespace, rest = rest[1], rest[2:]
+        detail = ""
+        if len(rest) > 3 and rest[2] == "proxy":
+            # pods/NAME/proxy/any/path: the path is the proxied request's
+            rest, detail = rest[:3], "/" + "/".join(rest[3:])
         if not rest or len(rest) > 3:
             raise errors.page_not_found()
         rt = self.registry.by_path(group, version, rest[0])
@@ -326,7 +335,7 @@ class ApiServer:
             )
             if sub not in allowed:
                 raise errors.page_not_found()
-        return ParsedPath(rt, namespace, name, sub)
+        return ParsedPath(rt, namespace, name, sub, detail)
 
     async def _serve(self, request: web.Request, p: ParsedPath, watch_prefix: bool) -> web.StreamResponse:
         method = request.method
@@ -334,6 +343,11 @@ class ApiServer:
         if rt.namespaced and p.name is not None and p.namespace is None:
             raise errors.page_not_found()
         dry_run = "All" in request.query.getall("dryRun", [])
+        if rt.refusal:
+            scope = f"{rt.kind} in namespace {p.namespace}" if p.namespace else rt.kind
+            raise refusals.refusal(rt.refusal, p.name or rt.plural, scope)
+        if p.subresource in refusals.KINDS:
+            self._refuse_stream(request, p)
         if rt.verbs == CREATE_ONLY:
             return await self._review(request, p)
         if p.name is None:
@@ -633,6 +647,24 @@ class ApiServer:
                 "items": deleted,
             }
         )
+
+    def _refuse_stream(self, request: web.Request, p: ParsedPath) -> NoReturn:
+        """exec, attach, port-forward, proxy: refused, once the object is known to exist."""
+        name = p.name or ""
+        if p.subresource == "proxy" and ":" in name:
+            parts = name.split(":")  # NAME:PORT or SCHEME:NAME:PORT
+            name = parts[1] if len(parts) == 3 else parts[0]
+        obj = self.store.read(p.rt.key, p.namespace or "", name)  # a missing object is a real 404
+        sub = p.subresource or ""
+        detail = {
+            "exec": '"' + " ".join(request.query.getall("command", [])) + '"',
+            "proxy": p.tail or "/",
+        }.get(sub, "")
+        if sub == "attach" and self.on_attach_ended is not None:
+            containers = (obj.get("spec") or {}).get("containers") or [{}]
+            container = request.query.get("container") or str(containers[0].get("name", ""))
+            self.on_attach_ended(p.namespace or "", name, container)
+        raise refusals.refusal(sub, f"{p.rt.singular} {name}" if sub == "proxy" else name, detail)
 
     # ---- reviews and tokens ------------------------------------------------------------
 
