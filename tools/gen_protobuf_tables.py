@@ -112,6 +112,8 @@ class ProtoField:
 class GoField:
     json: str  # "" for an inlined struct
     keep_zero: bool
+    go_type: str = ""  # as Go prints it in errors: "int32", "[]v1.Container", "v1.PullPolicy"
+    flags: tuple[str, ...] = ()  # patch and list metadata: "patch=merge", "mergekey=name", "list=map"...
 
 
 def parse_proto(text: str) -> tuple[str, dict[str, list[ProtoField]]]:
@@ -145,24 +147,68 @@ def proto_name(parts: list[str]) -> str:
     return next((p.split("=", 1)[1] for p in parts if p.startswith("name=")), "")
 
 
+_BUILTIN_GO = {"string", "bool", "byte", "int", "int32", "int64", "uint32", "uint64", "float32", "float64", "any"}
+
+
+def go_type_name(text: str, local: str, imports: dict[str, str]) -> str:
+    """A Go type as reflect prints it: qualifiers are package names, pointers dropped."""
+    text = text.lstrip("*")
+    if text.startswith("[]"):
+        return "[]" + go_type_name(text[2:], local, imports)
+    if text.startswith("map["):
+        key, _, value = text[4:].partition("]")
+        return f"map[{go_type_name(key, local, imports)}]{go_type_name(value, local, imports)}"
+    if "." in text:
+        alias, _, name = text.partition(".")
+        return f"{imports.get(alias, alias)}.{name}"
+    return text if text in _BUILTIN_GO else f"{local}.{text}"
+
+
+def _imports(text: str) -> dict[str, str]:
+    """import alias -> package name (the last element of the import path)."""
+    out: dict[str, str] = {}
+    for alias, path in re.findall(r'^\s*(\w+\s+)?"([\w./-]+)"\s*$', text, re.M):
+        name = path.rsplit("/", 1)[-1]
+        out[(alias or name).strip()] = name
+    return out
+
+
+def _markers(comments: list[str]) -> list[str]:
+    flags = []
+    for comment in comments:
+        marker = re.match(r"\s*//\s*\+(listType|listMapKey)=(\S+)", comment)
+        if marker:
+            flags.append(("list=" if marker.group(1) == "listType" else "listkey=") + marker.group(2))
+    return flags
+
+
 def parse_go_structs(folder: Path) -> dict[str, dict[int, GoField]]:
     """struct name -> protobuf field number -> what JSON does with it."""
     structs: dict[str, dict[int, GoField]] = {}
+    local = folder.name
     for path in sorted(folder.glob("*.go")):
         if path.name.endswith("_test.go") or path.name.startswith("zz_generated") or path.name.endswith(".pb.go"):
             continue
+        text = path.read_text()
+        imports = _imports(text)
         current: dict[int, GoField] | None = None
-        for line in path.read_text().splitlines():
+        comments: list[str] = []
+        for line in text.splitlines():
             start = re.match(r"^type\s+(\w+)\s+struct\s*\{", line)
             if start:
                 current = structs.setdefault(start.group(1), {})
+                comments = []
                 continue
             if line.startswith("}"):
                 current = None
                 continue
             if current is None:
                 continue
+            if line.strip().startswith("//"):
+                comments.append(line)
+                continue
             match = _GO_FIELD.match(line)
+            field_comments, comments = comments, []
             if not match:
                 continue
             tags = match.group("tags")
@@ -180,7 +226,20 @@ def parse_go_structs(folder: Path) -> dict[str, dict[int, GoField]]:
             # No json tag: the type writes its own JSON (IntOrString...); keep the proto name.
             name = "" if inline else (json_parts[0] if json_tag else proto_name(parts))
             pointer = go_type.startswith("*")
-            current[number] = GoField(name, pointer or "omitempty" not in json_parts[1:])
+            flags = []
+            strategy = re.search(r'patchStrategy:"([^"]*)"', tags)
+            if strategy:
+                flags.append("patch=" + strategy.group(1))
+            merge_key = re.search(r'patchMergeKey:"([^"]*)"', tags)
+            if merge_key:
+                flags.append("mergekey=" + merge_key.group(1))
+            flags += _markers(field_comments)
+            current[number] = GoField(
+                name,
+                pointer or "omitempty" not in json_parts[1:],
+                go_type_name(go_type, local, imports),
+                tuple(flags),
+            )
     return structs
 
 
@@ -241,10 +300,12 @@ def render(messages: dict[str, list[ProtoField]], structs: dict[str, dict[int, G
         "# sends typed objects this way). Made by tools/gen_protobuf_tables.py from the API's",
         "# generated.proto files and Go structs; do not edit by hand.",
         "#",
-        "# kinds: 'apiVersion Kind' -> message. messages: field number -> [JSON name, type, flags],",
-        '# where a JSON name "" is a struct inlined into its parent, a type is a scalar, a',
-        "# message, '[]T' (repeated) or 'map[K]V', and the flag 'keep' means a zero value is",
-        "# still written in JSON (a pointer, or a field without omitempty).",
+        "# kinds: 'apiVersion Kind' -> message. messages: field number -> [JSON name, type, Go",
+        '# type, flags...], where a JSON name "" is a struct inlined into its parent; a type is a',
+        "# scalar, a message, '[]T' (repeated) or 'map[K]V'; the Go type is the field's as Go",
+        "# prints it in decoding errors; flags: 'keep' (a zero value is still written in JSON: a",
+        "# pointer, or a field without omitempty), 'patch=' and 'mergekey=' (its strategic merge",
+        "# patch strategy and key), 'list=' and 'listkey=' (its list type and map keys).",
         "kinds:",
     ]
     lines += [f"  {key}: {value}" for key, value in sorted(kinds.items())]
@@ -263,10 +324,14 @@ def render(messages: dict[str, list[ProtoField]], structs: dict[str, dict[int, G
             json_name = info.json if (info.json or not go) else ""
             if go and field.number not in go:
                 json_name = field.name
-            entry = [json_name, type_] + (["keep"] if info.keep_zero else [])
-            rendered = ", ".join(f'"{part}"' if part == "" or "[" in part else part for part in entry)
+            entry = [json_name, type_, info.go_type or "-"] + (["keep"] if info.keep_zero else []) + list(info.flags)
+            rendered = ", ".join(_yaml_word(part) for part in entry)
             lines.append(f"    {field.number}: [{rendered}]")
     return "\n".join(lines) + "\n"
+
+
+def _yaml_word(part: str) -> str:
+    return f'"{part}"' if part == "" or any(c in part for c in "[]*,:{}#&!|>'%@`") else part
 
 
 def main(argv: list[str]) -> int:

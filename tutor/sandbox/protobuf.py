@@ -59,6 +59,8 @@ class Field:
     repeated: bool = False
     map_key: str | None = None
     keep_zero: bool = False
+    go_type: str = ""  # as Go names it in decoding errors
+    flags: tuple[str, ...] = ()  # "patch=merge", "mergekey=name", "list=map", "listkey=name"...
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,17 @@ def tables() -> Tables:
             messages: dict[str, dict[int, Field]] = {}
             for name, fields in data["messages"].items():
                 table: dict[int, Field] = {}
-                for number, (json_name, type_text, *flags) in (fields or {}).items():
+                for number, (json_name, type_text, go_type, *flags) in (fields or {}).items():
                     type_, repeated, map_key = _parse_type(type_text)
-                    table[int(number)] = Field(str(json_name), type_, repeated, map_key, "keep" in flags)
+                    table[int(number)] = Field(
+                        str(json_name),
+                        type_,
+                        repeated,
+                        map_key,
+                        "keep" in flags,
+                        str(go_type),
+                        tuple(str(f) for f in flags if f != "keep"),
+                    )
                 messages[name] = table
             _tables = Tables(kinds, messages)
         return _tables
