@@ -11,9 +11,10 @@ makes that file from the API's own source:
   field (which differs from the proto name for inlined structs), and whether a zero value
   is still written in JSON (a pointer, or a field without `omitempty`).
 
-Usage (checkouts of github.com/kubernetes/api and github.com/kubernetes/apimachinery):
+Usage (checkouts of github.com/kubernetes/api, apimachinery and apiextensions-apiserver):
 
-    python tools/gen_protobuf_tables.py --api ../api --apimachinery ../apimachinery [--check]
+    python tools/gen_protobuf_tables.py --api ../api --apimachinery ../apimachinery \
+        --apiextensions ../apiextensions-apiserver [--check]
 
 `--check` compares with the file in the repository instead of writing it (exit 1 if stale).
 """
@@ -69,6 +70,7 @@ ROOTS = {
         "SelfSubjectRulesReview",
         "SubjectAccessReview",
     ],
+    "apiextensions.k8s.io/v1": ["CustomResourceDefinition"],
     "meta/v1": ["DeleteOptions"],
 }
 
@@ -253,10 +255,13 @@ def qualified(type_: str, package: str, messages: dict[str, list[ProtoField]]) -
     return type_
 
 
-def load(api: Path, apimachinery: Path) -> tuple[dict[str, list[ProtoField]], dict[str, dict[int, GoField]]]:
+def load(
+    api: Path, apimachinery: Path, apiextensions: Path
+) -> tuple[dict[str, list[ProtoField]], dict[str, dict[int, GoField]]]:
     """Every message (full name -> fields) and every Go struct (full name -> fields)."""
     folders = [p.parent for p in sorted(api.glob("*/*/generated.proto"))]
     folders += [p.parent for p in sorted((apimachinery / "pkg").glob("**/generated.proto"))]
+    folders.append(apiextensions / "pkg" / "apis" / "apiextensions" / "v1")
     messages: dict[str, list[ProtoField]] = {}
     structs: dict[str, dict[int, GoField]] = {}
     for folder in folders:
@@ -273,6 +278,8 @@ def load(api: Path, apimachinery: Path) -> tuple[dict[str, list[ProtoField]], di
 def root_message(api_version: str, kind: str) -> str:
     if api_version == "meta/v1":
         return f"k8s.io.apimachinery.pkg.apis.meta.v1.{kind}"
+    if api_version == "apiextensions.k8s.io/v1":
+        return f"k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1.{kind}"
     group, _, version = api_version.rpartition("/")
     return f"k8s.io.api.{_API_FOLDERS[group]}.{version}.{kind}"
 
@@ -338,9 +345,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--api", type=Path, required=True, help="a checkout of github.com/kubernetes/api")
     parser.add_argument("--apimachinery", type=Path, required=True, help="a checkout of kubernetes/apimachinery")
+    parser.add_argument(
+        "--apiextensions", type=Path, required=True, help="a checkout of kubernetes/apiextensions-apiserver"
+    )
     parser.add_argument("--check", action="store_true", help="compare with the repository's file instead")
     args = parser.parse_args(argv)
-    text = render(*load(args.api, args.apimachinery))
+    text = render(*load(args.api, args.apimachinery, args.apiextensions))
     if args.check:
         if OUT.read_text() != text:
             print(f"{OUT.relative_to(REPO)} is stale: run tools/gen_protobuf_tables.py", file=sys.stderr)

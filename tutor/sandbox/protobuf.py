@@ -38,6 +38,7 @@ _FIELDS = _META + "FieldsV1"
 _QUANTITY = "k8s.io.apimachinery.pkg.api.resource.Quantity"
 _INT_OR_STRING = "k8s.io.apimachinery.pkg.util.intstr.IntOrString"
 _RAW = "k8s.io.apimachinery.pkg.runtime.RawExtension"
+_APIEXT = "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1."
 
 _VARINT, _FIXED64, _BYTES, _FIXED32 = 0, 1, 2, 5
 _SIGNED = {"int32", "int64"}
@@ -266,7 +267,21 @@ class Decoder:
             _INT_OR_STRING: self._int_or_string,
             _RAW: _raw_json,
             _FIELDS: _raw_json,
+            # A CRD's schema: these write themselves as a value, a bool or a list.
+            _APIEXT + "JSON": _raw_json,
+            _APIEXT + "JSONSchemaPropsOrBool": lambda b: self._either(b, "JSONSchemaPropsOrBool"),
+            _APIEXT + "JSONSchemaPropsOrArray": lambda b: self._either(b, "JSONSchemaPropsOrArray"),
+            _APIEXT + "JSONSchemaPropsOrStringArray": lambda b: self._either(b, "JSONSchemaPropsOrStringArray"),
         }
+
+    def _either(self, buf: bytes, name: str) -> Any:
+        """The schema if there is one, else the other alternative (a bool, a list)."""
+        fields = self.message(_APIEXT + name, buf)
+        if "schema" in fields:
+            return fields["schema"]
+        if name == "JSONSchemaPropsOrBool":
+            return bool(fields.get("allows", False))
+        return next((value for key, value in fields.items() if key != "schema"), [])
 
     def _plain(self, name: str, buf: bytes) -> dict[str, Any]:
         """A message's fields by name, zero values included (for the special ones)."""

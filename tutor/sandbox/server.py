@@ -20,14 +20,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import yaml
 from aiohttp import web
 
-from tutor.sandbox import access, discovery, errors, protobuf, refusals, reviews, tables
+from tutor.sandbox import access, bodies, discovery, errors, openapi, refusals, reviews, tables
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.identity import Credentials, User
 from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.objects import Obj
+from tutor.sandbox.patch import apply_patch
 from tutor.sandbox.resources import CREATE_ONLY, ResourceType
 from tutor.sandbox.selectors import (
     FieldSelector,
@@ -68,20 +68,6 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 def _error(err: ApiError) -> web.Response:
     return _json(err.status(), err.code)
-
-
-def _from_protobuf(raw: bytes) -> Obj:
-    try:
-        return protobuf.decode(raw)
-    except protobuf.UnknownKind as unknown:
-        raise ApiError(
-            415,
-            "UnsupportedMediaType",
-            f"the k8s-tutor sandbox has no protobuf field tables for {unknown}; send it as JSON or YAML "
-            "(kubectl create -f / kubectl apply -f)",
-        ) from None
-    except protobuf.ProtobufError as bad:
-        raise errors.bad_request(f"the protobuf body could not be decoded: {bad}") from None
 
 
 def _wants_table(request: web.Request) -> bool:
@@ -281,10 +267,8 @@ class ApiServer:
             return web.Response(text="ok")
         if path == "/version":
             return _json(discovery.version_info(self.kubernetes_version))
-        if path == "/openapi/v2":
-            # An empty protobuf Document: kubectl's client-side validation finds no schema
-            # and lets the server decide, which is what we want (see docs/sandbox.md).
-            return web.Response(body=b"", content_type="application/octet-stream")
+        if path.startswith("/openapi/"):
+            return self._openapi(request, path)
         if path == "/api":
             return _json(discovery.api_versions(f"127.0.0.1:{self.port}"))
         if path == "/apis":
@@ -311,6 +295,26 @@ class ApiServer:
             rest = rest[1:]
         parsed = self._parse(group, version, rest)
         return await self._serve(request, parsed, watch_prefix)
+
+    def _openapi(self, request: web.Request, path: str) -> web.Response:
+        if path == "/openapi/v2":
+            if openapi.V2_PROTOBUF in request.headers.get("Accept", ""):
+                # kubectl reads only this form; Go's mime parser refuses the '@' of its name.
+                return web.Response(body=openapi.v2_protobuf(self.registry), content_type="application/octet-stream")
+            return web.Response(body=openapi.v2_json(self.registry), content_type="application/json")
+        if path == "/openapi/v3":
+            return _json(openapi.v3_root(self.registry))
+        where = path.removeprefix("/openapi/v3/").split("/")
+        body = None
+        if where[0] == "api" and len(where) == 2:
+            body = openapi.v3_document(self.registry, "", where[1])
+        elif where[0] == "apis" and len(where) == 3:
+            body = openapi.v3_document(self.registry, where[1], where[2])
+        if body is None:
+            raise errors.page_not_found()
+        # The URL carries the document's hash: a client may keep it for good.
+        headers = {"Cache-Control": "public, immutable", "Expires": "Mon, 01 Jan 2100 00:00:00 GMT"}
+        return web.Response(body=body, content_type="application/json", headers=headers)
 
     def _parse(self, group: str, version: str, rest: list[str]) -> ParsedPath:
         namespace: str | None = None
@@ -356,8 +360,7 @@ class ApiServer:
                     return await self._watch(request, p)
                 return self._list(request, p)
             if method == "POST":
-                body = await self._body(request)
-                return self._create(request, p, body, dry_run)
+                return await self._create(request, p, dry_run)
             if method == "DELETE":
                 return await self._delete_collection(request, p, dry_run)
             raise errors.method_not_allowed(method.lower(), rt.plural, rt.group)
@@ -402,8 +405,7 @@ class ApiServer:
         if method == "GET":
             return self._respond(request, rt, self.store.read(rt.key, namespace, p.name))
         if method == "PUT":
-            body = await self._body(request)
-            return self._update(request, p, body, dry_run)
+            return await self._update(request, p, dry_run)
         if method == "PATCH":
             return await self._patch(request, p, dry_run)
         if method == "DELETE":
@@ -412,22 +414,18 @@ class ApiServer:
 
     # ---- bodies and responses ---------------------------------------------------------
 
-    async def _body(self, request: web.Request) -> Any:
-        content_type = request.headers.get("Content-Type", "application/json")
-        raw = await request.read()
-        if content_type.startswith(protobuf.MEDIA_TYPE):
-            return _from_protobuf(raw)
-        try:
-            if "yaml" in content_type:
-                return yaml.safe_load(raw.decode()) or {}
-            return json.loads(raw.decode() or "{}")
-        except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise errors.bad_request(f"the request body is not valid JSON: {exc}") from None
+    async def _read(self, request: web.Request) -> bodies.Body:
+        return bodies.read(request.headers.get("Content-Type", "application/json"), await request.read())
 
-    def _respond(self, request: web.Request, rt: ResourceType, obj: Obj, status: int = 200) -> web.Response:
+    async def _body(self, request: web.Request) -> Any:
+        return (await self._read(request)).value
+
+    def _respond(
+        self, request: web.Request, rt: ResourceType, obj: Obj, status: int = 200, warnings: list[str] | None = None
+    ) -> web.Response:
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
-            return _json(
+            response = _json(
                 tables.table(
                     rt.key,
                     [obj],
@@ -436,7 +434,11 @@ class ApiServer:
                 ),
                 status,
             )
-        return _json(obj, status)
+        else:
+            response = _json(obj, status)
+        for warning in warnings or []:
+            response.headers.add("Warning", bodies.warning_header(warning))
+        return response
 
     # ---- verbs ---------------------------------------------------------------------------
 
@@ -490,17 +492,23 @@ class ApiServer:
             meta["name"] = name
         return body
 
-    def _create(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
+    async def _create(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
         rt = p.rt
-        obj = self._check_body(rt, p, body, None)
+        mode = bodies.directive(request.query.get("fieldValidation"), "CreateOptions")
+        body = await self._read(request)
+        warnings = bodies.checked(rt, body, mode)
+        obj = self._check_body(rt, p, body.value, None)
         if (rt.has_status and not rt.custom) or (rt.custom and rt.has_status):
             obj.pop("status", None)
         created = self.store.create(obj, resource=rt.key, dry_run=dry_run)
-        return self._respond(request, rt, created, 201)
+        return self._respond(request, rt, created, 201, warnings)
 
-    def _update(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
+    async def _update(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
         rt = p.rt
-        obj = self._check_body(rt, p, body, p.name)
+        mode = bodies.directive(request.query.get("fieldValidation"), "UpdateOptions")
+        body = await self._read(request)
+        warnings = bodies.checked(rt, body, mode)
+        obj = self._check_body(rt, p, body.value, p.name)
         if rt.key == "namespaces" and p.subresource == "finalize":
             current = self.store.read(rt.key, "", p.name or "")
             current["spec"] = obj.get("spec") or {}
@@ -509,13 +517,14 @@ class ApiServer:
             updated = self.store.update(current, resource=rt.key, dry_run=dry_run)
             return self._respond(request, rt, updated)
         updated = self.store.update(obj, resource=rt.key, subresource=p.subresource, dry_run=dry_run)
-        return self._respond(request, rt, updated)
+        return self._respond(request, rt, updated, warnings=warnings)
 
     async def _patch(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
         rt = p.rt
         namespace = p.namespace or ""
         name = p.name or ""
         content_type = request.headers.get("Content-Type", "")
+        mode = bodies.directive(request.query.get("fieldValidation"), "PatchOptions")
         body = await self._body(request)
         if content_type.startswith("application/apply-patch"):
             return self._apply(request, p, body, dry_run)
@@ -543,6 +552,9 @@ class ApiServer:
                 "application/apply-patch+yaml, application/strategic-merge-patch+json (got "
                 f"{content_type})",
             )
+        # What the patch makes, checked as the server decodes it before anything is stored.
+        preview = apply_patch(self.store.read(rt.key, namespace, name), body, patch_type)
+        warnings = bodies.checked_patch(rt, body, patch_type, preview, mode) if isinstance(preview, dict) else []
         patched = self.store.patch(
             rt.key,
             namespace,
@@ -552,12 +564,13 @@ class ApiServer:
             subresource=p.subresource,
             dry_run=dry_run,
         )
-        return self._respond(request, rt, patched)
+        return self._respond(request, rt, patched, warnings=warnings)
 
     def _apply(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
         """Server-side apply, approximated: create, or strategic-merge the applied fields."""
         rt = p.rt
         obj = self._check_body(rt, p, body, p.name)
+        bodies.checked_apply(rt, obj, p.namespace or "", p.name or "")
         current = self.store.get(rt.key, p.namespace or "", p.name or "")
         if current is None:
             if p.subresource:
@@ -582,13 +595,8 @@ class ApiServer:
         if request.can_read_body:
             raw = await request.read()
             content_type = request.headers.get("Content-Type", "application/json")
-            if content_type.startswith(protobuf.MEDIA_TYPE):
-                options = _from_protobuf(raw)
-            elif raw.strip():
-                try:
-                    parsed = json.loads(raw.decode())
-                except (ValueError, UnicodeDecodeError):
-                    raise errors.bad_request("the DeleteOptions body is not valid JSON") from None
+            if raw.strip():
+                parsed = bodies.read(content_type, raw).value
                 if isinstance(parsed, dict):
                     options = parsed
         query = request.query
