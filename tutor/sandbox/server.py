@@ -431,6 +431,7 @@ class ApiServer:
                     [obj],
                     obj["metadata"].get("resourceVersion", ""),
                     include_object=include,
+                    custom=self._custom_columns(rt),
                 ),
                 status,
             )
@@ -439,6 +440,13 @@ class ApiServer:
         for warning in warnings or []:
             response.headers.add("Warning", bodies.warning_header(warning))
         return response
+
+    def _custom_columns(self, rt: ResourceType) -> list[tables.Column] | None:
+        """A custom resource's printer columns, from its CRD; None for built-in kinds."""
+        if not rt.custom:
+            return None
+        crd = self.store.peek("customresourcedefinitions.apiextensions.k8s.io", "", f"{rt.plural}.{rt.group}")
+        return tables.crd_columns(crd or {}, rt.version)
 
     # ---- verbs ---------------------------------------------------------------------------
 
@@ -453,7 +461,7 @@ class ApiServer:
         objs, rv = self.store.list_with_version(rt.key, p.namespace if rt.namespaced else None, labels, fields)
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
-            return _json(tables.table(rt.key, objs, str(rv), include_object=include))
+            return _json(tables.table(rt.key, objs, str(rv), include_object=include, custom=self._custom_columns(rt)))
         return _json(
             {
                 "kind": rt.list_kind,
@@ -796,6 +804,8 @@ class ApiServer:
         resp.enable_chunked_encoding()
         first = True
 
+        custom = self._custom_columns(rt) if as_table else None
+
         def encode(kind: str, obj: Obj) -> bytes:
             nonlocal first
             if as_table and kind != "BOOKMARK" and kind != "ERROR":
@@ -805,6 +815,7 @@ class ApiServer:
                     obj["metadata"].get("resourceVersion", ""),
                     include_object=include,
                     with_columns=first,
+                    custom=custom,
                 )
                 first = False
             else:
