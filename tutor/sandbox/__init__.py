@@ -25,8 +25,12 @@ The public API (everything else is internal)::
     sb.kube_env() -> dict[str, str]          KUBECONFIG and KUBECACHEDIR only
     sb.variable_overrides() -> dict[str, str]  lesson variables the sandbox changes,
         e.g. {"ingress_port": "18080"}; also in the kubeconfig extension
-    sb.kubeconfig: Path, sb.server_url: str, sb.port: int, sb.running: bool,
+    sb.kubeconfig: Path, sb.server_url: str (https), sb.port: int, sb.running: bool,
     sb.profile: str, sb.state_dir: Path
+    sb.credentials: Credentials   the bearer token of the kubeconfig (admin_token) and
+        the service account token key; never logged
+    sb.certificate_authority: str, sb.certificate_authority_file: Path
+        the API server's own certificate (PEM), the kubeconfig's only authority
     sb.start_cluster(profile=None, kubernetes_version=None, *,
                      container_runtime=None, mark_default_storageclass=True)
     sb.stop_cluster()                        objects are kept
