@@ -46,7 +46,13 @@ def test_the_sandboxs_own_client_gets_in(sandbox: Sandbox) -> None:
         ("a foreign Host (DNS rebinding)", {"headers": {"Host": "evil.example:80"}}, 403, "Forbidden"),
         ("an Origin header", {"headers": {"Origin": "http://evil.example"}}, 403, "Forbidden"),
         ("a null Origin", {"headers": {"Origin": "null"}}, 403, "Forbidden"),
-        ("browser fetch metadata", {"headers": {"Sec-Fetch-Mode": "no-cors"}}, 403, "Forbidden"),
+        (
+            "a request a page made",
+            {"headers": {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}},
+            403,
+            None,
+        ),
+        ("a page of a sibling site", {"headers": {"Sec-Fetch-Site": "same-site"}}, 403, "Forbidden"),
         ("a text/plain body", {"headers": {"Content-Type": "text/plain"}}, 415, "UnsupportedMediaType"),
         (
             "a form body",
@@ -68,6 +74,12 @@ def test_strangers_are_refused_and_nothing_changes(
     if reason is not None:
         assert body["reason"] == reason
     assert nothing_changed(sandbox, before), what
+
+
+def test_an_address_the_learner_types_in_a_browser_is_answered(sandbox: Sandbox) -> None:
+    # What a browser sends for a typed address (through kubectl proxy, which adds the token).
+    typed = {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+    assert api(sandbox, "GET", "/api/v1/namespaces", headers=typed).status == 200
 
 
 def test_a_stranger_cannot_even_read(sandbox: Sandbox) -> None:

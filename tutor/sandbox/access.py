@@ -6,9 +6,11 @@ sandbox's own clients (kubectl, the kubernetes client, the stand-ins), in this o
 
 1. The ``Host`` header must name the server's own loopback address and port. A web page
    that rebinds its own domain name to 127.0.0.1 (DNS rebinding) sends its domain here.
-2. Nothing a browser sends: an ``Origin`` header or a ``Sec-Fetch-*`` header (every
-   request a page makes carries one of them), or a body of a type a page may post without
-   asking first (``text/plain``, form data).
+2. Nothing a web page makes a browser send: an ``Origin`` header, a ``Sec-Fetch-Site`` of
+   another site (every request a page makes to another origin carries one of them), or a
+   body of a type a page may post without asking first (``text/plain``, form data). A
+   learner who types an API address into the browser (through ``kubectl proxy``) sends
+   ``Sec-Fetch-Site: none`` and no Origin, and is answered.
 3. The credential (the caller checks it: a bearer token for the API, a token header for
    the control endpoint), which no other local user can read: it lives in files only the
    learner may read (the kubeconfig, the shims).
@@ -50,7 +52,7 @@ def refusal(headers: Mapping[str, str], port: int) -> Refusal | None:
             "Forbidden",
             f"the k8s-tutor sandbox answers only requests for 127.0.0.1:{port}, not for host {host!r}",
         )
-    if "Origin" in headers or any(name.lower().startswith("sec-fetch-") for name in headers):
+    if "Origin" in headers or headers.get("Sec-Fetch-Site", "none").lower() not in ("none", "same-origin"):
         return Refusal(
             403,
             "Forbidden",
