@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,20 +119,28 @@ class GoField:
     flags: tuple[str, ...] = ()  # patch and list metadata: "patch=merge", "mergekey=name", "list=map"...
 
 
+def _block_lines(text: str, opening: str) -> Iterator[tuple[str, str]]:
+    """(block name, line) for each line inside the top-level blocks ``opening`` starts (a
+    ``message`` or a Go ``struct``); the opening itself comes as (name, "")."""
+    current: str | None = None
+    for line in text.splitlines():
+        start = re.match(opening, line)
+        if start:
+            current = start.group(1)
+            yield current, ""
+        elif line.startswith("}"):
+            current = None
+        elif current is not None and line.strip():
+            yield current, line
+
+
 def parse_proto(text: str) -> tuple[str, dict[str, list[ProtoField]]]:
     package = re.search(r"^package\s+([\w.]+)\s*;", text, re.M)
     assert package is not None, "a generated.proto without a package"
     messages: dict[str, list[ProtoField]] = {}
-    current: list[ProtoField] | None = None
-    for line in text.splitlines():
-        start = re.match(r"^message\s+(\w+)\s*\{", line)
-        if start:
-            current = messages.setdefault(start.group(1), [])
-            continue
-        if line.startswith("}"):
-            current = None
-            continue
-        if current is None:
+    for name, line in _block_lines(text, r"^message\s+(\w+)\s*\{"):
+        current = messages.setdefault(name, [])
+        if not line:
             continue
         field = _FIELD.match(line)
         if field:
@@ -193,18 +202,11 @@ def parse_go_structs(folder: Path) -> dict[str, dict[int, GoField]]:
             continue
         text = path.read_text()
         imports = _imports(text)
-        current: dict[int, GoField] | None = None
         comments: list[str] = []
-        for line in text.splitlines():
-            start = re.match(r"^type\s+(\w+)\s+struct\s*\{", line)
-            if start:
-                current = structs.setdefault(start.group(1), {})
-                comments = []
-                continue
-            if line.startswith("}"):
-                current = None
-                continue
-            if current is None:
+        for name, line in _block_lines(text, r"^type\s+(\w+)\s+struct\s*\{"):
+            current = structs.setdefault(name, {})
+            if not line:
+                comments = []  # a new struct
                 continue
             if line.strip().startswith("//"):
                 comments.append(line)

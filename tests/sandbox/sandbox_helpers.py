@@ -137,3 +137,19 @@ def api(
         return Answer(response.status, dict(response.getheaders()), response.read())
     finally:
         connection.close()
+
+
+def widget_crd(**version: Any) -> dict[str, Any]:
+    """A CustomResourceDefinition of namespaced `widgets.example.com`, served at v1 (``version``
+    adds to that version's entry, e.g. printer columns)."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "scope": "Namespaced",
+            "versions": [{"name": "v1", "served": True, "storage": True, **version}],
+        },
+    }

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import yaml
-from sandbox_helpers import api, make_kubectl, needs_kubectl
+from sandbox_helpers import api, make_kubectl, needs_kubectl, widget_crd
 
 from tutor.sandbox import Sandbox, sandbox_extension
 
@@ -123,18 +123,7 @@ def test_a_restart_with_the_default_storageclass_addon_off_leaves_classes_alone(
 
 def test_delete_cluster_wipes_everything_and_the_next_start_is_fresh(sandbox: Sandbox) -> None:
     store = sandbox.store
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "scope": "Namespaced",
-            "versions": [{"name": "v1", "served": True, "storage": True}],
-        },
-    }
-    store.create(crd)
+    store.create(widget_crd())
     store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pacman"}})
     store.create(
         {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sandbox_helpers import Kubectl, needs_kubectl, table
+from sandbox_helpers import Kubectl, needs_kubectl, table, widget_crd
 
 from tutor.sandbox import Sandbox, tables
 from tutor.sandbox.resources import BUILTIN, CREATE_ONLY
@@ -23,6 +23,12 @@ def header(kubectl: Kubectl, *args: str) -> list[str]:
 
 def columns(kubectl: Kubectl, *args: str) -> list[str]:
     return [h.strip() for h in header(kubectl, *args)]
+
+
+def cells(kubectl: Kubectl, resource: str, name: str, *names: str, wide: bool = False) -> list[str]:
+    """The named cells of one row of `kubectl get RESOURCE`."""
+    row = table(kubectl("get", resource, *(["-o", "wide"] if wide else []), check=True).stdout)[name]
+    return [row[n] for n in names]
 
 
 def test_cronjobs_show_schedule_suspend_active_and_last_schedule(sandbox: Sandbox, kubectl: Kubectl) -> None:
@@ -43,13 +49,12 @@ def test_hpa_shows_its_reference_targets_and_bounds(sandbox: Sandbox, kubectl: K
     kubectl("create", "deployment", "web", "--image=nginx", check=True)
     kubectl("autoscale", "deployment", "web", "--min=2", "--max=5", "--cpu-percent=80", check=True)
     assert columns(kubectl, "hpa") == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"]
-    row = table(kubectl("get", "hpa", check=True).stdout)["web"]
-    assert (row["REFERENCE"], row["TARGETS"], row["MINPODS"], row["MAXPODS"]) == (
+    assert cells(kubectl, "hpa", "web", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS") == [
         "Deployment/web",
         "cpu: <unknown>/80%",
         "2",
         "5",
-    )
+    ]
 
 
 def test_jobs_show_status_completions_and_duration(sandbox: Sandbox, kubectl: Kubectl) -> None:
@@ -113,13 +118,12 @@ def test_rolebindings_wide_name_their_subjects(sandbox: Sandbox, kubectl: Kubect
         "--serviceaccount=default:bot",
         check=True,
     )
-    row = table(kubectl("get", "rolebindings", "-o", "wide", check=True).stdout)["read"]
-    assert (row["ROLE"], row["USERS"], row["GROUPS"], row["SERVICEACCOUNTS"]) == (
+    assert cells(kubectl, "rolebindings", "read", "ROLE", "USERS", "GROUPS", "SERVICEACCOUNTS", wide=True) == [
         "ClusterRole/view",
         "alice",
         "devs",
         "default/bot",
-    )
+    ]
 
 
 def test_controller_revisions_name_their_controller(sandbox: Sandbox, kubectl: Kubectl) -> None:
@@ -136,28 +140,13 @@ def test_controller_revisions_name_their_controller(sandbox: Sandbox, kubectl: K
 
 
 def test_a_custom_resource_prints_its_crds_columns(sandbox: Sandbox, kubectl: Kubectl) -> None:
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                    "additionalPrinterColumns": [
-                        {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
-                        {"name": "Color", "type": "string", "jsonPath": ".spec.color"},
-                    ],
-                }
-            ],
-        },
-    }
+    crd = widget_crd(
+        schema={"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+        additionalPrinterColumns=[
+            {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
+            {"name": "Color", "type": "string", "jsonPath": ".spec.color"},
+        ],
+    )
     sandbox.store.create(crd)
     sandbox.wait_idle()
     sandbox.store.create(

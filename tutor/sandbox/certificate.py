@@ -87,7 +87,11 @@ def _multiply(k: int, point: tuple[int, int]) -> tuple[int, int]:
             result = _add(result, addend)
         addend = _double(addend)
         k >>= 1
-    x, y, z = result
+    return _affine(result)
+
+
+def _affine(point: _Jacobian) -> tuple[int, int]:
+    x, y, z = point
     if z == 0:
         raise ValueError("the point at infinity has no affine coordinates")
     z_inv = pow(z, -1, _P)
@@ -118,12 +122,7 @@ def _multiply_base(k: int) -> tuple[int, int]:
         digit = (k >> (4 * window)) & 0xF
         if digit:
             result = _add(result, _base_table[window][digit])
-    x, y, z = result
-    if z == 0:
-        raise ValueError("the point at infinity has no affine coordinates")
-    z_inv = pow(z, -1, _P)
-    zz = z_inv * z_inv % _P
-    return x * zz % _P, y * zz * z_inv % _P
+    return _affine(result)
 
 
 def on_curve(point: tuple[int, int]) -> bool:
