@@ -227,3 +227,11 @@ def test_the_field_tables_are_whole() -> None:
         3: "string",
         4: "string",
     }
+
+
+def test_answers_are_json_and_a_protobuf_only_client_is_told_so(sandbox: Sandbox) -> None:
+    both = api(sandbox, "GET", "/api/v1/namespaces/default", headers={"Accept": f"{PROTOBUF}, application/json"})
+    assert (both.status, both.headers["Content-Type"]) == (200, "application/json")
+    only = api(sandbox, "GET", "/api/v1/namespaces/default", headers={"Accept": PROTOBUF})
+    assert (only.status, only.json()["reason"]) == (406, "NotAcceptable")
+    assert "JSON only" in only.json()["message"]

@@ -101,15 +101,18 @@ def checked_patch(rt: ResourceType, patch: Any, patch_type: str, patched: Obj, m
     if name is None:
         return []
     strategic = patch_type == "strategic"
-    shown = validation.go_format(patch) if strategic else json.dumps(patched, separators=(",", ":"))
+
+    def shown() -> str:
+        return validation.go_format(patch) if strategic else json.dumps(patched, separators=(",", ":"))
+
     try:
         report = validation.check(patched, name, style="unstructured" if strategic else "json")
     except validation.DecodeError as bad:
-        raise _patch_invalid(shown, str(bad)) from None
+        raise _patch_invalid(shown(), str(bad)) from None
     if not report.strict or mode == "Ignore":
         return []
     if mode == "Strict":
-        raise _patch_invalid(shown, validation.strict_error(report.strict))
+        raise _patch_invalid(shown(), validation.strict_error(report.strict))
     return report.strict
 
 

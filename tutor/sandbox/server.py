@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from aiohttp import web
 
-from tutor.sandbox import access, bodies, discovery, errors, openapi, refusals, reviews, tables
+from tutor.sandbox import access, bodies, discovery, errors, openapi, protobuf, refusals, reviews, tables
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.identity import Credentials, User
 from tutor.sandbox.listener import Listener, listen_socket
@@ -68,6 +68,13 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 def _error(err: ApiError) -> web.Response:
     return _json(err.status(), err.code)
+
+
+def _accepts_json(accept: str) -> bool:
+    """Whether an Accept header allows a JSON answer (kubectl's typed clients list protobuf
+    first, then JSON; a client that takes protobuf only cannot be served)."""
+    kinds = [part.split(";", 1)[0].strip().lower() for part in accept.split(",") if part.strip()]
+    return not kinds or any(not kind.startswith(protobuf.MEDIA_TYPE) for kind in kinds)
 
 
 def _wants_table(request: web.Request) -> bool:
@@ -290,6 +297,13 @@ class ApiServer:
             if doc is None:
                 raise errors.page_not_found()
             return _json(doc)
+        if not _accepts_json(request.headers.get("Accept", "")):
+            raise ApiError(
+                406,
+                "NotAcceptable",
+                "the k8s-tutor sandbox answers in JSON only: accept application/json "
+                f"(asked for {request.headers.get('Accept')})",
+            )
         watch_prefix = rest[0] == "watch"
         if watch_prefix:
             rest = rest[1:]
@@ -560,9 +574,12 @@ class ApiServer:
                 "application/apply-patch+yaml, application/strategic-merge-patch+json (got "
                 f"{content_type})",
             )
-        # What the patch makes, checked as the server decodes it before anything is stored.
-        preview = apply_patch(self.store.read(rt.key, namespace, name), body, patch_type)
-        warnings = bodies.checked_patch(rt, body, patch_type, preview, mode) if isinstance(preview, dict) else []
+        warnings: list[str] = []
+
+        def check(patched: Obj) -> None:
+            # What the patch makes, checked as the server decodes it, before anything is stored.
+            warnings.extend(bodies.checked_patch(rt, body, patch_type, patched, mode))
+
         patched = self.store.patch(
             rt.key,
             namespace,
@@ -571,6 +588,7 @@ class ApiServer:
             patch_type=patch_type,
             subresource=p.subresource,
             dry_run=dry_run,
+            check=check,
         )
         return self._respond(request, rt, patched, warnings=warnings)
 
@@ -749,8 +767,6 @@ class ApiServer:
             if rv and rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, rt.group, name)
         elif request.method == "PATCH":
-            from tutor.sandbox.patch import apply_patch
-
             content_type = request.headers.get("Content-Type", "")
             kind = "json" if "json-patch" in content_type else "merge"
             wanted = apply_patch(scale, body, kind)
