@@ -17,6 +17,7 @@ from typing import TextIO
 
 from tutor.lesson.model import CommandBlock, Lesson, Prose, Step
 from tutor.plain.text import plain
+from tutor.safe_text import strip_controls
 from tutor.session.events import (
     AutoplayStopped,
     CheckResult,
@@ -71,6 +72,9 @@ class PlainView:
     # --- output --------------------------------------------------------------------------
 
     def say(self, text: str = "") -> None:
+        # Every line passes here: what a lesson, the cluster or a command wrote reaches the
+        # terminal without its control sequences (and, in line mode, without colours).
+        text = strip_controls(text)
         with self._lock:
             self.out.write(text + "\n")
             self.out.flush()

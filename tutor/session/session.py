@@ -47,6 +47,7 @@ from tutor.session.events import (
     StepRunning,
     StepShown,
     StepUnlocked,
+    shown_safely,
 )
 
 Listener = Callable[[Event], None]
@@ -114,6 +115,7 @@ class LessonSession:
         self._listeners.append(listener)
 
     def _emit(self, event: Event) -> None:
+        event = shown_safely(event)
         for listener in list(self._listeners):
             listener(event)
 

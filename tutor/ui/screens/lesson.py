@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -32,6 +33,7 @@ from textual.widgets import Button, ContentSwitcher
 
 from tutor.lesson.model import Lesson, Step
 from tutor.lesson.variables import substitute
+from tutor.safe_text import strip_controls
 from tutor.session.expected import expected_step
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.bridge import EventBridge
@@ -297,8 +299,9 @@ class LessonScreen(Screen[None]):
 
     def on_session_unavailable(self, message: SessionUnavailable) -> None:
         self.query_one(LessonHeader).show_unavailable()
-        self.query_one(ChecksPanel).show_message(message.reason, "bold red")
-        self.app.exit(return_code=2, message=f"k8s-tutor: {message.reason}")
+        self.query_one(ChecksPanel).show_message(strip_controls(message.reason), "bold red")
+        # Printed on the bare terminal once the app is gone: plain text, and nothing else.
+        self.app.exit(return_code=2, message=Text(strip_controls(f"k8s-tutor: {message.reason}")))
 
     def on_session_opened(self, message: SessionOpened) -> None:
         self.opened = True
@@ -322,7 +325,9 @@ class LessonScreen(Screen[None]):
             # The lesson opened on another step (resumed further on, or drift): not what was pressed.
             self._clear_pending(pending_step)
             self.running = False
-            self.notify(f"The lesson opened on “{self.lesson.step(step_id).title}”: run its commands from there.")
+            self.notify(
+                f"The lesson opened on “{self.lesson.step(step_id).title}”: run its commands from there.", markup=False
+            )
             return
         self._start_run(self.lesson.step(step_id), index)
 
@@ -391,7 +396,7 @@ class LessonScreen(Screen[None]):
             self._clear_pending(self._pending[0])
             self._pending = None
         self.running = False
-        self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10)
+        self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10, markup=False)
         if not self.opened:
             # Nothing else will replace "Connecting…": say what happened where the learner looks.
             self.query_one(ChecksPanel).show_message(f"{message.what} failed: {message.error}", "bold red")
@@ -438,7 +443,7 @@ class LessonScreen(Screen[None]):
     def _on_LessonOpened(self, event: LessonOpened) -> None:
         self.query_one(LessonHeader).show_cluster(sandbox=event.sandbox)
         for notice in event.notices:
-            self.notify(notice, title="Note", timeout=10)
+            self.notify(notice, title="Note", timeout=10, markup=False)
         if event.completed:
             self.notify(f"Resuming: {len(event.completed)} of {len(self.lesson.steps)} steps were done.")
         if self.current is None and self.lesson.index(event.current) > 0:
@@ -483,6 +488,7 @@ class LessonScreen(Screen[None]):
             title="Drift",
             severity="warning",
             timeout=15,
+            markup=False,
         )
 
     def _on_CommandStarted(self, event: CommandStarted) -> None:
@@ -518,7 +524,7 @@ class LessonScreen(Screen[None]):
             # By the time this is drawn the learner has answered: say where the rest went.
             if view is not None:
                 view.write(["(it asked for input, so it ran again on your terminal, outside this window)"])
-            self.notify(f"`{event.text}` asked for input at the terminal.", title="Input")
+            self.notify(f"`{event.text}` asked for input at the terminal.", title="Input", markup=False)
             return
         if view is not None:
             view.needs_you(event.prompt)
@@ -528,10 +534,13 @@ class LessonScreen(Screen[None]):
             title="Run it yourself",
             severity="warning",
             timeout=20,
+            markup=False,
         )
 
     def _on_Notice(self, event: Notice) -> None:
-        self.notify(event.text, severity="information" if event.level == "info" else event.level, timeout=10)
+        self.notify(
+            event.text, severity="information" if event.level == "info" else event.level, timeout=10, markup=False
+        )
 
     def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:
         self._stopped = event
@@ -746,7 +755,7 @@ class LessonScreen(Screen[None]):
             return
         if not session.is_unlocked(step_id):
             frontier = session.frontier
-            self.notify(f"That step unlocks when “{frontier.title if frontier else ''}” is done.")
+            self.notify(f"That step unlocks when “{frontier.title if frontier else ''}” is done.", markup=False)
             return
         self._show_worker(step_id)
 
