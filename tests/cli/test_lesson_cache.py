@@ -77,8 +77,8 @@ def test_a_damaged_entry_or_a_read_only_folder_only_costs_a_parse(
 ) -> None:
     path = write_lesson(tmp_path, MINIMAL)
     lesson_cache.load(path)
-    (entry,) = lesson_cache.cache_dir().glob("*.pickle")
-    entry.write_bytes(b"not a pickle")
+    (entry,) = lesson_cache.cache_dir().glob("*.json")
+    entry.write_bytes(b"not JSON")
     assert lesson_cache.load(path).id == "demo"
     assert len(parses) == 2
     monkeypatch.setenv("K8S_TUTOR_CACHE_DIR", str(tmp_path / "file-not-folder"))

@@ -107,6 +107,8 @@ class LessonSession:
         self._forced: str | None = None
         self.on_processes_changed: Callable[[], None] | None = None
         self._connection: tuple[str, str] | None = None
+        self._unsaved = False
+        """Saving failed once (and the learner was told): progress lives in memory."""
         checks.on_connection(self._connection_changed)
 
     # --- listeners -------------------------------------------------------------------
@@ -481,8 +483,21 @@ class LessonSession:
         self._emit(Notice(text, level))  # type: ignore[arg-type]
 
     def _save(self) -> None:
-        if self.store is not None:
+        if self.store is None:
+            return
+        try:
             self.store.save(self.progress)
+        except OSError as err:
+            # A read-only, full or foreign state folder: the lesson goes on, from memory.
+            if not self._unsaved:
+                self._unsaved = True
+                reason = err.strerror if isinstance(err.strerror, str) else str(err)
+                self._emit(
+                    Notice(
+                        f"Your progress cannot be saved ({reason}); it is kept for this run only.",
+                        "warning",
+                    )
+                )
 
     def close(self) -> None:
         """Stop watching and stop every process; progress is already saved."""
@@ -497,3 +512,5 @@ class LessonSession:
         finally:
             self.runner.stop_all()
             self._save()
+            if self._unsaved:
+                self._emit(Notice("The progress of this run was not saved.", "warning"))
