@@ -199,6 +199,8 @@ def _catalog(options: argparse.Namespace) -> Any:
     catalog = Catalog.discover(_extra_lesson_dirs(options), loader=lesson_cache.load)
     for problem in catalog.broken:
         print(f"k8s-tutor: skipped a broken lesson: {problem}", file=sys.stderr)
+    if catalog.conflicts:
+        raise UsageError("\n".join(str(problem) for problem in catalog.conflicts))
     return catalog
 
 
@@ -215,13 +217,13 @@ def _find_lesson(options: argparse.Namespace, lesson_id: str) -> Any:
     return lesson
 
 
-def parse_overrides(lesson: Any, pairs: Sequence[str]) -> dict[str, str]:
-    """`--set name=value` pairs, checked against the lesson's variables."""
+def parse_overrides(lesson: Any, pairs: Sequence[str], *, profile: str | None = None) -> dict[str, str]:
+    """`--set name=value` pairs (and `--profile`), checked against the lesson's variables."""
     from tutor.lesson.overrides import BadOverride
     from tutor.lesson.overrides import parse_overrides as parse
 
     try:
-        return parse(lesson, pairs)
+        return parse(lesson, pairs, profile=profile)
     except BadOverride as err:
         raise UsageError(str(err)) from None
 
@@ -340,7 +342,7 @@ def cmd_lesson(options: argparse.Namespace) -> int:
         # Then on exactly as if the learner had named it: same flags, same cluster set-up.
         options.lesson = chosen
     lesson = _find_lesson(options, options.lesson)
-    overrides = parse_overrides(lesson, options.overrides)
+    overrides = parse_overrides(lesson, options.overrides, profile=options.profile)
     if options.sandbox and (options.kubeconfig or options.context):
         raise UsageError("--sandbox runs its own simulated cluster: leave out --kubeconfig and --context")
     tui = not options.plain and _tui_possible()

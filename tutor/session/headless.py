@@ -77,7 +77,9 @@ def check(lesson: Lesson, options: Any) -> int:
         )
         return EXIT_USAGE
     try:
-        overrides = parse_overrides(lesson, getattr(options, "overrides", []) or [])
+        overrides = parse_overrides(
+            lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
+        )
     except BadOverride as err:
         print(f"k8s-tutor check: {err}", file=sys.stderr)
         return EXIT_USAGE

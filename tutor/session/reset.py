@@ -47,14 +47,16 @@ def reset_cluster(lesson: Lesson, options: Any, *, ask: Ask | None = None, out: 
     out = out or sys.stdout
 
     def say(text: str) -> None:
-        print(text, file=out, flush=True)
+        print(strip_controls(text), file=out, flush=True)  # cleanup output, cluster names: text only
 
     ask = ask or _ask_terminal
     if getattr(options, "sandbox", False):
         say("The simulated cluster starts empty every time: there is nothing to reset.")
         return EXIT_OK
     try:
-        overrides = parse_overrides(lesson, getattr(options, "overrides", []) or [])
+        overrides = parse_overrides(
+            lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
+        )
     except BadOverride as err:
         print(f"k8s-tutor reset: {err}", file=sys.stderr)
         return EXIT_USAGE
