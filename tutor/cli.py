@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from tutor import __version__
 
-SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox")
+SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox", "trust")
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -48,6 +48,14 @@ def _lesson_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="let a lesson from --lessons run its commands in this run, without asking (CI)",
+    )
+
+
 def _cluster_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--context", metavar="CTX", help="the kubeconfig context to use (as in kubectl)")
     parser.add_argument("--kubeconfig", metavar="PATH", type=Path, help="the kubeconfig file (as in kubectl)")
@@ -71,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="k8s-tutor",
         description="Learn Kubernetes hands-on: lessons that run live against your cluster.",
-        epilog="Commands: list, check, reset, lint, doctor, sandbox. Run `k8s-tutor COMMAND --help` for each.",
+        epilog="Commands: list, check, reset, lint, doctor, sandbox, trust. Run `k8s-tutor COMMAND --help` for each.",
     )
     parser.add_argument("--version", action="version", version=f"k8s-tutor {__version__}")
     parser.add_argument("lesson", nargs="?", help="the lesson to open, e.g. day55 (none: pick one)")
@@ -80,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--autoplay", action="store_true", help="run every step's commands and wait for its checks")
     _cluster_options(parser)
     _lesson_options(parser)
+    _trust_option(parser)
     return parser
 
 
@@ -96,6 +105,7 @@ def build_subparser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--json", action="store_true", help="machine-readable output")
         _cluster_options(parser)
         _lesson_options(parser)
+        _trust_option(parser)
     elif command == "reset":
         parser.description = "Forget progress on a lesson; --cluster also removes what it created."
         parser.add_argument("lesson")
@@ -103,6 +113,7 @@ def build_subparser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         _cluster_options(parser)
         _lesson_options(parser)
+        _trust_option(parser)
     elif command == "lint":
         parser.description = "Validate lesson files; prints file:line: message, exits 1 on errors."
         parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders")
@@ -111,11 +122,22 @@ def build_subparser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("lesson", nargs="?")
         _cluster_options(parser)
         _lesson_options(parser)
+    elif command == "trust":
+        parser.description = (
+            "Let a lesson from elsewhere run its commands: shows what it runs and reaches, then asks. "
+            "Without LESSON: list the lessons you trust."
+        )
+        parser.add_argument("lesson", nargs="?", help="a lesson id (with --lessons) or a lesson file")
+        parser.add_argument("--revoke", action="store_true", help="forget the trust in LESSON (id, file or hash)")
+        parser.add_argument("--yes", action="store_true", help="trust it without asking")
+        parser.add_argument("--json", action="store_true", help="list as JSON")
+        _lesson_options(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    _standard_streams()
     try:
         return _dispatch(args)
     except UsageError as err:
@@ -172,6 +194,7 @@ def _dispatch(args: list[str]) -> int:
             "reset": cmd_reset,
             "lint": cmd_lint,
             "doctor": cmd_doctor,
+            "trust": cmd_trust,
         }[command]
         return handler(options)
     options = build_parser().parse_args(args)
@@ -371,6 +394,14 @@ def cmd_lesson(options: argparse.Namespace) -> int:
         gc.disable()
         try:
             from tutor.ui.app import run_tui
+            from tutor.ui.terminal import terminal_keeper
+
+            # A signal ends the tutor without Textual's own way out: the terminal is given
+            # back before anything else is closed, from the first frame on (the exit handlers,
+            # installed after the first paint, end the child processes first).
+            _CLOSE_ON_SIGNAL.append(terminal_keeper())
+            for signum in _EXIT_SIGNALS:
+                signal.signal(signum, lambda signum, _frame: _close_and_die(signum))
 
             # The TUI installs them itself, after its first paint: loading the run layer (sh)
             # first would cost the learner a visibly slower start.
@@ -430,8 +461,17 @@ def _pick_lesson(options: argparse.Namespace) -> str | None:
     return pick_lesson(choices)
 
 
+def _interactive_stdin() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _tui_possible() -> bool:
-    return sys.stdout.isatty() and sys.stdin.isatty() and os.environ.get("TERM", "") not in ("", "dumb")
+    return (
+        sys.stdout is not None
+        and sys.stdout.isatty()
+        and _interactive_stdin()
+        and os.environ.get("TERM", "") not in ("", "dumb")
+    )
 
 
 class _Where:

@@ -73,7 +73,7 @@ def test_autoplay_stops_with_the_reason_when_a_step_cannot_pass(tmp_path: Path) 
         '::: step {#never title="Never" timeout=3}\n```sh\nkubectl get pods\n```\n\n'
         "> [!TIP]\n> Nothing creates it.\n\n```yaml {checks}\n- kind: exists\n  object: deployment/ghost\n```\n:::\n"
     )
-    result = tutor("stuck", "--lessons", str(lessons), "--sandbox", "--plain", "--autoplay", tmp=tmp_path)
+    result = tutor("stuck", "--lessons", str(lessons), "--trust", "--sandbox", "--plain", "--autoplay", tmp=tmp_path)
     assert result.returncode == 1
     assert "Autoplay stopped at step 'Never': the checks did not pass within 3 s." in result.stdout
     assert "[check waiting] deployment/ghost exists in namespace default: deployment/ghost does not exist yet" in (

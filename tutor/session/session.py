@@ -82,8 +82,15 @@ class LessonSession:
         sandbox: bool = False,
         store: ProgressStore | None = None,
         settle: float = 3.0,
+        untrusted: str | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
+        """`untrusted`: why the lesson may run nothing (no command, background command or
+        `command` check: it is from elsewhere and not trusted); None when it may.
+        `notices`: what the learner is told when the lesson opens."""
         self.lesson = lesson
+        self.untrusted = untrusted
+        self._notices = tuple(notices)
         self.variables = dict(variables)
         self.checks = checks
         self.runner = runner
@@ -153,6 +160,9 @@ class LessonSession:
         restarted; those that no longer hold are reported as drift and become undone.
         """
         notices = [self.progress.notice] if self.progress.notice else []
+        notices.extend(self._notices)
+        if self.untrusted:
+            notices.append(self.untrusted)
         done_before = tuple(s.id for s in self.lesson.steps if self.progress.is_done(s.id))
         if step_id is None:
             frontier = self.frontier
@@ -319,6 +329,9 @@ class LessonSession:
         the next command runs, so `curl` after a port-forward finds it listening.
         """
         step = self.lesson.step(step_id or self._viewing)
+        if self.untrusted:
+            self._emit(Notice(self.untrusted, "warning"))
+            return []
         outcomes = []
         with self._running_step(step):
             for command in step.runnable:
@@ -335,7 +348,15 @@ class LessonSession:
         finally:
             self._emit(StepRunning(step.id, False))
 
+    @property
+    def runs_commands(self) -> bool:
+        """False for a lesson from elsewhere that the learner has not trusted."""
+        return self.untrusted is None
+
     def run_command(self, step: Step, command: Command) -> RunOutcome:
+        if self.untrusted:
+            self._emit(Notice(self.untrusted, "warning"))
+            return RunOutcome(ok=False, exit_status=None, detail="not run: the lesson is not trusted")
         run_id = f"r{next(self._run_ids)}"
         text = command.display(self.variables)
         argv = self.argv(command)
@@ -416,6 +437,8 @@ class LessonSession:
 
     def _start_background(self, step: Step) -> None:
         """A done step's background commands come back when the lesson resumes past it."""
+        if self.untrusted:
+            return
         for command in step.runnable:
             if command.background and self.runner.process_state(command.id or "") not in ("ready", "starting"):
                 self.run_command(step, command)
@@ -434,6 +457,9 @@ class LessonSession:
                 on_step(step)
             if self.progress.is_done(step.id):
                 continue
+            if self.untrusted:
+                self._emit(AutoplayStopped(step.id, self._results.get(step.id, ()), self.untrusted))
+                return False
             with self._running_step(step):
                 played = self._play_step(step)
             if not played:

@@ -235,6 +235,7 @@ class LessonScreen(Screen[None]):
         setup = self.setup
         setup.terminal = self._lender
         setup.confirm = self._confirm_cluster
+        setup.ask_trust = self._ask_trust
         try:
             session = self._build(self.lesson, setup)
         except Exception as err:
@@ -266,6 +267,13 @@ class LessonScreen(Screen[None]):
         from tutor.ui.screens.question import QuestionScreen
 
         question = QuestionScreen("A cluster that is not local", message, yes="Use it anyway", no="Quit")
+        return ask_from_thread(self.app, question, self._quitting)
+
+    def _ask_trust(self, explanation: str) -> bool:
+        from tutor.ui.questions import ask_from_thread
+        from tutor.ui.screens.question import CautiousQuestionScreen
+
+        question = CautiousQuestionScreen("A lesson from elsewhere", explanation, yes="Trust it", no="Only read it")
         return ask_from_thread(self.app, question, self._quitting)
 
     def stop_drawing(self) -> None:
@@ -310,7 +318,7 @@ class LessonScreen(Screen[None]):
         self.refresh_bindings()
         if self.autoplay:
             self._play(opening, autoplay=True)
-        elif opening.missing:
+        elif opening.missing and self.session is not None and self.session.runs_commands:
             self._offer_fast_forward(opening)
         else:
             self._run_pending(opening.current)
@@ -651,6 +659,8 @@ class LessonScreen(Screen[None]):
 
     def _can_run(self) -> bool:
         # Before the session is open a run waits for it (autoplay runs everything itself).
+        if self.session is not None and not self.session.runs_commands:
+            return False  # a lesson from elsewhere, not trusted: it is read, not run
         return not self.running and (self.opened or not self.autoplay)
 
     def _update_runnable(self) -> None:

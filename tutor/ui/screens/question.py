@@ -44,3 +44,9 @@ class QuestionScreen(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class CautiousQuestionScreen(QuestionScreen):
+    """The same question, with "no" focused: Enter declines (trusting a lesson from elsewhere)."""
+
+    AUTO_FOCUS = "#no"
