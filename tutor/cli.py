@@ -152,6 +152,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _standard_streams() -> None:
+    """Started with standard input, output or error closed (`<&-`): /dev/null stands in.
+
+    Otherwise the next file the tutor opens (a socket, the sandbox's event loop) would take
+    descriptor 0, 1 or 2, and a child process would read from it or write into it.
+    """
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        if getattr(sys, name) is None:
+            stream = open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+            setattr(sys, name, stream)
+            setattr(sys, f"__{name}__", stream)
+
+
 VALUE_OPTIONS = {
     "--step",
     "--context",
@@ -327,7 +349,7 @@ def cmd_reset(options: argparse.Namespace) -> int:
         return int(reset_cluster(lesson, options))
     store = ProgressStore()
     cluster = options.context
-    if not options.yes and sys.stdin.isatty():
+    if not options.yes and _interactive_stdin():
         scope = f"on {cluster}" if cluster else "on every cluster"
         answer = input(f"Forget your progress on {lesson.id} {scope}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
@@ -346,6 +368,80 @@ def cmd_check(options: argparse.Namespace) -> int:
     from tutor.session.headless import check
 
     return int(check(lesson, options))
+
+
+def cmd_trust(options: argparse.Namespace) -> int:
+    from tutor.trust import TrustStore, explain, is_shipped
+
+    store = TrustStore()
+    if options.lesson is None:
+        if options.revoke:
+            raise UsageError("--revoke needs the lesson to forget: its id, its file, or its hash")
+        return _list_trusted(store, as_json=options.json)
+    if options.revoke:
+        try:
+            removed = store.revoke(options.lesson)
+        except OSError as err:
+            print(f"k8s-tutor trust: cannot change the trust records: {err}", file=sys.stderr)
+            return EXIT_FAIL
+        if not removed:
+            print(f"No trust in {options.lesson} is recorded; nothing changed.")
+            return EXIT_FAIL
+        for record in removed:
+            print(f"No longer trusted: {record.lesson} ({record.path}).")
+        return EXIT_OK
+    lesson = _lesson_to_trust(options)
+    if is_shipped(lesson):
+        print(f"{lesson.id} is shipped with k8s-tutor: it needs no trust.")
+        return EXIT_OK
+    print(explain(lesson))
+    if store.is_trusted(lesson):
+        print("You already trust it, as it is now.")
+        return EXIT_OK
+    if not options.yes:
+        if not _interactive_stdin():
+            raise UsageError("trusting a lesson asks you at a terminal; to trust it without asking, add --yes")
+        try:
+            answer = input("Trust it and let it run its commands? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Not trusted; nothing changed.")
+            return EXIT_FAIL
+    try:
+        record = store.trust(lesson)
+    except OSError as err:
+        print(f"k8s-tutor trust: cannot record the trust: {err}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"Trusted {lesson.id} as it is now (sha256 {record.sha256[:12]}); a change to it or its files asks again.")
+    return EXIT_OK
+
+
+def _list_trusted(store: Any, *, as_json: bool) -> int:
+    records = store.records()
+    if store.problem:
+        print(f"k8s-tutor trust: {store.problem}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"trusted": [record.to_json() for record in records]}, indent=2))
+    elif not records:
+        print("You trust no lesson from elsewhere (the shipped lessons need no trust).")
+    for record in [] if as_json else records:
+        print(f"{record.lesson}  {record.path}  sha256 {record.sha256[:12]}  since {record.trusted}")
+    return EXIT_OK
+
+
+def _lesson_to_trust(options: argparse.Namespace) -> Any:
+    """LESSON as a file (a path that exists), else as an id among the lessons found."""
+    path = Path(options.lesson).expanduser()
+    if not os.path.lexists(path):
+        return _find_lesson(options, options.lesson)
+    from tutor import lesson_cache
+    from tutor.lesson.problems import LessonError
+
+    try:
+        return lesson_cache.load(path)
+    except LessonError as err:
+        raise UsageError(f"{path} is not a lesson that can be opened:\n{err}") from None
 
 
 def cmd_doctor(options: argparse.Namespace) -> int:
@@ -383,6 +479,7 @@ def cmd_lesson(options: argparse.Namespace) -> int:
             cluster_variables=where.variables,
             sandbox=where.sandbox,
             save_progress=not where.sandbox,
+            trust_given=options.trust,
         )
         if not tui:
             from tutor.plain.view import run_plain
@@ -422,7 +519,9 @@ def _after_first_paint() -> None:
 
 
 _CLOSE_ON_SIGNAL: list[Callable[[], object]] = []
-"""What must be closed when a signal ends the tutor, besides its processes (the sandbox's files)."""
+"""What must be closed when a signal ends the tutor, besides its processes (the sandbox's files),
+last first: the TUI's terminal is given back first."""
+_EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _install_exit_handlers() -> None:
