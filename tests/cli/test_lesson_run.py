@@ -9,22 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, run_tutor
 from tests.session.conftest import needs_kubectl
 
 
 def tutor(*args: str, tmp: Path, timeout: float = 240, **env: str) -> subprocess.CompletedProcess[str]:
     if "--sandbox" in args and "day55" in args:
         args = (*args, "--set", f"local_port={free_port()}")  # tests run side by side
-    return subprocess.run(
-        [sys.executable, "-m", "tutor", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-        env=dict(os.environ, K8S_TUTOR_STATE_DIR=str(tmp), KUBECACHEDIR=str(tmp / "cache"), **env),
-        check=False,
+    return run_tutor(
+        *args, env={"K8S_TUTOR_STATE_DIR": str(tmp), "KUBECACHEDIR": str(tmp / "cache"), **env}, timeout=timeout
     )
 
 

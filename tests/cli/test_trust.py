@@ -3,81 +3,31 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_tutor
+from tests.lesson.helpers import MARK
 from tests.ui.pty_terminal import Terminal
-
-LESSON = """\
----
-id: mark
-title: Leave a mark
-requires: []
----
-
-::: step {#touch title="Touch a file"}
-```sh
-touch ran-a-command
-```
-
-> [!TIP]
-> Touch it.
-
-```yaml {checks}
-- kind: command
-  run: touch ran-a-check
-```
-:::
-
-::: step {#clean title="Nothing more"}
-```sh
-kubectl version --client
-```
-
-> [!TIP]
-> Nothing.
-
-```yaml {checks}
-- kind: command
-  run: "true"
-```
-
-```sh {cleanup}
-touch ran-a-cleanup
-```
-:::
-"""
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     (tmp_path / "lessons").mkdir()
     (tmp_path / "work").mkdir()
-    (tmp_path / "lessons" / "mark.md").write_text(LESSON)
+    (tmp_path / "lessons" / "mark.md").write_text(MARK)
     return tmp_path
 
 
-def tutor(home: Path, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tutor", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        cwd=home / "work",
-        env=dict(
-            os.environ,
-            K8S_TUTOR_STATE_DIR=str(home / "state"),
-            KUBECONFIG=str(home / "no-kubeconfig"),
-            K8S_TUTOR_LESSONS=str(home / "lessons"),
-        ),
-        check=False,
-    )
+def tutor(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "K8S_TUTOR_STATE_DIR": str(home / "state"),
+        "KUBECONFIG": str(home / "no-kubeconfig"),
+        "K8S_TUTOR_LESSONS": str(home / "lessons"),
+    }
+    return run_tutor(*args, cwd=home / "work", env=env, timeout=90)
 
 
 def ran(home: Path) -> list[str]:
@@ -104,7 +54,7 @@ def test_trust_is_remembered_per_content_and_can_be_revoked(home: Path) -> None:
     lesson = home / "lessons" / "mark.md"
     listed = tutor(home, "trust", str(lesson), "--yes")
     assert listed.returncode == 0, listed.stderr
-    assert "Programs it runs: touch, kubectl" in listed.stdout
+    assert "Programs it runs: touch, echo, true" in listed.stdout
     assert "Trusted mark as it is now" in listed.stdout
     records = json.loads(tutor(home, "trust", "--json").stdout)["trusted"]
     assert [(r["lesson"], r["path"]) for r in records] == [("mark", str(lesson))]
@@ -113,7 +63,7 @@ def test_trust_is_remembered_per_content_and_can_be_revoked(home: Path) -> None:
 
     for name in ran(home):
         (home / "work" / name).unlink()
-    lesson.write_text(LESSON.replace("Touch it.", "Touch it, please."))  # an edit asks again
+    lesson.write_text(MARK.replace("Touch it.", "Touch it, please."))  # an edit asks again
     assert tutor(home, "mark", "--plain", "--autoplay").returncode == 1
     assert ran(home) == []
 
@@ -129,7 +79,7 @@ def test_a_changed_manifest_asks_again(home: Path) -> None:
     manifests.mkdir()
     (manifests / "app.yaml").write_text("kind: ConfigMap\n")
     lesson = home / "lessons" / "mark.md"
-    lesson.write_text(LESSON.replace("kubectl version --client", "kubectl apply -f {manifests}/app.yaml"))
+    lesson.write_text(MARK.replace("echo nothing more", "kubectl apply -f {manifests}/app.yaml"))
     assert tutor(home, "trust", str(lesson), "--yes").returncode == 0
     assert tutor(home, "check", "mark", "--step", "touch").returncode == 0
     (manifests / "app.yaml").write_text("kind: Secret\n")
@@ -166,7 +116,7 @@ def test_reset_runs_no_cleanup_of_an_untrusted_lesson_even_with_yes(home: Path) 
 
 def test_an_extra_lesson_never_replaces_a_shipped_one(home: Path) -> None:
     shadow = home / "lessons" / "day55.md"
-    shadow.write_text(LESSON.replace("id: mark", "id: day55"))
+    shadow.write_text(MARK.replace("id: mark", "id: day55"))
     result = tutor(home, "day55", "--plain", "--autoplay")
     assert result.returncode == 2
     assert str(shadow) in result.stderr
@@ -178,16 +128,8 @@ def test_an_extra_lesson_never_replaces_a_shipped_one(home: Path) -> None:
 def test_two_extra_lessons_with_one_id_are_an_error_naming_both(home: Path) -> None:
     other = home / "more"
     other.mkdir()
-    (other / "again.md").write_text(LESSON)
-    result = subprocess.run(
-        [sys.executable, "-m", "tutor", "list", "--lessons", str(home / "lessons"), "--lessons", str(other)],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-        timeout=60,
-        check=False,
-    )
+    (other / "again.md").write_text(MARK)
+    result = run_tutor("list", "--lessons", str(home / "lessons"), "--lessons", str(other))
     assert result.returncode == 2
     assert f"{other / 'again.md'}: lesson id 'mark' is also the id of {home / 'lessons' / 'mark.md'}" in (result.stderr)
 
@@ -198,7 +140,7 @@ def test_the_plain_view_asks_once_and_no_is_the_default(home: Path) -> None:
     term = Terminal(args, home / "work", env=env)
     try:
         term.wait_for(lambda: term.shows("Trust it and let it run its commands? [y/N]"), what="the question")
-        assert term.shows("Programs it runs: touch, kubectl")
+        assert term.shows("Programs it runs: touch, echo, true")
         term.type("\r")  # Enter: no
         term.wait_for(lambda: term.shows("not trusted, so it runs no command"), what="the refusal")
         term.type("\r")  # Enter at the lesson: run the step's commands

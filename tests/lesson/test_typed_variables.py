@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import run_tutor
 from tests.lesson.helpers import MINIMAL, write_lesson
 from tutor.lesson.catalog import Catalog
 from tutor.lesson.overrides import BadOverride, parse_overrides
@@ -89,15 +87,7 @@ def test_lint_checks_the_defaults_and_the_types(tmp_path: Path) -> None:
 
 
 def test_a_bad_set_on_the_command_line_is_exit_2_with_the_reason() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tutor", "day55", "--plain", "--set", "local_port=http"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-        timeout=60,
-        check=False,
-    )
+    result = run_tutor("day55", "--plain", "--set", "local_port=http")
     assert result.returncode == 2
     assert "k8s-tutor: --set local_port: 'http' is not a port: a port is a whole number from 1 to 65535" in (
         result.stderr

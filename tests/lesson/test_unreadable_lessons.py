@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import run_tutor
 from tests.lesson.helpers import MINIMAL, write_lesson
 
 
 def lint(*paths: str | Path) -> subprocess.CompletedProcess[str]:
     # The timeout is the test: a FIFO or /dev/zero must never be read until it ends.
-    return subprocess.run(
-        [sys.executable, "-m", "tutor", "lint", *map(str, paths)],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-        timeout=30,
-        check=False,
-    )
+    return run_tutor("lint", *map(str, paths), timeout=30)
 
 
 def test_a_fifo_is_an_error_and_lint_does_not_wait_for_a_writer(tmp_path: Path) -> None:
@@ -74,15 +65,7 @@ def test_the_catalog_skips_them_with_a_message(tmp_path: Path, kind: str) -> Non
         os.mkfifo(folder / "pipe.md")
     else:
         (folder / "a.md").symlink_to(folder / "a.md")
-    result = subprocess.run(
-        [sys.executable, "-m", "tutor", "list", "--lessons", str(folder)],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-        timeout=30,
-        check=False,
-    )
+    result = run_tutor("list", "--lessons", str(folder), timeout=30)
     assert result.returncode == 0
     assert "k8s-tutor: skipped a broken lesson:" in result.stderr
     assert "Traceback" not in result.stderr

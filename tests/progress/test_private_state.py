@@ -1,4 +1,5 @@
-"""What the tutor reads back is only its own: progress, trust records and the lesson cache.
+"""What the tutor reads back is only its own: progress and trust records (the lesson cache:
+tests/cli/test_lesson_cache.py).
 
 And a state folder it cannot write (read-only, full) costs the learner nothing but the
 saving: a warning once, the lesson goes on from memory, and the end says it was not saved.
@@ -15,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lesson.helpers import MINIMAL, write_lesson
-from tutor import lesson_cache
+from tests.lesson.helpers import MARK, MINIMAL, write_lesson
 from tutor.lesson import parser
 from tutor.progress import ProgressStore
 from tutor.trust import TrustStore
@@ -103,100 +103,12 @@ def test_trust_records_others_may_write_trust_nothing(tmp_path: Path) -> None:
     assert store.problem is not None and "others may write to it" in store.problem
 
 
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    seen: list[Path] = []
-    real = parser.load_traced
-
-    def counting(path: Path) -> tuple[object, ...]:
-        seen.append(path)
-        return real(path)
-
-    monkeypatch.setattr(parser, "load_traced", counting)
-    return seen
-
-
-def test_the_lesson_cache_is_plain_json(tmp_path: Path, parses: list[Path]) -> None:
-    path = write_lesson(tmp_path, MINIMAL)
-    lesson = lesson_cache.load(path)
-    (entry,) = lesson_cache.cache_dir().glob("*.json")
-    kept = json.loads(entry.read_text())
-    assert kept["lesson"]["@"] == "Lesson" and kept["lesson"]["id"] == "demo"
-    assert os.stat(entry).st_mode & 0o777 == 0o600
-    assert lesson_cache.load(path) == lesson
-    assert len(parses) == 1
-
-
-@pytest.mark.parametrize("damage", ["group-writable entry", "open folder", "symlinked entry", "foreign class"])
-def test_a_cache_entry_that_is_not_the_tutors_own_is_ignored_and_rebuilt(
-    tmp_path: Path, parses: list[Path], damage: str
-) -> None:
-    path = write_lesson(tmp_path, MINIMAL)
-    lesson_cache.load(path)
-    (entry,) = lesson_cache.cache_dir().glob("*.json")
-    if damage == "group-writable entry":
-        entry.chmod(0o664)
-    elif damage == "open folder":
-        entry.parent.chmod(0o777)
-    elif damage == "symlinked entry":
-        planted = tmp_path / "planted.json"
-        shutil.copy(entry, planted)
-        entry.unlink()
-        entry.symlink_to(planted)
-    else:
-        kept = json.loads(entry.read_text())
-        kept["lesson"]["@"] = "Path"  # a class the cache never makes: never constructed
-        entry.write_text(json.dumps(kept))
-    assert lesson_cache.load(path).id == "demo"
-    assert len(parses) == 2
-    if damage == "foreign class":  # its own entry, rewritten: read back on the next start
-        assert lesson_cache.load(path).id == "demo"
-        assert len(parses) == 2
-
-
-ONE_STEP = """\
----
-id: mark
-title: Leave a mark
-requires: []
----
-
-::: step {#touch title="Touch a file"}
-```sh
-touch marked
-```
-
-> [!TIP]
-> Touch it.
-
-```yaml {checks}
-- kind: command
-  run: test -e marked
-```
-:::
-
-::: step {#again title="And again"}
-```sh
-touch again
-```
-
-> [!TIP]
-> Again.
-
-```yaml {checks}
-- kind: command
-  run: test -e again
-```
-:::
-"""
-
-
 def test_a_full_or_read_only_state_folder_warns_once_and_the_lesson_goes_on(tmp_path: Path) -> None:
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-rm", "true"], check=False).returncode:
         pytest.skip("needs unshare (user and mount namespaces) for a real full and read-only folder")
     lessons = tmp_path / "lessons"
     lessons.mkdir()
-    (lessons / "mark.md").write_text(ONE_STEP)
+    (lessons / "mark.md").write_text(MARK)
     work = tmp_path / "work"
     work.mkdir()
     outputs = {}
@@ -224,7 +136,7 @@ def test_a_full_or_read_only_state_folder_warns_once_and_the_lesson_goes_on(tmp_
         assert out.count("Your progress cannot be saved") == 1, out
         assert "Lesson mark complete" in out
         assert out.rstrip().endswith("Warning: The progress of this run was not saved.")
-        (work / "marked").unlink()
-        (work / "again").unlink()
+        for ran in work.iterdir():
+            ran.unlink()
     assert "(No space left on device)" in outputs["full"].stdout
     assert "(Read-only file system)" in outputs["read-only"].stdout
