@@ -32,8 +32,6 @@ ALLOWED_PROGRAMS = frozenset(
         "kubens",
         "stern",
         "k9s",
-        "docker",
-        "podman",
         # talking to what the lesson runs
         "curl",
         "wget",
@@ -108,6 +106,8 @@ WRAPPERS = frozenset(
         "expect",
         "ssh",
         "parallel",
+        "docker",  # `docker run` runs any image, with whatever it mounts
+        "podman",
     }
 )
 """Programs that run other programs (or any code given to them): a warning even if allowed."""
