@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from tests.conftest import REPO
 from tests.lesson.helpers import MINIMAL, write_lesson
 from tutor.lesson.lint import lint
 from tutor.lesson.parser import parse_file
-from tutor.lesson.reach import reach
+from tutor.lesson.reach import ALLOWED_PROGRAMS, WRAPPERS, reach
 
 COMMAND = "kubectl get pods -n {namespace}"
 
@@ -157,3 +158,13 @@ def test_an_extra_lesson_with_a_shipped_id_is_an_error_naming_both(tmp_path: Pat
     assert messages == [
         f"{path}:2: lesson id 'day55' is the id of {REPO / 'lessons' / 'day55.md'}, a lesson shipped with k8s-tutor"
     ]
+
+
+def test_the_lists_in_the_lesson_format_are_the_ones_lint_uses() -> None:
+    text = (REPO / "docs" / "lesson-format.md").read_text()
+    section = text[text.index("### What a lesson runs and reaches") : text.index("### Variables")]
+    wrappers, _, allowed = section.partition("The programs lessons usually run")
+    allowed = allowed[: allowed.index("When a warning is meant")]
+    named = re.compile(r"`([a-z0-9]+)`")
+    assert set(named.findall(allowed)) == set(ALLOWED_PROGRAMS)
+    assert set(named.findall(wrappers)) - {"lint", "http", "localhost", "curl", "wget"} == set(WRAPPERS)
