@@ -55,7 +55,9 @@ def fingerprint(lesson: Lesson) -> str:
     for path in (lesson.path, *reach(lesson).files):
         digest.update(str(path.resolve()).encode() + b"\0")
         try:
-            digest.update(path.read_bytes())
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
         except OSError as err:
             digest.update(f"unreadable: {err.strerror or err}".encode())
         digest.update(b"\0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -168,3 +169,14 @@ def test_the_lists_in_the_lesson_format_are_the_ones_lint_uses() -> None:
     named = re.compile(r"`([a-z0-9]+)`")
     assert set(named.findall(allowed)) == set(ALLOWED_PROGRAMS)
     assert set(named.findall(wrappers)) - {"lint", "http", "localhost", "curl", "wget"} == set(WRAPPERS)
+
+
+def test_a_folder_of_manifests_with_a_link_loop_is_read_once(tmp_path: Path) -> None:
+    folder = tmp_path / "manifests" / "app"
+    folder.mkdir(parents=True)
+    (folder / "a.yaml").write_text("kind: ConfigMap\n")
+    (folder / "again").symlink_to(folder)  # walked into, it would never end
+    os.mkfifo(folder / "pipe.yaml")  # read, it would never answer
+    lesson, _ = parse_file(with_command(tmp_path, "kubectl apply -f {manifests}/app"))
+    assert lesson is not None
+    assert reach(lesson).files == ((folder / "a.yaml").resolve(),)

@@ -10,6 +10,7 @@ Before the learner trusts a lesson from elsewhere, the tutor shows what `reach` 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -332,6 +333,17 @@ def named_files(argv: Sequence[str], values: Mapping[str, str]) -> Iterator[Path
             continue
         path = Path(variables.substitute(arg.partition("=")[2] if arg.startswith("-") else arg, values, strict=False))
         if path.is_dir():
-            yield from sorted(item for item in path.rglob("*") if item.is_file())[:MAX_FILES]
+            yield from _files_in(path)
         elif path.is_file():
             yield path
+
+
+def _files_in(folder: Path) -> list[Path]:
+    """The regular files below `folder`, sorted, without following links to folders (no loops)."""
+    found: list[Path] = []
+    for root, folders, names in os.walk(folder):
+        folders.sort()
+        found.extend(Path(root) / name for name in sorted(names) if (Path(root) / name).is_file())
+        if len(found) >= MAX_FILES:
+            break
+    return sorted(found)[:MAX_FILES]
