@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tutor import __version__
+from tutor.safe_text import strip_controls
 
 SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox", "trust")
 
@@ -141,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except UsageError as err:
-        print(f"k8s-tutor: {err}", file=sys.stderr)
+        print(strip_controls(f"k8s-tutor: {err}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\nk8s-tutor: interrupted", file=sys.stderr)
@@ -243,7 +244,7 @@ def _catalog(options: argparse.Namespace) -> Any:
 
     catalog = Catalog.discover(_extra_lesson_dirs(options), loader=lesson_cache.load)
     for problem in catalog.broken:
-        print(f"k8s-tutor: skipped a broken lesson: {problem}", file=sys.stderr)
+        print(strip_controls(f"k8s-tutor: skipped a broken lesson: {problem}"), file=sys.stderr)
     if catalog.conflicts:
         raise UsageError("\n".join(str(problem) for problem in catalog.conflicts))
     return catalog
@@ -316,7 +317,12 @@ def cmd_list(options: argparse.Namespace) -> int:
         done = "; ".join(
             f"{item['cluster']}: {len(item['completed'])}/{len(row['steps'])} done" for item in row["progress"]
         )
-        print(f"{row['id']:<{width}}  {row['title']}  ({len(row['steps'])} steps){'  ' + done if done else ''}")
+        # Cluster names come from kubeconfigs: text only.
+        print(
+            strip_controls(
+                f"{row['id']:<{width}}  {row['title']}  ({len(row['steps'])} steps){'  ' + done if done else ''}"
+            )
+        )
         for index, step in enumerate(row["steps"], 1):
             print(f"{'':<{width}}  {index:>2}. {step['id']}: {step['title']}")
     return EXIT_OK
@@ -329,7 +335,7 @@ def cmd_lint(options: argparse.Namespace) -> int:
     paths = options.paths or [builtin_dir()]
     problems, count = lint(paths)
     for problem in problems:
-        print(problem)
+        print(strip_controls(str(problem)))  # a file's name is anybody's text
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     summary = f"{count} lesson file{'s' if count != 1 else ''} checked: {errors} error{'s' if errors != 1 else ''}"
@@ -388,13 +394,13 @@ def cmd_trust(options: argparse.Namespace) -> int:
             print(f"No trust in {options.lesson} is recorded; nothing changed.")
             return EXIT_FAIL
         for record in removed:
-            print(f"No longer trusted: {record.lesson} ({record.path}).")
+            print(strip_controls(f"No longer trusted: {record.lesson} ({record.path})."))
         return EXIT_OK
     lesson = _lesson_to_trust(options)
     if is_shipped(lesson):
         print(f"{lesson.id} is shipped with k8s-tutor: it needs no trust.")
         return EXIT_OK
-    print(explain(lesson))
+    print(strip_controls(explain(lesson)))
     if store.is_trusted(lesson):
         print("You already trust it, as it is now.")
         return EXIT_OK
@@ -420,13 +426,13 @@ def cmd_trust(options: argparse.Namespace) -> int:
 def _list_trusted(store: Any, *, as_json: bool) -> int:
     records = store.records()
     if store.problem:
-        print(f"k8s-tutor trust: {store.problem}", file=sys.stderr)
+        print(strip_controls(f"k8s-tutor trust: {store.problem}"), file=sys.stderr)
     if as_json:
         print(json.dumps({"trusted": [record.to_json() for record in records]}, indent=2))
     elif not records:
         print("You trust no lesson from elsewhere (the shipped lessons need no trust).")
     for record in [] if as_json else records:
-        print(f"{record.lesson}  {record.path}  sha256 {record.sha256[:12]}  since {record.trusted}")
+        print(strip_controls(f"{record.lesson}  {record.path}  sha256 {record.sha256[:12]}  since {record.trusted}"))
     return EXIT_OK
 
 

@@ -70,3 +70,11 @@ def test_the_catalog_skips_them_with_a_message(tmp_path: Path, kind: str) -> Non
     assert "k8s-tutor: skipped a broken lesson:" in result.stderr
     assert "Traceback" not in result.stderr
     assert "day55" in result.stdout
+
+
+def test_a_file_name_with_escape_sequences_is_printed_as_text(tmp_path: Path) -> None:
+    path = write_lesson(tmp_path, "not a lesson", name="x\x1b]0;PWNED\x07\x1b[2J.md")
+    result = lint(path)
+    assert result.returncode == 1
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "x.md:1: a lesson starts with front matter" in result.stdout
