@@ -557,7 +557,7 @@ def _pick_lesson(options: argparse.Namespace) -> str | None:
             description=row["description"],
             steps=len(row["steps"]),
             progress=tuple(
-                f"{item['cluster']}: {len(item['completed'])} of {len(row['steps'])} steps done"
+                strip_controls(f"{item['cluster']}: {len(item['completed'])} of {len(row['steps'])} steps done")
                 for item in row["progress"]
             ),
         )
