@@ -64,7 +64,7 @@ class LessonHeader(Horizontal):
         self._connection_state = state
         widget = self.query_one("#connection", Static)
         widget.update(label)
-        widget.tooltip = detail or None
+        widget.tooltip = Content(detail) if detail else None  # the cluster's words: not markup
         for css_class in set(CONNECTION_CLASSES.values()):
             widget.set_class(CONNECTION_CLASSES.get(state) == css_class, css_class)
 
