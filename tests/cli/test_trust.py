@@ -160,3 +160,13 @@ def test_the_plain_view_asks_once_and_no_is_the_default(home: Path) -> None:
     finally:
         term.close()
     assert json.loads((home / "state" / "trust" / "lessons.json").read_text())["lessons"][0]["lesson"] == "mark"
+
+
+def test_trusting_asks_at_a_terminal_or_takes_yes(home: Path) -> None:
+    result = tutor(home, "trust", "mark")
+    assert result.returncode == 2
+    assert "trusting a lesson asks you at a terminal; to trust it without asking, add --yes" in result.stderr
+    assert "Programs it runs: touch, echo, true" in result.stdout  # shown all the same
+    assert tutor(home, "trust", "day55").stdout == "day55 is shipped with k8s-tutor: it needs no trust.\n"
+    assert tutor(home, "trust", "--revoke", "mark").returncode == 1
+    assert tutor(home, "trust", "--revoke").returncode == 2
