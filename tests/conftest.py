@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +30,19 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     # or one test's HTTP check would be answered by the other's Ingress.
     monkeypatch.setenv("K8S_TUTOR_SANDBOX_INGRESS_PORT", str(free_port()))
     return state
+
+
+def run_tutor(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`python -m tutor ARGS` as a learner runs it, with no input; `env` is added to the environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "tutor", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )

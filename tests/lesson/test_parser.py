@@ -258,4 +258,4 @@ def test_not_utf8_and_nul_bytes(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:
     found = errors_of(tmp_path / "nope.md")
-    assert found and found[0].startswith("1: cannot read the lesson file")
+    assert found and found[0].startswith("0: cannot read the lesson file")

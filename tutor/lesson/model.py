@@ -7,12 +7,15 @@ parsed lesson serves several clusters (profiles, namespaces) without re-parsing.
 
 from __future__ import annotations
 
+import contextlib
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutor.lesson.variables import substitute
+from tutor.lesson import commandline
+from tutor.lesson.variables import BUILTIN_TYPES, substitute
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class Command:
     line: int
     """1-based line of the command in the lesson file."""
     text: str
-    """The command as written, for display before substitution."""
+    """The command as written in the lesson (what is shown is `display`: the argv, quoted)."""
     background: bool = False
     """Long-running (port-forward, tunnel): supervised, stopped when no longer needed."""
     id: str | None = None
@@ -40,7 +43,8 @@ class Command:
     """Cleanup only: a question the learner must agree to before this command runs."""
 
     def display(self, variables: Mapping[str, str]) -> str:
-        return substitute(self.text, variables)
+        """The command as it runs, quoted for a shell: a copied line runs exactly this argv."""
+        return shlex.join(substitute(arg, variables) for arg in self.argv)
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,13 @@ class CheckSpec:
     title: str | None = None
 
     def resolved(self, variables: Mapping[str, str]) -> dict[str, Any]:
-        return {key: _substitute_value(value, variables) for key, value in self.fields.items()}
+        fields = {key: _substitute_value(value, variables) for key, value in self.fields.items()}
+        run = self.fields.get("run")
+        if self.kind == "command" and isinstance(run, str):
+            # Split as written, then fill in each argument: a value never becomes two arguments.
+            with contextlib.suppress(commandline.BadCommandLine):
+                fields["run"] = [substitute(arg, variables) for arg in commandline.parse(run)]
+        return fields
 
 
 def _substitute_value(value: Any, variables: Mapping[str, str]) -> Any:
@@ -135,6 +145,8 @@ class Lesson:
     manifests: Path | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     """The author's variables; built-in ones (profile, namespace, manifests) are added by `defaults`."""
+    variable_types: Mapping[str, str] = field(default_factory=dict)
+    """The type each of the author's variables declares (`tutor.lesson.variables.TYPES`)."""
     requires: tuple[str, ...] = ()
     """Programs the lesson's commands need (for `doctor` and clear messages)."""
 
@@ -146,6 +158,10 @@ class Lesson:
 
     def index(self, step_id: str) -> int:
         return [step.id for step in self.steps].index(step_id)
+
+    def type_of(self, name: str) -> str:
+        """The type a value of variable `name` must have (`string` for one that declares none)."""
+        return self.variable_types.get(name) or BUILTIN_TYPES.get(name, "string")
 
     def defaults(self, **overrides: str) -> dict[str, str]:
         """Variables with the lesson's defaults, then `overrides` (e.g. --profile)."""

@@ -31,6 +31,14 @@ def _str(value: Any) -> str | None:
     return None if isinstance(value, str) else f"must be text, not {_type_name(value)}"
 
 
+def _run(value: Any) -> str | None:
+    if isinstance(value, str):
+        return None
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return None
+    return f"must be a command line, or a list of its arguments, not {_type_name(value)}"
+
+
 def _int(value: Any) -> str | None:
     if isinstance(value, bool):
         return "must be a whole number, not true/false"
@@ -186,8 +194,16 @@ def _f(validate: Validator, doc: str, *, required: bool = False) -> FieldSpec:
     return FieldSpec(validate, doc, required)
 
 
+def _reason(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return None
+    return "must say why, in words"
+
+
 COMMON_FIELDS: Mapping[str, FieldSpec] = {
     "title": _f(_str, "what the learner reads while the check runs (a default is derived)"),
+    "allow_program": _f(_reason, "why the check runs a program lint warns about (see docs/lesson-format.md)"),
+    "allow_host": _f(_reason, "why the check reaches a host that is not loopback (see docs/lesson-format.md)"),
 }
 NAMESPACE_FIELD = _f(_str, "the namespace of the objects (default: the lesson's namespace)")
 REMEMBER_FIELD = _f(_name, "a key under which what the check saw on passing is kept for later steps")
@@ -301,7 +317,11 @@ CHECK_KINDS: Mapping[str, CheckKind] = {
             "command",
             "a command exits with the expected status (an escape hatch for what no other kind covers)",
             {
-                "run": _f(_str, "the command line (no shell: no pipes or redirections)", required=True),
+                "run": _f(
+                    _run,
+                    "the command line (no shell: no pipes or redirections), or its arguments as a list",
+                    required=True,
+                ),
                 "exit": _f(_int, "the expected exit status (default 0)"),
                 "timeout": _f(positive_number, "seconds before the command is stopped (default 20)"),
             },

@@ -17,6 +17,7 @@ from typing import TextIO
 
 from tutor.lesson.model import CommandBlock, Lesson, Prose, Step
 from tutor.plain.text import plain
+from tutor.safe_text import strip_controls
 from tutor.session.events import (
     AutoplayStopped,
     CheckResult,
@@ -71,6 +72,9 @@ class PlainView:
     # --- output --------------------------------------------------------------------------
 
     def say(self, text: str = "") -> None:
+        # Every line passes here: what a lesson, the cluster or a command wrote reaches the
+        # terminal without its control sequences (and, in line mode, without colours).
+        text = strip_controls(text)
         with self._lock:
             self.out.write(text + "\n")
             self.out.flush()
@@ -238,7 +242,7 @@ class PlainView:
     def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:
         self.failed = event
         step = self.session.lesson.step(event.step)
-        self.say(f"Autoplay stopped at step '{step.title}': {event.reason}.")
+        self.say(f"Autoplay stopped at step '{step.title}': {event.reason.rstrip('.')}.")
         for result in event.results:
             if result.status != "pass":
                 self.explain(result)
@@ -288,7 +292,7 @@ class PlainView:
     def run(self, step_id: str | None, *, autoplay: bool, input_stream: TextIO | None) -> int:
         session = self.session
         opening = session.open(step_id)
-        if opening.missing:
+        if opening.missing and session.runs_commands:
             titles = ", ".join(session.lesson.step(s).title for s in opening.missing)
             self.say(f"Before '{session.viewing.title}', these steps are not done on this cluster: {titles}.")
             if autoplay or self._ask("Fast-forward by running their commands? [Y/n] ", input_stream, True):
@@ -419,6 +423,7 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
     interactive = interactive_terminal(sys.stdin) and not autoplay
     setup.terminal = contextlib.nullcontext if interactive_terminal(sys.stdin) else None
     setup.confirm = _confirm if interactive_terminal(sys.stdin) else None
+    setup.ask_trust = _ask_trust if interactive_terminal(sys.stdin) else None
     try:
         session = build_session(lesson, setup)
     except SessionRefused as err:
@@ -435,8 +440,17 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
 
 
 def _confirm(message: str) -> bool:
+    return _yes(f"{message}\nUse it anyway? [y/N] ")
+
+
+def _ask_trust(explanation: str) -> bool:
+    return _yes(f"{explanation}\nTrust it and let it run its commands? [y/N] ")
+
+
+def _yes(question: str) -> bool:
+    """Ask on the terminal; anything but yes (Enter, end of input) is no."""
     try:
-        answer = input(f"{message}\nUse it anyway? [y/N] ")
+        answer = input(strip_controls(question))
     except EOFError:
         return False
     return answer.strip().lower() in ("y", "yes")

@@ -13,10 +13,13 @@ cluster at once, for kubectl practice that does not follow a lesson.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shlex
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -126,8 +129,9 @@ def main(argv: Sequence[str]) -> int:
     except SystemExit as done:  # --help
         return int(done.code or 0)
     out_path = Path(args.kubeconfig_out).expanduser() if args.kubeconfig_out else None
-    if out_path is not None and out_path.exists():
-        sys.stderr.write(f"k8s-tutor sandbox: error: {out_path} exists; refusing to overwrite it\n")
+    if out_path is not None and os.path.lexists(out_path):
+        what = "is a symbolic link" if out_path.is_symlink() else "exists"
+        sys.stderr.write(f"k8s-tutor sandbox: error: {out_path} {what}; refusing to overwrite it\n")
         return EXIT_USAGE
     if args.port and not can_bind(args.port):
         sys.stderr.write(f"k8s-tutor sandbox: error: port {args.port} on 127.0.0.1 is in use\n")
@@ -178,10 +182,7 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
             if out_path is not None and sandbox.kubeconfig.exists():
                 current = sandbox.kubeconfig.read_bytes()
                 if current != last:
-                    out_path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = out_path.with_name(out_path.name + ".tmp")
-                    tmp.write_bytes(current)
-                    tmp.replace(out_path)
+                    _write_private(out_path, current)
                     last, copied = current, True
         _say("")
         _say("k8s-tutor sandbox: stopping; the simulated cluster and its files are gone.")
@@ -190,6 +191,24 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
         if copied and out_path is not None:
             out_path.unlink(missing_ok=True)
     return 0
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a kubeconfig copy (it holds the sandbox's credential): 0600, whole, never through a link.
+
+    A new file with a name no one can guess is written, then renamed over `path`: a symlink
+    put at `path` meanwhile is replaced, never followed, and a reader sees all or nothing.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def _banner(sandbox: Sandbox, script: Path, started: bool, out_path: Path | None = None) -> None:

@@ -23,6 +23,7 @@ from tutor.lesson.model import Lesson
 from tutor.lesson.overrides import BadOverride, parse_overrides
 from tutor.progress import default_root
 from tutor.run import ShExecutor, install_advice, which
+from tutor.safe_text import strip_controls
 
 Level = Literal["ok", "warn", "fail"]
 TIMEOUT = 15.0
@@ -58,7 +59,9 @@ class Doctor:
         self.findings: list[Finding] = []
         overrides: dict[str, str] = {}
         if lesson is not None:
-            overrides = parse_overrides(lesson, getattr(options, "overrides", []) or [])
+            overrides = parse_overrides(
+                lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
+            )
         if getattr(options, "profile", None):
             overrides["profile"] = options.profile
         self.variables = lesson.defaults(**overrides) if lesson else {"profile": options.profile or "minikube"}
@@ -250,7 +253,8 @@ def _can_bind(port: int) -> bool:
 
 
 def doctor(lesson: Lesson | None, options: Any, out: Callable[[str], None] | None = None) -> int:
-    say = out or (lambda text: print(text, flush=True))
+    # Tool versions and cluster names come from elsewhere: text only on the terminal.
+    say = out or (lambda text: print(strip_controls(text), flush=True))
     try:
         checker = Doctor(lesson, options)
     except BadOverride as err:

@@ -6,10 +6,13 @@ session's state. Events are immutable and carry what a view needs to draw them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Literal, TypeVar
+
+from tutor.safe_text import strip_controls
 
 Status = Literal["pass", "waiting", "fail"]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class StepRunning(Event):
 class OutputLine(Event):
     run: str
     text: str
+    """One line of output: no control characters, but its colours (SGR sequences) if it had any."""
 
 
 @dataclass(frozen=True)
@@ -162,3 +166,32 @@ class AutoplayStopped(Event):
     step: str
     results: tuple[CheckResult, ...] = field(default_factory=tuple)
     reason: str = ""
+
+
+def shown_safely(event: Event) -> Event:
+    """`event` with every text in it fit for a terminal (`tutor.safe_text`).
+
+    The session emits only what this returns: whatever the cluster, a lesson or a command
+    wrote reaches a view without control sequences; output lines keep their colours.
+    """
+    if isinstance(event, OutputLine):
+        text = strip_controls(event.text, keep_colours=True)
+        return event if text is event.text else OutputLine(event.run, text)
+    return _safe(event)
+
+
+def _safe(value: _T) -> _T:
+    if isinstance(value, str):
+        return strip_controls(value)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        items = tuple(_safe(item) for item in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items  # type: ignore[return-value]
+    if is_dataclass(value) and not isinstance(value, type):
+        changed = {}
+        for item in fields(value):
+            current = getattr(value, item.name)
+            cleaned = _safe(current)
+            if cleaned is not current:
+                changed[item.name] = cleaned
+        return replace(value, **changed) if changed else value
+    return value

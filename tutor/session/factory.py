@@ -17,6 +17,7 @@ from tutor.session.cluster_checks import ClusterChecks
 from tutor.session.process_runner import ProcessRunner
 from tutor.session.session import LessonSession
 from tutor.session.setup import SessionRefused, Setup, target_context
+from tutor.trust import TrustStore, decide_trust, explain
 
 __all__ = ["SessionRefused", "Setup", "build_session", "target_context"]
 
@@ -24,6 +25,7 @@ __all__ = ["SessionRefused", "Setup", "build_session", "target_context"]
 def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
     variables = setup.variables(lesson)
     profile = variables["profile"]
+    trusted, trust_note = _trust(lesson, setup)
 
     context_name = target_context(lesson, setup.context, profile)
     source = Source.resolve(setup.kubeconfig, context_name)
@@ -40,7 +42,7 @@ def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
     executor = ShExecutor(env=setup.env)
     runner = ProcessRunner(executor, terminal=setup.terminal)
     context = SessionContext(runner, executor)
-    checks = ClusterChecks(connection, context, profile=profile)
+    checks = ClusterChecks(connection, context, profile=profile, untrusted=None if trusted else trust_note)
     info = connection.info
     cluster = info.name if info is not None else (context_name or "current-context")
     if setup.sandbox or (info is not None and info.is_sandbox):
@@ -54,7 +56,23 @@ def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
         cluster=cluster,
         sandbox=setup.sandbox or (info is not None and info.is_sandbox),
         store=store,
+        untrusted=None if trusted else trust_note,
+        notices=(trust_note,) if trusted and trust_note else (),
     )
     context.session = session
     session.on_processes_changed = checks.engine.refresh
     return session
+
+
+def _trust(lesson: Lesson, setup: Setup) -> tuple[bool, str]:
+    """Whether the lesson may run commands, and what to tell the learner about it (or "")."""
+    decision = decide_trust(lesson, given=setup.trust_given)
+    if decision.trusted:
+        return True, ""
+    if setup.ask_trust is None or not setup.ask_trust(explain(lesson)):
+        return False, decision.why
+    try:
+        TrustStore().trust(lesson)
+    except OSError as err:
+        return True, f"Trusted {lesson.id} for this run; the trust could not be remembered ({err})."
+    return True, ""

@@ -25,7 +25,9 @@ from tutor.cluster.kubeconfig import Source
 from tutor.cluster.report import CheckLine, Report, StepReport
 from tutor.lesson.model import Lesson
 from tutor.lesson.overrides import BadOverride, parse_overrides
+from tutor.safe_text import strip_controls
 from tutor.session.cluster_checks import build_checks
+from tutor.trust import decide_trust
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -77,7 +79,9 @@ def check(lesson: Lesson, options: Any) -> int:
         )
         return EXIT_USAGE
     try:
-        overrides = parse_overrides(lesson, getattr(options, "overrides", []) or [])
+        overrides = parse_overrides(
+            lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
+        )
     except BadOverride as err:
         print(f"k8s-tutor check: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -94,8 +98,12 @@ def check(lesson: Lesson, options: Any) -> int:
                 return EXIT_USAGE
         steps = [lesson.step(options.step)] if getattr(options, "step", None) else list(lesson.steps)
         variables = _variables(lesson, options, connection, overrides)
+        trust = decide_trust(lesson, given=bool(getattr(options, "trust", False)))
         checks, broken, titles = build_checks(
-            steps, variables, node_ip=lambda: connection.node_ip(variables.get("profile"))
+            steps,
+            variables,
+            node_ip=lambda: connection.node_ip(variables.get("profile")),
+            untrusted=None if trust.trusted else trust.why,
         )
         info = connection.info
         memory = _memory(lesson, info.name if info else None)
@@ -128,7 +136,7 @@ def check(lesson: Lesson, options: Any) -> int:
     if options.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        print(report.to_text())
+        print(strip_controls(report.to_text()))  # names and messages from the cluster: text only
     return EXIT_OK if report.passed else EXIT_FAIL
 
 

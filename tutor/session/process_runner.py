@@ -67,7 +67,7 @@ class ProcessRunner:
                     result = self.executor.run(argv, timeout=timeout, interactive=True)
             else:
                 result = self.executor.run(
-                    argv, lambda line: None if line.progress else on_line(line.text), timeout=timeout
+                    argv, lambda line: None if line.progress else on_line(line.styled or line.text), timeout=timeout
                 )
         except (MissingExecutable, RunError) as err:
             return RunOutcome(False, None, str(err))
@@ -103,7 +103,7 @@ class ProcessRunner:
         def on_event(event: BackgroundEvent) -> None:
             if isinstance(event, Output):
                 if not event.line.progress:
-                    on_line(event.line.text)
+                    on_line(event.line.styled or event.line.text)
             elif isinstance(event, Starting):
                 on_state("starting", "" if event.attempt == 1 else f"attempt {event.attempt}")
             elif isinstance(event, Ready):

@@ -20,7 +20,9 @@ from tutor.lesson.overrides import BadOverride, parse_overrides
 from tutor.lesson.variables import substitute
 from tutor.progress import ProgressStore
 from tutor.run import MissingExecutable, RunError, ShExecutor
+from tutor.safe_text import strip_controls
 from tutor.session.factory import target_context
+from tutor.trust import TrustStore, decide_trust, explain
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -47,14 +49,16 @@ def reset_cluster(lesson: Lesson, options: Any, *, ask: Ask | None = None, out: 
     out = out or sys.stdout
 
     def say(text: str) -> None:
-        print(text, file=out, flush=True)
+        print(strip_controls(text), file=out, flush=True)  # cleanup output, cluster names: text only
 
     ask = ask or _ask_terminal
     if getattr(options, "sandbox", False):
         say("The simulated cluster starts empty every time: there is nothing to reset.")
         return EXIT_OK
     try:
-        overrides = parse_overrides(lesson, getattr(options, "overrides", []) or [])
+        overrides = parse_overrides(
+            lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
+        )
     except BadOverride as err:
         print(f"k8s-tutor reset: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -89,6 +93,17 @@ def reset_cluster(lesson: Lesson, options: Any, *, ask: Ask | None = None, out: 
         for item in steps:
             note = f"   (asks first: {item.command.ask})" if item.command.ask else ""
             say(f"    $ {item.text}{note}")
+    trust = decide_trust(lesson, given=bool(getattr(options, "trust", False)))
+    if steps and not trust.trusted:
+        # --yes confirms the reset, never a lesson from elsewhere: that takes --trust or a yes.
+        say(explain(lesson))
+        if options.yes or not ask(f"Trust {lesson.id} and run its cleanup commands?"):
+            print(f"k8s-tutor reset: {trust.why}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            TrustStore().trust(lesson)
+        except OSError as err:
+            say(f"Trusted for this run; the trust could not be remembered ({err}).")
     if not options.yes:
         if not sys.stdin.isatty() and ask is _ask_terminal:
             print("k8s-tutor reset: nothing changed; run again with --yes to confirm.", file=sys.stderr)

@@ -47,6 +47,7 @@ from tutor.session.events import (
     StepRunning,
     StepShown,
     StepUnlocked,
+    shown_safely,
 )
 
 Listener = Callable[[Event], None]
@@ -81,8 +82,15 @@ class LessonSession:
         sandbox: bool = False,
         store: ProgressStore | None = None,
         settle: float = 3.0,
+        untrusted: str | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
+        """`untrusted`: why the lesson may run nothing (no command, background command or
+        `command` check: it is from elsewhere and not trusted); None when it may.
+        `notices`: what the learner is told when the lesson opens."""
         self.lesson = lesson
+        self.untrusted = untrusted
+        self._notices = tuple(notices)
         self.variables = dict(variables)
         self.checks = checks
         self.runner = runner
@@ -106,6 +114,8 @@ class LessonSession:
         self._forced: str | None = None
         self.on_processes_changed: Callable[[], None] | None = None
         self._connection: tuple[str, str] | None = None
+        self._unsaved = False
+        """Saving failed once (and the learner was told): progress lives in memory."""
         checks.on_connection(self._connection_changed)
 
     # --- listeners -------------------------------------------------------------------
@@ -114,6 +124,7 @@ class LessonSession:
         self._listeners.append(listener)
 
     def _emit(self, event: Event) -> None:
+        event = shown_safely(event)
         for listener in list(self._listeners):
             listener(event)
 
@@ -149,6 +160,9 @@ class LessonSession:
         restarted; those that no longer hold are reported as drift and become undone.
         """
         notices = [self.progress.notice] if self.progress.notice else []
+        notices.extend(self._notices)
+        if self.untrusted:
+            notices.append(self.untrusted)
         done_before = tuple(s.id for s in self.lesson.steps if self.progress.is_done(s.id))
         if step_id is None:
             frontier = self.frontier
@@ -315,6 +329,9 @@ class LessonSession:
         the next command runs, so `curl` after a port-forward finds it listening.
         """
         step = self.lesson.step(step_id or self._viewing)
+        if self.untrusted:
+            self._emit(Notice(self.untrusted, "warning"))
+            return []
         outcomes = []
         with self._running_step(step):
             for command in step.runnable:
@@ -331,7 +348,15 @@ class LessonSession:
         finally:
             self._emit(StepRunning(step.id, False))
 
+    @property
+    def runs_commands(self) -> bool:
+        """False for a lesson from elsewhere that the learner has not trusted."""
+        return self.untrusted is None
+
     def run_command(self, step: Step, command: Command) -> RunOutcome:
+        if self.untrusted:
+            self._emit(Notice(self.untrusted, "warning"))
+            return RunOutcome(ok=False, exit_status=None, detail="not run: the lesson is not trusted")
         run_id = f"r{next(self._run_ids)}"
         text = command.display(self.variables)
         argv = self.argv(command)
@@ -412,6 +437,8 @@ class LessonSession:
 
     def _start_background(self, step: Step) -> None:
         """A done step's background commands come back when the lesson resumes past it."""
+        if self.untrusted:
+            return
         for command in step.runnable:
             if command.background and self.runner.process_state(command.id or "") not in ("ready", "starting"):
                 self.run_command(step, command)
@@ -430,6 +457,9 @@ class LessonSession:
                 on_step(step)
             if self.progress.is_done(step.id):
                 continue
+            if self.untrusted:
+                self._emit(AutoplayStopped(step.id, self._results.get(step.id, ()), self.untrusted))
+                return False
             with self._running_step(step):
                 played = self._play_step(step)
             if not played:
@@ -479,8 +509,21 @@ class LessonSession:
         self._emit(Notice(text, level))  # type: ignore[arg-type]
 
     def _save(self) -> None:
-        if self.store is not None:
+        if self.store is None:
+            return
+        try:
             self.store.save(self.progress)
+        except OSError as err:
+            # A read-only, full or foreign state folder: the lesson goes on, from memory.
+            if not self._unsaved:
+                self._unsaved = True
+                reason = err.strerror if isinstance(err.strerror, str) else str(err)
+                self._emit(
+                    Notice(
+                        f"Your progress cannot be saved ({reason}); it is kept for this run only.",
+                        "warning",
+                    )
+                )
 
     def close(self) -> None:
         """Stop watching and stop every process; progress is already saved."""
@@ -495,3 +538,5 @@ class LessonSession:
         finally:
             self.runner.stop_all()
             self._save()
+            if self._unsaved:
+                self._emit(Notice("The progress of this run was not saved.", "warning"))

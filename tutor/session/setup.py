@@ -39,6 +39,11 @@ class Setup:
     terminal: TerminalLender | None = None
     confirm: Callable[[str], bool] | None = None
     """Asks the learner to confirm acting on a non-local context they named."""
+    trust_given: bool = False
+    """--trust: a lesson from elsewhere runs its commands in this run, without asking or a record."""
+    ask_trust: Callable[[str], bool] | None = None
+    """Shows what an untrusted lesson runs and reaches (the text given) and asks whether to
+    trust it; the answer is remembered. None: nobody to ask, so it runs nothing."""
 
     def variables(self, lesson: Lesson) -> dict[str, str]:
         """The lesson's variables on this cluster: its defaults, then --profile, the cluster's, --set."""

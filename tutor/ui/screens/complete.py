@@ -7,6 +7,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -30,7 +31,7 @@ class LessonCompleteScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="complete-box") as box:
             box.border_title = "Lesson complete"
-            yield Static(f"✓ {self._title}: all {self._steps} steps done.", id="complete-title")
+            yield Static(Content(f"✓ {self._title}: all {self._steps} steps done."), id="complete-title")
             if self._outro.strip():
                 from textual.widgets import Markdown  # ~15 ms to import: not on the way to the lesson
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -32,6 +33,7 @@ from textual.widgets import Button, ContentSwitcher
 
 from tutor.lesson.model import Lesson, Step
 from tutor.lesson.variables import substitute
+from tutor.safe_text import strip_controls
 from tutor.session.expected import expected_step
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.bridge import EventBridge
@@ -233,6 +235,7 @@ class LessonScreen(Screen[None]):
         setup = self.setup
         setup.terminal = self._lender
         setup.confirm = self._confirm_cluster
+        setup.ask_trust = self._ask_trust
         try:
             session = self._build(self.lesson, setup)
         except Exception as err:
@@ -266,6 +269,13 @@ class LessonScreen(Screen[None]):
         question = QuestionScreen("A cluster that is not local", message, yes="Use it anyway", no="Quit")
         return ask_from_thread(self.app, question, self._quitting)
 
+    def _ask_trust(self, explanation: str) -> bool:
+        from tutor.ui.questions import ask_from_thread
+        from tutor.ui.screens.question import CautiousQuestionScreen
+
+        question = CautiousQuestionScreen("A lesson from elsewhere", explanation, yes="Trust it", no="Only read it")
+        return ask_from_thread(self.app, question, self._quitting)
+
     def stop_drawing(self) -> None:
         """The app is exiting: draw no more of the session's events (the widgets they would
         change are being taken down) and answer no more questions. Cheap; idempotent."""
@@ -297,8 +307,9 @@ class LessonScreen(Screen[None]):
 
     def on_session_unavailable(self, message: SessionUnavailable) -> None:
         self.query_one(LessonHeader).show_unavailable()
-        self.query_one(ChecksPanel).show_message(message.reason, "bold red")
-        self.app.exit(return_code=2, message=f"k8s-tutor: {message.reason}")
+        self.query_one(ChecksPanel).show_message(strip_controls(message.reason), "bold red")
+        # Printed on the bare terminal once the app is gone: plain text, and nothing else.
+        self.app.exit(return_code=2, message=Text(strip_controls(f"k8s-tutor: {message.reason}")))
 
     def on_session_opened(self, message: SessionOpened) -> None:
         self.opened = True
@@ -307,7 +318,7 @@ class LessonScreen(Screen[None]):
         self.refresh_bindings()
         if self.autoplay:
             self._play(opening, autoplay=True)
-        elif opening.missing:
+        elif opening.missing and self.session is not None and self.session.runs_commands:
             self._offer_fast_forward(opening)
         else:
             self._run_pending(opening.current)
@@ -322,7 +333,9 @@ class LessonScreen(Screen[None]):
             # The lesson opened on another step (resumed further on, or drift): not what was pressed.
             self._clear_pending(pending_step)
             self.running = False
-            self.notify(f"The lesson opened on “{self.lesson.step(step_id).title}”: run its commands from there.")
+            self.notify(
+                f"The lesson opened on “{self.lesson.step(step_id).title}”: run its commands from there.", markup=False
+            )
             return
         self._start_run(self.lesson.step(step_id), index)
 
@@ -391,7 +404,7 @@ class LessonScreen(Screen[None]):
             self._clear_pending(self._pending[0])
             self._pending = None
         self.running = False
-        self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10)
+        self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10, markup=False)
         if not self.opened:
             # Nothing else will replace "Connecting…": say what happened where the learner looks.
             self.query_one(ChecksPanel).show_message(f"{message.what} failed: {message.error}", "bold red")
@@ -438,7 +451,7 @@ class LessonScreen(Screen[None]):
     def _on_LessonOpened(self, event: LessonOpened) -> None:
         self.query_one(LessonHeader).show_cluster(sandbox=event.sandbox)
         for notice in event.notices:
-            self.notify(notice, title="Note", timeout=10)
+            self.notify(notice, title="Note", timeout=10, markup=False)
         if event.completed:
             self.notify(f"Resuming: {len(event.completed)} of {len(self.lesson.steps)} steps were done.")
         if self.current is None and self.lesson.index(event.current) > 0:
@@ -483,6 +496,7 @@ class LessonScreen(Screen[None]):
             title="Drift",
             severity="warning",
             timeout=15,
+            markup=False,
         )
 
     def _on_CommandStarted(self, event: CommandStarted) -> None:
@@ -518,7 +532,7 @@ class LessonScreen(Screen[None]):
             # By the time this is drawn the learner has answered: say where the rest went.
             if view is not None:
                 view.write(["(it asked for input, so it ran again on your terminal, outside this window)"])
-            self.notify(f"`{event.text}` asked for input at the terminal.", title="Input")
+            self.notify(f"`{event.text}` asked for input at the terminal.", title="Input", markup=False)
             return
         if view is not None:
             view.needs_you(event.prompt)
@@ -528,10 +542,13 @@ class LessonScreen(Screen[None]):
             title="Run it yourself",
             severity="warning",
             timeout=20,
+            markup=False,
         )
 
     def _on_Notice(self, event: Notice) -> None:
-        self.notify(event.text, severity="information" if event.level == "info" else event.level, timeout=10)
+        self.notify(
+            event.text, severity="information" if event.level == "info" else event.level, timeout=10, markup=False
+        )
 
     def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:
         self._stopped = event
@@ -642,6 +659,8 @@ class LessonScreen(Screen[None]):
 
     def _can_run(self) -> bool:
         # Before the session is open a run waits for it (autoplay runs everything itself).
+        if self.session is not None and not self.session.runs_commands:
+            return False  # a lesson from elsewhere, not trusted: it is read, not run
         return not self.running and (self.opened or not self.autoplay)
 
     def _update_runnable(self) -> None:
@@ -746,7 +765,7 @@ class LessonScreen(Screen[None]):
             return
         if not session.is_unlocked(step_id):
             frontier = session.frontier
-            self.notify(f"That step unlocks when “{frontier.title if frontier else ''}” is done.")
+            self.notify(f"That step unlocks when “{frontier.title if frontier else ''}” is done.", markup=False)
             return
         self._show_worker(step_id)
 

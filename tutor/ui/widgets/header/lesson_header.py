@@ -6,6 +6,7 @@ import time
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import Static
 
 CONNECTION_LABELS = {
@@ -34,7 +35,7 @@ class LessonHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static("k8s-tutor", id="app-name")
-        yield Static(self._title, id="lesson-title")
+        yield Static(Content(self._title), id="lesson-title")
         yield Static(self._position_text(*self._position) if self._position else "", id="step-position")
         badge = Static("SIMULATED CLUSTER (sandbox)", id="sandbox-badge")
         badge.display = self._sandbox
@@ -63,7 +64,7 @@ class LessonHeader(Horizontal):
         self._connection_state = state
         widget = self.query_one("#connection", Static)
         widget.update(label)
-        widget.tooltip = detail or None
+        widget.tooltip = Content(detail) if detail else None  # the cluster's words: not markup
         for css_class in set(CONNECTION_CLASSES.values()):
             widget.set_class(CONNECTION_CLASSES.get(state) == css_class, css_class)
 

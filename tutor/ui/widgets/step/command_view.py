@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Button, Log, Static
 
 from tutor.lesson.model import Command
+from tutor.safe_text import strip_controls
 
 MAX_OUTPUT_LINES = 1000
 """Per command: enough to scroll back through a `minikube start`, bounded for a chatty one."""
@@ -25,6 +29,24 @@ PROCESS_LABELS = {
     "failed": ("✗ failed", "-failed"),
     "stopped": ("■ stopped", ""),
 }
+
+
+class OutputLog(Log):
+    """A Log that draws the colours a command's output lines keep (their SGR sequences,
+    the only sequences `tutor.safe_text` leaves in them); other lines are drawn as Log draws them."""
+
+    @classmethod
+    def _process_line(cls, line: str) -> str:
+        # What Log measures and draws: the line without its colour sequences.
+        return super()._process_line(strip_controls(line) if "\x1b" in line else line)
+
+    def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
+        raw = self._lines[y]
+        if "\x1b" not in raw or self.text_selection is not None:
+            return super()._render_line_strip(y, rich_style)
+        text = Text.from_ansi(raw.expandtabs(), no_wrap=True, end="")
+        text.stylize_before(rich_style)  # the line's own colours over the widget's
+        return Strip(text.render(self.app.console), text.cell_len)
 
 
 class CommandView(Vertical):
@@ -48,7 +70,7 @@ class CommandView(Vertical):
         # The status line and the output log are mounted when first needed: a step's commands
         # are part of the first paint, where each hidden widget would still cost its styling.
         self._status: Static | None = None
-        self._output: Log | None = None
+        self._output: OutputLog | None = None
         # Output that arrives before the Log is mounted: Log.write_lines needs a mounted Log.
         self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
         self._button: Button | None = None
@@ -106,7 +128,7 @@ class CommandView(Vertical):
 
     def write(self, lines: Sequence[str]) -> None:
         if self._output is None:
-            self._output = Log(max_lines=MAX_OUTPUT_LINES, classes="command-output")
+            self._output = OutputLog(max_lines=MAX_OUTPUT_LINES, classes="command-output")
             self._add(self._output, self._status)
         self._output.display = True
         if self._output.is_mounted:
@@ -151,7 +173,7 @@ class CommandView(Vertical):
             self._status = Static("", classes="command-status")
             self._add(self._status, None)
         self._status.display = True
-        self._status.update(label)
+        self._status.update(Content(label))
         for name in ("-running", "-ok", "-failed"):
             self._status.set_class(name == css_class, name)
 
