@@ -17,6 +17,7 @@ from typing import TextIO
 
 from tutor.lesson.model import CommandBlock, Lesson, Prose, Step
 from tutor.plain.text import plain
+from tutor.session.asking import confirm_cluster
 from tutor.session.events import (
     AutoplayStopped,
     CheckResult,
@@ -105,6 +106,7 @@ class PlainView:
             "reconnecting": "Lost the cluster; reconnecting",
             "unreachable": "The cluster is unreachable",
             "no-cluster": "No cluster yet",
+            "rejected": "The API server refuses the tutor",
         }.get(event.state, event.state)
         if event.detail.lower().startswith(label.lower()):
             self.say(f"[cluster] {event.detail[0].upper()}{event.detail[1:]}")
@@ -418,7 +420,7 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
     """Run the lesson in line mode on stdin/stdout; returns the exit status."""
     interactive = interactive_terminal(sys.stdin) and not autoplay
     setup.terminal = contextlib.nullcontext if interactive_terminal(sys.stdin) else None
-    setup.confirm = _confirm if interactive_terminal(sys.stdin) else None
+    setup.confirm = confirm_cluster if interactive_terminal(sys.stdin) else None
     try:
         session = build_session(lesson, setup)
     except SessionRefused as err:
@@ -432,11 +434,3 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
         return 130
     finally:
         session.close()
-
-
-def _confirm(message: str) -> bool:
-    try:
-        answer = input(f"{message}\nUse it anyway? [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
