@@ -200,6 +200,14 @@ def load(source: Source) -> Loaded:
             raise BadKubeconfig(f"the kubeconfig {path}: current-context must be a string")
         if not merged["current-context"] and current:
             merged["current-context"] = current
+    try:
+        return _choose(merged, source, tuple(existing))
+    except BadKubeconfig as err:
+        raise BadKubeconfig(f"the kubeconfig {source.describe()}: {err}") from None
+
+
+def _choose(merged: dict[str, Any], source: Source, existing: tuple[Path, ...]) -> Loaded:
+    """Pick the context from the merged files and check that it holds together."""
     name = source.context or merged["current-context"]
     if not name:
         if not merged["contexts"]:
@@ -237,7 +245,7 @@ def load(source: Source) -> Loaded:
         ctx_body,
         cluster_body,
         server,
-        tuple(existing),
+        existing,
         user_body=user["user"] if user else {},
     )
     return Loaded(merged, info, source)

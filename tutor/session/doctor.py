@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tutor.cluster.connection import ClusterConnection
-from tutor.cluster.kubeconfig import KubeconfigProblem, Source, load
+from tutor.cluster.kubeconfig import BadKubeconfig, KubeconfigProblem, Source, load
 from tutor.lesson.model import Lesson
 from tutor.lesson.overrides import BadOverride, parse_overrides
 from tutor.progress import default_root
@@ -164,6 +164,9 @@ class Doctor:
         try:
             current = load(Source.resolve(kubeconfig, None)).info
             self.add("ok", "context", f"kubectl's current context is {current.name} ({current.describe()})")
+        except BadKubeconfig as err:
+            current = None
+            self.add("fail", "context", str(err))
         except KubeconfigProblem as err:
             current = None
             self.add("warn", "context", f"no usable current context yet: {err}")
@@ -181,7 +184,7 @@ class Doctor:
         status = connection.status
         info = connection.info
         if status.state == "no_cluster" or info is None:
-            self.add("warn", "cluster", f"there is no context {target or ''} yet: the lesson's first step creates it")
+            self.add("warn", "cluster", status.message or f"there is no context {target or ''} yet")
             return
         decision = connection.decision
         if status.state == "refused" and decision is not None:
