@@ -150,16 +150,22 @@ def test_resume_reports_drift_and_goes_back(tmp_path: Path) -> None:
     assert store.load("three", "kind-test").completed == ["one", "two"]
 
 
-def test_drift_is_done_again_by_the_learner_without_losing_the_record(tmp_path: Path) -> None:
-    store = ProgressStore(tmp_path / "state")
+def done_then_undone(tmp_path: Path, store: ProgressStore, steps: list[str]) -> FakeCluster:
+    """Steps done in one session; then step one's work undone while the tutor was closed."""
     session, cluster, _, _ = make(tmp_path, store)
     session.open()
     cluster.satisfy("one")
-    session.show("two")
-    session.run_step("two")
+    if "two" in steps:
+        session.show("two")
+        session.run_step("two")
     session.close()
-
     cluster.satisfy("one", False)
+    return cluster
+
+
+def test_drift_is_done_again_by_the_learner_without_losing_the_record(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path / "state")
+    cluster = done_then_undone(tmp_path, store, ["one", "two"])
     again, _, _, events = make(tmp_path, store, cluster)
     again.open()
     assert store.load("three", "kind-test").completed == ["one", "two"]
@@ -172,12 +178,7 @@ def test_drift_is_done_again_by_the_learner_without_losing_the_record(tmp_path: 
 
 def test_replaying_a_later_step_keeps_the_record(tmp_path: Path) -> None:
     store = ProgressStore(tmp_path / "state")
-    session, cluster, _, _ = make(tmp_path, store)
-    session.open()
-    cluster.satisfy("one")
-    session.close()
-
-    cluster.satisfy("one", False)
+    cluster = done_then_undone(tmp_path, store, ["one"])
     again, _, _, _ = make(tmp_path, store, cluster)
     opening = again.open("three")
     assert opening.missing == ["one", "two"] and opening.drifted == ["one"]

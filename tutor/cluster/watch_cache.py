@@ -254,17 +254,8 @@ class Watcher:
             _shutdown(response)
 
     def join(self, timeout: float) -> bool:
-        """Wait for the thread to end. A request that was being sent while `stop()` ran had
-        no socket to shut yet, so the interruption is repeated until the thread is gone."""
-        deadline = time.monotonic() + timeout
-        while self._thread.is_alive():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            self._thread.join(min(0.05, remaining))
-            if self._stop.is_set() and self._thread.is_alive():
-                self._interrupt()
-        return True
+        """Wait for the thread to end (see `_join`)."""
+        return _join(self._thread, timeout, lambda: self._interrupt() if self._stop.is_set() else None)
 
     def retry_now(self) -> None:
         """Cut a backoff or missing-type wait short (e.g. a CRD just appeared)."""
@@ -455,15 +446,7 @@ class Heartbeat:
         inflight.abort(self._thread.ident)
 
     def join(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self._thread.is_alive():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            self._thread.join(min(0.05, remaining))
-            if self._thread.is_alive():
-                self.stop()
-        return True
+        return _join(self._thread, timeout, self.stop)
 
     def _run(self) -> None:
         while not self._stop.wait(HEARTBEAT_EVERY):
@@ -488,6 +471,20 @@ class Heartbeat:
                     report_error(self.connection, err, "/version")
                 continue
             self.connection.report_alive()
+
+
+def _join(thread: threading.Thread, timeout: float, interrupt: Callable[[], None]) -> bool:
+    """Wait for `thread` to end. A request that was being sent when it was stopped had no
+    socket to shut yet, so `interrupt` is repeated until the thread is gone."""
+    deadline = time.monotonic() + timeout
+    while thread.is_alive():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        thread.join(min(0.05, remaining))
+        if thread.is_alive():
+            interrupt()
+    return True
 
 
 def _shutdown(response: Any) -> None:
