@@ -92,7 +92,7 @@ def _key(*, create: bool) -> bytes:
                 out.write(secrets.token_bytes(KEY_BYTES))
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != current_uid() or info.st_mode & 0o077:
         os.close(fd)
         raise Unproven(f"the key {path} is not a private file of this user")
     with os.fdopen(fd, "rb") as handle:
@@ -111,7 +111,12 @@ def _private(path: Path, *, directory: bool) -> None:
     kind_ok = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
     if not kind_ok:
         raise Unproven(f"{path} is not a {'folder' if directory else 'plain file'}")
-    if info.st_uid not in (os.geteuid(), 0):
+    if info.st_uid not in (current_uid(), 0):
         raise Unproven(f"{path} belongs to another user")
     if info.st_mode & 0o022 and not (directory and info.st_mode & stat.S_ISVTX and info.st_uid == 0):
         raise Unproven(f"{path} can be changed by other users")
+
+
+def current_uid() -> int:
+    """This process's user (0 where the system has no such notion: ownership is not checked there)."""
+    return os.geteuid() if hasattr(os, "geteuid") else 0

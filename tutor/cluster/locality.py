@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+from tutor.provenance import current_uid
+
 HOSTS_FILE = Path("/etc/hosts")
 MAX_FILE = 1 << 20
 """Profile and hosts files larger than this are not read (neither is ever near it)."""
@@ -140,7 +142,7 @@ def locate(
 def hosts_lookup(name: str, path: Path) -> str | None:
     """The loopback address the hosts file gives `name`, if every address it gives is loopback."""
     # /etc/hosts may be a link into a root-owned store (NixOS): the file it names is checked.
-    text = _private_text(path, owners=(0, os.geteuid()), follow=True)
+    text = _private_text(path, owners=(0, current_uid()), follow=True)
     if text is None:
         return None
     found: list[str] = []
@@ -173,7 +175,7 @@ def minikube_profile_address(profile: str, home: Path) -> ProfileAddress | str:
     path = home / "profiles" / profile / "config.json"
     if not path.exists():
         return ProfileAddress(frozenset())
-    text = _private_text(path, owners=(os.geteuid(), 0))
+    text = _private_text(path, owners=(current_uid(), 0))
     if text is None:
         return f"{path} is not a private file of this user, so it is not trusted"
     try:

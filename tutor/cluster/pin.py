@@ -34,6 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from tutor.cluster.kubeconfig import Loaded
+from tutor.provenance import current_uid
 
 PREFIX = "k8s-tutor-session-"
 NO_CONTEXT = "k8s-tutor-has-no-cluster-for-this-session"
@@ -50,7 +51,11 @@ def _base() -> Path:
     from tutor import provenance
 
     state = provenance.state_root() / "sessions"
-    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        # A read-only state folder: the session's own folder is private wherever it is.
+        return Path(tempfile.gettempdir())
     return state
 
 
@@ -148,7 +153,7 @@ def _sweep(base: Path) -> None:
             pid = folder.name[len(PREFIX) :].split("-", 1)[0]
             with contextlib.suppress(OSError):
                 info = folder.lstat()
-                if not pid.isdigit() or info.st_uid != os.geteuid() or not folder.is_dir() or folder.is_symlink():
+                if not pid.isdigit() or info.st_uid != current_uid() or not folder.is_dir() or folder.is_symlink():
                     continue
                 if int(pid) != os.getpid() and not _alive(int(pid)):
                     shutil.rmtree(folder, ignore_errors=True)

@@ -11,10 +11,10 @@ current context or another terminal say:
   none, and a command that names another profile is refused. It gets the learner's own
   kubeconfig, because `minikube start` must write its context where the learner's
   kubectl finds it; the session follows that context when it appears or moves;
-- against a sandbox, `minikube` is the sandbox's own stand-in, from the folder its
-  kubeconfig names, and only once that folder is proven to be k8s-tutor's
+- against a sandbox, `minikube` and `kubectl` are the sandbox's own stand-ins, from the
+  folder its kubeconfig names, and only once that folder is proven to be k8s-tutor's
   (`tutor.provenance`); otherwise minikube commands are refused rather than run on a
-  real minikube;
+  real minikube (kubectl then is the learner's own, on the session kubeconfig);
 - flags that would send a command elsewhere (`kubectl --kubeconfig/--context/--cluster/
   --user/--server`, `helm --kubeconfig/--kube-context/--kube-apiserver`) are refused;
 - a server on this machine that is not a loopback address (a minikube VM) is added to
@@ -67,7 +67,9 @@ class ClusterCommands:
         env.update(self._no_proxy())
         if program == "minikube":
             return self._minikube(argv, env)
-        return Prepared(argv, env)
+        info = self.connection.info
+        prefix = (info.sandbox_bin,) if info is not None and info.sandbox_bin else ()
+        return Prepared(argv, env, prefix)
 
     def _minikube(self, argv: tuple[str, ...], env: dict[str, str]) -> Prepared:
         named = profile_of(argv[1:])
