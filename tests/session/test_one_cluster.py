@@ -40,6 +40,11 @@ if [ -n "$KUBECONFIG" ] && [ -f "$KUBECONFIG" ]; then
     server=$(sed -n 's/^ *server: *//p' "$KUBECONFIG" | tr '\\n' ' ')
 fi
 printf '%s\\t%s\\t%s\\t%s\\n' "{name}" "$KUBECONFIG" "$server" "$*" >> {log}
+# A safety net for the tests themselves: never hand a server off this machine to a real tool.
+case "$server" in
+    ""|*://127.0.0.1:*) ;;
+    *) echo "recorder: refusing to connect to $server" >&2; exit 99 ;;
+esac
 exec {real} "$@"
 """
 
