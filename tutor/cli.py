@@ -354,7 +354,7 @@ def cmd_reset(options: argparse.Namespace) -> int:
 
         return int(reset_cluster(lesson, options))
     store = ProgressStore()
-    cluster = options.context
+    cluster = _progress_identity(options)
     if not options.yes and _interactive_stdin():
         scope = f"on {cluster}" if cluster else "on every cluster"
         answer = input(f"Forget your progress on {lesson.id} {scope}? [y/N] ")
@@ -367,6 +367,21 @@ def cmd_reset(options: argparse.Namespace) -> int:
     else:
         print(f"No progress on {lesson.id} was saved; nothing to forget.")
     return EXIT_OK
+
+
+def _progress_identity(options: argparse.Namespace) -> str | None:
+    """The cluster `--context`/`--kubeconfig` name, as progress knows it (a sandbox's is its own);
+    None: every cluster."""
+    if not options.context and not options.kubeconfig:
+        return None
+    from tutor.cluster.kubeconfig import KubeconfigProblem, Source, load
+
+    try:
+        return str(load(Source.resolve(options.kubeconfig, options.context)).info.identity)
+    except KubeconfigProblem as err:
+        if options.context:
+            return str(options.context)
+        raise UsageError(f"cannot tell which cluster to forget: {err}") from None
 
 
 def cmd_check(options: argparse.Namespace) -> int:
@@ -542,6 +557,11 @@ def _close_and_die(signum: int) -> None:
     while _CLOSE_ON_SIGNAL:
         with contextlib.suppress(Exception):
             _CLOSE_ON_SIGNAL.pop()()
+    pin = sys.modules.get("tutor.cluster.pin")
+    if pin is not None:
+        # The session kubeconfig: a copy of the learner's credentials, not to be left behind.
+        with contextlib.suppress(Exception):
+            pin.close_all()
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
 

@@ -26,17 +26,20 @@ def test_sandbox_flag_is_refused_with_the_way_to_check_a_sandbox(capsys: pytest.
 
 
 def test_a_remote_context_is_refused_without_connecting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = kubeconfig(tmp_path / "c", ("prod", "https://10.0.0.1:6443"), current="prod")
+    # The lesson's own context (its minikube profile), repointed to a server off this machine.
+    path = kubeconfig(tmp_path / "c", ("mc-demo", "https://10.0.0.1:6443"), current="mc-demo")
     code, out, err = run(capsys, "--kubeconfig", str(path), "--json")
     assert code == 2 and out == ""
-    assert "k8s-tutor only acts on local clusters" in err
+    assert "k8s-tutor only acts on clusters on this machine" in err
+    assert "--context mc-demo" in err
 
 
 def test_a_named_remote_context_is_not_used_without_a_yes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = kubeconfig(tmp_path / "c", ("prod", "https://10.0.0.1:6443"))
     code, _, err = run(capsys, "--kubeconfig", str(path), "--context", "prod")
     assert code == 2
-    assert "not a local cluster" in err
+    assert "not a cluster on this machine" in err
+    assert "by typing the context's name (prod) when asked; --yes does not confirm it" in err
 
 
 def test_bad_set_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -47,7 +50,7 @@ def test_bad_set_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: 
 def test_unreachable_cluster_is_a_failing_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     port = free_port()  # bound and released: nothing listens there
     path = kubeconfig(tmp_path / "c", ("kind-x", f"https://127.0.0.1:{port}"), current="kind-x")
-    code, out, _ = run(capsys, "--kubeconfig", str(path), "--json", "--step", "deploy")
+    code, out, _ = run(capsys, "--kubeconfig", str(path), "--context", "kind-x", "--json", "--step", "deploy")
     report: dict[str, Any] = json.loads(out)
     assert code == 1
     assert report["version"] == 1

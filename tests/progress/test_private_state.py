@@ -111,6 +111,15 @@ def test_a_full_or_read_only_state_folder_warns_once_and_the_lesson_goes_on(tmp_
     (lessons / "mark.md").write_text(MARK)
     work = tmp_path / "work"
     work.mkdir()
+    # A cluster the session can name (its progress is saved under that name), on a loopback
+    # port where nothing listens: the lesson's checks are commands, and need none.
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n"
+        "clusters: [{name: nowhere, cluster: {server: 'https://127.0.0.1:9'}}]\n"
+        "users: [{name: nowhere, user: {}}]\n"
+        "contexts: [{name: nowhere, context: {cluster: nowhere, user: nowhere}}]\n"
+    )
     outputs = {}
     for case, mount in {
         "full": 'mount -t tmpfs -o size=4k tmpfs "$STATE" && (cat /dev/zero > "$STATE/fill" 2>/dev/null || true)',
@@ -125,7 +134,7 @@ def test_a_full_or_read_only_state_folder_warns_once_and_the_lesson_goes_on(tmp_
             text=True,
             stdin=subprocess.DEVNULL,
             cwd=work,
-            env=dict(os.environ, STATE=str(state), K8S_TUTOR_STATE_DIR=str(state), KUBECONFIG=str(tmp_path / "none")),
+            env=dict(os.environ, STATE=str(state), K8S_TUTOR_STATE_DIR=str(state), KUBECONFIG=str(kubeconfig)),
             timeout=120,
             check=False,
         )

@@ -18,6 +18,7 @@ from typing import TextIO
 from tutor.lesson.model import CommandBlock, Lesson, Prose, Step
 from tutor.plain.text import plain
 from tutor.safe_text import strip_controls
+from tutor.session.asking import ask_yes_no, confirm_cluster
 from tutor.session.events import (
     AutoplayStopped,
     CheckResult,
@@ -109,6 +110,7 @@ class PlainView:
             "reconnecting": "Lost the cluster; reconnecting",
             "unreachable": "The cluster is unreachable",
             "no-cluster": "No cluster yet",
+            "rejected": "The API server refuses the tutor",
         }.get(event.state, event.state)
         if event.detail.lower().startswith(label.lower()):
             self.say(f"[cluster] {event.detail[0].upper()}{event.detail[1:]}")
@@ -422,7 +424,7 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
     """Run the lesson in line mode on stdin/stdout; returns the exit status."""
     interactive = interactive_terminal(sys.stdin) and not autoplay
     setup.terminal = contextlib.nullcontext if interactive_terminal(sys.stdin) else None
-    setup.confirm = _confirm if interactive_terminal(sys.stdin) else None
+    setup.confirm = confirm_cluster if interactive_terminal(sys.stdin) else None
     setup.ask_trust = _ask_trust if interactive_terminal(sys.stdin) else None
     try:
         session = build_session(lesson, setup)
@@ -439,18 +441,6 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
         session.close()
 
 
-def _confirm(message: str) -> bool:
-    return _yes(f"{message}\nUse it anyway? [y/N] ")
-
-
 def _ask_trust(explanation: str) -> bool:
-    return _yes(f"{explanation}\nTrust it and let it run its commands? [y/N] ")
-
-
-def _yes(question: str) -> bool:
-    """Ask on the terminal; anything but yes (Enter, end of input) is no."""
-    try:
-        answer = input(strip_controls(question))
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
+    print(strip_controls(explanation), flush=True)
+    return ask_yes_no("Trust it and let it run its commands?")

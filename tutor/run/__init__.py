@@ -15,7 +15,7 @@ from tutor.run.errors import (
     preflight,
     which,
 )
-from tutor.run.executor import Executor, ShExecutor
+from tutor.run.executor import CommandPolicy, CommandRefused, Executor, Prepared, ShExecutor
 from tutor.run.output import Line
 from tutor.run.process import Cancellation, Result
 from tutor.run.prompts import NeedKind, TerminalNeed
@@ -38,6 +38,8 @@ __all__ = [
     "PLAIN_OUTPUT",
     "BackgroundEvent",
     "Cancellation",
+    "CommandPolicy",
+    "CommandRefused",
     "Executor",
     "Exited",
     "Failed",
@@ -45,6 +47,7 @@ __all__ = [
     "MissingExecutable",
     "NeedKind",
     "Output",
+    "Prepared",
     "ProcessInfo",
     "ProcessState",
     "Ready",

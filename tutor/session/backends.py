@@ -15,8 +15,12 @@ from tutor.lesson.model import Step
 from tutor.session.events import CheckResult
 
 ResultsCallback = Callable[[tuple[CheckResult, ...]], None]
-ConnectionCallback = Callable[[str, str], None]
-"""(state, detail): connected / connecting / reconnecting / unreachable / no-cluster."""
+
+
+class ConnectionCallback(Protocol):
+    def __call__(self, state: str, detail: str, context: str = "", server: str = "") -> None:
+        """state: connected / connecting / reconnecting / unreachable / no-cluster / rejected;
+        context and server: where the session's commands and checks go."""
 
 
 class CheckBackend(Protocol):

@@ -29,6 +29,7 @@ STATES = {
     "connected": "connected",
     "reconnecting": "reconnecting",
     "unreachable": "unreachable",
+    "rejected": "rejected",
 }
 
 CHECKING = ClusterResult("waiting", "checking")
@@ -98,8 +99,7 @@ class ClusterChecks:
     def on_connection(self, callback: ConnectionCallback) -> None:
         self._connection_callbacks.append(callback)
         # The connection was opened before anyone listened: say where it stands now.
-        status = self.connection.status
-        callback(STATES.get(status.state, status.state), status.message or (status.last_error or ""))
+        callback(*_connection_event(self.connection.status))
 
     def close(self) -> None:
         self.engine.close()
@@ -158,14 +158,21 @@ class ClusterChecks:
         callback(results)
 
     def _on_status(self, status: ConnectionStatus) -> None:
-        state = STATES.get(status.state, status.state)
-        detail = status.message or (status.last_error or "")
-        if status.state == "connected" and status.context:
-            detail = detail or f"context {status.context}"
+        event = _connection_event(status)
         for callback in list(self._connection_callbacks):
-            callback(state, detail)
+            callback(*event)
         if status.state == "connected" and self._waiting_for_node:
             self._install()
+
+
+def _connection_event(status: ConnectionStatus) -> tuple[str, str, str, str]:
+    """(state, detail, context, server) for the session: where the commands go, once known."""
+    state = STATES.get(status.state, status.state)
+    detail = status.message or (status.last_error or "")
+    if status.state == "connected" and status.context:
+        detail = detail or f"context {status.context} at {status.server}"
+    usable = status.state not in ("no_cluster", "refused")
+    return state, detail, (status.context or "") if usable else "", (status.server or "") if usable else ""
 
 
 def build_checks(

@@ -54,8 +54,12 @@ class LessonOpened(Event):
 
 @dataclass(frozen=True)
 class ConnectionChanged(Event):
-    state: Literal["connected", "connecting", "reconnecting", "unreachable", "no-cluster"]
+    state: Literal["connected", "connecting", "reconnecting", "unreachable", "no-cluster", "rejected"]
     detail: str = ""
+    context: str = ""
+    """The context the session's commands and checks go to ("" while there is none)."""
+    server: str = ""
+    """Its API server's address."""
 
 
 @dataclass(frozen=True)

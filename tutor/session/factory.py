@@ -2,13 +2,16 @@
 
 The CLI decides where the cluster is (a kubeconfig and context, or the sandbox it
 started) and which view runs; this module connects the cluster layer, the run layer
-and the progress store behind the session's two protocols.
+and the progress store behind the session's two protocols. Every command the session
+runs goes through one policy (`targeting.ClusterCommands`) that keeps it on the
+cluster the connection watches.
 """
 
 from __future__ import annotations
 
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.kubeconfig import Source
+from tutor.cluster.status import ConnectionStatus
 from tutor.lesson.model import Lesson
 from tutor.progress import ProgressStore
 from tutor.run import ShExecutor
@@ -17,9 +20,25 @@ from tutor.session.cluster_checks import ClusterChecks
 from tutor.session.process_runner import ProcessRunner
 from tutor.session.session import LessonSession
 from tutor.session.setup import SessionRefused, Setup, target_context
+from tutor.session.targeting import ClusterCommands
 from tutor.trust import TrustStore, decide_trust, explain
 
-__all__ = ["SessionRefused", "Setup", "build_session", "target_context"]
+__all__ = ["SessionRefused", "Setup", "build_session", "open_connection", "target_context"]
+
+
+def open_connection(setup: Setup, context: str | None) -> ClusterConnection:
+    """The connection to the session's cluster, once the guard (and the learner) allowed it."""
+    source = Source.resolve(setup.kubeconfig, context)
+    connection = ClusterConnection(source, explicit=bool(setup.context), pin=True)
+    status = connection.open()
+    decision = connection.decision
+    if status.state == "refused" and decision is not None:
+        if decision.needs_confirmation and setup.confirm is not None and setup.confirm(decision):
+            connection.confirm()
+        else:
+            connection.close()
+            raise SessionRefused(decision.refusal())
+    return connection
 
 
 def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
@@ -28,25 +47,18 @@ def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
     trusted, trust_note = _trust(lesson, setup)
 
     context_name = target_context(lesson, setup.context, profile)
-    source = Source.resolve(setup.kubeconfig, context_name)
-    connection = ClusterConnection(source, explicit=bool(setup.context))
-    status = connection.open()
-    decision = connection.decision
-    if status.state == "refused" and decision is not None:
-        if decision.needs_confirmation and setup.confirm is not None and setup.confirm(decision.message):
-            connection.confirm()
-        else:
-            connection.close()
-            raise SessionRefused(decision.message)
-
-    executor = ShExecutor(env=setup.env)
+    connection = open_connection(setup, context_name)
+    executor = ShExecutor(env=setup.env, policy=ClusterCommands(connection, profile=profile))
     runner = ProcessRunner(executor, terminal=setup.terminal)
     context = SessionContext(runner, executor)
     checks = ClusterChecks(connection, context, profile=profile, untrusted=None if trusted else trust_note)
     info = connection.info
-    cluster = info.name if info is not None else (context_name or "current-context")
-    if setup.sandbox or (info is not None and info.is_sandbox):
-        cluster = f"sandbox-{cluster}"
+    sandbox = setup.sandbox or (info is not None and info.is_sandbox)
+    if info is not None:
+        cluster = f"sandbox-{info.name}" if setup.sandbox and not info.is_sandbox else info.identity
+    else:
+        name = context_name or "current-context"
+        cluster = f"sandbox-{name}" if setup.sandbox else name
     store = ProgressStore() if setup.save_progress else None
     session = LessonSession(
         lesson,
@@ -54,13 +66,22 @@ def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
         checks=checks,
         runner=runner,
         cluster=cluster,
-        sandbox=setup.sandbox or (info is not None and info.is_sandbox),
+        sandbox=sandbox,
         store=store,
         untrusted=None if trusted else trust_note,
         notices=(trust_note,) if trusted and trust_note else (),
+        provisional=info is None,
     )
     context.session = session
     session.on_processes_changed = checks.engine.refresh
+    if info is None:
+
+        def identify(status: ConnectionStatus) -> None:
+            found = connection.info
+            if found is not None and status.state not in ("no_cluster", "refused"):
+                session.adopt_identity(f"sandbox-{found.name}" if setup.sandbox else found.identity)
+
+        connection.add_listener(identify)
     return session
 
 

@@ -13,11 +13,18 @@ rules:
   on: they keep running across later steps and stop when the session closes.
 - On resume and replay, earlier steps are checked again: what no longer holds is
   reported (drift) and can be fast-forwarded by running those steps' commands.
+- Opening a lesson never erases saved progress. A drifted step is not done for the
+  session (it is the step to work on), but the record on disk keeps it: only the
+  learner's actions change the record (a step done, `reset`).
+- Progress belongs to one cluster identity (`ContextInfo.identity`). A session that
+  starts before its cluster exists saves nothing until the cluster is known; then it
+  takes that cluster's record (`adopt_identity`), never another cluster's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import threading
 import time
@@ -84,6 +91,7 @@ class LessonSession:
         settle: float = 3.0,
         untrusted: str | None = None,
         notices: Sequence[str] = (),
+        provisional: bool = False,
     ) -> None:
         """`untrusted`: why the lesson may run nothing (no command, background command or
         `command` check: it is from elsewhere and not trusted); None when it may.
@@ -98,7 +106,12 @@ class LessonSession:
         self.sandbox = sandbox
         self.store = store
         self.settle = settle
-        self.progress = store.load(lesson.id, cluster) if store else Progress(lesson.id, cluster)
+        self._provisional = provisional
+        """The cluster is not known yet: `cluster` is a guess, and nothing is saved under it."""
+        self.progress = store.load(lesson.id, cluster) if store and not provisional else Progress(lesson.id, cluster)
+        self._record: list[str] = list(self.progress.completed)
+        """The steps the saved record says are done: what is saved, drift or not."""
+        self._remembered: set[str] = set()
         self._listeners: list[Listener] = []
         self._lock = threading.RLock()
         self._frontier_done = threading.Condition(self._lock)
@@ -113,7 +126,7 @@ class LessonSession:
         self._active: str | None = None
         self._forced: str | None = None
         self.on_processes_changed: Callable[[], None] | None = None
-        self._connection: tuple[str, str] | None = None
+        self._connection: tuple[str, str, str, str] | None = None
         self._unsaved = False
         """Saving failed once (and the learner was told): progress lives in memory."""
         checks.on_connection(self._connection_changed)
@@ -298,6 +311,7 @@ class LessonSession:
         """Keep what a check saw (`remember: KEY`) with the learner's progress."""
         with self._lock:
             self.progress.memory[key] = value
+            self._remembered.add(key)
             self._save()
 
     def recall(self, key: str) -> object | None:
@@ -501,18 +515,50 @@ class LessonSession:
 
     # --- connection and lifetime -------------------------------------------------------
 
-    def _connection_changed(self, state: str, detail: str) -> None:
-        self._connection = (state, detail)
-        self._emit(ConnectionChanged(state, detail))  # type: ignore[arg-type]
+    def _connection_changed(self, state: str, detail: str, context: str = "", server: str = "") -> None:
+        self._connection = (state, detail, context, server)
+        self._emit(ConnectionChanged(state, detail, context, server))  # type: ignore[arg-type]
+
+    def adopt_identity(self, cluster: str) -> None:
+        """The cluster is known now: keep progress under its identity, with its own record.
+
+        Called once the connection has read the context (possibly only after the lesson's
+        first step created it). Steps done in this session are added to that record;
+        nothing of the record the session opened with moves over, unless it is the same.
+        """
+        with self._lock:
+            if cluster == self.cluster and not self._provisional:
+                return
+            moved = cluster != self.cluster
+            self.cluster = cluster
+            self._provisional = False
+            if moved:
+                stored = self.store.load(self.lesson.id, cluster) if self.store else Progress(self.lesson.id, cluster)
+                done_here = [step for step in self.progress.completed if step not in self._record]
+                memory = {key: self.progress.memory[key] for key in self._remembered if key in self.progress.memory}
+                self._record = [*stored.completed, *(s for s in done_here if s not in stored.completed)]
+                self.progress = dataclasses.replace(
+                    self.progress,
+                    cluster=cluster,
+                    completed=[*self.progress.completed],
+                    memory={**stored.memory, **memory},
+                    notice=None,
+                )
+            self._save()
+        if moved:
+            self._emit(Notice(f"Progress on this cluster is kept as {cluster}."))
 
     def notice(self, text: str, level: str = "info") -> None:
         self._emit(Notice(text, level))  # type: ignore[arg-type]
 
     def _save(self) -> None:
-        if self.store is None:
+        """Save the record: the steps it had (drifted or not) and those done since."""
+        if self.store is None or self._provisional:
             return
+        self._record += [step for step in self.progress.completed if step not in self._record]
+        saved = dataclasses.replace(self.progress, completed=list(self._record))
         try:
-            self.store.save(self.progress)
+            self.store.save(saved)
         except OSError as err:
             # A read-only, full or foreign state folder: the lesson goes on, from memory.
             if not self._unsaved:
@@ -524,6 +570,8 @@ class LessonSession:
                         "warning",
                     )
                 )
+            return
+        self.progress.updated = saved.updated
 
     def close(self) -> None:
         """Stop watching and stop every process; progress is already saved."""

@@ -58,6 +58,7 @@ from tutor.ui.widgets.step.step_view import StepView
 # What only the session's life needs (its events, its modal screens, the terminal lender)
 # is imported where it is used, after the first paint: ~10 ms less on the way to it.
 if TYPE_CHECKING:
+    from tutor.cluster.guard import GuardDecision
     from tutor.session.events import (
         AutoplayStopped,
         ChecksChanged,
@@ -262,11 +263,13 @@ class LessonScreen(Screen[None]):
             return
         self.post_message(SessionOpened(opening))
 
-    def _confirm_cluster(self, message: str) -> bool:
+    def _confirm_cluster(self, decision: GuardDecision) -> bool:
         from tutor.ui.questions import ask_from_thread
         from tutor.ui.screens.question import QuestionScreen
 
-        question = QuestionScreen("A cluster that is not local", message, yes="Use it anyway", no="Quit")
+        question = QuestionScreen(
+            "A cluster that is not local", decision.message, yes="Use it anyway", no="Quit", default=False
+        )
         return ask_from_thread(self.app, question, self._quitting)
 
     def _ask_trust(self, explanation: str) -> bool:
@@ -460,7 +463,7 @@ class LessonScreen(Screen[None]):
         self._update_steps()
 
     def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:
-        self.query_one(LessonHeader).show_connection(event.state, event.detail)
+        self.query_one(LessonHeader).show_connection(event.state, event.detail, event.context, event.server)
 
     def _on_StepShown(self, event: StepShown) -> None:
         self._show(event.step)

@@ -23,8 +23,11 @@ class QuestionScreen(ModalScreen[bool]):
         Binding("escape,n", "answer(False)", "No", show=False),
     ]
 
-    def __init__(self, title: str, message: str, *, yes: str, no: str) -> None:
+    def __init__(self, title: str, message: str, *, yes: str, no: str, default: bool = True) -> None:
         super().__init__(classes="question")
+        if not default:
+            # Enter answers with the focused button: the safe answer, for a risky question.
+            self.AUTO_FOCUS = "#no"  # type: ignore[misc]
         self._title = title
         self._message = strip_controls(message)  # from a kubeconfig, a lesson: text, nothing else
         self._yes = yes

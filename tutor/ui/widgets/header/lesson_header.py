@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -14,6 +15,7 @@ CONNECTION_LABELS = {
     "connecting": "◌ connecting…",
     "no-cluster": "○ no cluster yet: run the first step",
     "unreachable": "✗ cluster unreachable",
+    "rejected": "✗ the API server refuses the tutor",
 }
 CONNECTION_CLASSES = {
     "connected": "-up",
@@ -21,6 +23,7 @@ CONNECTION_CLASSES = {
     "reconnecting": "-waiting",
     "no-cluster": "-none",
     "unreachable": "-down",
+    "rejected": "-down",
 }
 
 
@@ -53,8 +56,12 @@ class LessonHeader(Horizontal):
         self._sandbox = sandbox
         self.query_one("#sandbox-badge").display = sandbox
 
-    def show_connection(self, state: str, detail: str = "") -> None:
-        if state == "reconnecting":
+    def show_connection(self, state: str, detail: str = "", context: str = "", server: str = "") -> None:
+        if state == "connected" and context:
+            # Where the commands go: the context, and the server's host (its port is in the tooltip).
+            host = urlsplit(server).hostname or server
+            label = f"● {context} at {host}" if host else f"● {context}"
+        elif state == "reconnecting":
             # The time the connection was lost, not now: a learner reads how long it has been.
             if self._connection_state != "reconnecting":
                 self._since = time.strftime("%H:%M:%S")
