@@ -20,6 +20,7 @@ from typing import Any
 
 from tutor.lesson.model import Command
 from tutor.lesson.variables import substitute
+from tutor.run import describe_holders
 
 
 class Background:
@@ -92,6 +93,9 @@ class LessonContext:
         except subprocess.TimeoutExpired:
             return None, ""
         return done.returncode, done.stdout + done.stderr
+
+    def listener(self, port: int) -> str | None:
+        return describe_holders(port)
 
     def run(self, command: Command, variables: Mapping[str, str]) -> None:
         """Run one of the lesson's commands (substituted); a foreground one must succeed."""

@@ -25,6 +25,7 @@ from tutor.cluster.kubeconfig import Source
 from tutor.cluster.report import CheckLine, Report, StepReport
 from tutor.lesson.model import Lesson
 from tutor.lesson.overrides import BadOverride, parse_overrides
+from tutor.run import describe_holders
 from tutor.session.cluster_checks import build_checks
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -65,6 +66,9 @@ class HeadlessContext:
         except OSError as err:
             return 126, f"{argv[0]}: {err.strerror or err}"
         return done.returncode, done.stdout + done.stderr
+
+    def listener(self, port: int) -> str | None:
+        return describe_holders(port)
 
 
 def check(lesson: Lesson, options: Any) -> int:
