@@ -13,11 +13,17 @@ rules:
   on: they keep running across later steps and stop when the session closes.
 - On resume and replay, earlier steps are checked again: what no longer holds is
   reported (drift) and can be fast-forwarded by running those steps' commands.
+- The lesson's variables live here and nowhere else. A background command's port can
+  change during the lesson (`set_variable`): another program holds it, or the learner
+  prefers another; what is shown, run and checked uses the new value from then on.
+- Any step can be done from another terminal: a background command whose port already
+  serves the lesson's app (the learner's own port-forward) is not started a second time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import threading
 import time
@@ -27,8 +33,10 @@ from dataclasses import dataclass, field
 from tutor.lesson.model import Command, Hint, Lesson, Step
 from tutor.lesson.variables import substitute
 from tutor.progress import Progress, ProgressStore
+from tutor.run.output import Repeats
 from tutor.session.backends import CheckBackend, ProcessState, RunBackend, RunOutcome
 from tutor.session.events import (
+    AlreadyServed,
     AutoplayStopped,
     CheckResult,
     ChecksChanged,
@@ -42,11 +50,15 @@ from tutor.session.events import (
     LessonOpened,
     Notice,
     OutputLine,
+    OutputRepeated,
+    PortTaken,
     ProcessChanged,
+    ShellSetup,
     StepCompleted,
     StepRunning,
     StepShown,
     StepUnlocked,
+    VariableChanged,
 )
 
 Listener = Callable[[Event], None]
@@ -69,6 +81,13 @@ class Opening:
     drifted: list[str] = field(default_factory=list)
 
 
+class BadVariable(ValueError):
+    """A variable the lesson cannot take now; the message says why."""
+
+
+RUNNING_STATES = ("ready", "starting", "restarting")
+
+
 class LessonSession:
     def __init__(
         self,
@@ -81,9 +100,12 @@ class LessonSession:
         sandbox: bool = False,
         store: ProgressStore | None = None,
         settle: float = 3.0,
+        shell: ShellSetup | None = None,
     ) -> None:
         self.lesson = lesson
         self.variables = dict(variables)
+        """The lesson's variables on this cluster: the one place they are kept (see set_variable)."""
+        self.shell = shell
         self.checks = checks
         self.runner = runner
         self.cluster = cluster
@@ -165,6 +187,7 @@ class LessonSession:
                 completed=done_before,
                 current=target,
                 notices=tuple(notices),
+                shell=self.shell,
             )
         )
         for problem in self.runner.missing(self.lesson.requires):
@@ -238,10 +261,13 @@ class LessonSession:
             return self.viewing
         return self.frontier
 
-    def _activate(self) -> None:
+    def _activate(self, *, again: bool = False) -> None:
+        """Watch the active step's checks; `again`: anew, with the variables as they are now."""
         with self._lock:
             if self._closed:
                 return
+            if again:
+                self._active = None
             step = self._active_step()
             if step is None:
                 if self._active is not None:
@@ -335,7 +361,8 @@ class LessonSession:
         run_id = f"r{next(self._run_ids)}"
         text = command.display(self.variables)
         argv = self.argv(command)
-        self._emit(CommandStarted(run_id, step.id, text, command.background))
+        process = (command.id or run_id) if command.background else None
+        self._emit(CommandStarted(run_id, step.id, text, command.background, process))
         prompts: list[str] = []
 
         def on_line(line: str) -> None:
@@ -348,7 +375,15 @@ class LessonSession:
             return lend
 
         if command.background:
-            outcome = self._run_background(command, run_id, argv, on_line, prompts, needs_terminal)
+            repeats = Repeats()
+
+            def on_background_line(line: str) -> None:
+                # "Handling connection for 9090" once a second from the checks' own probes:
+                # counted, so that the lines that matter stay in view.
+                count = repeats.see(line)
+                self._emit(OutputLine(run_id, line) if count == 1 else OutputRepeated(run_id, line, count))
+
+            outcome = self._run_background(step, command, run_id, argv, on_background_line, prompts, needs_terminal)
         else:
             outcome = self.runner.run(
                 argv, timeout=command.timeout, ok_exit=command.ok_exit, on_line=on_line, on_prompt=prompts.append
@@ -367,6 +402,7 @@ class LessonSession:
 
     def _run_background(
         self,
+        step: Step,
         command: Command,
         run_id: str,
         argv: list[str],
@@ -375,6 +411,10 @@ class LessonSession:
         needs_terminal: Callable[[], bool],
     ) -> RunOutcome:
         process_id = command.id or run_id
+        if self.runner.process_state(process_id) not in RUNNING_STATES:
+            refused = self._port_refused(step, command, run_id, process_id)
+            if refused is not None:
+                return refused
         settled = threading.Event()
 
         def on_state(state: ProcessState, detail: str) -> None:
@@ -404,6 +444,97 @@ class LessonSession:
             ok=state == "ready", exit_status=None, detail="" if state == "ready" else (state or "not started")
         )
 
+    # --- ports -------------------------------------------------------------------------
+
+    def port(self, command: Command) -> int | None:
+        """The local port a background command listens on, with the variables as they are now."""
+        if command.port is None:
+            return None
+        value = substitute(command.port, self.variables, strict=False)
+        return int(value) if value.isdigit() else None
+
+    def _port_refused(self, step: Step, command: Command, run_id: str, process_id: str) -> RunOutcome | None:
+        """Why the command must not start on its port now, or None when it may.
+
+        Another program on the port would make it die at once ("address already in
+        use"). When that program serves the lesson's app there (the step's checks on that
+        port pass: the learner's own port-forward), the step needs nothing more.
+        """
+        port = self.port(command)
+        if port is None:
+            return None
+        use = self.runner.port_in_use(port)
+        if use is None:
+            return None
+        if self._app_serves(step, port):
+            self._emit(AlreadyServed(run_id, step.id, process_id, port))
+            return RunOutcome(True, None, f"port {port} already serves the lesson's app: not started again")
+        variable = command.port_variable
+        suggestion = self.runner.free_port_near(port) if variable else None
+        self._emit(PortTaken(run_id, step.id, process_id, port, use, variable, suggestion))
+        return RunOutcome(False, None, use.describe())
+
+    def _app_serves(self, step: Step, port: int) -> bool:
+        """Whether the step's checks that request this machine's `port` pass now."""
+        narrowed = [spec for spec in (check.on_local_port(self.variables, port) for check in step.checks) if spec]
+        if not narrowed:
+            return False
+        probe = dataclasses.replace(step, checks=tuple(narrowed))
+        results = self.checks.evaluate([probe], self.variables, self.settle).get(step.id, ())
+        return bool(results) and all(result.status == "pass" for result in results)
+
+    def port_variables(self) -> dict[str, Command]:
+        """The variables that are a background command's port: the ones a learner may change."""
+        found: dict[str, Command] = {}
+        for step in self.lesson.steps:
+            for command in step.commands:
+                variable = command.port_variable
+                if variable is not None:
+                    found.setdefault(variable, command)
+        return found
+
+    def variable_problem(self, name: str, value: str) -> str | None:
+        """Why `name` cannot be `value` now, in a sentence; None when it can."""
+        # A port for now: the lesson format's typed variables will say which rule applies.
+        if name not in self.port_variables():
+            changeable = ", ".join(sorted(self.port_variables())) or "none in this lesson"
+            return f"{name} cannot be changed during the lesson; what can: {changeable}"
+        text = value.strip()
+        if not text.isdigit() or not 1 <= int(text) <= 65535:
+            return f"{value!r} is not a port: give a whole number from 1 to 65535"
+        port = int(text)
+        if str(port) == self.variables.get(name):
+            return None
+        use = self.runner.port_in_use(port)
+        if use is not None:
+            return f"{use.describe()}: choose another"
+        return None
+
+    def set_variable(self, name: str, value: str) -> VariableChanged:
+        """Give a lesson variable a new value for the rest of the lesson (a background
+        command's port, see `port_variables`). Background commands that listen on the old
+        value are stopped; the next run uses the new one. Raises BadVariable."""
+        problem = self.variable_problem(name, value)
+        if problem is not None:
+            raise BadVariable(problem)
+        new = str(int(value.strip()))
+        with self._lock:
+            if self.variables.get(name) == new:
+                return VariableChanged(name, new)
+            self.variables[name] = new
+        stopped = []
+        for step in self.lesson.steps:
+            for command in step.commands:
+                process_id = command.id
+                moved = command.background and process_id and command.port_variable == name
+                if moved and process_id and self.runner.process_state(process_id) in RUNNING_STATES:
+                    self.runner.stop(process_id)
+                    stopped.append(process_id)
+        changed = VariableChanged(name, new, tuple(stopped))
+        self._emit(changed)
+        self._activate(again=True)
+        return changed
+
     def _processes_changed(self) -> None:
         """A background command changed: checks that depend on processes look again."""
         hook = self.on_processes_changed
@@ -413,7 +544,7 @@ class LessonSession:
     def _start_background(self, step: Step) -> None:
         """A done step's background commands come back when the lesson resumes past it."""
         for command in step.runnable:
-            if command.background and self.runner.process_state(command.id or "") not in ("ready", "starting"):
+            if command.background and self.runner.process_state(command.id or "") not in RUNNING_STATES:
                 self.run_command(step, command)
 
     # --- autoplay and fast-forward -----------------------------------------------------
