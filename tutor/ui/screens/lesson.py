@@ -170,6 +170,8 @@ class LessonScreen(Screen[None]):
         self._shell: ShellSetup | None = None
         self._rerun: tuple[str, str, int] | None = None
         """After the learner picks another port: (variable, step, command index) to run again."""
+        self._rerun_due: tuple[str, int] | None = None
+        """That run, once the port has changed: started as soon as no other run is under way."""
 
     # --- layout ------------------------------------------------------------------------
 
@@ -394,6 +396,7 @@ class LessonScreen(Screen[None]):
 
     def on_play_finished(self, message: PlayFinished) -> None:
         self.running = False
+        self._run_due()
         if message.autoplay and message.ok:
             self.notify("Autoplay finished: every step's checks pass.", title="Autoplay")
         elif not message.ok and not self._quitting.is_set():
@@ -567,8 +570,16 @@ class LessonScreen(Screen[None]):
             view.retext(self._text, self.variables)
         self.notify(f"{event.name} is now {event.value}: the commands and checks use it from now on.", timeout=8)
         rerun, self._rerun = self._rerun, None
-        if rerun is not None and rerun[0] == event.name and self._can_run():
-            self._start_run(self.lesson.step(rerun[1]), rerun[2])
+        if rerun is not None and rerun[0] == event.name:
+            self._rerun_due = (rerun[1], rerun[2])
+            self._run_due()
+
+    def _run_due(self) -> None:
+        """Run the command that waited for another port, once nothing else runs."""
+        due = self._rerun_due
+        if due is not None and self._can_run():
+            self._rerun_due = None
+            self._start_run(self.lesson.step(due[0]), due[1])
 
     def _on_InputNeeded(self, event: InputNeeded) -> None:
         view = self._runs.get(event.run)
@@ -785,6 +796,7 @@ class LessonScreen(Screen[None]):
 
     def on_commands_finished(self, _: CommandsFinished) -> None:
         self.running = False
+        self._run_due()
 
     def action_next_step(self) -> None:
         following = self.session.next_step() if self.session is not None else None
@@ -870,8 +882,14 @@ class LessonScreen(Screen[None]):
         def chosen(value: str | None) -> None:
             if value is None:
                 return
-            if rerun is not None and rerun[1] is not None:
-                self._rerun = (variable, rerun[0], rerun[1])
+            again = (rerun[0], rerun[1]) if rerun is not None and rerun[1] is not None else None
+            if value.strip() == self.variables.get(variable):
+                # The same port: nothing changes; run it again if asked (it may be free by now).
+                self._rerun_due = again
+                self._run_due()
+                return
+            if again is not None:
+                self._rerun = (variable, *again)
             self._set_variable(variable, value)
 
         self.app.push_screen(PortScreen(variable, why, suggestion, session.variable_problem), chosen)
