@@ -117,7 +117,7 @@ class TestYourOwnTerminal:
         async with app.run_test(size=SIZE) as pilot:
             screen = await opened(pilot)
             await wait_for(pilot, lambda: bool(screen.query("#shell-line")))
-            assert f"Your own terminal: {line}" in str(screen.query_one("#shell-line", Static).content)
+            assert f"Your own terminal (s: copy): {line}" in str(screen.query_one("#shell-line", Static).content)
             assert "s Your terminal" in footer(app)
             await pilot.press("s")
             await wait_for(pilot, lambda: isinstance(app.screen, ShellScreen) and bool(app.screen.query("#copy")))

@@ -458,7 +458,7 @@ class LessonScreen(Screen[None]):
             from tutor.ui.widgets.header.shell_line import ShellLine
 
             self._shell = event.shell
-            self.mount(ShellLine(event.shell.line), after=self.query_one(LessonHeader))
+            self.query_one("#main").mount(ShellLine(event.shell.line), before=0)
             self.refresh_bindings()
         for notice in event.notices:
             self.notify(notice, title="Note", timeout=10)
@@ -572,6 +572,10 @@ class LessonScreen(Screen[None]):
         rerun, self._rerun = self._rerun, None
         if rerun is not None and rerun[0] == event.name:
             self._rerun_due = (rerun[1], rerun[2])
+            if not self._can_run():
+                self._view(rerun[1]).command_views[rerun[2]].queued(
+                    "runs on the new port once the command running now ends"
+                )
             self._run_due()
 
     def _run_due(self) -> None:

@@ -1,4 +1,4 @@
-"""One line under the header: how to point a terminal of your own at the lesson's cluster."""
+"""One line at the top of the step: how to point a terminal of your own at the lesson's cluster."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 class ShellLine(Static):
     def __init__(self, line: str) -> None:
-        text = Text.assemble(("Your own terminal: ", "bold"), line, ("   s: show, copy", "dim"))
+        # The key first: a narrow terminal cuts the end of the line, which `s` shows whole.
+        text = Text.assemble(("Your own terminal ", "bold"), ("(s: copy)", "dim"), ": ", line)
         super().__init__(text, id="shell-line")
         self.line = line

@@ -102,9 +102,9 @@ class CommandView(Vertical):
             self._output.display = False  # until it prints something: no empty box
         self._set_status("◌ running…", "-running")
 
-    def queued(self) -> None:
-        """Asked to run before the session is open: it runs once the session is."""
-        self._set_status("◌ waiting for the cluster connection…", "-running")
+    def queued(self, why: str = "waiting for the cluster connection…") -> None:
+        """Asked to run before it can (the session is not open, another run is under way)."""
+        self._set_status(f"◌ {why}", "-running")
 
     def unqueue(self) -> None:
         if self._status is not None and self.last_started < 0:
