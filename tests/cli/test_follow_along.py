@@ -133,6 +133,8 @@ def test_every_command_typed_in_another_shell_completes_the_lesson(tmp_path: Pat
         log = "\n".join(tutor.seen)
         # The tutor ran nothing itself: every command was the learner's.
         assert "[run] $" not in log and "[start] $" not in log
+        # The learner's own forward and tunnel were the lesson's app all along.
+        assert "something else answers" not in log
     finally:
         if learner is not None:
             learner.close()

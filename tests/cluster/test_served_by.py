@@ -11,10 +11,12 @@ import pytest
 
 from tests.cluster import factory as f
 from tests.cluster.helpers import evaluate
+from tests.conftest import REPO
 from tests.impostor import Impostor
 from tests.lesson.helpers import MINIMAL, write_lesson
 from tutor.cluster.checks import BasicContext, CheckError, Remembered, build_check
-from tutor.lesson.parser import parse_file
+from tutor.cluster.view import StaticView
+from tutor.lesson.parser import load, parse_file
 from tutor.run import describe_holders
 
 PACMAN = {"kind": "deployment", "name": "pacman"}
@@ -206,3 +208,17 @@ def test_lint_reports_a_bad_served_by_on_its_line(tmp_path: Path) -> None:
             "replicaset, not 'service'",
         )
     ]
+
+
+@pytest.mark.parametrize("step", ["port-forward", "high-score", "tunnel"])
+def test_day55s_own_checks_see_through_an_impostor(impostor: Impostor, step: str) -> None:
+    lesson = load(REPO / "lessons" / "day55.md")
+    port = str(impostor.port)
+    variables = lesson.defaults(local_port=port, ingress_port=port, node_ip="127.0.0.1")
+    checks = [build_check(spec.kind, spec.resolved(variables), namespace="pacman") for spec in lesson.step(step).checks]
+    results = [check.evaluate(StaticView(cluster()), BasicContext()) for check in checks]
+    assert [result.status for result in results] == ["pass"] * len(checks), results
+    impostor.pod = "pacman-fake-12345"
+    results = [check.evaluate(StaticView(cluster()), BasicContext()) for check in checks]
+    assert all(result.status == "fail" for result in results), results
+    assert all(f"something else answers on 127.0.0.1:{port}" in result.reason for result in results)

@@ -117,7 +117,9 @@ class TestYourOwnTerminal:
         async with app.run_test(size=SIZE) as pilot:
             screen = await opened(pilot)
             await wait_for(pilot, lambda: bool(screen.query("#shell-line")))
-            assert f"Your own terminal (s: copy): {line}" in str(screen.query_one("#shell-line", Static).content)
+            shell = screen.query_one("#shell-line", Static)
+            assert f"Your own terminal (s: copy): {line}" in str(shell.content)
+            assert not shell.region.overlaps(screen.query_one("#header").region)
             assert "s Your terminal" in footer(app)
             await pilot.press("s")
             await wait_for(pilot, lambda: isinstance(app.screen, ShellScreen) and bool(app.screen.query("#copy")))
