@@ -142,6 +142,8 @@ class TestAnotherPort:
             ("local_port", "0", "'0' is not a port"),
             ("local_port", "70000", "'70000' is not a port"),
             ("local_port", "-1", "'-1' is not a port"),
+            ("local_port", "²", "'²' is not a port"),
+            ("local_port", "80", "ports below 1024 are privileged"),
             ("player", "x", "player cannot be changed during the lesson; what can: local_port"),
             ("ingress_port", "8080", "ingress_port cannot be changed during the lesson"),
             ("local_port", "9191", "port 9191 on 127.0.0.1 is taken by python3 (pid 4242)"),

@@ -597,7 +597,7 @@ class _Builder:
         if len(self.ctx.problems) > before:
             return False
         value = variables.substitute(port, self.sample, strict=False)
-        if not (value.isdigit() and 1 <= int(value) <= 65535):
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
             self.ctx.error(line, f"'port' must be a port number (1-65535) or a variable that holds one, not {value!r}")
             return False
         return True

@@ -451,7 +451,7 @@ class LessonSession:
         if command.port is None:
             return None
         value = substitute(command.port, self.variables, strict=False)
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isascii() and value.isdigit() else None
 
     def _port_refused(self, step: Step, command: Command, run_id: str, process_id: str) -> RunOutcome | None:
         """Why the command must not start on its port now, or None when it may.
@@ -500,11 +500,13 @@ class LessonSession:
             changeable = ", ".join(sorted(self.port_variables())) or "none in this lesson"
             return f"{name} cannot be changed during the lesson; what can: {changeable}"
         text = value.strip()
-        if not text.isdigit() or not 1 <= int(text) <= 65535:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
             return f"{value!r} is not a port: give a whole number from 1 to 65535"
         port = int(text)
         if str(port) == self.variables.get(name):
             return None
+        if port < 1024:
+            return "ports below 1024 are privileged (only root may listen there): choose one from 1024 to 65535"
         use = self.runner.port_in_use(port)
         if use is not None:
             return f"{use.describe()}: choose another"
@@ -525,11 +527,11 @@ class LessonSession:
         stopped = []
         for step in self.lesson.steps:
             for command in step.commands:
-                process_id = command.id
-                moved = command.background and process_id and command.port_variable == name
-                if moved and process_id and self.runner.process_state(process_id) in RUNNING_STATES:
-                    self.runner.stop(process_id)
-                    stopped.append(process_id)
+                if command.port_variable != name or command.id is None:
+                    continue
+                if self.runner.process_state(command.id) in RUNNING_STATES:
+                    self.runner.stop(command.id)
+                    stopped.append(command.id)
         changed = VariableChanged(name, new, tuple(stopped))
         self._emit(changed)
         self._activate(again=True)
