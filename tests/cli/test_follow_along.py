@@ -46,7 +46,8 @@ class Tutor:
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -81,7 +82,7 @@ class Learner:
             ["sh", "-c", f". {shlex.quote(script)} && env -0"], capture_output=True, check=True, timeout=30
         ).stdout
         self.env = dict(item.split("=", 1) for item in dump.decode().split("\0") if "=" in item)
-        self.background: list[subprocess.Popen[str]] = []
+        self.background: list[tuple[subprocess.Popen[str], threading.Thread]] = []
 
     def type(self, line: str, ready: str | None, background: bool) -> None:
         argv = shlex.split(line)
@@ -98,22 +99,27 @@ class Learner:
             text=True,
             start_new_session=True,
         )
-        self.background.append(process)
         assert process.stdout is not None and ready is not None
+        # Keeps reading once it is ready, so that it never blocks on a full pipe.
+        drain = threading.Thread(target=process.stdout.read, daemon=True)
+        self.background.append((process, drain))
         # As a learner does: wait until it says it is ready before the next command.
         for output in process.stdout:
             if re.search(ready, output):
                 break
         else:
             raise AssertionError(f"$ {line} ended before it was ready (exit {process.wait()})")
-        # Keep reading, so that it never blocks on a full pipe.
-        threading.Thread(target=process.stdout.read, daemon=True).start()
+        drain.start()
 
     def close(self) -> None:
-        for process in self.background:
+        for process, drain in self.background:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(10)
+            if drain.ident is not None:  # started: it ends once the process is gone
+                drain.join(10)
+            assert process.stdout is not None
+            process.stdout.close()
 
 
 @needs_kubectl
@@ -141,3 +147,6 @@ def test_every_command_typed_in_another_shell_completes_the_lesson(tmp_path: Pat
         if tutor.process.poll() is None:
             tutor.process.terminate()
             tutor.process.wait(20)
+        tutor.reader.join(10)
+        assert tutor.process.stdout is not None
+        tutor.process.stdout.close()

@@ -30,6 +30,7 @@ def server() -> Iterator[tuple[subprocess.Popen[str], int]]:
     yield process, port
     process.kill()
     process.wait(10)
+    process.stdout.close()
 
 
 def test_a_free_port_is_free() -> None:
