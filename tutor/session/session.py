@@ -69,6 +69,9 @@ RETRIES = 3
 """Times autoplay runs a failed command again while its step's checks do not pass."""
 RETRY_PAUSE = 3.0
 """Seconds autoplay waits after a failed command before it runs it again (grows per try)."""
+SERVED_SETTLE = 10.0
+"""Seconds the one-off look at a taken port may wait for the cluster's lists: it answers as soon
+as they are in, and a slow answer only delays a command that could not start anyway."""
 
 
 @dataclass
@@ -480,7 +483,7 @@ class LessonSession:
         if not narrowed:
             return False
         probe = dataclasses.replace(step, checks=tuple(narrowed))
-        results = self.checks.evaluate([probe], self.variables, self.settle).get(step.id, ())
+        results = self.checks.evaluate([probe], self.variables, max(self.settle, SERVED_SETTLE)).get(step.id, ())
         return bool(results) and all(result.status == "pass" for result in results)
 
     def port_variables(self) -> dict[str, Command]:
