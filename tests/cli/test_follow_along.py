@@ -12,15 +12,17 @@ import os
 import queue
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from tests.cluster.conftest import wait_until
+from tests.cluster.lesson_driver import Background
 from tests.conftest import REPO, free_port
 from tests.session.conftest import needs_kubectl
+from tutor.lesson.model import Command
 from tutor.lesson.parser import load
 
 LESSON = load(REPO / "lessons" / "day55.md")
@@ -82,44 +84,23 @@ class Learner:
             ["sh", "-c", f". {shlex.quote(script)} && env -0"], capture_output=True, check=True, timeout=30
         ).stdout
         self.env = dict(item.split("=", 1) for item in dump.decode().split("\0") if "=" in item)
-        self.background: list[tuple[subprocess.Popen[str], threading.Thread]] = []
+        self.background: list[Background] = []
 
-    def type(self, line: str, ready: str | None, background: bool) -> None:
+    def type(self, line: str, command: Command) -> None:
         argv = shlex.split(line)
-        if not background:
-            done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=300)
-            assert done.returncode == 0, f"$ {line}\n{done.stdout}{done.stderr}"
+        if command.background:
+            process = Background(command, argv, self.env)
+            self.background.append(process)
+            # As a learner does: wait until it says it is ready before the next command.
+            state = wait_until(lambda: process.state() != "starting" and process.state(), 60, f"$ {line} to be ready")
+            assert state == "ready", f"$ {line}: {state}"
             return
-        process = subprocess.Popen(
-            argv,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
-        )
-        assert process.stdout is not None and ready is not None
-        # Keeps reading once it is ready, so that it never blocks on a full pipe.
-        drain = threading.Thread(target=process.stdout.read, daemon=True)
-        self.background.append((process, drain))
-        # As a learner does: wait until it says it is ready before the next command.
-        for output in process.stdout:
-            if re.search(ready, output):
-                break
-        else:
-            raise AssertionError(f"$ {line} ended before it was ready (exit {process.wait()})")
-        drain.start()
+        done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"$ {line}\n{done.stdout}{done.stderr}"
 
     def close(self) -> None:
-        for process, drain in self.background:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(10)
-            if drain.ident is not None:  # started: it ends once the process is gone
-                drain.join(10)
-            assert process.stdout is not None
-            process.stdout.close()
+        for process in self.background:
+            process.stop()
 
 
 @needs_kubectl
@@ -133,7 +114,7 @@ def test_every_command_typed_in_another_shell_completes_the_lesson(tmp_path: Pat
             tutor.until(rf"^Step {number} of {len(LESSON.steps)}: ")
             for command in step.commands:
                 typed = tutor.until(r"^    \$ (.*?)(   \((background|type this yourself)\))?$")
-                learner.type(typed.group(1), command.ready, command.background)
+                learner.type(typed.group(1), command)
         tutor.until("^Lesson day55 complete: every step's checks pass.", timeout=120)
         assert tutor.process.wait(30) == 0
         log = "\n".join(tutor.seen)

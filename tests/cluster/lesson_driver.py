@@ -63,6 +63,8 @@ class Background:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         self._reader.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 class LessonContext:
