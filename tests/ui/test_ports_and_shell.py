@@ -20,6 +20,7 @@ from tutor.ui.app import TutorApp
 from tutor.ui.screens.port import PortScreen
 from tutor.ui.screens.shell import ShellScreen
 from tutor.ui.widgets.checks.checks_panel import ChecksPanel
+from tutor.ui.widgets.checks.hints_panel import HintsPanel
 from tutor.ui.widgets.footer.key_footer import KeyFooter
 
 
@@ -67,6 +68,10 @@ class TestAnotherPort:
             assert "o Port" in footer(app)
             web = screen.command_view("serve", 0)
             assert web.text == f"python3 -u -m http.server {held} --bind 127.0.0.1"
+            hints = screen.query_one(HintsPanel)
+            await pilot.press("h")
+            await wait_for(pilot, lambda: len(hints.shown) == 1)
+            assert f"port {held}?" in hints.shown[0]
             await pilot.press("r")
             await wait_for(pilot, lambda: isinstance(app.screen, PortScreen), what="the port question")
             asked = app.screen
@@ -94,6 +99,8 @@ class TestAnotherPort:
                 what=f"the check on port {other}: {screen.checks()}",
             )
             assert f"the folder is served on port {other}" in str(screen.query_one(ChecksPanel).render())
+            # A hint revealed before says the new port too.
+            await wait_for(pilot, lambda: f"port {other}?" in hints.shown[0])
             assert app.lesson_screen.session is not None
             assert app.lesson_screen.session.variables["web_port"] == str(other)
 

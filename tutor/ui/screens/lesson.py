@@ -568,6 +568,7 @@ class LessonScreen(Screen[None]):
     def _on_VariableChanged(self, event: VariableChanged) -> None:
         for view in self.step_views.values():
             view.retext(self._text, self.variables)
+        self._show_hints()
         self.notify(f"{event.name} is now {event.value}: the commands and checks use it from now on.", timeout=8)
         rerun, self._rerun = self._rerun, None
         if rerun is not None and rerun[0] == event.name:
@@ -691,7 +692,9 @@ class LessonScreen(Screen[None]):
 
     def _show_hints(self) -> None:
         step = self.lesson.step(self.shown_step)
-        self.run_worker(self._hints_panel.show(self._hints.get(step.id, []), len(step.hints)), group="hints")
+        # Filled in now, not when revealed: a port may have changed since.
+        shown = [self._text(markdown) for markdown in self._hints.get(step.id, [])]
+        self.run_worker(self._hints_panel.show(shown, len(step.hints)), group="hints")
 
     def _show_complete(self) -> None:
         if self._completed_shown:
@@ -850,7 +853,7 @@ class LessonScreen(Screen[None]):
         if hint is None:
             self.notify("No more hints for this step." if step.hints else "This step has no hints.")
             return
-        self._hints.setdefault(step.id, []).append(self._text(hint.markdown))
+        self._hints.setdefault(step.id, []).append(hint.markdown)
         self._show_hints()
 
     def action_explain(self) -> None:
