@@ -498,6 +498,7 @@ def cmd_lesson(options: argparse.Namespace) -> int:
             overrides=overrides,
             env=where.env,
             cluster_variables=where.variables,
+            shell_env=where.shell_env,
             sandbox=where.sandbox,
             save_progress=not where.sandbox,
             trust_given=options.trust,
@@ -528,6 +529,18 @@ def cmd_lesson(options: argparse.Namespace) -> int:
             )
         finally:
             gc.enable()
+
+
+def _write_env_script(sandbox: Any) -> Path | None:
+    """The line a learner's own terminal needs, as `k8s-tutor sandbox` writes it, in the
+    sandbox's own folder (private to the user, removed with it)."""
+    from tutor.sandbox.main import env_script
+
+    if sandbox.standins is None:
+        return None
+    script = Path(sandbox.standins.shim_dir).parent / "env.sh"
+    script.write_text(env_script(sandbox))
+    return script
 
 
 def _after_first_paint() -> None:
@@ -607,6 +620,8 @@ class _Where:
         self.env: dict[str, str] | None = None
         self.variables: dict[str, str] = {}
         self.sandbox = False
+        self.shell_env: Path | None = None
+        """The sandbox's env.sh: `source` it in another terminal to reach the same cluster."""
 
 
 @contextlib.contextmanager
@@ -629,6 +644,7 @@ def _cluster_for(options: argparse.Namespace, lesson: Any) -> Iterator[_Where]:
         where.env = sandbox.env()
         where.variables = sandbox.variable_overrides()
         where.sandbox = True
+        where.shell_env = _write_env_script(sandbox)
         try:
             yield where
         finally:

@@ -50,7 +50,7 @@ FRONT_MATTER_KEYS = {
     "requires": "programs the commands need, e.g. [minikube, kubectl]",
     "manifests": "the manifests folder, relative to the lesson file (default: ../manifests)",
 }
-COMMAND_ATTRIBUTES = {"background", "id", "ready", "manual", "timeout", "ok", "cleanup", "ask", *reach.SILENCES}
+COMMAND_ATTRIBUTES = {"background", "id", "ready", "manual", "timeout", "ok", "cleanup", "ask", "port", *reach.SILENCES}
 STEP_ATTRIBUTES = {"id", "title", "timeout"}
 _TIP = re.compile(r"^\s*>\s*\[!TIP\]\s*$", re.IGNORECASE)
 
@@ -567,7 +567,7 @@ class _Builder:
         if "ask" in attrs and "cleanup" not in attrs:
             self.ctx.error(first_line - 1, "'ask' is for cleanup blocks ({cleanup ask=\"...\"})")
         if not background:
-            for key in ("id", "ready"):
+            for key in ("id", "ready", "port"):
                 if key in attrs:
                     self.ctx.error(
                         first_line - 1,
@@ -597,6 +597,9 @@ class _Builder:
                     first_line - 1,
                     f"'ok' must list exit statuses like \"0,1\", not {attrs['ok']!r}",
                 )
+        port = attrs.get("port") if background else None
+        if port is not None and not self.valid_port(port, first_line - 1):
+            port = None
         process_id = attrs.get("id")
         if background:
             process_id = process_id or f"{step_id}-{len(self.process_ids) + 1}"
@@ -625,6 +628,7 @@ class _Builder:
                     timeout=timeout,
                     ok_exit=ok_exit,
                     ask=attrs.get("ask"),
+                    port=port,
                 )
             )
         self.unused_silences(silences, first_line - 1)
@@ -662,6 +666,18 @@ class _Builder:
                 silences[warning.silence] = True
                 continue
             self.ctx.warn(line, f'{warning.message}; if that is meant, say why with {warning.silence}="..." {where}')
+
+    def valid_port(self, port: str, line: int) -> bool:
+        """`port` is a port number (1-65535), or a variable whose value is one."""
+        before = len(self.ctx.problems)
+        self.check_variables([port], line)
+        if len(self.ctx.problems) > before:
+            return False
+        value = variables.substitute(port, self.sample, strict=False)
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+            self.ctx.error(line, f"'port' must be a port number (1-65535) or a variable that holds one, not {value!r}")
+            return False
+        return True
 
     def check_variables(self, values: Iterable[Any], line: int) -> None:
         for value in values:

@@ -134,3 +134,25 @@ class LineDecoder:
             out.append(line(self._current[: self._max_line]))
             self._current = self._current[self._max_line :]
             self._shown = ""
+
+
+class Repeats:
+    """Lines that come again and again in a row, counted rather than shown each time.
+
+    A port-forward prints "Handling connection for 9090" for every connection: once a
+    second with the tutor's own probes, burying the lines that matter (a lost pod, an
+    error). `see` says how many times in a row a line has now come: 1 is a new line, to be
+    shown; more is a repeat, for a view to count. Used by one thread at a time (the
+    background command's own).
+    """
+
+    def __init__(self) -> None:
+        self._last: str | None = None
+        self._count = 0
+
+    def see(self, text: str) -> int:
+        if text == self._last:
+            self._count += 1
+        else:
+            self._last, self._count = text, 1
+        return self._count

@@ -7,9 +7,12 @@ session's state. Events are immutable and carry what a view needs to draw them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from tutor.safe_text import strip_controls
+
+if TYPE_CHECKING:  # the run layer's own type, named only: events load before it
+    from tutor.run.ports import PortUse
 
 Status = Literal["pass", "waiting", "fail"]
 _T = TypeVar("_T")
@@ -42,6 +45,16 @@ class Event:
 
 
 @dataclass(frozen=True)
+class ShellSetup:
+    """How the learner points a shell of their own at the lesson's cluster."""
+
+    line: str
+    """What to type there: one line, to copy."""
+    about: str
+    """What it does, in a sentence."""
+
+
+@dataclass(frozen=True)
 class LessonOpened(Event):
     lesson: str
     title: str
@@ -50,6 +63,7 @@ class LessonOpened(Event):
     completed: tuple[str, ...]
     current: str
     notices: tuple[str, ...] = ()
+    shell: ShellSetup | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,8 @@ class CommandStarted(Event):
     step: str
     text: str
     background: bool = False
+    process: str | None = None
+    """A background command's id (what ProcessChanged names)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,16 @@ class OutputLine(Event):
 
 
 @dataclass(frozen=True)
+class OutputRepeated(Event):
+    """A background command printed its last line again: `count` times in a row so far
+    ("Handling connection for 9090"). Its first time came as an OutputLine."""
+
+    run: str
+    text: str
+    count: int
+
+
+@dataclass(frozen=True)
 class CommandFinished(Event):
     run: str
     step: str
@@ -139,6 +165,43 @@ class ProcessChanged(Event):
     process: str
     state: Literal["starting", "ready", "restarting", "exited", "failed", "stopped"]
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class PortTaken(Event):
+    """A background command was not started: another program holds the port it would listen on."""
+
+    run: str
+    step: str
+    process: str
+    port: int
+    use: PortUse
+    """What holds it, as far as the system says."""
+    variable: str | None = None
+    """The lesson variable that moves the command to another port (`set_variable`), if one does."""
+    suggestion: int | None = None
+    """A port that is free now, to offer."""
+
+
+@dataclass(frozen=True)
+class AlreadyServed(Event):
+    """A background command was not started: the lesson's app already answers at its port
+    (a forward the learner started in a terminal of their own); a second one would collide."""
+
+    run: str
+    step: str
+    process: str
+    port: int
+
+
+@dataclass(frozen=True)
+class VariableChanged(Event):
+    """A lesson variable has a new value from now on: commands shown and run, checks."""
+
+    name: str
+    value: str
+    stopped: tuple[str, ...] = ()
+    """Background commands stopped because they listened on the old value."""
 
 
 @dataclass(frozen=True)

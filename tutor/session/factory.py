@@ -9,14 +9,17 @@ cluster the connection watches.
 
 from __future__ import annotations
 
+import shlex
+
 from tutor.cluster.connection import ClusterConnection
-from tutor.cluster.kubeconfig import Source
+from tutor.cluster.kubeconfig import ContextInfo, Source
 from tutor.cluster.status import ConnectionStatus
 from tutor.lesson.model import Lesson
 from tutor.progress import ProgressStore
 from tutor.run import ShExecutor
 from tutor.session.check_context import SessionContext
 from tutor.session.cluster_checks import ClusterChecks
+from tutor.session.events import ShellSetup
 from tutor.session.process_runner import ProcessRunner
 from tutor.session.session import LessonSession
 from tutor.session.setup import SessionRefused, Setup, target_context
@@ -71,6 +74,7 @@ def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
         untrusted=None if trusted else trust_note,
         notices=(trust_note,) if trusted and trust_note else (),
         provisional=info is None,
+        shell=shell_setup(setup, info, context_name),
     )
     context.session = session
     session.on_processes_changed = checks.engine.refresh
@@ -97,3 +101,23 @@ def _trust(lesson: Lesson, setup: Setup) -> tuple[bool, str]:
     except OSError as err:
         return True, f"Trusted {lesson.id} for this run; the trust could not be remembered ({err})."
     return True, ""
+
+
+def shell_setup(setup: Setup, info: ContextInfo | None, context_name: str | None) -> ShellSetup | None:
+    """What a learner types in a terminal of their own to reach the lesson's cluster."""
+    if setup.shell_env is not None:
+        return ShellSetup(
+            f"source {shlex.quote(str(setup.shell_env))}",
+            "points kubectl and minikube in that shell at this simulated cluster, for as long as the tutor runs",
+        )
+    if setup.sandbox or (info is not None and info.is_sandbox):
+        # A simulated cluster is reached through its own script (above), never a context alone:
+        # its minikube is a stand-in on the sandbox's PATH.
+        return None
+    context = info.name if info is not None else context_name
+    if not context:
+        return None
+    line = f"kubectl config use-context {shlex.quote(context)}"
+    if setup.kubeconfig is not None:
+        line = f"export KUBECONFIG={shlex.quote(str(setup.kubeconfig.resolve()))}; {line}"
+    return ShellSetup(line, f"the lesson's commands go to the context {context}; this makes it that shell's too")

@@ -23,7 +23,7 @@ from tutor.cluster.engine import evaluate_once
 from tutor.cluster.report import CheckLine, Report, StepReport
 from tutor.lesson.model import Lesson
 from tutor.lesson.overrides import BadOverride, parse_overrides
-from tutor.run import MissingExecutable, RunError, ShExecutor
+from tutor.run import MissingExecutable, RunError, ShExecutor, describe_holders
 from tutor.safe_text import strip_controls
 from tutor.session.asking import confirm_cluster, on_terminal
 from tutor.session.cluster_checks import build_checks
@@ -70,6 +70,9 @@ class HeadlessContext:
         except RunError as err:
             return 126, str(err)
         return (None if result.timed_out else result.exit_code), "\n".join(lines)
+
+    def listener(self, port: int) -> str | None:
+        return describe_holders(port)
 
 
 def check(lesson: Lesson, options: Any) -> int:

@@ -18,6 +18,7 @@ from tutor.run import (
     Failed,
     MissingExecutable,
     Output,
+    PortUse,
     Ready,
     Restarting,
     Result,
@@ -26,6 +27,8 @@ from tutor.run import (
     Starting,
     Stopped,
     TerminalNeeded,
+    free_port_near,
+    port_in_use,
 )
 from tutor.run.supervisor import BackgroundEvent
 from tutor.run.supervisor import ProcessState as RunState
@@ -139,6 +142,16 @@ class ProcessRunner:
     def process_state(self, process_id: str) -> ProcessState | None:
         info = self.executor.processes().get(process_id)
         return None if info is None else STATES[info.state]
+
+    def stop(self, process_id: str) -> None:
+        if process_id in self.executor.processes():
+            self.executor.stop(process_id)
+
+    def port_in_use(self, port: int) -> PortUse | None:
+        return port_in_use(port)
+
+    def free_port_near(self, port: int) -> int | None:
+        return free_port_near(port)
 
     def stop_all(self) -> None:
         self.executor.close()

@@ -19,6 +19,11 @@ rules:
 - Progress belongs to one cluster identity (`ContextInfo.identity`). A session that
   starts before its cluster exists saves nothing until the cluster is known; then it
   takes that cluster's record (`adopt_identity`), never another cluster's.
+- The lesson's variables live here and nowhere else. A background command's port can
+  change during the lesson (`set_variable`): another program holds it, or the learner
+  prefers another; what is shown, run and checked uses the new value from then on.
+- Any step can be done from another terminal: a background command whose port already
+  serves the lesson's app (the learner's own port-forward) is not started a second time.
 """
 
 from __future__ import annotations
@@ -32,10 +37,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tutor.lesson.model import Command, Hint, Lesson, Step
+from tutor.lesson.variables import problem as variable_problem
 from tutor.lesson.variables import substitute
 from tutor.progress import Progress, ProgressStore
+from tutor.run.output import Repeats
 from tutor.session.backends import CheckBackend, ProcessState, RunBackend, RunOutcome
 from tutor.session.events import (
+    AlreadyServed,
     AutoplayStopped,
     CheckResult,
     ChecksChanged,
@@ -49,11 +57,15 @@ from tutor.session.events import (
     LessonOpened,
     Notice,
     OutputLine,
+    OutputRepeated,
+    PortTaken,
     ProcessChanged,
+    ShellSetup,
     StepCompleted,
     StepRunning,
     StepShown,
     StepUnlocked,
+    VariableChanged,
     shown_safely,
 )
 
@@ -65,6 +77,9 @@ RETRIES = 3
 """Times autoplay runs a failed command again while its step's checks do not pass."""
 RETRY_PAUSE = 3.0
 """Seconds autoplay waits after a failed command before it runs it again (grows per try)."""
+SERVED_SETTLE = 10.0
+"""Seconds the one-off look at a taken port may wait for the cluster's lists: it answers as soon
+as they are in, and a slow answer only delays a command that could not start anyway."""
 
 
 @dataclass
@@ -75,6 +90,13 @@ class Opening:
     missing: list[str] = field(default_factory=list)
     """Steps before `current` whose checks do not pass (never done, or drifted)."""
     drifted: list[str] = field(default_factory=list)
+
+
+class BadVariable(ValueError):
+    """A variable the lesson cannot take now; the message says why."""
+
+
+RUNNING_STATES = ("ready", "starting", "restarting")
 
 
 class LessonSession:
@@ -92,6 +114,7 @@ class LessonSession:
         untrusted: str | None = None,
         notices: Sequence[str] = (),
         provisional: bool = False,
+        shell: ShellSetup | None = None,
     ) -> None:
         """`untrusted`: why the lesson may run nothing (no command, background command or
         `command` check: it is from elsewhere and not trusted); None when it may.
@@ -100,6 +123,8 @@ class LessonSession:
         self.untrusted = untrusted
         self._notices = tuple(notices)
         self.variables = dict(variables)
+        """The lesson's variables on this cluster: the one place they are kept (see set_variable)."""
+        self.shell = shell
         self.checks = checks
         self.runner = runner
         self.cluster = cluster
@@ -192,6 +217,7 @@ class LessonSession:
                 completed=done_before,
                 current=target,
                 notices=tuple(notices),
+                shell=self.shell,
             )
         )
         for problem in self.runner.missing(self.lesson.requires):
@@ -265,10 +291,13 @@ class LessonSession:
             return self.viewing
         return self.frontier
 
-    def _activate(self) -> None:
+    def _activate(self, *, again: bool = False) -> None:
+        """Watch the active step's checks; `again`: anew, with the variables as they are now."""
         with self._lock:
             if self._closed:
                 return
+            if again:
+                self._active = None
             step = self._active_step()
             if step is None:
                 if self._active is not None:
@@ -374,7 +403,8 @@ class LessonSession:
         run_id = f"r{next(self._run_ids)}"
         text = command.display(self.variables)
         argv = self.argv(command)
-        self._emit(CommandStarted(run_id, step.id, text, command.background))
+        process = (command.id or run_id) if command.background else None
+        self._emit(CommandStarted(run_id, step.id, text, command.background, process))
         prompts: list[str] = []
 
         def on_line(line: str) -> None:
@@ -387,7 +417,15 @@ class LessonSession:
             return lend
 
         if command.background:
-            outcome = self._run_background(command, run_id, argv, on_line, prompts, needs_terminal)
+            repeats = Repeats()
+
+            def on_background_line(line: str) -> None:
+                # "Handling connection for 9090" once a second from the checks' own probes:
+                # counted, so that the lines that matter stay in view.
+                count = repeats.see(line)
+                self._emit(OutputLine(run_id, line) if count == 1 else OutputRepeated(run_id, line, count))
+
+            outcome = self._run_background(step, command, run_id, argv, on_background_line, prompts, needs_terminal)
         else:
             outcome = self.runner.run(
                 argv, timeout=command.timeout, ok_exit=command.ok_exit, on_line=on_line, on_prompt=prompts.append
@@ -406,6 +444,7 @@ class LessonSession:
 
     def _run_background(
         self,
+        step: Step,
         command: Command,
         run_id: str,
         argv: list[str],
@@ -414,6 +453,10 @@ class LessonSession:
         needs_terminal: Callable[[], bool],
     ) -> RunOutcome:
         process_id = command.id or run_id
+        if self.runner.process_state(process_id) not in RUNNING_STATES:
+            refused = self._port_refused(step, command, run_id, process_id)
+            if refused is not None:
+                return refused
         settled = threading.Event()
 
         def on_state(state: ProcessState, detail: str) -> None:
@@ -443,6 +486,99 @@ class LessonSession:
             ok=state == "ready", exit_status=None, detail="" if state == "ready" else (state or "not started")
         )
 
+    # --- ports -------------------------------------------------------------------------
+
+    def port(self, command: Command) -> int | None:
+        """The local port a background command listens on, with the variables as they are now."""
+        if command.port is None:
+            return None
+        value = substitute(command.port, self.variables, strict=False)
+        return int(value) if value.isascii() and value.isdigit() else None
+
+    def _port_refused(self, step: Step, command: Command, run_id: str, process_id: str) -> RunOutcome | None:
+        """Why the command must not start on its port now, or None when it may.
+
+        Another program on the port would make it die at once ("address already in
+        use"). When that program serves the lesson's app there (the step's checks on that
+        port pass: the learner's own port-forward), the step needs nothing more.
+        """
+        port = self.port(command)
+        if port is None:
+            return None
+        use = self.runner.port_in_use(port)
+        if use is None:
+            return None
+        if self._app_serves(step, port):
+            self._emit(AlreadyServed(run_id, step.id, process_id, port))
+            return RunOutcome(True, None, f"port {port} already serves the lesson's app: not started again")
+        variable = command.port_variable
+        suggestion = self.runner.free_port_near(port) if variable else None
+        self._emit(PortTaken(run_id, step.id, process_id, port, use, variable, suggestion))
+        return RunOutcome(False, None, use.describe())
+
+    def _app_serves(self, step: Step, port: int) -> bool:
+        """Whether the step's checks that request this machine's `port` pass now."""
+        narrowed = [spec for spec in (check.on_local_port(self.variables, port) for check in step.checks) if spec]
+        if not narrowed:
+            return False
+        probe = dataclasses.replace(step, checks=tuple(narrowed))
+        results = self.checks.evaluate([probe], self.variables, max(self.settle, SERVED_SETTLE)).get(step.id, ())
+        return bool(results) and all(result.status == "pass" for result in results)
+
+    def port_variables(self) -> dict[str, Command]:
+        """The variables that are a background command's port: the ones a learner may change."""
+        found: dict[str, Command] = {}
+        for step in self.lesson.steps:
+            for command in step.commands:
+                variable = command.port_variable
+                if variable is not None:
+                    found.setdefault(variable, command)
+        return found
+
+    def variable_problem(self, name: str, value: str) -> str | None:
+        """Why `name` cannot be `value` now, in a sentence; None when it can."""
+        if name not in self.port_variables():
+            changeable = ", ".join(sorted(self.port_variables())) or "none in this lesson"
+            return f"{name} cannot be changed during the lesson; what can: {changeable}"
+        text = value.strip()
+        wrong = variable_problem("port", text)
+        if wrong is not None:
+            return f"{value!r} is not a port: {wrong}"
+        port = int(text)
+        if str(port) == self.variables.get(name):
+            return None
+        if port < 1024:
+            return "ports below 1024 are privileged (only root may listen there): choose one from 1024 to 65535"
+        use = self.runner.port_in_use(port)
+        if use is not None:
+            return f"{use.describe()}: choose another"
+        return None
+
+    def set_variable(self, name: str, value: str) -> VariableChanged:
+        """Give a lesson variable a new value for the rest of the lesson (a background
+        command's port, see `port_variables`). Background commands that listen on the old
+        value are stopped; the next run uses the new one. Raises BadVariable."""
+        problem = self.variable_problem(name, value)
+        if problem is not None:
+            raise BadVariable(problem)
+        new = str(int(value.strip()))
+        with self._lock:
+            if self.variables.get(name) == new:
+                return VariableChanged(name, new)
+            self.variables[name] = new
+        stopped = []
+        for step in self.lesson.steps:
+            for command in step.commands:
+                if command.port_variable != name or command.id is None:
+                    continue
+                if self.runner.process_state(command.id) in RUNNING_STATES:
+                    self.runner.stop(command.id)
+                    stopped.append(command.id)
+        changed = VariableChanged(name, new, tuple(stopped))
+        self._emit(changed)
+        self._activate(again=True)
+        return changed
+
     def _processes_changed(self) -> None:
         """A background command changed: checks that depend on processes look again."""
         hook = self.on_processes_changed
@@ -454,7 +590,7 @@ class LessonSession:
         if self.untrusted:
             return
         for command in step.runnable:
-            if command.background and self.runner.process_state(command.id or "") not in ("ready", "starting"):
+            if command.background and self.runner.process_state(command.id or "") not in RUNNING_STATES:
                 self.run_command(step, command)
 
     # --- autoplay and fast-forward -----------------------------------------------------

@@ -39,6 +39,8 @@ class Setup:
     Whatever it says of KUBECONFIG, commands act on the session's cluster (`targeting`)."""
     cluster_variables: Mapping[str, str] = field(default_factory=dict)
     """Lesson-variable overrides from a simulated cluster (e.g. ingress_port)."""
+    shell_env: Path | None = None
+    """A script that points a learner's own shell at the cluster (the sandbox's env.sh)."""
     sandbox: bool = False
     save_progress: bool = True
     terminal: TerminalLender | None = None

@@ -71,6 +71,9 @@ class CommandView(Vertical):
         # are part of the first paint, where each hidden widget would still cost its styling.
         self._status: Static | None = None
         self._output: OutputLog | None = None
+        self._repeats: Static | None = None
+        """A background command's line that keeps coming: shown once in the output, counted here."""
+        self._repeated: tuple[str, int] | None = None
         # Output that arrives before the Log is mounted: Log.write_lines needs a mounted Log.
         self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
         self._button: Button | None = None
@@ -89,7 +92,7 @@ class CommandView(Vertical):
             if self._button is not None:
                 yield self._button
         # Created before this view was composed (its step's events came first).
-        yield from (widget for widget in (self._status, self._output) if widget is not None)
+        yield from (widget for widget in (self._status, self._output, self._repeats) if widget is not None)
 
     def _add(self, widget: Widget, after: Widget | None) -> None:
         """Mount a part made after compose; one made before is yielded by compose."""
@@ -113,20 +116,47 @@ class CommandView(Vertical):
         self.last_started = order
         self._needs_you = False
         self._pending.clear()
+        self._repeated = None
+        if self._repeats is not None:
+            self._repeats.display = False
         if self._output is not None:
             self._output.clear()
             self._output.display = False  # until it prints something: no empty box
         self._set_status("◌ running…", "-running")
 
-    def queued(self) -> None:
-        """Asked to run before the session is open: it runs once the session is."""
-        self._set_status("◌ waiting for the cluster connection…", "-running")
+    def queued(self, why: str = "waiting for the cluster connection…") -> None:
+        """Asked to run before it can (the session is not open, another run is under way)."""
+        self._set_status(f"◌ {why}", "-running")
 
     def unqueue(self) -> None:
         if self._status is not None and self.last_started < 0:
             self._status.display = False
 
+    def retext(self, text: str) -> None:
+        """The command with a variable's new value (another port)."""
+        if text == self.text:
+            return
+        self.text = text
+        if self._line is not None and self._line.is_mounted:
+            self._line.query_one(".command-text", Static).update(Text(f"$ {text}"))
+
+    def repeated(self, text: str, count: int) -> None:
+        """The last line came again: `count` times in a row so far."""
+        self._repeated = (text, count)
+        if self._repeats is None:
+            self._repeats = Static("", classes="command-repeats")
+            self._add(self._repeats, self._output or self._status)
+        self._repeats.display = True
+        self._repeats.update(Text(f"↻ the line above, {count} times in a row", style="italic"))
+
     def write(self, lines: Sequence[str]) -> None:
+        if self._repeated is not None:
+            # Something else came: the count stays in the output, where the repeats were.
+            _, count = self._repeated
+            self._repeated = None
+            if self._repeats is not None:
+                self._repeats.display = False
+            lines = [f"  ↑ {count} times in a row", *lines]
         if self._output is None:
             self._output = OutputLog(max_lines=MAX_OUTPUT_LINES, classes="command-output")
             self._add(self._output, self._status)
@@ -153,6 +183,15 @@ class CommandView(Vertical):
         if detail and state in ("exited", "failed", "restarting"):
             label = f"{label} {detail}"
         self._set_status(label, css_class)
+
+    def port_taken(self, description: str, can_change: bool) -> None:
+        """Not started: another program holds its port."""
+        advice = ": press o to use another port" if can_change else ": stop that program, then run it again"
+        self._set_status(f"✗ not started, {description}{advice}", "-failed")
+
+    def already_served(self, port: int) -> None:
+        """Not started: the lesson's app already answers on its port (the learner's own forward)."""
+        self._set_status(f"● port {port} already serves the game (your own forward?): not started again", "-ok")
 
     def needs_you(self, prompt: str) -> None:
         """The command waits for input the tutor cannot give it: the learner runs it."""
