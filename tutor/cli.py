@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from tutor import __version__
 
-SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox")
+SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox", "workshop")
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="k8s-tutor",
         description="Learn Kubernetes hands-on: lessons that run live against your cluster.",
-        epilog="Commands: list, check, reset, lint, doctor, sandbox. Run `k8s-tutor COMMAND --help` for each.",
+        epilog="Commands: list, check, reset, lint, doctor, sandbox, workshop. Run `k8s-tutor COMMAND --help` for each.",
     )
     parser.add_argument("--version", action="version", version=f"k8s-tutor {__version__}")
     parser.add_argument("lesson", nargs="?", help="the lesson to open, e.g. day55 (none: pick one)")
@@ -165,6 +165,10 @@ def _dispatch(args: list[str]) -> int:
             from tutor.sandbox.main import main as sandbox_main
 
             return sandbox_main(rest)
+        if command == "workshop":
+            from tutor.workshop.main import main as workshop_main
+
+            return workshop_main(rest)
         options = build_subparser(command).parse_args(rest)
         handler = {
             "list": cmd_list,
