@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="k8s-tutor",
         description="Learn Kubernetes hands-on: lessons that run live against your cluster.",
-        epilog="Commands: list, check, reset, lint, doctor, sandbox, workshop. Run `k8s-tutor COMMAND --help` for each.",
+        epilog="Commands: list, check, reset, lint, doctor, sandbox, workshop. `k8s-tutor COMMAND --help` for each.",
     )
     parser.add_argument("--version", action="version", version=f"k8s-tutor {__version__}")
     parser.add_argument("lesson", nargs="?", help="the lesson to open, e.g. day55 (none: pick one)")

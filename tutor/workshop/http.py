@@ -98,6 +98,7 @@ class JsonHttp:
         self.timeout = timeout
         self._tls = tls
         self._conn: http.client.HTTPConnection | None = None
+        self._aborted = False
 
     def _connect(self, timeout: float) -> http.client.HTTPConnection:
         if self.url.scheme == "https":
@@ -119,13 +120,15 @@ class JsonHttp:
         headers = {"Accept": "application/json"}
         payload = None
         if body is not None:
-            payload = json.dumps(body, separators=(",", ":")).encode()
+            payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         wait = self.timeout if timeout is None else timeout
         # A kept-alive connection the server has since closed fails at once: try a fresh one.
         for attempt in (1, 2):
+            if self._aborted:
+                raise Unreachable("stopped")
             reused = self._conn is not None
             if self._conn is None:
                 self._conn = self._connect(wait)
@@ -148,7 +151,9 @@ class JsonHttp:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def abort(self) -> None:
-        """Cut a request in flight from another thread (it raises `Unreachable`)."""
+        """Cut a request in flight from another thread (it raises `Unreachable`), and refuse
+        any after it: for closing."""
+        self._aborted = True
         conn = self._conn
         if conn is not None and conn.sock is not None:
             with contextlib.suppress(OSError):

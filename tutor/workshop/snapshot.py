@@ -42,8 +42,9 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
-MAX_BODY_BYTES = 16 * 1024
-"""The largest snapshot body the server reads (a full 64-step lesson fits in about 12 KiB)."""
+MAX_BODY_BYTES = 64 * 1024
+"""The largest snapshot body the server reads: the largest valid snapshot (every field at
+its limit, every character four bytes of UTF-8) takes about 44 KiB; day55's takes 3 KiB."""
 MAX_STEPS = 64
 MAX_PROCESSES = 16
 MAX_TITLE = 120
@@ -375,14 +376,17 @@ class Snapshot:
     @classmethod
     def from_json(cls, value: object) -> Snapshot:
         """Parse a decoded JSON body; `SnapshotError` names the first field it refuses."""
-        if isinstance(value, dict) and "schema" in value and value["schema"] != SCHEMA_VERSION:
-            raise SnapshotError("schema", f"version {value['schema']!r} is not known here; this server reads 1")
+        if isinstance(value, dict) and "schema" in value:
+            schema = value["schema"]
+            if type(schema) is not int or schema != SCHEMA_VERSION:
+                shown = repr(schema)[:20]
+                raise SnapshotError("schema", f"version {shown} is not known here; this server reads {SCHEMA_VERSION}")
         data = object_fields(value, "", _SNAPSHOT_KEYS)
         lesson = object_fields(data["lesson"], "lesson", frozenset({"id", "title"}))
         steps = _list(data["steps"], "steps", MAX_STEPS)
         processes = _list(data["processes"], "processes", MAX_PROCESSES)
         cluster = data["cluster"]
-        if cluster not in {c.value for c in Cluster}:
+        if not isinstance(cluster, str) or cluster not in {c.value for c in Cluster}:
             raise SnapshotError("cluster", "must be 'sandbox' or 'real'")
         sent_at = data["sent_at"]
         return cls(

@@ -385,7 +385,7 @@ async def join_page(request: web.Request) -> web.Response:
 
 
 def make_app(store: Store, settings: Settings | None = None) -> web.Application:
-    app = web.Application(middlewares=[_guard], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[_guard], client_max_size=MAX_BODY_BYTES + 1024)
     app[STORE] = store
     app[FEED] = Feed()
     app[SETTINGS] = settings or Settings()

@@ -79,7 +79,7 @@ class RunningServer:
 
     async def start(self) -> None:
         await self._runner.setup()
-        await web.SockSite(self._runner, self.sock, ssl_context=self._tls, shutdown_timeout=1.0).start()
+        await web.SockSite(self._runner, self.sock, ssl_context=self._tls).start()
 
     async def stop(self) -> None:
         await self._runner.cleanup()
