@@ -1,5 +1,5 @@
-"""Helpers for the workshop's tests: snapshots, raw HTTP, the board's feed, a gate that
-holds traffic, and the one polling helper."""
+"""Helpers for the workshop's tests: snapshots, raw HTTP, the board's feed, and a gate that
+holds traffic."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.conftest import free_port, wait_until  # noqa: F401  (re-exported for the tests beside it)
 from tutor.workshop.snapshot import CheckCounts, Cluster, Process, Snapshot, StepState, Stuck
 
 STEPS = (
@@ -21,25 +22,6 @@ STEPS = (
     ("default-storageclass", "Make csi-hostpath-sc the default StorageClass"),
     ("deploy", "Deploy Pac-Man and MongoDB"),
 )
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on now (for a server to restart on)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "the condition") -> Any:
-    """Poll `predicate` until it returns something true; fail naming `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def snapshot(

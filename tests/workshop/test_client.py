@@ -100,9 +100,11 @@ def test_a_server_that_is_down_does_not_slow_the_lesson_and_gets_the_last_state_
     assert recorder.changes[1].previous == ConnectionState.UNREACHABLE
 
 
-def test_submit_never_waits_for_a_hung_server(
+@pytest.fixture
+def hung(
     server: ServerThread, make_client: Callable[..., tuple[WorkshopClient, Recorder]]
-) -> None:
+) -> Iterator[tuple[WorkshopClient, Gate]]:
+    """A client whose sender is stuck in a request to a server that has stopped answering."""
     gate = Gate(server.port).start()
     try:
         client, _ = make_client(gate.port, server.join_code)
@@ -111,37 +113,31 @@ def test_submit_never_waits_for_a_hung_server(
         gate.hold()
         client.submit(snapshot(1))
         assert gate.held_data.wait(10), "the sender's request reached the hung server"
-        # The sender is now stuck in a request the server will not answer. The lesson goes on:
-        submitted = threading.Event()
-
-        def lesson() -> None:
-            for seq in range(2, 500):
-                client.submit(snapshot(seq))
-            submitted.set()
-
-        threading.Thread(target=lesson, daemon=True).start()
-        assert submitted.wait(10), "submit() blocked while the server hung"
-        assert gate.held_data.is_set() and latest_seq(server) == 0, "the server was still hung throughout"
-        gate.release()
-        wait_until(lambda: latest_seq(server) == 499, what="the last state once the server answers")
+        yield client, gate
     finally:
         gate.close()
 
 
-def test_closing_does_not_wait_for_a_hung_server(
-    server: ServerThread, make_client: Callable[..., tuple[WorkshopClient, Recorder]]
-) -> None:
-    gate = Gate(server.port).start()
-    try:
-        client, _ = make_client(gate.port, server.join_code)
-        client.submit(snapshot(0))
-        wait_until(lambda: latest_seq(server) == 0, what="the first snapshot")
-        gate.hold()
-        client.submit(snapshot(1))
-        assert gate.held_data.wait(10)
-        assert client.close(timeout=0.5) == []
-    finally:
-        gate.close()
+def test_submit_never_waits_for_a_hung_server(server: ServerThread, hung: tuple[WorkshopClient, Gate]) -> None:
+    client, gate = hung
+    # The sender is stuck in a request the server will not answer. The lesson goes on:
+    submitted = threading.Event()
+
+    def lesson() -> None:
+        for seq in range(2, 500):
+            client.submit(snapshot(seq))
+        submitted.set()
+
+    threading.Thread(target=lesson, daemon=True).start()
+    assert submitted.wait(10), "submit() blocked while the server hung"
+    assert gate.held_data.is_set() and latest_seq(server) == 0, "the server was still hung throughout"
+    gate.release()
+    wait_until(lambda: latest_seq(server) == 499, what="the last state once the server answers")
+
+
+def test_closing_does_not_wait_for_a_hung_server(hung: tuple[WorkshopClient, Gate]) -> None:
+    client, _ = hung
+    assert client.close(timeout=0.5) == []
 
 
 def test_a_server_restart_keeps_the_learner_and_the_last_state_arrives(
