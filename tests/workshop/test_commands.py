@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -143,6 +144,29 @@ def test_serve_prints_the_join_line_the_board_and_the_token_and_keeps_them_acros
     assert rotated["token"] != banner["token"] and rotated["code"] == banner["code"]
     assert raw(int(port), "GET", "/api/v1/room", token=banner["token"]).status == 403
     assert third.stop(signal.SIGHUP) == 0
+
+
+def test_malformed_requests_are_refused_in_one_line_and_the_server_goes_on(
+    served: list[Served], tmp_path: Path
+) -> None:
+    port = free_port()
+    server = serve(served, "--port", str(port), "--db", str(tmp_path / "w.sqlite3"))
+    banner = server.banner()
+    for payload in (
+        b"GARBAGE\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01" + b"\x00" * 100,
+        b"PUT /api/v1/learners/x/snapshot HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(payload)
+            assert sock.recv(100).startswith(b"HTTP/1.0 400"), payload
+    assert raw(port, "GET", "/api/v1/room", token=banner["token"]).status == 200
+    assert server.stop() == 0
+    assert server.process.stderr is not None
+    errors = server.process.stderr.read()
+    assert "Traceback" not in errors
+    assert "BadHttpMessage" in errors
 
 
 def test_serve_on_another_loopback_address_names_it_in_the_join_line(served: list[Served], tmp_path: Path) -> None:

@@ -320,3 +320,17 @@ def test_pages_carry_no_secret_and_forbid_framing_and_foreign_scripts(server: Se
     assert server.instructor_token not in join_page.body.decode()
     home = raw(server.port, "GET", "/")
     assert (home.status, home.headers["location"]) == (302, "/board")
+
+
+def test_a_database_that_cannot_be_written_refuses_with_503_and_keeps_nothing_half_done(server: ServerThread) -> None:
+    learner_id, secret = join(server.port, server.join_code, "Ana")
+    assert put_snapshot(server.port, learner_id, secret, snapshot(1)).status == 204
+    # As a full disk would: every write fails until it is fixed.
+    server.inspect(lambda store: store._db.execute("PRAGMA query_only = ON"))
+    answer = put_snapshot(server.port, learner_id, secret, snapshot(2, done=3))
+    assert (answer.status, answer.code) == (503, "storage_failed")
+    assert send_json(server.port, "POST", f"/api/v1/join/{server.join_code}", {"name": "Bob"}).status == 503
+    assert stored(server)["learners"][learner_id][1].seq == 1
+    server.inspect(lambda store: store._db.execute("PRAGMA query_only = OFF"))
+    assert put_snapshot(server.port, learner_id, secret, snapshot(2, done=3)).status == 204
+    assert room(server.port, server.instructor_token)["learners"][0]["status"] == "done"

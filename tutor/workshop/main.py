@@ -214,7 +214,7 @@ def _say(text: str = "") -> None:
 
 def serve(options: ServeOptions) -> int:
     from tutor.workshop.server.app import Settings
-    from tutor.workshop.server.serve import RunningServer, Tls, bind, is_loopback, is_wildcard
+    from tutor.workshop.server.serve import RunningServer, Tls, bind, is_loopback, is_wildcard, one_line_logs
     from tutor.workshop.server.store import Store, StoreError, default_db
 
     tls = None
@@ -243,6 +243,7 @@ def serve(options: ServeOptions) -> int:
         bases = [f"{scheme}://{_url_host(host)}:{port}" for host in hosts] or [f"{scheme}://HOST:{port}"]
         settings = Settings(lesson=options.lesson, public_url=bases[0])
         server = RunningServer(store, sock, settings=settings, tls=tls)
+        one_line_logs()
         for change in changes:
             _say(f"k8s-tutor workshop: {change}")
         _banner(store, options, bases, db, loopback=is_loopback(options.host))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import sqlite3
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -101,6 +103,10 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = refused.response()
     except web.HTTPRequestEntityTooLarge:
         response = Refused(413, "too_large", "the body is too large").response()
+    except sqlite3.Error as err:
+        # A full disk, say: the learner's tutor retries (5xx), and nothing half-written is kept.
+        print(f"k8s-tutor workshop: cannot write the workshop's database: {err}", file=sys.stderr, flush=True)
+        response = Refused(503, "storage_failed", "the workshop's database cannot be written just now").response()
     except web.HTTPException as http:
         if http.status < 400:
             raise

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +48,29 @@ def is_loopback(host: str) -> bool:
 
 def is_wildcard(host: str) -> bool:
     return host in ("0.0.0.0", "::", "")
+
+
+class _OneLine(logging.Formatter):
+    """aiohttp logs a malformed request with a traceback; the instructor's terminal gets one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            detail = " ".join(str(error).split())[:160]
+            message = f"{message}: {type(error).__name__}{': ' + detail if detail else ''}"
+        return f"k8s-tutor workshop: {message}"
+
+
+def one_line_logs() -> None:
+    """Send aiohttp's warnings and errors to stderr as single lines, never tracebacks."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    for name in ("aiohttp", "asyncio"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
 
 
 def bind(host: str, port: int) -> socket.socket:
