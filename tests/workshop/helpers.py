@@ -47,7 +47,7 @@ def snapshot(
         "sent_at": time.time(),
         "seq": seq,
         "on_screen": on_screen,
-        "stuck": Stuck("deploy", 240, "mongo-0: 0/1 ready, PVC Pending") if stuck else None,
+        "stuck": Stuck("deploy", 270, "mongo-0: 0/1 ready, PVC Pending") if stuck else None,
         "questions_answered": 1,
         "processes": (Process("pacman-forward", True),),
     }

@@ -71,6 +71,7 @@ def test_a_learner_joins_sends_and_is_said_connected_once(
     for seq in range(20):
         client.submit(snapshot(seq))
     wait_until(lambda: latest_seq(server) == 19, what="the last snapshot")
+    wait_until(lambda: recorder.changes, what="the client to hear the answer")
     assert recorder.states() == [ConnectionState.CONNECTED]
     assert recorder.changes[0].previous is None
     assert server.inspect(lambda store: [each.name for each in store.learners.values()]) == ["Ana"]
@@ -96,6 +97,7 @@ def test_a_server_that_is_down_does_not_slow_the_lesson_and_gets_the_last_state_
     assert "connection refused" in recorder.changes[0].detail
     second = server_factory(db=first.db, port=port)
     wait_until(lambda: latest_seq(second) == 99, what="the last snapshot after the server came up")
+    wait_until(lambda: len(recorder.changes) == 2, what="the client to hear the answer")
     assert recorder.states() == [ConnectionState.UNREACHABLE, ConnectionState.CONNECTED]
     assert recorder.changes[1].previous == ConnectionState.UNREACHABLE
 
@@ -156,6 +158,7 @@ def test_a_server_restart_keeps_the_learner_and_the_last_state_arrives(
     second = server_factory(db=first.db, port=port)
     wait_until(lambda: latest_seq(second) == 2, what="the state sent while the server was away")
     assert second.inspect(lambda store: list(store.learners)) == [learner]
+    wait_until(lambda: len(recorder.changes) == 3, what="the client to hear the answer")
     assert recorder.states() == [ConnectionState.CONNECTED, ConnectionState.UNREACHABLE, ConnectionState.CONNECTED]
 
 
@@ -313,3 +316,21 @@ def test_a_workshop_url_is_read_as_a_learner_types_it() -> None:
     assert (url.base, url.code) == ("http://192.168.1.20:8055", "k7m2p-x9qrt")
     assert WorkshopUrl.parse("https://[::1]/abc", join=True).base == "https://[::1]:443"
     assert WorkshopUrl.parse("http://127.0.0.1:8055/board#token=x", join=False).base == "http://127.0.0.1:8055"
+
+
+def test_news_of_a_failure_older_than_an_answer_does_not_flap_the_state() -> None:
+    import time
+
+    from tutor.workshop.client import _Tracker
+
+    changes: list[ConnectionChange] = []
+    tracker = _Tracker(changes.append)
+    began = time.monotonic()
+    tracker.failed("refused", began)
+    tracker.ok("back")
+    # One thread's request failed before the server came back, and says so only now.
+    tracker.failed("refused", began)
+    assert [c.state for c in changes] == [ConnectionState.UNREACHABLE, ConnectionState.CONNECTED]
+    # A request begun after the answer, failing, is news.
+    tracker.failed("reset", time.monotonic())
+    assert [c.state for c in changes][-1] == ConnectionState.UNREACHABLE

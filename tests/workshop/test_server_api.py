@@ -63,7 +63,7 @@ def test_a_snapshot_is_stored_as_parsed_and_the_room_shows_who_is_stuck(server: 
     (row,) = room(server.port, server.instructor_token)["learners"]
     assert row["status"] == "stuck"
     assert row["snapshot"]["stuck"]["headline"] == "mongo-0: 0/1 ready, PVC Pending"
-    assert row["stuck_since"] == pytest.approx(row["received_at"] - 240)
+    assert row["stuck_since"] == pytest.approx(row["received_at"] - 270)
     assert set(row["done_at"]) == {"start", "default-storageclass"}
     detail = raw(server.port, "GET", f"/api/v1/learners/{learner_id}", token=server.instructor_token)
     assert detail.status == 200

@@ -30,6 +30,7 @@ import logging
 import random
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -109,12 +110,21 @@ class _Tracker:
         self._lock = threading.Lock()
         self.state: ConnectionState | None = None
         self.warning: str | None = None
+        self._last_ok: float | None = None
 
     def ok(self, detail: str) -> bool:
         """Returns True when this answer ends a time of failures."""
+        with self._lock:
+            self._last_ok = time.monotonic()
         return self._move(ConnectionState.CONNECTED, detail) == ConnectionState.UNREACHABLE
 
-    def failed(self, detail: str) -> None:
+    def failed(self, detail: str, started: float) -> None:
+        """A request begun at `started` (monotonic) got no answer. If another thread has had
+        an answer since it began, the news is stale (the server came back meanwhile): the
+        thread's next try, begun after that answer, says whether it is down again."""
+        with self._lock:
+            if self._last_ok is not None and started < self._last_ok:
+                return
         self._move(ConnectionState.UNREACHABLE, detail)
 
     def refused(self, detail: str) -> None:
@@ -250,6 +260,7 @@ class WorkshopClient:
     def _deliver(self, snapshot: Snapshot) -> bool:
         """True when the snapshot is dealt with (stored, or refused as invalid); False to retry."""
         for fresh_join in (False, True):
+            started = time.monotonic()
             try:
                 identity = self._ensure_identity()
                 reply = self._send_http.request(
@@ -259,7 +270,7 @@ class WorkshopClient:
                     token=identity.secret,
                 )
             except Unreachable as err:
-                self._tracker.failed(f"{self.options.url.base}: {err}")
+                self._tracker.failed(f"{self.options.url.base}: {err}", started)
                 return False
             if reply.ok:
                 self._delivered = snapshot
@@ -267,7 +278,7 @@ class WorkshopClient:
                     self._retry.set()
                 return True
             if reply.status >= 500:
-                self._tracker.failed(f"{self.options.url.base}: {reply.error_message}")
+                self._tracker.failed(f"{self.options.url.base}: {reply.error_message}", started)
                 return False
             if reply.error_code in _LOST_IDENTITY and not fresh_join:
                 # The server no longer knows us (its database was replaced): join anew, resend.
@@ -355,6 +366,7 @@ class WorkshopClient:
                 query = f"wait={self.options.poll_wait}"
                 if self._cursor is not None:
                     query += f"&after={self._cursor}"
+                started = time.monotonic()
                 try:
                     reply = self._poll_http.request(
                         "GET",
@@ -365,7 +377,7 @@ class WorkshopClient:
                 except Unreachable as err:
                     if self._closing.is_set():
                         return
-                    self._tracker.failed(f"{self.options.url.base}: {err}")
+                    self._tracker.failed(f"{self.options.url.base}: {err}", started)
                     self._closing.wait(next(delays))
                     continue
                 if reply.ok and isinstance(reply.data, dict):
@@ -376,7 +388,7 @@ class WorkshopClient:
                 elif reply.error_code in _LOST_IDENTITY:
                     self._lose_identity(identity)
                 else:
-                    self._tracker.failed(f"{self.options.url.base}: {reply.error_message}")
+                    self._tracker.failed(f"{self.options.url.base}: {reply.error_message}", started)
                     self._closing.wait(next(delays))
         finally:
             self._poll_http.close()

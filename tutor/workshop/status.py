@@ -14,7 +14,7 @@ SYMBOL = {"done": "✓", "stuck": "✗", "working": "…", "joined": "·", "away
 
 
 def ago(seconds: float) -> str:
-    seconds = max(0, int(seconds))
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:

@@ -47,7 +47,7 @@
   }
 
   function ago(seconds) {
-    const s = Math.max(0, Math.floor(seconds));
+    const s = Math.max(0, Math.round(seconds));
     if (s < 60) return `${s} s`;
     if (s < 3600) return `${Math.floor(s / 60)} min`;
     return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
