@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import json
 import os
 import re
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.workshop.main import ServeOptions, _banner
+from tutor.workshop.main import ServeOptions, _advertised_hosts, _banner
 from tutor.workshop.server.serve import ServerThread, is_loopback
 from tutor.workshop.server.store import Store
 
@@ -202,6 +203,12 @@ def test_a_lan_address_gets_a_warning(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "WARNING: listening on 192.168.1.20: anyone on that network who has the join code can join" in out
     assert f"k8s-tutor day55 --workshop http://192.168.1.20:8055/{store.join_code}" in out
+
+
+def test_a_wildcard_address_is_advertised_as_this_computers_own_addresses() -> None:
+    # Read from the interfaces; nothing is bound or sent.
+    for address in _advertised_hosts("0.0.0.0"):
+        assert not ipaddress.ip_address(address).is_loopback
 
 
 def test_serve_refuses_a_port_in_use_a_bad_database_and_half_of_tls(served: list[Served], tmp_path: Path) -> None:

@@ -229,6 +229,8 @@ def test_messages_and_goto_reach_learners_once_each(server: ServerThread) -> Non
     for bad in ({"text": "x" * 281}, {"text": ""}, {"text": "a\nb"}, {"text": "hi", "to": "Ana"}):
         assert send_json(server.port, "POST", "/api/v1/messages", bad, token=token).status == 422
     assert send_json(server.port, "POST", "/api/v1/goto", {"step": "../x"}, token=token).status == 422
+    beyond = raw(server.port, "GET", f"/api/v1/learners/{learner_id}/notices?after=99", token=secret)
+    assert beyond.json == {"cursor": 2, "notices": []}, "a cursor from another database comes back to this one's"
     assert raw(server.port, "GET", f"/api/v1/learners/{learner_id}/notices?after=-1", token=secret).status == 400
     assert raw(server.port, "GET", f"/api/v1/learners/{learner_id}/notices?wait=999", token=secret).status == 400
     assert len(stored(server)["notices"]) == 2

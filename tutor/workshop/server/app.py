@@ -250,9 +250,9 @@ async def notices(request: web.Request) -> web.Response:
         await request.app[FEED].wait_for_notice(wait)
         store.touch(learner)
     fresh = store.notices_after(after)
-    return web.json_response(
-        {"cursor": fresh[-1].id if fresh else max(after, 0), "notices": [notice.to_json() for notice in fresh]}
-    )
+    # A cursor from beyond the last notice (another database's) comes back to this one's.
+    cursor = fresh[-1].id if fresh else min(after, store.last_notice_id)
+    return web.json_response({"cursor": cursor, "notices": [notice.to_json() for notice in fresh]})
 
 
 def _query_int(request: web.Request, name: str, *, default: int | None, most: int) -> int | None:
