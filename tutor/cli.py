@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 from tutor import __version__
 from tutor.safe_text import strip_controls
 
-SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox", "trust")
+SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox", "trust", "workshop")
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="k8s-tutor",
         description="Learn Kubernetes hands-on: lessons that run live against your cluster.",
-        epilog="Commands: list, check, reset, lint, doctor, sandbox, trust. Run `k8s-tutor COMMAND --help` for each.",
+        epilog="Commands: list, check, reset, lint, doctor, sandbox, trust, workshop. "
+        "`k8s-tutor COMMAND --help` for each.",
     )
     parser.add_argument("--version", action="version", version=f"k8s-tutor {__version__}")
     parser.add_argument("lesson", nargs="?", help="the lesson to open, e.g. day55 (none: pick one)")
@@ -210,6 +211,10 @@ def _dispatch(args: list[str]) -> int:
             from tutor.sandbox.main import main as sandbox_main
 
             return sandbox_main(rest)
+        if command == "workshop":
+            from tutor.workshop.main import main as workshop_main
+
+            return workshop_main(rest)
         options = build_subparser(command).parse_args(rest)
         handler = {
             "list": cmd_list,

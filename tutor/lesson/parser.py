@@ -38,7 +38,7 @@ from tutor.safe_text import has_controls, strip_controls
 
 COMMAND_LANGUAGES = {"sh", "shell", "bash", "console", "zsh"}
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-RESERVED_IDS = {"list", "check", "reset", "lint", "doctor", "sandbox", "trust"}
+RESERVED_IDS = {"list", "check", "reset", "lint", "doctor", "sandbox", "trust", "workshop"}
 """The CLI's commands: a lesson with one of these ids could not be opened by name."""
 FRONT_MATTER_KEYS = {
     "id": "the lesson's id, used on the command line (k8s-tutor ID)",
