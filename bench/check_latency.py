@@ -338,7 +338,9 @@ def main() -> int:
         idle_start = time.time()
         time.sleep(10)
         records = sb.ask(f"/requests?since={idle_start}")["records"]
-        out["idle_requests_10s"] = len(records)
+        liveness = [r for r in records if str(r.get("path", "")).rstrip("/") == "/version"]
+        out["idle_requests_10s"] = len(records) - len(liveness)
+        out["idle_liveness_requests_10s"] = len(liveness)
         out["open_watches"] = len(engine.cache.keys)
     finally:
         engine.close()

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tutor import __version__
+from tutor.safe_text import strip_controls
 
-SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox")
+SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox", "trust", "workshop")
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -48,6 +49,14 @@ def _lesson_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="let a lesson from --lessons run its commands in this run, without asking (CI)",
+    )
+
+
 def _cluster_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--context", metavar="CTX", help="the kubeconfig context to use (as in kubectl)")
     parser.add_argument("--kubeconfig", metavar="PATH", type=Path, help="the kubeconfig file (as in kubectl)")
@@ -71,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="k8s-tutor",
         description="Learn Kubernetes hands-on: lessons that run live against your cluster.",
-        epilog="Commands: list, check, reset, lint, doctor, sandbox. Run `k8s-tutor COMMAND --help` for each.",
+        epilog="Commands: list, check, reset, lint, doctor, sandbox, trust, workshop. "
+        "`k8s-tutor COMMAND --help` for each.",
     )
     parser.add_argument("--version", action="version", version=f"k8s-tutor {__version__}")
     parser.add_argument("lesson", nargs="?", help="the lesson to open, e.g. day55 (none: pick one)")
@@ -80,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--autoplay", action="store_true", help="run every step's commands and wait for its checks")
     _cluster_options(parser)
     _lesson_options(parser)
+    _trust_option(parser)
     return parser
 
 
@@ -96,6 +107,7 @@ def build_subparser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--json", action="store_true", help="machine-readable output")
         _cluster_options(parser)
         _lesson_options(parser)
+        _trust_option(parser)
     elif command == "reset":
         parser.description = "Forget progress on a lesson; --cluster also removes what it created."
         parser.add_argument("lesson")
@@ -103,6 +115,7 @@ def build_subparser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         _cluster_options(parser)
         _lesson_options(parser)
+        _trust_option(parser)
     elif command == "lint":
         parser.description = "Validate lesson files; prints file:line: message, exits 1 on errors."
         parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders")
@@ -111,15 +124,26 @@ def build_subparser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("lesson", nargs="?")
         _cluster_options(parser)
         _lesson_options(parser)
+    elif command == "trust":
+        parser.description = (
+            "Let a lesson from elsewhere run its commands: shows what it runs and reaches, then asks. "
+            "Without LESSON: list the lessons you trust."
+        )
+        parser.add_argument("lesson", nargs="?", help="a lesson id (with --lessons) or a lesson file")
+        parser.add_argument("--revoke", action="store_true", help="forget the trust in LESSON (id, file or hash)")
+        parser.add_argument("--yes", action="store_true", help="trust it without asking")
+        parser.add_argument("--json", action="store_true", help="list as JSON")
+        _lesson_options(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    _standard_streams()
     try:
         return _dispatch(args)
     except UsageError as err:
-        print(f"k8s-tutor: {err}", file=sys.stderr)
+        print(strip_controls(f"k8s-tutor: {err}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\nk8s-tutor: interrupted", file=sys.stderr)
@@ -128,6 +152,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`k8s-tutor list | head`): not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def _standard_streams() -> None:
+    """Started with standard input, output or error closed (`<&-`): /dev/null stands in.
+
+    Otherwise the next file the tutor opens (a socket, the sandbox's event loop) would take
+    descriptor 0, 1 or 2, and a child process would read from it or write into it.
+    """
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        if getattr(sys, name) is None:
+            stream = open(fd, "r" if fd == 0 else "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+            setattr(sys, name, stream)
+            setattr(sys, f"__{name}__", stream)
 
 
 VALUE_OPTIONS = {
@@ -165,6 +211,10 @@ def _dispatch(args: list[str]) -> int:
             from tutor.sandbox.main import main as sandbox_main
 
             return sandbox_main(rest)
+        if command == "workshop":
+            from tutor.workshop.main import main as workshop_main
+
+            return workshop_main(rest)
         options = build_subparser(command).parse_args(rest)
         handler = {
             "list": cmd_list,
@@ -172,6 +222,7 @@ def _dispatch(args: list[str]) -> int:
             "reset": cmd_reset,
             "lint": cmd_lint,
             "doctor": cmd_doctor,
+            "trust": cmd_trust,
         }[command]
         return handler(options)
     options = build_parser().parse_args(args)
@@ -198,7 +249,9 @@ def _catalog(options: argparse.Namespace) -> Any:
 
     catalog = Catalog.discover(_extra_lesson_dirs(options), loader=lesson_cache.load)
     for problem in catalog.broken:
-        print(f"k8s-tutor: skipped a broken lesson: {problem}", file=sys.stderr)
+        print(strip_controls(f"k8s-tutor: skipped a broken lesson: {problem}"), file=sys.stderr)
+    if catalog.conflicts:
+        raise UsageError("\n".join(str(problem) for problem in catalog.conflicts))
     return catalog
 
 
@@ -215,13 +268,13 @@ def _find_lesson(options: argparse.Namespace, lesson_id: str) -> Any:
     return lesson
 
 
-def parse_overrides(lesson: Any, pairs: Sequence[str]) -> dict[str, str]:
-    """`--set name=value` pairs, checked against the lesson's variables."""
+def parse_overrides(lesson: Any, pairs: Sequence[str], *, profile: str | None = None) -> dict[str, str]:
+    """`--set name=value` pairs (and `--profile`), checked against the lesson's variables."""
     from tutor.lesson.overrides import BadOverride
     from tutor.lesson.overrides import parse_overrides as parse
 
     try:
-        return parse(lesson, pairs)
+        return parse(lesson, pairs, profile=profile)
     except BadOverride as err:
         raise UsageError(str(err)) from None
 
@@ -269,7 +322,12 @@ def cmd_list(options: argparse.Namespace) -> int:
         done = "; ".join(
             f"{item['cluster']}: {len(item['completed'])}/{len(row['steps'])} done" for item in row["progress"]
         )
-        print(f"{row['id']:<{width}}  {row['title']}  ({len(row['steps'])} steps){'  ' + done if done else ''}")
+        # Cluster names come from kubeconfigs: text only.
+        print(
+            strip_controls(
+                f"{row['id']:<{width}}  {row['title']}  ({len(row['steps'])} steps){'  ' + done if done else ''}"
+            )
+        )
         for index, step in enumerate(row["steps"], 1):
             print(f"{'':<{width}}  {index:>2}. {step['id']}: {step['title']}")
     return EXIT_OK
@@ -282,7 +340,7 @@ def cmd_lint(options: argparse.Namespace) -> int:
     paths = options.paths or [builtin_dir()]
     problems, count = lint(paths)
     for problem in problems:
-        print(problem)
+        print(strip_controls(str(problem)))  # a file's name is anybody's text
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     summary = f"{count} lesson file{'s' if count != 1 else ''} checked: {errors} error{'s' if errors != 1 else ''}"
@@ -301,8 +359,8 @@ def cmd_reset(options: argparse.Namespace) -> int:
 
         return int(reset_cluster(lesson, options))
     store = ProgressStore()
-    cluster = options.context
-    if not options.yes and sys.stdin.isatty():
+    cluster = _progress_identity(options)
+    if not options.yes and _interactive_stdin():
         scope = f"on {cluster}" if cluster else "on every cluster"
         answer = input(f"Forget your progress on {lesson.id} {scope}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
@@ -316,11 +374,100 @@ def cmd_reset(options: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _progress_identity(options: argparse.Namespace) -> str | None:
+    """The cluster `--context`/`--kubeconfig` name, as progress knows it (a sandbox's is its own);
+    None: every cluster."""
+    if not options.context and not options.kubeconfig:
+        return None
+    from tutor.cluster.kubeconfig import KubeconfigProblem, Source, load
+
+    try:
+        return str(load(Source.resolve(options.kubeconfig, options.context)).info.identity)
+    except KubeconfigProblem as err:
+        if options.context:
+            return str(options.context)
+        raise UsageError(f"cannot tell which cluster to forget: {err}") from None
+
+
 def cmd_check(options: argparse.Namespace) -> int:
     lesson = _find_lesson(options, options.lesson)
     from tutor.session.headless import check
 
     return int(check(lesson, options))
+
+
+def cmd_trust(options: argparse.Namespace) -> int:
+    from tutor.trust import TrustStore, explain, is_shipped
+
+    store = TrustStore()
+    if options.lesson is None:
+        if options.revoke:
+            raise UsageError("--revoke needs the lesson to forget: its id, its file, or its hash")
+        return _list_trusted(store, as_json=options.json)
+    if options.revoke:
+        try:
+            removed = store.revoke(options.lesson)
+        except OSError as err:
+            print(f"k8s-tutor trust: cannot change the trust records: {err}", file=sys.stderr)
+            return EXIT_FAIL
+        if not removed:
+            print(f"No trust in {options.lesson} is recorded; nothing changed.")
+            return EXIT_FAIL
+        for record in removed:
+            print(strip_controls(f"No longer trusted: {record.lesson} ({record.path})."))
+        return EXIT_OK
+    lesson = _lesson_to_trust(options)
+    if is_shipped(lesson):
+        print(f"{lesson.id} is shipped with k8s-tutor: it needs no trust.")
+        return EXIT_OK
+    print(strip_controls(explain(lesson)))
+    if store.is_trusted(lesson):
+        print("You already trust it, as it is now.")
+        return EXIT_OK
+    if not options.yes:
+        if not _interactive_stdin():
+            raise UsageError("trusting a lesson asks you at a terminal; to trust it without asking, add --yes")
+        try:
+            answer = input("Trust it and let it run its commands? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Not trusted; nothing changed.")
+            return EXIT_FAIL
+    try:
+        record = store.trust(lesson)
+    except OSError as err:
+        print(f"k8s-tutor trust: cannot record the trust: {err}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"Trusted {lesson.id} as it is now (sha256 {record.sha256[:12]}); a change to it or its files asks again.")
+    return EXIT_OK
+
+
+def _list_trusted(store: Any, *, as_json: bool) -> int:
+    records = store.records()
+    if store.problem:
+        print(strip_controls(f"k8s-tutor trust: {store.problem}"), file=sys.stderr)
+    if as_json:
+        print(json.dumps({"trusted": [record.to_json() for record in records]}, indent=2))
+    elif not records:
+        print("You trust no lesson from elsewhere (the shipped lessons need no trust).")
+    for record in [] if as_json else records:
+        print(strip_controls(f"{record.lesson}  {record.path}  sha256 {record.sha256[:12]}  since {record.trusted}"))
+    return EXIT_OK
+
+
+def _lesson_to_trust(options: argparse.Namespace) -> Any:
+    """LESSON as a file (a path that exists), else as an id among the lessons found."""
+    path = Path(options.lesson).expanduser()
+    if not os.path.lexists(path):
+        return _find_lesson(options, options.lesson)
+    from tutor import lesson_cache
+    from tutor.lesson.problems import LessonError
+
+    try:
+        return lesson_cache.load(path)
+    except LessonError as err:
+        raise UsageError(f"{path} is not a lesson that can be opened:\n{err}") from None
 
 
 def cmd_doctor(options: argparse.Namespace) -> int:
@@ -340,7 +487,7 @@ def cmd_lesson(options: argparse.Namespace) -> int:
         # Then on exactly as if the learner had named it: same flags, same cluster set-up.
         options.lesson = chosen
     lesson = _find_lesson(options, options.lesson)
-    overrides = parse_overrides(lesson, options.overrides)
+    overrides = parse_overrides(lesson, options.overrides, profile=options.profile)
     if options.sandbox and (options.kubeconfig or options.context):
         raise UsageError("--sandbox runs its own simulated cluster: leave out --kubeconfig and --context")
     tui = not options.plain and _tui_possible()
@@ -356,8 +503,10 @@ def cmd_lesson(options: argparse.Namespace) -> int:
             overrides=overrides,
             env=where.env,
             cluster_variables=where.variables,
+            shell_env=where.shell_env,
             sandbox=where.sandbox,
             save_progress=not where.sandbox,
+            trust_given=options.trust,
         )
         if not tui:
             from tutor.plain.view import run_plain
@@ -369,6 +518,14 @@ def cmd_lesson(options: argparse.Namespace) -> int:
         gc.disable()
         try:
             from tutor.ui.app import run_tui
+            from tutor.ui.terminal import terminal_keeper
+
+            # A signal ends the tutor without Textual's own way out: the terminal is given
+            # back before anything else is closed, from the first frame on (the exit handlers,
+            # installed after the first paint, end the child processes first).
+            _CLOSE_ON_SIGNAL.append(terminal_keeper())
+            for signum in _EXIT_SIGNALS:
+                signal.signal(signum, lambda signum, _frame: _close_and_die(signum))
 
             # The TUI installs them itself, after its first paint: loading the run layer (sh)
             # first would cost the learner a visibly slower start.
@@ -377,6 +534,18 @@ def cmd_lesson(options: argparse.Namespace) -> int:
             )
         finally:
             gc.enable()
+
+
+def _write_env_script(sandbox: Any) -> Path | None:
+    """The line a learner's own terminal needs, as `k8s-tutor sandbox` writes it, in the
+    sandbox's own folder (private to the user, removed with it)."""
+    from tutor.sandbox.main import env_script
+
+    if sandbox.standins is None:
+        return None
+    script = Path(sandbox.standins.shim_dir).parent / "env.sh"
+    script.write_text(env_script(sandbox))
+    return script
 
 
 def _after_first_paint() -> None:
@@ -389,7 +558,9 @@ def _after_first_paint() -> None:
 
 
 _CLOSE_ON_SIGNAL: list[Callable[[], object]] = []
-"""What must be closed when a signal ends the tutor, besides its processes (the sandbox's files)."""
+"""What must be closed when a signal ends the tutor, besides its processes (the sandbox's files),
+last first: the TUI's terminal is given back first."""
+_EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _install_exit_handlers() -> None:
@@ -404,6 +575,11 @@ def _close_and_die(signum: int) -> None:
     while _CLOSE_ON_SIGNAL:
         with contextlib.suppress(Exception):
             _CLOSE_ON_SIGNAL.pop()()
+    pin = sys.modules.get("tutor.cluster.pin")
+    if pin is not None:
+        # The session kubeconfig: a copy of the learner's credentials, not to be left behind.
+        with contextlib.suppress(Exception):
+            pin.close_all()
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
 
@@ -419,7 +595,7 @@ def _pick_lesson(options: argparse.Namespace) -> str | None:
             description=row["description"],
             steps=len(row["steps"]),
             progress=tuple(
-                f"{item['cluster']}: {len(item['completed'])} of {len(row['steps'])} steps done"
+                strip_controls(f"{item['cluster']}: {len(item['completed'])} of {len(row['steps'])} steps done")
                 for item in row["progress"]
             ),
         )
@@ -428,8 +604,17 @@ def _pick_lesson(options: argparse.Namespace) -> str | None:
     return pick_lesson(choices)
 
 
+def _interactive_stdin() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def _tui_possible() -> bool:
-    return sys.stdout.isatty() and sys.stdin.isatty() and os.environ.get("TERM", "") not in ("", "dumb")
+    return (
+        sys.stdout is not None
+        and sys.stdout.isatty()
+        and _interactive_stdin()
+        and os.environ.get("TERM", "") not in ("", "dumb")
+    )
 
 
 class _Where:
@@ -440,6 +625,8 @@ class _Where:
         self.env: dict[str, str] | None = None
         self.variables: dict[str, str] = {}
         self.sandbox = False
+        self.shell_env: Path | None = None
+        """The sandbox's env.sh: `source` it in another terminal to reach the same cluster."""
 
 
 @contextlib.contextmanager
@@ -462,6 +649,7 @@ def _cluster_for(options: argparse.Namespace, lesson: Any) -> Iterator[_Where]:
         where.env = sandbox.env()
         where.variables = sandbox.variable_overrides()
         where.sandbox = True
+        where.shell_env = _write_env_script(sandbox)
         try:
             yield where
         finally:

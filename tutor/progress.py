@@ -4,21 +4,24 @@ One JSON file per (lesson, cluster) under the platform's user state folder
 (`K8S_TUTOR_STATE_DIR` overrides it). Writes are atomic (temp file, fsync, rename), so a
 crash never leaves half a file. A file that cannot be read is moved aside, with a
 notice saying where, and progress for that lesson and cluster starts fresh; nothing
-else is touched.
+else is touched. Only the tutor's own files are read (`tutor.private_files`: folders
+0700, files of this user's that no one else may write); another's is ignored, with a
+notice. A folder where nothing can be written (read-only, full, not private) makes
+`save` raise OSError: the session keeps the progress in memory and says so.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from tutor.private_files import NotPrivate, private_dir, read_private, write_private
 
 FORMAT_VERSION = 1
 
@@ -99,9 +102,13 @@ class ProgressStore:
     def load(self, lesson: str, cluster: str) -> Progress:
         path = self.path(lesson, cluster)
         try:
-            raw = path.read_text(encoding="utf-8")
+            raw = self._read(path)
         except FileNotFoundError:
             return Progress(lesson, cluster)
+        except NotPrivate as err:
+            progress = Progress(lesson, cluster)
+            progress.notice = f"Saved progress ignored: {err}. This lesson starts afresh on this cluster."
+            return progress
         except OSError as err:
             return self._recover(path, lesson, cluster, f"cannot be read ({err.strerror or err})")
         try:
@@ -116,36 +123,35 @@ class ProgressStore:
         says so to the learner.
         """
         try:
-            return _parse(self.path(lesson, cluster).read_text(encoding="utf-8"), lesson, cluster)
+            return _parse(self._read(self.path(lesson, cluster)), lesson, cluster)
         except (OSError, ValueError):
             return None
 
+    def _read(self, path: Path) -> bytes:
+        private_dir(path.parent, create=False)
+        return read_private(path)
+
     def save(self, progress: Progress) -> Path:
+        """Write the progress; OSError (NotPrivate among them) when it cannot be saved."""
         progress.updated = _now()
         path = self.path(progress.lesson, progress.cluster)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
+        private_dir(path.parent)
         data = json.dumps(progress.to_json(), indent=2, sort_keys=True) + "\n"
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-        _fsync_dir(path.parent)
+        write_private(path, data.encode("utf-8"), durable=True)
         return path
 
     def all_for(self, lesson: str) -> list[Progress]:
         """Progress of `lesson` on every cluster it was played on (unreadable files skipped)."""
         folder = self.root / lesson
         result = []
-        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            private_dir(folder, create=False)
+        except OSError:
+            return []
+        for path in sorted(folder.glob("*.json")):
             try:
-                result.append(_parse(path.read_text(encoding="utf-8"), lesson, None))
+                result.append(_parse(read_private(path), lesson, None))
             except (OSError, ValueError):
                 continue
         return result
@@ -180,9 +186,13 @@ class ProgressStore:
         return progress
 
 
-def _parse(raw: str, lesson: str, cluster: str | None) -> Progress:
+def _parse(raw: bytes, lesson: str, cluster: str | None) -> Progress:
     try:
-        data = json.loads(raw)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"is not UTF-8 text (byte {err.start})") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise ValueError(f"is not valid JSON ({err.msg} at line {err.lineno})") from err
     if not isinstance(data, dict):
@@ -213,17 +223,3 @@ def _parse(raw: str, lesson: str, cluster: str | None) -> Progress:
         memory=memory,
         updated=updated if isinstance(updated, str) else None,
     )
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

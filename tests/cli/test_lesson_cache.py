@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -77,8 +79,8 @@ def test_a_damaged_entry_or_a_read_only_folder_only_costs_a_parse(
 ) -> None:
     path = write_lesson(tmp_path, MINIMAL)
     lesson_cache.load(path)
-    (entry,) = lesson_cache.cache_dir().glob("*.pickle")
-    entry.write_bytes(b"not a pickle")
+    (entry,) = lesson_cache.cache_dir().glob("*.json")
+    entry.write_bytes(b"not JSON")
     assert lesson_cache.load(path).id == "demo"
     assert len(parses) == 2
     monkeypatch.setenv("K8S_TUTOR_CACHE_DIR", str(tmp_path / "file-not-folder"))
@@ -99,3 +101,41 @@ def test_the_catalog_through_the_cache_finds_the_same_lessons(parses: list[Path]
     cached_again = Catalog.discover(loader=lesson_cache.load)
     assert cached.lessons == cached_again.lessons == plain.lessons
     assert len(parses) == 2 * len(plain.lessons)  # the plain discovery and the first cached one
+
+
+def test_the_lesson_cache_is_plain_json(tmp_path: Path, parses: list[Path]) -> None:
+    path = write_lesson(tmp_path, MINIMAL)
+    lesson = lesson_cache.load(path)
+    (entry,) = lesson_cache.cache_dir().glob("*.json")
+    kept = json.loads(entry.read_text())
+    assert kept["lesson"]["@"] == "Lesson" and kept["lesson"]["id"] == "demo"
+    assert os.stat(entry).st_mode & 0o777 == 0o600
+    assert lesson_cache.load(path) == lesson
+    assert len(parses) == 1
+
+
+@pytest.mark.parametrize("damage", ["group-writable entry", "open folder", "symlinked entry", "foreign class"])
+def test_a_cache_entry_that_is_not_the_tutors_own_is_ignored_and_rebuilt(
+    tmp_path: Path, parses: list[Path], damage: str
+) -> None:
+    path = write_lesson(tmp_path, MINIMAL)
+    lesson_cache.load(path)
+    (entry,) = lesson_cache.cache_dir().glob("*.json")
+    if damage == "group-writable entry":
+        entry.chmod(0o664)
+    elif damage == "open folder":
+        entry.parent.chmod(0o777)
+    elif damage == "symlinked entry":
+        planted = tmp_path / "planted.json"
+        shutil.copy(entry, planted)
+        entry.unlink()
+        entry.symlink_to(planted)
+    else:
+        kept = json.loads(entry.read_text())
+        kept["lesson"]["@"] = "Path"  # a class the cache never makes: never constructed
+        entry.write_text(json.dumps(kept))
+    assert lesson_cache.load(path).id == "demo"
+    assert len(parses) == 2
+    if damage == "foreign class":  # its own entry, rewritten: read back on the next start
+        assert lesson_cache.load(path).id == "demo"
+        assert len(parses) == 2

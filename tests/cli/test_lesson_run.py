@@ -9,22 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, run_tutor
 from tests.session.conftest import needs_kubectl
 
 
 def tutor(*args: str, tmp: Path, timeout: float = 240, **env: str) -> subprocess.CompletedProcess[str]:
     if "--sandbox" in args and "day55" in args:
         args = (*args, "--set", f"local_port={free_port()}")  # tests run side by side
-    return subprocess.run(
-        [sys.executable, "-m", "tutor", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-        env=dict(os.environ, K8S_TUTOR_STATE_DIR=str(tmp), KUBECACHEDIR=str(tmp / "cache"), **env),
-        check=False,
+    return run_tutor(
+        *args, env={"K8S_TUTOR_STATE_DIR": str(tmp), "KUBECACHEDIR": str(tmp / "cache"), **env}, timeout=timeout
     )
 
 
@@ -73,7 +66,7 @@ def test_autoplay_stops_with_the_reason_when_a_step_cannot_pass(tmp_path: Path) 
         '::: step {#never title="Never" timeout=3}\n```sh\nkubectl get pods\n```\n\n'
         "> [!TIP]\n> Nothing creates it.\n\n```yaml {checks}\n- kind: exists\n  object: deployment/ghost\n```\n:::\n"
     )
-    result = tutor("stuck", "--lessons", str(lessons), "--sandbox", "--plain", "--autoplay", tmp=tmp_path)
+    result = tutor("stuck", "--lessons", str(lessons), "--trust", "--sandbox", "--plain", "--autoplay", tmp=tmp_path)
     assert result.returncode == 1
     assert "Autoplay stopped at step 'Never': the checks did not pass within 3 s." in result.stdout
     assert "[check waiting] deployment/ghost exists in namespace default: deployment/ghost does not exist yet" in (

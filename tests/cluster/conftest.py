@@ -15,14 +15,13 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import free_port  # noqa: F401  (re-exported for the tests beside it)
+from tests.conftest import free_port, wait_until  # noqa: F401  (re-exported for the tests beside it)
 from tutor.cluster.results import CheckResult
 from tutor.cluster.status import ConnectionStatus
 
@@ -76,18 +75,6 @@ def kubectl(sb: Any, *args: str, stdin: str | None = None) -> str:
     done = subprocess.run([KUBECTL, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, f"kubectl {' '.join(args)} failed: {done.stdout}{done.stderr}"
     return done.stdout
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "the condition") -> Any:
-    """Wait for `predicate()` to be truthy (a bound, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 class Recorder:

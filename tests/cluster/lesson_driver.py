@@ -20,6 +20,7 @@ from typing import Any
 
 from tutor.lesson.model import Command
 from tutor.lesson.variables import substitute
+from tutor.run import describe_holders
 
 
 class Background:
@@ -62,6 +63,8 @@ class Background:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         self._reader.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 class LessonContext:
@@ -92,6 +95,9 @@ class LessonContext:
         except subprocess.TimeoutExpired:
             return None, ""
         return done.returncode, done.stdout + done.stderr
+
+    def listener(self, port: int) -> str | None:
+        return describe_holders(port)
 
     def run(self, command: Command, variables: Mapping[str, str]) -> None:
         """Run one of the lesson's commands (substituted); a foreground one must succeed."""

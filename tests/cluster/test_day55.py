@@ -20,7 +20,6 @@ from tutor.cluster.kubeconfig import Source
 from tutor.lesson.model import Lesson
 from tutor.lesson.parser import load
 from tutor.progress import ProgressStore
-from tutor.session.headless import NOT_STARTED
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("kubectl") and shutil.which("curl")), reason="needs kubectl and curl on PATH"
@@ -127,10 +126,10 @@ def test_each_step_goes_from_waiting_to_pass(
             "local": True,
             "profile": "mc-demo",
         }
+        # Every check passes from outside the tutor, the port-forward's too: it asks whether the
+        # game answers there (the forward this test started), not which process started it.
         not_passing = [(c["title"], c["reason"]) for s in report["steps"] for c in s["checks"] if c["status"] != "pass"]
-        assert not_passing == [
-            ("pacman-forward is running", "pacman-forward: " + NOT_STARTED.removeprefix("unavailable: "))
-        ]
+        assert not_passing == []
         assert code == 0 and report["passed"] is True
     finally:
         ctx.close()

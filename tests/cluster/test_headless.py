@@ -10,6 +10,7 @@ import pytest
 
 from tests.cluster.conftest import free_port
 from tests.cluster.test_kubeconfig_guard import kubeconfig
+from tests.lesson.helpers import MINIMAL, write_lesson
 from tutor.cli import main
 
 
@@ -26,17 +27,20 @@ def test_sandbox_flag_is_refused_with_the_way_to_check_a_sandbox(capsys: pytest.
 
 
 def test_a_remote_context_is_refused_without_connecting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = kubeconfig(tmp_path / "c", ("prod", "https://10.0.0.1:6443"), current="prod")
+    # The lesson's own context (its minikube profile), repointed to a server off this machine.
+    path = kubeconfig(tmp_path / "c", ("mc-demo", "https://10.0.0.1:6443"), current="mc-demo")
     code, out, err = run(capsys, "--kubeconfig", str(path), "--json")
     assert code == 2 and out == ""
-    assert "k8s-tutor only acts on local clusters" in err
+    assert "k8s-tutor only acts on clusters on this machine" in err
+    assert "--context mc-demo" in err
 
 
 def test_a_named_remote_context_is_not_used_without_a_yes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = kubeconfig(tmp_path / "c", ("prod", "https://10.0.0.1:6443"))
     code, _, err = run(capsys, "--kubeconfig", str(path), "--context", "prod")
     assert code == 2
-    assert "not a local cluster" in err
+    assert "not a cluster on this machine" in err
+    assert "by typing the context's name (prod) when asked; --yes does not confirm it" in err
 
 
 def test_bad_set_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -47,7 +51,7 @@ def test_bad_set_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: 
 def test_unreachable_cluster_is_a_failing_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     port = free_port()  # bound and released: nothing listens there
     path = kubeconfig(tmp_path / "c", ("kind-x", f"https://127.0.0.1:{port}"), current="kind-x")
-    code, out, _ = run(capsys, "--kubeconfig", str(path), "--json", "--step", "deploy")
+    code, out, _ = run(capsys, "--kubeconfig", str(path), "--context", "kind-x", "--json", "--step", "deploy")
     report: dict[str, Any] = json.loads(out)
     assert code == 1
     assert report["version"] == 1
@@ -89,7 +93,23 @@ def test_titles_show_the_lessons_variables_filled_in(sandbox: Any, capsys: pytes
     assert code == 1
     assert "WAIT  the node mc-demo is registered" in out or "PASS  the node mc-demo is registered" in out
     assert "the game answers on localhost:18080" in out
-    # pacman-forward's process_alive check is shown but counted apart.
-    assert out.splitlines()[-1].endswith("(1 more not counted here)")
-    assert "/18 checks pass" in out.splitlines()[-1]
+    # Every check of day55 can be judged from outside the tutor: the port-forward's asks
+    # whether the game answers there, not whether the tutor's own process runs.
+    assert "/18 checks pass" in out.splitlines()[-1] and "not counted" not in out.splitlines()[-1]
     assert "{" not in "".join(line for line in out.splitlines() if "  PASS  " in line or "  WAIT  " in line)
+
+
+def test_a_process_alive_check_is_shown_but_counted_apart(
+    sandbox: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = MINIMAL.replace(
+        "```sh\nkubectl get pods -n {namespace}\n```", "```sh {background id=fwd}\nkubectl port-forward svc/x 1:1\n```"
+    ).replace(
+        "kind: exists\n  object: deployment/web",
+        "kind: process_alive\n  process: fwd\n- kind: exists\n  object: namespace/default",
+    )
+    lessons = write_lesson(tmp_path, text).parent
+    code = main(["check", "demo", "--lessons", str(lessons), "--kubeconfig", str(sandbox.kubeconfig)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.splitlines()[-1].endswith("(1 more not counted here)")

@@ -26,8 +26,11 @@ PROFILE = os.environ.get("K8S_TUTOR_MINIKUBE_PROFILE", "mc-demo")
 
 
 def test_the_minikube_context_is_recognised_as_local() -> None:
+    # Local by where its server is: loopback (docker driver with a forwarded port) or the
+    # node address minikube records for the profile.
     info = load(Source.resolve(context=PROFILE)).info
-    assert info.local_kind == "minikube" and info.minikube_profile == PROFILE
+    assert info.is_local, info.locality.why
+    assert info.kind == "minikube" and info.minikube_profile == PROFILE
 
 
 def test_the_storage_addons_are_seen_through_their_objects() -> None:

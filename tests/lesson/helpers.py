@@ -32,6 +32,48 @@ kubectl get pods -n {namespace}
 """
 
 
+MARK = """\
+---
+id: mark
+title: Leave a mark
+requires: []
+---
+
+::: step {#touch title="Touch a file"}
+```sh
+touch ran-a-command
+```
+
+> [!TIP]
+> Touch it.
+
+```yaml {checks}
+- kind: command
+  run: touch ran-a-check
+```
+:::
+
+::: step {#more title="Nothing more"}
+```sh
+echo nothing more
+```
+
+> [!TIP]
+> Nothing.
+
+```yaml {checks}
+- kind: command
+  run: "true"
+```
+
+```sh {cleanup}
+touch ran-a-cleanup
+```
+:::
+"""
+"""A lesson whose every command leaves a file named after it in the working folder."""
+
+
 def write_lesson(folder: Path, text: str, name: str = "demo.md") -> Path:
     """Write a lesson next to an (empty) manifests folder, as the shipped layout has."""
     lessons = folder / "lessons"

@@ -240,6 +240,34 @@ def test_background_block_attributes(tmp_path: Path) -> None:
     assert command.display(lesson.defaults()) == "kubectl port-forward svc/web 8080:80"
 
 
+def with_forward(attributes: str, command: str = "kubectl port-forward svc/web {port}:80") -> str:
+    return MINIMAL.replace("```sh\nkubectl get pods -n {namespace}\n```", f"```sh {{{attributes}}}\n{command}\n```")
+
+
+def test_a_background_command_names_the_port_it_listens_on(tmp_path: Path) -> None:
+    lesson = load(write_lesson(tmp_path, with_forward('background id=fwd port="{port}"')))
+    command = lesson.steps[0].commands[0]
+    assert command.port == "{port}" and command.port_variable == "port"
+    # A fixed port, or a variable the command does not use, cannot be moved by changing a variable.
+    fixed = load(write_lesson(tmp_path, with_forward("background port=8080", "kubectl port-forward svc/web 8080:80")))
+    assert fixed.steps[0].commands[0].port == "8080" and fixed.steps[0].commands[0].port_variable is None
+    tunnel = load(write_lesson(tmp_path, with_forward('background port="{port}"', "minikube tunnel")))
+    assert tunnel.steps[0].commands[0].port_variable is None
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ('background port="{nope}"', "14: unknown variable '{nope}'"),
+        ("background port=http", "14: 'port' must be a port number (1-65535) or a variable that holds one, not 'http'"),
+        ("background port=70000", "14: 'port' must be a port number (1-65535)"),
+        ('port="{port}"', "14: 'port' is for background commands ({background port=...})"),
+    ],
+)
+def test_a_bad_port_is_reported_on_its_line(tmp_path: Path, attributes: str, expected: str) -> None:
+    assert any(message.startswith(expected) for message in errors_of(write_lesson(tmp_path, with_forward(attributes))))
+
+
 def test_background_block_with_two_commands_is_refused(tmp_path: Path) -> None:
     text = MINIMAL.replace(
         "```sh\nkubectl get pods -n {namespace}\n```",
@@ -258,4 +286,4 @@ def test_not_utf8_and_nul_bytes(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:
     found = errors_of(tmp_path / "nope.md")
-    assert found and found[0].startswith("1: cannot read the lesson file")
+    assert found and found[0].startswith("0: cannot read the lesson file")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tutor.run import CommandRefused, Prepared, ShExecutor
 from tutor.run.environment import child_environment
 from tutor.run.errors import MissingExecutable, locate, preflight, which
 
@@ -71,3 +72,46 @@ def test_a_relative_path_is_resolved_against_the_working_directory(tmp_path: Pat
     assert locate("./tool", {}, str(tmp_path)) == str(fake)
     with pytest.raises(MissingExecutable):
         locate("./tool", {}, "/")
+
+
+class TestCommandPolicy:
+    """The policy sees each command first: it may rewrite it, pin its environment, or stop it."""
+
+    class Pinning:
+        def __init__(self, folder: Path) -> None:
+            self.folder = folder
+            self.seen: list[tuple[str, ...]] = []
+
+        def prepare(self, argv: tuple[str, ...]) -> Prepared:
+            self.seen.append(argv)
+            if "--elsewhere" in argv:
+                raise CommandRefused(f"{argv[0]} was not run: --elsewhere")
+            return Prepared((argv[0], "--pinned", *argv[1:]), {"KUBECONFIG": "/session"}, (str(self.folder),))
+
+    def test_the_policy_rewrites_argv_and_its_environment_wins(self, tmp_path: Path) -> None:
+        script(tmp_path, "tool", 'echo "args: $*"\necho "kubeconfig: $KUBECONFIG"\n')
+        policy = self.Pinning(tmp_path)
+        executor = ShExecutor(env={"KUBECONFIG": "/learner"}, policy=policy)
+        lines: list[str] = []
+        try:
+            result = executor.run(
+                ["tool", "get", "pods"], lambda line: lines.append(line.text), env={"KUBECONFIG": "/x"}
+            )
+        finally:
+            executor.close()
+        assert result.exit_code == 0
+        assert lines == ["args: --pinned get pods", "kubeconfig: /session"]
+        assert policy.seen == [("tool", "get", "pods")]
+
+    def test_a_refused_command_never_starts(self, tmp_path: Path) -> None:
+        marker = tmp_path / "ran"
+        script(tmp_path, "tool", f"touch {marker}\n")
+        executor = ShExecutor(policy=self.Pinning(tmp_path))
+        try:
+            with pytest.raises(CommandRefused, match="--elsewhere"):
+                executor.run(["tool", "--elsewhere"])
+            with pytest.raises(CommandRefused):
+                executor.start_background("bg", ["tool", "--elsewhere"])
+        finally:
+            executor.close()
+        assert not marker.exists()

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Mapping, Sequence
 
 from tutor.lesson.model import Step
+from tutor.run.ports import PortUse
 from tutor.session.backends import (
     ConnectionCallback,
     LineCallback,
@@ -26,6 +27,8 @@ class FakeCluster:
         self.lock = threading.Lock()
         self.active: tuple[Step, ResultsCallback] | None = None
         self.activations: list[str] = []
+        self.variables: list[dict[str, str]] = []
+        """The variables of each activation, in order."""
         self.connection: ConnectionCallback | None = None
 
     def results(self, step: Step) -> tuple[CheckResult, ...]:
@@ -51,6 +54,7 @@ class FakeCluster:
     def activate(self, step: Step, variables: Mapping[str, str], on_results: ResultsCallback) -> None:
         self.active = (step, on_results)
         self.activations.append(step.id)
+        self.variables.append(dict(variables))
         on_results(self.results(step))
 
     def deactivate(self) -> None:
@@ -74,6 +78,11 @@ class FakeRunner:
         self.ran: list[list[str]] = []
         self.processes: dict[str, ProcessState] = {}
         self.stopped = False
+        self.taken: dict[int, PortUse] = {}
+        """Ports another program holds."""
+        self.chatter: list[str] = []
+        """Lines a background command prints once started."""
+        self._states: dict[str, ProcessCallback] = {}
 
     def _effects(self, argv: Sequence[str]) -> None:
         for arg in argv:
@@ -109,7 +118,10 @@ class FakeRunner:
     ) -> None:
         self.ran.append(list(argv))
         self.processes[process_id] = "ready"
+        self._states[process_id] = on_state
         on_state("starting", "")
+        for line in self.chatter:
+            on_line(line)
         on_state("ready", "")
         self._effects(argv)
 
@@ -119,6 +131,19 @@ class FakeRunner:
     def process_state(self, process_id: str) -> ProcessState | None:
         return self.processes.get(process_id)
 
+    def stop(self, process_id: str) -> None:
+        if self.processes.get(process_id) == "ready":
+            self.processes[process_id] = "stopped"
+            self._states[process_id]("stopped", "")
+
+    def port_in_use(self, port: int) -> PortUse | None:
+        return self.taken.get(port)
+
+    def free_port_near(self, port: int) -> int | None:
+        return next(candidate for candidate in range(port + 1, 65536) if candidate not in self.taken)
+
     def stop_all(self) -> None:
         self.stopped = True
+        for process_id in list(self.processes):
+            self.stop(process_id)
         self.processes = {key: "stopped" for key in self.processes}

@@ -145,6 +145,45 @@ def test_resume_reports_drift_and_goes_back(tmp_path: Path) -> None:
     assert again.progress.completed == ["two"]
     # The done step's port-forward was started again before the checks ran.
     assert ["forward", "do:two"] in runner.ran
+    # Shown as drift, never erased: the record changes only by the learner's actions.
+    again.close()
+    assert store.load("three", "kind-test").completed == ["one", "two"]
+
+
+def done_then_undone(tmp_path: Path, store: ProgressStore, steps: list[str]) -> FakeCluster:
+    """Steps done in one session; then step one's work undone while the tutor was closed."""
+    session, cluster, _, _ = make(tmp_path, store)
+    session.open()
+    cluster.satisfy("one")
+    if "two" in steps:
+        session.show("two")
+        session.run_step("two")
+    session.close()
+    cluster.satisfy("one", False)
+    return cluster
+
+
+def test_drift_is_done_again_by_the_learner_without_losing_the_record(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path / "state")
+    cluster = done_then_undone(tmp_path, store, ["one", "two"])
+    again, _, _, events = make(tmp_path, store, cluster)
+    again.open()
+    assert store.load("three", "kind-test").completed == ["one", "two"]
+    again.run_step("one")  # the learner fast-forwards the drifted step
+    assert again.progress.completed == ["two", "one"]
+    assert StepCompleted("one") in events
+    again.close()
+    assert store.load("three", "kind-test").completed == ["one", "two"]
+
+
+def test_replaying_a_later_step_keeps_the_record(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path / "state")
+    cluster = done_then_undone(tmp_path, store, ["one"])
+    again, _, _, _ = make(tmp_path, store, cluster)
+    opening = again.open("three")
+    assert opening.missing == ["one", "two"] and opening.drifted == ["one"]
+    again.close()
+    assert store.load("three", "kind-test").completed == ["one"]
 
 
 def test_replay_a_step_lists_missing_earlier_steps_and_fast_forwards(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from textual.widgets import Button, Markdown, Static
 
 from tests.ui.conftest import SIZE, opened, process_running, wait_for, wait_for_question
+from tutor.cluster.guard import GuardDecision
 from tutor.lesson.model import Lesson
 from tutor.session.factory import Setup
 from tutor.session.session import LessonSession
@@ -168,7 +169,12 @@ class TestRunningAStep:
             assert minikube.status.startswith("✓")
             assert any("Done!" in line for line in minikube.output)
             assert any("mc-demo" in line for line in nodes.output)
-            assert "connected" in str(screen.query_one("#connection").render())
+            # The header names where the commands go: the context and its server.
+            await wait_for(
+                pilot,
+                lambda: "● mc-demo at 127.0.0.1" in str(screen.query_one("#connection").render()),
+                what="the header to name the cluster",
+            )
 
             await wait_for(pilot, lambda: not step_list.get_option("default-storageclass").disabled, what="step 2")
             assert step_list.get_option("deploy").disabled
@@ -458,7 +464,7 @@ class TestClusterQuestions:
             # What build_session does when the guard refuses a context the learner named.
             assert setup.confirm is not None
             asked.append("context prod-eu is not a local cluster")
-            if not setup.confirm(asked[-1]):
+            if not setup.confirm(GuardDecision(False, True, asked[-1], "prod-eu")):
                 raise factory.SessionRefused("not using context prod-eu")
             return factory.build_session(lesson, setup)
 
@@ -474,6 +480,13 @@ class TestClusterQuestions:
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_question(pilot, what="the question")
             await pilot.press("escape")
+            await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
+
+        # Enter takes the safe answer: the focused button is "Quit".
+        app = TutorApp(mini, mini_setup, build=guarded)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for_question(pilot, what="the question")
+            await pilot.press("enter")
             await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
 
     async def test_reconnecting_says_since_when(

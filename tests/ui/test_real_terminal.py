@@ -7,15 +7,7 @@ password, which suspends the app.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
 import random
-import struct
-import subprocess
-import sys
-import termios
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,71 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.conftest import LESSONS, process_running
-
-ALTERNATE_SCREEN = b"\x1b[?1049h"
-
-
-class Terminal:
-    """A child process on its own pseudo-terminal (120x40), its screen output collected."""
-
-    def __init__(self, args: list[str], cwd: Path) -> None:
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-
-        def controlling_terminal() -> None:
-            # As a terminal emulator does: a session of its own, the pty as its terminal.
-            os.setsid()
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tutor", *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=cwd,
-            env=env,
-            preexec_fn=controlling_terminal,  # the child needs the pty as its terminal
-        )
-        os.close(slave)
-        self.master = master
-        self.output = bytearray()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            self.output.extend(data)
-
-    def type(self, keys: str) -> None:
-        os.write(self.master, keys.encode())
-
-    def wait_for(self, condition: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                tail = bytes(self.output[-2000:]).decode(errors="replace")
-                raise AssertionError(f"timed out waiting for {what}; the screen ended with: {tail!r}")
-            if self.process.poll() is not None:
-                raise AssertionError(f"the tutor exited ({self.process.returncode}) while waiting for {what}")
-            time.sleep(0.05)
-
-    def shows(self, text: str) -> bool:
-        return text.encode() in self.output
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
-        with contextlib.suppress(OSError):
-            os.close(self.master)
-        self._reader.join(5)
+from tests.ui.pty_terminal import ALTERNATE_SCREEN, Terminal
 
 
 @pytest.fixture
@@ -95,7 +23,7 @@ def terminal(tmp_path: Path) -> Iterator[Callable[..., Terminal]]:
     opened: list[Terminal] = []
 
     def start(*args: str) -> Terminal:
-        term = Terminal(["mini", "--lessons", str(LESSONS), "--sandbox", *args], tmp_path)
+        term = Terminal(["mini", "--lessons", str(LESSONS), "--trust", "--sandbox", *args], tmp_path)
         opened.append(term)
         return term
 

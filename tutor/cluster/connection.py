@@ -9,8 +9,21 @@ or while there is no usable context, the kubeconfig is read again (at most once 
 
 Status (`ConnectionStatus`) goes connecting -> connected -> reconnecting (since the first
 failure) -> unreachable (after UNREACHABLE_AFTER seconds of failures) -> connected; or
-no_cluster / refused while the kubeconfig gives nothing the tutor may use. Listeners are
-called on every change, from the thread that reported it.
+no_cluster / refused while the kubeconfig gives nothing the tutor may use; or rejected
+while the server answers but not as a Kubernetes API server that accepts the kubeconfig's
+credentials would (401, 403 to everything, an HTML page, garbage). Listeners are called on
+every change, from the thread that reported it.
+
+The connection stays on one context. A context named by the learner (or the lesson's
+profile) is the only one it ever reads; with none named, the current context it first
+finds usable becomes the one, so that `kubectl config use-context` in another terminal
+does not move it. Each time it reads the kubeconfig again, the guard decides again: a
+local context whose server moved (minikube restarted on another port) is followed, a
+context repointed to a server off this machine is refused, and a non-local context the
+learner confirmed stays confirmed only for the server they confirmed.
+
+With `pin=True` it keeps the session kubeconfig (`pin.SessionKubeconfig`) in step with
+what it decided, for the commands the session runs.
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ from typing import Any
 from tutor.cluster import kubeconfig, objects
 from tutor.cluster.guard import GuardDecision, decide
 from tutor.cluster.kubeconfig import ContextInfo, KubeconfigProblem, Loaded, Source
+from tutor.cluster.pin import SessionKubeconfig
 from tutor.cluster.status import ConnectionStatus, State
 
 UNREACHABLE_AFTER = 5.0
@@ -44,12 +58,14 @@ class ClusterConnection:
         source: Source,
         *,
         explicit: bool | None = None,
-        confirmed: bool = False,
         on_status: StatusListener | None = None,
+        pin: bool = False,
     ) -> None:
         self.source = source
         self.explicit = source.context is not None if explicit is None else explicit
-        self.confirmed = confirmed
+        self._confirmed_server: str | None = None
+        self.pin: SessionKubeconfig | None = SessionKubeconfig() if pin else None
+        """The session kubeconfig the session's commands use (KUBECONFIG)."""
         self._lock = threading.RLock()
         self._listeners: list[StatusListener] = [on_status] if on_status else []
         self._loaded: Loaded | None = None
@@ -59,6 +75,8 @@ class ClusterConnection:
         self._decision: GuardDecision | None = None
         self._status = ConnectionStatus("connecting", time.time())
         self._failing_since: float | None = None
+        self._answered = False
+        """A request on the current client succeeded: a later 403 is about one kind, not the cluster."""
         self._last_reload = 0.0
         self._closed = False
 
@@ -90,10 +108,17 @@ class ClusterConnection:
             return self._status
 
     def confirm(self) -> ConnectionStatus:
-        """The learner agreed to use the non-local context they named."""
+        """The learner agreed to use the non-local context they named, at the server it has now."""
         with self._lock:
-            self.confirmed = True
+            if self._loaded is not None:
+                self._confirmed_server = self._loaded.info.server
             return self.open()
+
+    def refresh(self) -> ConnectionStatus:
+        """Read the kubeconfig again now (before a command runs: it may have just created the context)."""
+        with self._lock:
+            self._reload(force=True)
+            return self._status
 
     # --- what the watches use -----------------------------------------------------------
 
@@ -113,8 +138,30 @@ class ClusterConnection:
     def report_success(self) -> None:
         with self._lock:
             self._failing_since = None
+            self._answered = True
             if self._status.state != "connected":
                 self._set("connected")
+
+    def report_alive(self) -> None:
+        """The server answers the liveness request: over a failure, but proof of nothing more."""
+        with self._lock:
+            if self._status.state in ("reconnecting", "unreachable"):
+                self._failing_since = None
+                self._set("connected" if self._answered else "connecting")
+
+    def report_forbidden(self, error: str) -> None:
+        """403: a cluster that refuses the tutor, unless something else was allowed before."""
+        with self._lock:
+            if not self._answered:
+                self.report_rejected(error)
+
+    def report_rejected(self, error: str) -> None:
+        """The server answered, but not as an API server that accepts these credentials would."""
+        with self._lock:
+            if self._closed or self._client is None:
+                return
+            if self._status.state != "rejected" or self._status.last_error != error:
+                self._set("rejected", message=error, last_error=error)
 
     def report_failure(self, error: str, *, connectivity: bool = True) -> None:
         """A request failed. `connectivity`: it did not reach the API (refused, dropped,
@@ -166,6 +213,8 @@ class ClusterConnection:
             clients = [self._client, *self._retired]
             self._client = None
             self._retired = []
+            if self.pin is not None:
+                self.pin.close()
         for item in clients:
             if item is not None:
                 item.close()
@@ -197,28 +246,43 @@ class ClusterConnection:
             loaded = kubeconfig.load(self.source)
         except KubeconfigProblem as err:
             self._loaded = None
+            self._unpin()
             self._replace_client(None, None)
-            self._set("no_cluster", message=str(err))
+            if self._status.state != "no_cluster" or self._status.message != str(err):
+                self._set("no_cluster", message=str(err))
             return
         self._loaded = loaded
-        decision = decide(loaded.info, explicit=self.explicit, confirmed=self.confirmed)
+        confirmed = self._confirmed_server is not None and self._confirmed_server == loaded.info.server
+        decision = decide(loaded.info, explicit=self.explicit, confirmed=confirmed)
         self._decision = decision
         if not decision.allowed:
+            self._unpin()
             self._replace_client(None, None)
-            self._set("refused", message=decision.message)
+            if self._status.state != "refused" or self._status.message != decision.message:
+                self._set("refused", message=decision.message)
             return
+        if self.source.context is None:
+            # From now on this context, whatever the current context becomes.
+            self.source = self.source.with_context(loaded.info.name)
+        if self.pin is not None:
+            self.pin.write(loaded, loaded.info.locality.pin)
         fingerprint = _fingerprint(loaded)
         if fingerprint == self._fingerprint and self._client is not None:
             return
         try:
             built = _build_client(loaded)
         except Exception as err:  # the loader raises many kinds; all mean "cannot use it"
+            self._unpin()
             self._replace_client(None, None)
-            self._set("no_cluster", message=f"cannot use context {loaded.info.name!r}: {err}")
+            self._set("no_cluster", message=f"cannot use context {loaded.info.name!r}: {_first_line(err)}")
             return
         self._replace_client(built, fingerprint)
         self._failing_since = None
         self._set("connecting")
+
+    def _unpin(self) -> None:
+        if self.pin is not None:
+            self.pin.clear()
 
     def _replace_client(self, new: Any, fingerprint: str | None) -> None:
         if self._client is not None:
@@ -226,28 +290,38 @@ class ClusterConnection:
             self._retired.append(self._client)
         self._client = new
         self._fingerprint = fingerprint
+        self._answered = False
 
 
 def _fingerprint(loaded: Loaded) -> str:
     """What identifies the endpoint and credentials of the chosen context."""
-    name = loaded.config["current-context"]
-    context = next(item for item in loaded.config["contexts"] if item["name"] == name)
-    body = context.get("context") or {}
-    cluster: dict[str, Any] = next(
-        (item for item in loaded.config["clusters"] if item["name"] == body.get("cluster")), {}
-    )
-    user: dict[str, Any] = next((item for item in loaded.config["users"] if item["name"] == body.get("user")), {})
-    return json.dumps([context, cluster, user], sort_keys=True, default=str)
+    return json.dumps(loaded.entries(), sort_keys=True, default=str)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0][:200] if text else type(err).__name__
 
 
 def _build_client(loaded: Loaded) -> Any:
     from kubernetes import client, config
 
     from tutor.cluster import inflight
+    from tutor.cluster.pin import pinned_cluster
 
     configuration = client.Configuration()
+    entries = loaded.config
+    pin = loaded.info.locality.pin
+    if pin is not None:
+        # Connect to the address the guard decided on, not to whatever the name resolves to.
+        _, cluster, _ = loaded.entries()
+        pinned = {**cluster, "cluster": pinned_cluster(dict(cluster["cluster"]), pin)}
+        entries = {
+            **loaded.config,
+            "clusters": [pinned if item is cluster else item for item in loaded.config["clusters"]],
+        }
     config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
-        loaded.config,
+        entries,
         context=loaded.info.name,
         client_configuration=configuration,
         persist_config=False,
@@ -255,9 +329,9 @@ def _build_client(loaded: Loaded) -> Any:
     configuration.connection_pool_maxsize = POOL_SIZE
     # The watches retry with their own backoff; urllib3's silent retries would only hide failures.
     configuration.retries = False
-    if kubeconfig.is_loopback_server(loaded.info.server):
-        # An HTTP(S)_PROXY from the environment must not carry requests for this machine
-        # elsewhere (kubectl, in Go, never proxies loopback either).
+    if loaded.info.is_local and not loaded.info.proxy:
+        # A proxy must not carry requests for this machine elsewhere (kubectl, in Go, never
+        # proxies loopback either).
         configuration.proxy = None
     api_client = client.ApiClient(configuration)
     inflight.track(api_client.rest_client.pool_manager)

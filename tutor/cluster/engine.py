@@ -45,7 +45,7 @@ def gate(check: Check, view: ClusterView, errors: Callable[[WatchKey], str | Non
     if not required:
         return None
     status = view.connection
-    if status.state in ("no_cluster", "refused"):
+    if status.state in ("no_cluster", "refused", "rejected"):
         return waiting(status.message or status.describe())
     if status.state == "unreachable":
         return waiting(status.describe())
@@ -139,7 +139,7 @@ class CheckEngine:
     def settled(self, timeout: float = 5.0) -> bool:
         """Wait until every key is listed and everything queued so far was handled (tests, benchmark)."""
         deadline = time.monotonic() + timeout
-        while self.connection.status.state not in ("no_cluster", "refused", "unreachable") and not all(
+        while self.connection.status.state not in ("no_cluster", "refused", "unreachable", "rejected") and not all(
             self.cache.synced(key) or self.cache.error(key) for key in self.cache.keys
         ):
             if time.monotonic() > deadline:

@@ -1,8 +1,13 @@
 """The context guard: the tutor creates and deletes objects, so it acts freely only on a
-cluster that lives on the learner's machine.
+cluster whose API server is on the learner's machine (`locality.py` says how that is
+decided: from where the server is, never from a name or an extension).
 
 Any other context is used only when the learner named it (`--context NAME`) and then
-confirmed. The decision is made from the kubeconfig alone, before any connection.
+confirmed it, for that server: a confirmation does not follow the context to another
+address. A context on this machine whose user runs a program for its credentials (an
+`exec` plugin, an `auth-provider`) is treated the same way: a local cluster needs none,
+and the tutor runs no program a kubeconfig names unless the learner agreed to it.
+The decision is made from the kubeconfig alone, before any connection.
 """
 
 from __future__ import annotations
@@ -11,8 +16,6 @@ from dataclasses import dataclass
 
 from tutor.cluster.kubeconfig import ContextInfo
 
-LOCAL_KINDS_TEXT = "minikube, kind, k3d, Docker Desktop, Rancher Desktop, OrbStack, or the sandbox"
-
 
 @dataclass(frozen=True)
 class GuardDecision:
@@ -20,25 +23,48 @@ class GuardDecision:
     needs_confirmation: bool
     message: str
     """Why, and how to proceed, in one or two sentences for the learner."""
+    context: str = ""
+    """The context decided on: the answer a confirmation asks the learner to type."""
+
+    def refusal(self) -> str:
+        """What to say when the confirmation cannot be asked (no terminal) or was not given."""
+        if not self.needs_confirmation:
+            return self.message
+        return (
+            f"{self.message} k8s-tutor acts there only after you confirm it on a terminal, by typing the "
+            f"context's name ({self.context}) when asked; --yes does not confirm it."
+        )
 
 
 def decide(info: ContextInfo, *, explicit: bool, confirmed: bool = False) -> GuardDecision:
     """`explicit`: the learner named this context with --context; `confirmed`: and agreed to use it."""
+    safe = info.is_local and not info.programs
+    if safe:
+        return GuardDecision(True, False, f"using {info.describe()}", info.name)
     if info.is_local:
-        return GuardDecision(True, False, f"using {info.describe()}")
+        concern = (
+            f"context {info.name!r} is on this machine, but to log in it runs {', '.join(info.programs)}; "
+            "a cluster on this machine needs no such program"
+        )
+    else:
+        concern = f"context {info.name!r} points at {info.server}, which is not a cluster on this machine: "
+        concern += info.locality.why
+        if info.programs:
+            concern += f"; to log in it runs {', '.join(info.programs)}"
     if not explicit:
         return GuardDecision(
             False,
             False,
-            f"k8s-tutor only acts on local clusters ({LOCAL_KINDS_TEXT}); the current context "
-            f"{info.name!r} points at {info.server}. Switch to a local one (kubectl config use-context "
-            f"minikube), or run with --context {info.name} to use it anyway.",
+            f"k8s-tutor only acts on clusters on this machine; {concern}. Switch to a local one "
+            f"(kubectl config use-context minikube), or run with --context {info.name} to be asked "
+            "whether to use it anyway.",
+            info.name,
         )
     if not confirmed:
         return GuardDecision(
             False,
             True,
-            f"context {info.name!r} points at {info.server}, which is not a local cluster: the lesson "
-            "will create and delete objects there. Use it anyway?",
+            f"{concern[0].upper()}{concern[1:]}. The lesson will create and delete objects there.",
+            info.name,
         )
-    return GuardDecision(True, False, f"using {info.describe()} (not local; you confirmed it)")
+    return GuardDecision(True, False, f"using {info.describe()} (you confirmed it)", info.name)

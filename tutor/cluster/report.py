@@ -74,7 +74,7 @@ class Report:
             context = {
                 "name": self.context.name,
                 "server": self.context.server,
-                "cluster_kind": self.context.local_kind or "remote",
+                "cluster_kind": (self.context.kind or "loopback") if self.context.is_local else "remote",
                 "local": self.context.is_local,
                 "profile": self.context.minikube_profile,
             }

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-State = Literal["no_cluster", "refused", "connecting", "connected", "reconnecting", "unreachable"]
+State = Literal["no_cluster", "refused", "connecting", "connected", "reconnecting", "unreachable", "rejected"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class ConnectionStatus:
             "connected": "connected",
             "reconnecting": f"reconnecting since {when}",
             "unreachable": f"cluster unreachable since {when}",
+            "rejected": "the server does not answer as this cluster's API server",
         }[self.state]
         if self.message.startswith(text):  # "no cluster yet: run the first step ..."
             text = self.message

@@ -13,12 +13,21 @@ goes wrong is recovered the way client-go's reflector does it:
   no objects and the type is marked missing; the list is retried every few seconds
   (sooner when a CustomResourceDefinition changes), since there is nothing to watch.
 
-Nothing here polls: while idle, the only requests are the open watches themselves,
-renewed every WATCH_SECONDS. Every blocking call is bounded (`timeout_seconds` on the
-server, `_request_timeout` on the client) and `stop()` shuts the socket of the request
-in flight (`Watch.stop()` once the response has begun, `inflight.abort` while the
-headers are awaited), so `close()` returns within about a second even when the server
-hangs.
+Nothing here polls the cluster's state: while idle, the requests are the open watches
+themselves, renewed every WATCH_SECONDS, and one liveness request (`GET /version`) every
+HEARTBEAT_EVERY seconds while any key is watched. A quiet watch says nothing about a
+server that stopped answering (a frozen VM keeps its connections open), so the liveness
+request is what notices it, within HEARTBEAT_EVERY + HEARTBEAT_TIMEOUT seconds.
+
+A server that answers, but not as a Kubernetes API server that accepts the kubeconfig's
+credentials would (401; 403 before anything else succeeded; an HTML page or other
+non-JSON body; a reply that is not HTTP at all), is reported to the connection as
+`rejected`, with what it answered: it is never shown as connected.
+
+Every blocking call is bounded (`timeout_seconds` on the server, `_request_timeout` on
+the client) and `stop()` shuts the socket of the request in flight (`Watch.stop()` once
+the response has begun, `inflight.abort` while the headers are awaited), so `close()`
+returns within about a second even when the server hangs.
 
 `on_change(key, names)` is called from the watcher threads; `names` is the set of
 object names that changed, or None when everything may have (first list, type gone).
@@ -53,6 +62,8 @@ BACKOFF_MAX = 5.0
 MISSING_TYPE_RETRY = (2.0, 15.0)
 """A type the API does not serve is listed again after 2 s, doubling to 15 s."""
 JOIN_TIMEOUT = 1.5
+HEARTBEAT_EVERY = 3.0
+HEARTBEAT_TIMEOUT = 4.0
 
 ChangeListener = Callable[[WatchKey, frozenset[str] | None], None]
 
@@ -63,6 +74,91 @@ class Gone(Exception):
 
 class TypeMissing(Exception):
     """404 on the collection: the API does not serve this kind (yet)."""
+
+
+class NotAnApiServer(Exception):
+    """The server answered something a Kubernetes API server never sends."""
+
+
+def report_error(connection: ClusterConnection, err: BaseException, where: str) -> str | None:
+    """Tell the connection what a failed request says about the server; returns a lasting
+    problem of this request's own (a 403 on one kind, for instance), if any."""
+    from kubernetes.client.exceptions import ApiException
+
+    server = connection.info.server if connection.info else "the server"
+    if isinstance(err, NotAnApiServer):
+        connection.report_rejected(f"{server} is not a Kubernetes API server: {err}")
+        return f"cannot list {where}: {err}"
+    elif isinstance(err, ApiException):
+        status = err.status or 0
+        text = f"HTTP {status} {err.reason or ''}".strip()
+        if not _json_answer(err):
+            connection.report_rejected(f"{server} is not a Kubernetes API server: it answered {text} {_body_kind(err)}")
+            return f"cannot list {where}: {text}"
+        elif status == 401:
+            connection.report_rejected(
+                f"{server} does not accept the kubeconfig's credentials ({text}): log in again, or check the user "
+                "of this context"
+            )
+            return f"cannot list {where}: {text}"
+        elif status >= 500 or status == 429:
+            connection.report_failure(f"{text} on {where}", connectivity=False)
+        elif status == 403:
+            # Forbidden to everything is a cluster that refuses the tutor; to one kind, a gap in RBAC.
+            connection.report_forbidden(f"{server} refuses the kubeconfig's user ({text} on {where})")
+            return f"cannot list {where}: {text}"
+        else:
+            connection.report_success()
+            return f"cannot list {where}: {text}"
+    elif _not_http(err):
+        connection.report_rejected(f"{server} does not answer as an HTTP(S) API server does ({_short_error(err)})")
+    elif _is_connectivity(err):
+        connection.report_failure(_short_error(err))
+    else:
+        log.warning("a request for %s failed unexpectedly", where, exc_info=err)
+        connection.report_failure(f"{type(err).__name__}: {err}", connectivity=False)
+    return None
+
+
+def _json_answer(err: Any) -> bool:
+    headers = getattr(err, "headers", None) or {}
+    kind = str(headers.get("Content-Type") or headers.get("content-type") or "")
+    if kind:
+        return "json" in kind or "protobuf" in kind
+    body = err.body if isinstance(getattr(err, "body", None), str | bytes) else b""
+    try:
+        return isinstance(json.loads(body or b"{}"), dict)
+    except ValueError:
+        return False
+
+
+def _body_kind(err: Any) -> str:
+    headers = getattr(err, "headers", None) or {}
+    kind = str(headers.get("Content-Type") or headers.get("content-type") or "").split(";")[0].strip()
+    return f"with {kind}" if kind else "with a body that is not JSON"
+
+
+def _not_http(err: BaseException) -> bool:
+    """A reply that is not HTTP (garbage on the port), or TLS spoken to a server that does not."""
+    import ssl
+    from http.client import BadStatusLine
+
+    seen: set[int] = set()
+    stack: list[Any] = [err]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, BadStatusLine | ssl.SSLError):
+            return True
+        stack.extend(
+            [item.__cause__, item.__context__, *(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))]
+        )
+        stack.append(
+            getattr(item, "reason", None) if isinstance(getattr(item, "reason", None), BaseException) else None
+        )
+    return False
 
 
 class Backoff:
@@ -158,17 +254,8 @@ class Watcher:
             _shutdown(response)
 
     def join(self, timeout: float) -> bool:
-        """Wait for the thread to end. A request that was being sent while `stop()` ran had
-        no socket to shut yet, so the interruption is repeated until the thread is gone."""
-        deadline = time.monotonic() + timeout
-        while self._thread.is_alive():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            self._thread.join(min(0.05, remaining))
-            if self._stop.is_set() and self._thread.is_alive():
-                self._interrupt()
-        return True
+        """Wait for the thread to end (see `_join`)."""
+        return _join(self._thread, timeout, lambda: self._interrupt() if self._stop.is_set() else None)
 
     def retry_now(self) -> None:
         """Cut a backoff or missing-type wait short (e.g. a CRD just appeared)."""
@@ -190,6 +277,7 @@ class Watcher:
                 continue
             try:
                 resource_version = self._list(api_client)
+                self.error = None
                 self.connection.report_success()
                 backoff.reset()
                 missing_backoff.reset()
@@ -206,22 +294,11 @@ class Watcher:
                 self._sleep(backoff.next())
 
     def _failed(self, err: Exception) -> None:
-        from kubernetes.client.exceptions import ApiException
-
-        if isinstance(err, ApiException):
-            status = err.status or 0
-            text = f"HTTP {status} {err.reason or ''}".strip()
-            if status >= 500 or status == 429:
-                self.connection.report_failure(f"{text} on {self.key}", connectivity=False)
-            else:
-                # 401/403 and the like: the API answered; the problem is this key's.
-                self.error = f"cannot list {self.key}: {text}"
-                self.connection.report_success()
-        elif _is_connectivity(err):
-            self.connection.report_failure(_short_error(err))
-        else:
-            log.warning("watch of %s failed unexpectedly", self.key, exc_info=err)
-            self.connection.report_failure(f"{type(err).__name__}: {err}", connectivity=False)
+        problem = report_error(self.connection, err, str(self.key))
+        if problem is not None and problem != self.error:
+            self.error = problem
+            # The checks on this key are judged again: they now wait for this reason.
+            self.on_change(self.key, None)
 
     def _list(self, api_client: Any) -> str:
         from kubernetes.client.exceptions import ApiException
@@ -234,14 +311,14 @@ class Watcher:
         try:
             response = func(*args, **kwargs)
         except ApiException as err:
-            if err.status == 404:
+            if err.status == 404 and _json_answer(err):
                 raise TypeMissing from None
             raise
         self._response = response
         try:
             if self._stop.is_set():
                 raise InterruptedError
-            body = json.loads(response.data)
+            body = _json_object(response.data)
         finally:
             self._response = None
             response.release_conn()
@@ -338,6 +415,78 @@ class Watcher:
         return version
 
 
+def _json_object(data: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(data)
+    except ValueError:
+        start = data[:40].decode("utf-8", "replace").strip()
+        what = "an HTML page" if start.lower().startswith(("<!doctype html", "<html")) else f"{start!r}"
+        raise NotAnApiServer(f"it answered {what}, not JSON") from None
+    if not isinstance(body, dict):
+        raise NotAnApiServer("it answered JSON that is not an object")
+    return body
+
+
+class Heartbeat:
+    """One `GET /version` every HEARTBEAT_EVERY seconds: notices a server that stopped answering."""
+
+    def __init__(self, connection: ClusterConnection) -> None:
+        self.connection = connection
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="k8s-tutor liveness", daemon=True)
+        self.requests = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        from tutor.cluster import inflight
+
+        self._stop.set()
+        inflight.abort(self._thread.ident)
+
+    def join(self, timeout: float) -> bool:
+        return _join(self._thread, timeout, self.stop)
+
+    def _run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_EVERY):
+            api_client = self.connection.client()
+            if api_client is None:
+                continue
+            # Only now: the client's module is loaded (by the connection, under its lock); two
+            # threads loading it at once can see it half-initialised.
+            from kubernetes import client
+
+            self.requests += 1
+            try:
+                response: Any = client.VersionApi(api_client).get_code(
+                    _preload_content=False, _request_timeout=(CONNECT_TIMEOUT, HEARTBEAT_TIMEOUT)
+                )
+                try:
+                    _json_object(response.data)
+                finally:
+                    response.release_conn()
+            except Exception as err:
+                if not self._stop.is_set():
+                    report_error(self.connection, err, "/version")
+                continue
+            self.connection.report_alive()
+
+
+def _join(thread: threading.Thread, timeout: float, interrupt: Callable[[], None]) -> bool:
+    """Wait for `thread` to end. A request that was being sent when it was stopped had no
+    socket to shut yet, so `interrupt` is repeated until the thread is gone."""
+    deadline = time.monotonic() + timeout
+    while thread.is_alive():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        thread.join(min(0.05, remaining))
+        if thread.is_alive():
+            interrupt()
+    return True
+
+
 def _shutdown(response: Any) -> None:
     """Unblock a thread reading `response` (a urllib3 response) by shutting its socket."""
     connection = getattr(response, "connection", None) or getattr(response, "_connection", None)
@@ -370,6 +519,7 @@ class WatchCache:
         self._lock = threading.Lock()
         self._watchers: dict[WatchKey, Watcher] = {}
         self._stopping: list[Watcher] = []
+        self._heartbeat: Heartbeat | None = None
         self._closed = False
 
     def set_keys(self, keys: Iterable[WatchKey]) -> None:
@@ -387,6 +537,9 @@ class WatchCache:
                 watcher = Watcher(key, self._connection, self._changed)
                 self._watchers[key] = watcher
                 watcher.start()
+            if self._watchers and self._heartbeat is None:
+                self._heartbeat = Heartbeat(self._connection)
+                self._heartbeat.start()
             self._stopping = [w for w in self._stopping if not w.join(0)]
             for watcher in self._stopping:
                 watcher.stop()  # again: see Watcher.join
@@ -456,10 +609,15 @@ class WatchCache:
             watchers = [*self._watchers.values(), *self._stopping]
             self._watchers = {}
             self._stopping = []
+            heartbeat, self._heartbeat = self._heartbeat, None
         for watcher in watchers:
             watcher.stop()
+        if heartbeat is not None:
+            heartbeat.stop()
         stuck = []
         for watcher in watchers:
             if not watcher.join(timeout):
                 stuck.append(str(watcher.key))
+        if heartbeat is not None and not heartbeat.join(timeout):
+            stuck.append("liveness")
         return stuck

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.lesson.model import Lesson
@@ -21,21 +22,30 @@ def builtin_dir() -> Path:
 
 
 def lesson_files(folders: Iterable[Path]) -> list[Path]:
+    """The lesson files in `folders`: each folder's `*.md` (not README.md), and each path that is
+    not a folder. What is not a regular file (a FIFO, a device, a symlink loop) is listed too:
+    reading it says what it is, and it is never read as a lesson."""
     files: list[Path] = []
     for folder in folders:
-        if folder.is_file():
+        if folder.is_dir():
+            files.extend(sorted(p for p in folder.glob("*.md") if not p.is_dir() and p.name.lower() != "readme.md"))
+        elif os.path.lexists(folder):
             files.append(folder)
-        elif folder.is_dir():
-            files.extend(sorted(p for p in folder.glob("*.md") if p.is_file() and p.name.lower() != "readme.md"))
     return files
 
 
 @dataclass
 class Catalog:
-    """Every lesson the tutor can open, by id; an instructor's folder may shadow a shipped lesson."""
+    """Every lesson the tutor can open, by id.
+
+    A lesson from an instructor's folder never replaces another: one whose id is a
+    shipped lesson's, or another extra lesson's, is a conflict naming both files, and
+    is not opened (two extra lessons with one id: neither is).
+    """
 
     lessons: dict[str, Lesson]
     broken: list[Problem]
+    conflicts: list[Problem] = field(default_factory=list)
 
     @classmethod
     def discover(cls, extra: Sequence[Path] = (), *, loader: Callable[[Path], Lesson] | None = None) -> Catalog:
@@ -46,14 +56,48 @@ class Catalog:
             loader = load
         lessons: dict[str, Lesson] = {}
         broken: list[Problem] = []
-        for path in lesson_files([builtin_dir(), *extra]):
+        conflicts: list[Problem] = []
+        shipped = lesson_files([builtin_dir()])
+        shipped_ids: set[str] = set()
+        clashing: set[str] = set()
+        seen: set[Path] = set()
+        for path in [*shipped, *lesson_files(extra)]:
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError):
+                resolved = path
+            if resolved in seen:
+                continue  # one folder named twice (--lessons and K8S_TUTOR_LESSONS)
+            seen.add(resolved)
             try:
                 lesson = loader(path)
             except LessonError as err:
                 broken.extend(err.problems)
                 continue
+            other = lessons.get(lesson.id)
+            if other is not None or lesson.id in clashing:
+                conflicts.append(_conflict(lesson, other, shipped=lesson.id in shipped_ids))
+                if lesson.id not in shipped_ids:
+                    lessons.pop(lesson.id, None)  # two extra lessons with one id: neither is opened
+                clashing.add(lesson.id)
+                continue
             lessons[lesson.id] = lesson
-        return cls(lessons, broken)
+            if path in shipped:
+                shipped_ids.add(lesson.id)
+        return cls(lessons, broken, conflicts)
 
     def get(self, lesson_id: str) -> Lesson:
         return self.lessons[lesson_id]
+
+
+def _conflict(lesson: Lesson, other: Lesson | None, *, shipped: bool) -> Problem:
+    if other is None:
+        message = f"lesson id '{lesson.id}' is used by more than one extra lesson; give each its own id"
+    elif shipped:
+        message = (
+            f"lesson id '{lesson.id}' is already the id of {other.path}, a lesson shipped with k8s-tutor; "
+            "an extra lesson never replaces it: give this one another id"
+        )
+    else:
+        message = f"lesson id '{lesson.id}' is also the id of {other.path}; give each lesson its own id"
+    return Problem(lesson.path, 0, message)

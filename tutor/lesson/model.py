@@ -7,12 +7,17 @@ parsed lesson serves several clusters (profiles, namespaces) without re-parsing.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from tutor.lesson.variables import substitute
+from tutor.lesson import commandline
+from tutor.lesson.variables import BUILTIN_TYPES, names, substitute
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,7 @@ class Command:
     line: int
     """1-based line of the command in the lesson file."""
     text: str
-    """The command as written, for display before substitution."""
+    """The command as written in the lesson (what is shown is `display`: the argv, quoted)."""
     background: bool = False
     """Long-running (port-forward, tunnel): supervised, stopped when no longer needed."""
     id: str | None = None
@@ -38,9 +43,24 @@ class Command:
     """Exit statuses that count as success."""
     ask: str | None = None
     """Cleanup only: a question the learner must agree to before this command runs."""
+    port: str | None = None
+    """Background only: the local port it listens on, as written (`{local_port}`, `8080`).
+    The tutor looks at it before the command starts (taken? already serving the app?)."""
 
     def display(self, variables: Mapping[str, str]) -> str:
-        return substitute(self.text, variables)
+        """The command as it runs, quoted for a shell: a copied line runs exactly this argv."""
+        return shlex.join(substitute(arg, variables) for arg in self.argv)
+
+    @property
+    def port_variable(self) -> str | None:
+        """The variable that is the port, when the command's own words use it: changing it
+        moves the command to another port (`{local_port}` in `port-forward svc/x {local_port}:80`)."""
+        if self.port is None:
+            return None
+        used = list(names(self.port))
+        if len(used) != 1 or self.port.strip() != "{" + used[0] + "}":
+            return None
+        return used[0] if any(used[0] in names(arg) for arg in self.argv) else None
 
 
 @dataclass(frozen=True)
@@ -75,17 +95,48 @@ class CheckSpec:
     title: str | None = None
 
     def resolved(self, variables: Mapping[str, str]) -> dict[str, Any]:
-        return {key: _substitute_value(value, variables) for key, value in self.fields.items()}
+        fields = {key: _substitute_value(value, variables) for key, value in self.fields.items()}
+        run = self.fields.get("run")
+        if self.kind == "command" and isinstance(run, str):
+            # Split as written, then fill in each argument: a value never becomes two arguments.
+            with contextlib.suppress(commandline.BadCommandLine):
+                fields["run"] = [substitute(arg, variables) for arg in commandline.parse(run)]
+        return fields
+
+    def on_local_port(self, variables: Mapping[str, str], port: int) -> CheckSpec | None:
+        """This check narrowed to the URLs it requests on this machine's `port` (`url`, or
+        those of `urls`), values filled in; None when it requests none there."""
+        fields = {key: _substitute_value(value, variables, strict=False) for key, value in self.fields.items()}
+        key = "urls" if "urls" in fields else "url"
+        urls = fields.get(key)
+        listed = [str(url) for url in (urls if isinstance(urls, list) else [urls]) if url]
+        local = [url for url in listed if _local_port(url) == port]
+        if not local:
+            return None
+        fields[key] = local if key == "urls" else local[0]
+        return replace(self, fields=fields)
 
 
-def _substitute_value(value: Any, variables: Mapping[str, str]) -> Any:
+def _substitute_value(value: Any, variables: Mapping[str, str], *, strict: bool = True) -> Any:
     if isinstance(value, str):
-        return substitute(value, variables)
+        return substitute(value, variables, strict=strict)
     if isinstance(value, list):
-        return [_substitute_value(item, variables) for item in value]
+        return [_substitute_value(item, variables, strict=strict) for item in value]
     if isinstance(value, dict):
-        return {key: _substitute_value(item, variables) for key, item in value.items()}
+        return {key: _substitute_value(item, variables, strict=strict) for key, item in value.items()}
     return value
+
+
+def _local_port(url: str) -> int | None:
+    """The port of an http(s) URL on this machine (localhost, a loopback address); else None."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+            return None
+        return parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # not an address (a name, or a {variable} left), or a bad port
+        return None
 
 
 @dataclass(frozen=True)
@@ -135,6 +186,8 @@ class Lesson:
     manifests: Path | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     """The author's variables; built-in ones (profile, namespace, manifests) are added by `defaults`."""
+    variable_types: Mapping[str, str] = field(default_factory=dict)
+    """The type each of the author's variables declares (`tutor.lesson.variables.TYPES`)."""
     requires: tuple[str, ...] = ()
     """Programs the lesson's commands need (for `doctor` and clear messages)."""
 
@@ -146,6 +199,10 @@ class Lesson:
 
     def index(self, step_id: str) -> int:
         return [step.id for step in self.steps].index(step_id)
+
+    def type_of(self, name: str) -> str:
+        """The type a value of variable `name` must have (`string` for one that declares none)."""
+        return self.variable_types.get(name) or BUILTIN_TYPES.get(name, "string")
 
     def defaults(self, **overrides: str) -> dict[str, str]:
         """Variables with the lesson's defaults, then `overrides` (e.g. --profile)."""

@@ -8,7 +8,7 @@ The format is documented in docs/lesson-format.md. Every problem is reported wit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from tutor.lesson import attributes, commandline, schema, variables
+from tutor.lesson import attributes, commandline, reach, schema, variables
 from tutor.lesson.model import (
     Block,
     CheckSpec,
@@ -30,14 +30,15 @@ from tutor.lesson.model import (
     Prose,
     Step,
 )
-from tutor.lesson.paths import path_kind
+from tutor.lesson.paths import path_kind, read_lesson_bytes
 from tutor.lesson.problems import LessonError as LessonError  # re-exported: the parser raises it
 from tutor.lesson.problems import Problem as Problem
 from tutor.lesson.resources import parse_ref
+from tutor.safe_text import has_controls, strip_controls
 
 COMMAND_LANGUAGES = {"sh", "shell", "bash", "console", "zsh"}
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-RESERVED_IDS = {"list", "check", "reset", "lint", "doctor", "sandbox"}
+RESERVED_IDS = {"list", "check", "reset", "lint", "doctor", "sandbox", "trust", "workshop"}
 """The CLI's commands: a lesson with one of these ids could not be opened by name."""
 FRONT_MATTER_KEYS = {
     "id": "the lesson's id, used on the command line (k8s-tutor ID)",
@@ -45,11 +46,11 @@ FRONT_MATTER_KEYS = {
     "description": "one sentence shown in the lesson list",
     "profile": "the minikube profile the lesson uses (default: minikube)",
     "namespace": "the namespace most checks look in (default: default)",
-    "variables": "a mapping of {name} placeholders to default values",
+    "variables": "a mapping of {name} placeholders to default values, or to {default: VALUE, type: TYPE}",
     "requires": "programs the commands need, e.g. [minikube, kubectl]",
     "manifests": "the manifests folder, relative to the lesson file (default: ../manifests)",
 }
-COMMAND_ATTRIBUTES = {"background", "id", "ready", "manual", "timeout", "ok", "cleanup", "ask"}
+COMMAND_ATTRIBUTES = {"background", "id", "ready", "manual", "timeout", "ok", "cleanup", "ask", "port", *reach.SILENCES}
 STEP_ATTRIBUTES = {"id", "title", "timeout"}
 _TIP = re.compile(r"^\s*>\s*\[!TIP\]\s*$", re.IGNORECASE)
 
@@ -89,10 +90,10 @@ def parse_file(path: Path) -> tuple[Lesson | None, list[Problem]]:
 
 def _parse_file(path: Path) -> tuple[Lesson | None, _Context]:
     try:
-        raw = path.read_bytes()
+        raw = read_lesson_bytes(path)
     except OSError as err:
         ctx = _Context(path, [])
-        ctx.error(1, f"cannot read the lesson file: {err.strerror or err}")
+        ctx.problems.append(Problem(path, 0, f"cannot read the lesson file: {err.strerror or err}"))
         return None, ctx
     try:
         text = raw.decode("utf-8")
@@ -127,10 +128,17 @@ def parse_text(text: str, path: Path) -> tuple[Lesson | None, list[Problem]]:
 
 
 def _parse_text(text: str, path: Path) -> tuple[Lesson | None, _Context]:
-    ctx = _Context(path, text.splitlines(keepends=True))
     if "\x00" in text:
+        ctx = _Context(path, text.splitlines(keepends=True))
         ctx.error(text[: text.index("\x00")].count("\n") + 1, "the lesson file contains a NUL byte")
         return None, ctx
+    text, dirty = _without_controls(text)
+    ctx = _Context(path, text.splitlines(keepends=True))
+    for line in dirty:
+        ctx.warn(
+            line,
+            "control characters or escape sequences removed: a lesson shows and runs only printable text",
+        )
     try:
         tokens = _markdown().parse(text)
     except Exception as err:  # markdown-it is robust, but a lesson must never crash lint
@@ -142,6 +150,21 @@ def _parse_text(text: str, path: Path) -> tuple[Lesson | None, _Context]:
     lesson = _lesson(ctx, meta, tokens)
     _sort(ctx.problems)
     return lesson, ctx
+
+
+def _without_controls(text: str) -> tuple[str, list[int]]:
+    """`text` without control and escape sequences (`tutor.safe_text`), and the lines that had
+    any. Line ends stay as they were (`\r\n` too); a lone `\r` is a control like the others."""
+    if not has_controls(text.replace("\r\n", "\n")):
+        return text, []
+    lines = text.split("\n")
+    dirty = []
+    for number, line in enumerate(lines):
+        body, crlf = (line[:-1], "\r") if line.endswith("\r") else (line, "")
+        if has_controls(body):
+            dirty.append(number + 1)
+            lines[number] = strip_controls(body) + crlf
+    return "\n".join(lines), dirty
 
 
 def _sort(problems: list[Problem]) -> None:
@@ -223,7 +246,7 @@ def _lesson(ctx: _Context, meta: dict[str, Any], tokens: list[Token]) -> Lesson 
     profile = _meta_str(ctx, meta, "profile", "minikube") or "minikube"
     namespace = _meta_str(ctx, meta, "namespace", "default") or "default"
     description = _meta_str(ctx, meta, "description", "") or ""
-    user_vars = _variables(ctx, meta)
+    user_vars, var_types = _variables(ctx, meta)
     requires = _requires(ctx, meta)
     manifests = _manifests_dir(ctx, meta)
 
@@ -260,29 +283,47 @@ def _lesson(ctx: _Context, meta: dict[str, Any], tokens: list[Token]) -> Lesson 
         namespace=namespace,
         manifests=manifests,
         variables=user_vars,
+        variable_types=var_types,
         requires=requires,
     )
 
 
-def _variables(ctx: _Context, meta: Mapping[str, Any]) -> dict[str, str]:
+def _variables(ctx: _Context, meta: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The author's variables: default values, and the declared types (`string` if none)."""
     raw = meta.get("variables") or {}
     line = meta["__lines__"].get("variables", 1)
     if not isinstance(raw, dict):
         ctx.error(line, "front matter 'variables' must be a mapping of name: value")
-        return {}
-    result: dict[str, str] = {}
-    for name, value in raw.items():
+        return {}, {}
+    values: dict[str, str] = {}
+    types: dict[str, str] = {}
+    for name, spec in raw.items():
         if not isinstance(name, str) or not variables.NAME.match(name):
             ctx.error(line, f"variable name {name!r} must be letters, digits and '_'")
             continue
         if name in variables.BUILTIN_VARIABLES or name in variables.RUNTIME_VARIABLES:
             ctx.error(line, f"variable '{name}' is built in; set it with its own front matter key or flag")
             continue
+        kind, value = "string", spec
+        if isinstance(spec, dict):
+            unknown = set(spec) - {"default", "type"}
+            if unknown or "default" not in spec:
+                ctx.error(line, f"variable '{name}' is written {{default: VALUE, type: TYPE}}")
+                continue
+            kind, value = spec.get("type", "string"), spec["default"]
+            if not isinstance(kind, str) or kind not in variables.TYPES:
+                ctx.error(line, f"variable '{name}' has an unknown type {kind!r}; types: {', '.join(variables.TYPES)}")
+                continue
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             ctx.error(line, f"variable '{name}' must have a single text or number value")
             continue
-        result[name] = str(value)
-    return result
+        wrong = variables.problem(kind, str(value))
+        if wrong:
+            ctx.error(line, f"variable '{name}': its default {str(value)!r} is not a {kind}: {wrong}")
+            continue
+        values[name] = str(value)
+        types[name] = kind
+    return values, types
 
 
 def _requires(ctx: _Context, meta: Mapping[str, Any]) -> tuple[str, ...]:
@@ -526,7 +567,7 @@ class _Builder:
         if "ask" in attrs and "cleanup" not in attrs:
             self.ctx.error(first_line - 1, "'ask' is for cleanup blocks ({cleanup ask=\"...\"})")
         if not background:
-            for key in ("id", "ready"):
+            for key in ("id", "ready", "port"):
                 if key in attrs:
                     self.ctx.error(
                         first_line - 1,
@@ -556,6 +597,9 @@ class _Builder:
                     first_line - 1,
                     f"'ok' must list exit statuses like \"0,1\", not {attrs['ok']!r}",
                 )
+        port = attrs.get("port") if background else None
+        if port is not None and not self.valid_port(port, first_line - 1):
+            port = None
         process_id = attrs.get("id")
         if background:
             process_id = process_id or f"{step_id}-{len(self.process_ids) + 1}"
@@ -565,11 +609,13 @@ class _Builder:
                     f"duplicate background id '{process_id}' (first used on line {self.process_ids[process_id]})",
                 )
             self.process_ids.setdefault(process_id, first_line - 1)
+        silences = self.silences(attrs, first_line - 1, "on the block")
         result = []
         for cmd in lines:
             cmd_line = first_line + cmd.offset
             self.check_variables(cmd.argv, cmd_line)
             self.check_manifest_paths(cmd.argv, cmd_line)
+            self.check_reach(cmd.argv, (), cmd_line, silences, "on the block")
             result.append(
                 Command(
                     argv=cmd.argv,
@@ -582,9 +628,56 @@ class _Builder:
                     timeout=timeout,
                     ok_exit=ok_exit,
                     ask=attrs.get("ask"),
+                    port=port,
                 )
             )
+        self.unused_silences(silences, first_line - 1)
         return result
+
+    def silences(self, given: Mapping[str, Any], line: int, where: str) -> dict[str, bool]:
+        """The silences `given` (attributes or check fields), each with whether it was needed yet."""
+        found = {}
+        for key in reach.SILENCES:
+            if key not in given:
+                continue
+            reason = given[key]
+            if not isinstance(reason, str) or not reason.strip() or reason == "true":
+                self.ctx.error(line, f"'{key}' needs a reason: {key}=\"why this lesson needs it\" {where}")
+            found[key] = False
+        return found
+
+    def unused_silences(self, silences: Mapping[str, bool], line: int) -> None:
+        for key, used in silences.items():
+            if not used:
+                self.ctx.warn(line, f"'{key}' silences nothing here: remove it")
+
+    def check_reach(
+        self, argv: Sequence[str], urls: Sequence[str], line: int, silences: dict[str, bool], where: str
+    ) -> None:
+        """Warn about the program `argv` runs and the hosts it (or `urls`) reaches, unless silenced."""
+        found = []
+        if argv:
+            program = variables.substitute(argv[0], self.sample, strict=False)
+            found.extend(reach.program_warnings(argv[0], program))
+        hosts = [*reach.hosts_in(argv), *(host for url in urls for host in reach.hosts_in(("curl", url)))]
+        found.extend(reach.host_warnings(hosts, self.sample))
+        for warning in found:
+            if warning.silence in silences:
+                silences[warning.silence] = True
+                continue
+            self.ctx.warn(line, f'{warning.message}; if that is meant, say why with {warning.silence}="..." {where}')
+
+    def valid_port(self, port: str, line: int) -> bool:
+        """`port` is a port number (1-65535), or a variable whose value is one."""
+        before = len(self.ctx.problems)
+        self.check_variables([port], line)
+        if len(self.ctx.problems) > before:
+            return False
+        value = variables.substitute(port, self.sample, strict=False)
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+            self.ctx.error(line, f"'port' must be a port number (1-65535) or a variable that holds one, not {value!r}")
+            return False
+        return True
 
     def check_variables(self, values: Iterable[Any], line: int) -> None:
         for value in values:
@@ -677,11 +770,20 @@ class _Builder:
                     field_lines.get("object", line),
                     "rollout_complete takes deployment/NAME, statefulset/NAME or daemonset/NAME",
                 )
+        silences = self.silences(item, line, "in the check")
         if kind == "command":
-            try:
-                commandline.parse(resolved["run"])
-            except commandline.BadCommandLine as err:
-                self.ctx.error(field_lines.get("run", line), str(err))
+            argv: tuple[str, ...] = ()
+            if isinstance(item["run"], str):
+                try:
+                    argv = commandline.parse(item["run"])
+                except commandline.BadCommandLine as err:
+                    self.ctx.error(field_lines.get("run", line), str(err))
+            else:
+                argv = tuple(str(arg) for arg in item["run"])
+            self.check_reach(argv, (), field_lines.get("run", line), silences, "in the check")
+        urls = [item.get("url"), *(item.get("urls") or [])]
+        self.check_reach((), [url for url in urls if isinstance(url, str)], line, silences, "in the check")
+        self.unused_silences(silences, line)
         if "remember" in item:
             self.remembered.setdefault(str(resolved["remember"]), line)
         fields = {key: value for key, value in item.items() if key not in ("kind", "title")}

@@ -31,6 +31,14 @@ def _str(value: Any) -> str | None:
     return None if isinstance(value, str) else f"must be text, not {_type_name(value)}"
 
 
+def _run(value: Any) -> str | None:
+    if isinstance(value, str):
+        return None
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        return None
+    return f"must be a command line, or a list of its arguments, not {_type_name(value)}"
+
+
 def _int(value: Any) -> str | None:
     if isinstance(value, bool):
         return "must be a whole number, not true/false"
@@ -129,6 +137,41 @@ def _name(value: Any) -> str | None:
     return None
 
 
+SERVED_BY_KINDS = ("deployment", "statefulset", "daemonset", "replicaset")
+"""Workloads whose pods a `served_by` can name."""
+SERVED_BY_KEYS = {
+    "kind": "the workload's kind: " + ", ".join(SERVED_BY_KINDS),
+    "name": "the workload's name",
+    "path": "a path on the same address whose JSON names the pod that served it (default: the check's URL)",
+    "field": "where in that JSON the pod's name is (default: host)",
+}
+
+
+def served_by(value: Any) -> str | None:
+    """`{kind: deployment, name: pacman}`, optionally with `path` and `field`."""
+    if not isinstance(value, dict):
+        return f"must be a mapping such as {{kind: deployment, name: pacman}}, not {_type_name(value)}"
+    for key in value:
+        if key not in SERVED_BY_KEYS:
+            return f"has no key '{key}'; its keys: {', '.join(SERVED_BY_KEYS)}"
+    for key in ("kind", "name"):
+        if key not in value:
+            return f"needs '{key}' ({SERVED_BY_KEYS[key]})"
+    if value["kind"] not in SERVED_BY_KINDS:
+        return f"kind must be one of {', '.join(SERVED_BY_KINDS)}, not {value['kind']!r}"
+    problem = _name(value["name"])
+    if problem:
+        return f"name {problem}"
+    path = value.get("path")
+    if path is not None and not (isinstance(path, str) and path.startswith("/") and " " not in path):
+        return f"path must be a path on the same address, such as /location/metadata, not {path!r}"
+    if "field" in value:
+        problem = _path(value["field"])
+        if problem:
+            return f"field {problem}"
+    return None
+
+
 def _type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping (if you meant a {variable}, put it in quotes)"
@@ -186,8 +229,20 @@ def _f(validate: Validator, doc: str, *, required: bool = False) -> FieldSpec:
     return FieldSpec(validate, doc, required)
 
 
+def _reason(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return None
+    return "must say why, in words"
+
+
+SERVED_BY_DOC = (
+    "the workload whose pod must have answered ({kind: deployment, name: pacman}): "
+    "another program on the address does not pass"
+)
 COMMON_FIELDS: Mapping[str, FieldSpec] = {
     "title": _f(_str, "what the learner reads while the check runs (a default is derived)"),
+    "allow_program": _f(_reason, "why the check runs a program lint warns about (see docs/lesson-format.md)"),
+    "allow_host": _f(_reason, "why the check reaches a host that is not loopback (see docs/lesson-format.md)"),
 }
 NAMESPACE_FIELD = _f(_str, "the namespace of the objects (default: the lesson's namespace)")
 REMEMBER_FIELD = _f(_name, "a key under which what the check saw on passing is kept for later steps")
@@ -272,8 +327,8 @@ CHECK_KINDS: Mapping[str, CheckKind] = {
                     lambda v: None if isinstance(v, bool) else "must be true or false",
                     "the body must be a non-empty JSON list or object",
                 ),
+                "served_by": _f(served_by, SERVED_BY_DOC),
             },
-            namespaced=False,
             one_of=(("url", "urls"),),
             remembers=True,
         ),
@@ -295,13 +350,18 @@ CHECK_KINDS: Mapping[str, CheckKind] = {
                     "pod/NAME that must have been replaced (a new uid) since",
                     required=True,
                 ),
+                "served_by": _f(served_by, SERVED_BY_DOC),
             },
         ),
         CheckKind(
             "command",
             "a command exits with the expected status (an escape hatch for what no other kind covers)",
             {
-                "run": _f(_str, "the command line (no shell: no pipes or redirections)", required=True),
+                "run": _f(
+                    _run,
+                    "the command line (no shell: no pipes or redirections), or its arguments as a list",
+                    required=True,
+                ),
                 "exit": _f(_int, "the expected exit status (default 0)"),
                 "timeout": _f(positive_number, "seconds before the command is stopped (default 20)"),
             },

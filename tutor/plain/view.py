@@ -17,7 +17,10 @@ from typing import TextIO
 
 from tutor.lesson.model import CommandBlock, Lesson, Prose, Step
 from tutor.plain.text import plain
+from tutor.safe_text import strip_controls
+from tutor.session.asking import ask_yes_no, confirm_cluster
 from tutor.session.events import (
+    AlreadyServed,
     AutoplayStopped,
     CheckResult,
     ChecksChanged,
@@ -31,18 +34,21 @@ from tutor.session.events import (
     LessonOpened,
     Notice,
     OutputLine,
+    OutputRepeated,
+    PortTaken,
     ProcessChanged,
     StepCompleted,
     StepRunning,
     StepShown,
+    VariableChanged,
 )
 from tutor.session.factory import SessionRefused, Setup, build_session
-from tutor.session.session import LessonSession
+from tutor.session.session import BadVariable, LessonSession
 
 HELP = (
     "Enter: run this step's commands (or go on, once the step is done)  "
     "n: next step  p: previous step  h: a hint  c: why the checks are not passing  "
-    "l: list the steps  q: quit"
+    "l: list the steps  set NAME=VALUE: another port (set local_port=9191)  q: quit"
 )
 
 
@@ -53,8 +59,10 @@ class PlainView:
         self.interactive = interactive
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, int], tuple[str, str]] = {}
-        self._background_runs: set[str] = set()
-        self._quiet_runs: set[str] = set()
+        self._background_runs: dict[str, str] = {}
+        """Background runs -> the name their lines are labelled with."""
+        self._repeats: dict[str, tuple[str, int]] = {}
+        """Per background run, the line that keeps coming and how often, until something else comes."""
         self._inbox: queue.Queue[str | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self.completed = False
@@ -71,6 +79,9 @@ class PlainView:
     # --- output --------------------------------------------------------------------------
 
     def say(self, text: str = "") -> None:
+        # Every line passes here: what a lesson, the cluster or a command wrote reaches the
+        # terminal without its control sequences (and, in line mode, without colours).
+        text = strip_controls(text)
         with self._lock:
             self.out.write(text + "\n")
             self.out.flush()
@@ -87,6 +98,9 @@ class PlainView:
             self.say("Cluster: the SIMULATED cluster built into k8s-tutor (the sandbox). Nothing runs for real.")
         else:
             self.say(f"Cluster: {event.cluster}")
+        if event.shell is not None:
+            self.say(f"Your own terminal: {event.shell.line}")
+            self.say(f"  ({event.shell.about}; any step's commands can be typed there)")
         for notice in event.notices:
             self.say(f"Note: {notice}")
         if event.completed:
@@ -105,6 +119,7 @@ class PlainView:
             "reconnecting": "Lost the cluster; reconnecting",
             "unreachable": "The cluster is unreachable",
             "no-cluster": "No cluster yet",
+            "rejected": "The API server refuses the tutor",
         }.get(event.state, event.state)
         if event.detail.lower().startswith(label.lower()):
             self.say(f"[cluster] {event.detail[0].upper()}{event.detail[1:]}")
@@ -192,7 +207,8 @@ class PlainView:
 
     def _on_CommandStarted(self, event: CommandStarted) -> None:
         if event.background:
-            self._background_runs.add(event.run)
+            # Its lines come in among later commands' output: each says whose it is.
+            self._background_runs[event.run] = event.process or event.run
             self.say(f"[start] $ {event.text}   (kept running in the background)")
         else:
             with self._order:
@@ -200,14 +216,23 @@ class PlainView:
             self.say(f"[run] $ {event.text}")
 
     def _on_OutputLine(self, event: OutputLine) -> None:
-        if event.run not in self._quiet_runs:
-            self.say(f"  | {event.text}")
+        self._say_repeats(event.run)
+        label = self._background_runs.get(event.run)
+        self.say(f"  | {label}: {event.text}" if label else f"  | {event.text}")
+
+    def _on_OutputRepeated(self, event: OutputRepeated) -> None:
+        # A log cannot take a line back: the count is said once the line stops coming.
+        self._repeats[event.run] = (event.text, event.count)
+
+    def _say_repeats(self, run: str) -> None:
+        repeated = self._repeats.pop(run, None)
+        if repeated is not None:
+            text, count = repeated
+            self.say(f"  | {self._background_runs.get(run, run)}: (“{text}” came {count} times in a row)")
 
     def _on_CommandFinished(self, event: CommandFinished) -> None:
         if event.run in self._background_runs:
-            # Once a background command is ready its chatter ("Handling connection...") is noise.
-            self._quiet_runs.add(event.run)
-            return
+            return  # "ready" is not "finished": ProcessChanged says how it goes
         with self._order:
             if event.ok:
                 self.say(f"[done] {event.text}")
@@ -225,7 +250,33 @@ class PlainView:
             "failed": "failed",
             "stopped": "stopped",
         }[event.state]
+        if event.state != "ready":
+            for run, process in list(self._background_runs.items()):
+                if process == event.process:
+                    self._say_repeats(run)
         self.say(f"[background] {event.process} {words}{': ' + event.detail if event.detail else ''}")
+
+    def _on_PortTaken(self, event: PortTaken) -> None:
+        self.say(f"[background] {event.process} not started: {event.use.describe()}.")
+        other = f"{event.variable}={event.suggestion or 'PORT'}"
+        if event.variable is None:
+            self.say("  Stop that program, then run the step again.")
+        elif self.interactive:
+            self.say(f"  To use another port for the rest of the lesson, type: set {other}")
+        else:
+            self.say(f"  Stop that program, or start the tutor again with --set {other}.")
+
+    def _on_AlreadyServed(self, event: AlreadyServed) -> None:
+        self.say(
+            f"[background] {event.process} not started: the lesson's app already answers on port {event.port} "
+            "(your own port-forward?), so a second one would only collide with it."
+        )
+
+    def _on_VariableChanged(self, event: VariableChanged) -> None:
+        self.say(f"{event.name} is now {event.value}, for the rest of the lesson.")
+        for process in event.stopped:
+            self.say(f"  {process} listened on the old port: stopped. Run the step again to start it anew.")
+        self.print_step(self.session.viewing)
 
     def _on_InputNeeded(self, event: InputNeeded) -> None:
         self.say(f"[input] `{event.text}` is asking for input: {event.prompt.strip()}")
@@ -238,7 +289,7 @@ class PlainView:
     def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:
         self.failed = event
         step = self.session.lesson.step(event.step)
-        self.say(f"Autoplay stopped at step '{step.title}': {event.reason}.")
+        self.say(f"Autoplay stopped at step '{step.title}': {event.reason.rstrip('.')}.")
         for result in event.results:
             if result.status != "pass":
                 self.explain(result)
@@ -288,7 +339,7 @@ class PlainView:
     def run(self, step_id: str | None, *, autoplay: bool, input_stream: TextIO | None) -> int:
         session = self.session
         opening = session.open(step_id)
-        if opening.missing:
+        if opening.missing and session.runs_commands:
             titles = ", ".join(session.lesson.step(s).title for s in opening.missing)
             self.say(f"Before '{session.viewing.title}', these steps are not done on this cluster: {titles}.")
             if autoplay or self._ask("Fast-forward by running their commands? [Y/n] ", input_stream, True):
@@ -349,6 +400,9 @@ class PlainView:
         word = command.split()[0].lower() if command.split() else ""
         if word in ("q", "quit", "exit"):
             return False
+        if word == "set":
+            self._set(command.split(None, 1)[1] if len(command.split()) > 1 else "")
+            return True
         if word == "eof":
             self.interactive = False
             return True
@@ -390,6 +444,17 @@ class PlainView:
             self.say(HELP)
         return True
 
+    def _set(self, assignment: str) -> None:
+        """`set local_port=9191` (or `set local_port 9191`): another port from now on."""
+        name, _, value = assignment.replace("=", " ", 1).partition(" ")
+        if not name or not value.strip():
+            self.say("Type set NAME=VALUE, for example: set local_port=9191")
+            return
+        try:
+            self.session.set_variable(name.strip(), value.strip())
+        except BadVariable as err:
+            self.say(f"Cannot set {name.strip()}: {err}")
+
     def _run_in_background(self) -> None:
         if self._worker is not None and self._worker.is_alive():
             self.say("The step's commands are still running.")
@@ -418,7 +483,8 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
     """Run the lesson in line mode on stdin/stdout; returns the exit status."""
     interactive = interactive_terminal(sys.stdin) and not autoplay
     setup.terminal = contextlib.nullcontext if interactive_terminal(sys.stdin) else None
-    setup.confirm = _confirm if interactive_terminal(sys.stdin) else None
+    setup.confirm = confirm_cluster if interactive_terminal(sys.stdin) else None
+    setup.ask_trust = _ask_trust if interactive_terminal(sys.stdin) else None
     try:
         session = build_session(lesson, setup)
     except SessionRefused as err:
@@ -434,9 +500,6 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
         session.close()
 
 
-def _confirm(message: str) -> bool:
-    try:
-        answer = input(f"{message}\nUse it anyway? [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
+def _ask_trust(explanation: str) -> bool:
+    print(strip_controls(explanation), flush=True)
+    return ask_yes_no("Trust it and let it run its commands?")

@@ -15,8 +15,9 @@ from tutor.run.errors import (
     preflight,
     which,
 )
-from tutor.run.executor import Executor, ShExecutor
-from tutor.run.output import Line
+from tutor.run.executor import CommandPolicy, CommandRefused, Executor, Prepared, ShExecutor
+from tutor.run.output import Line, Repeats
+from tutor.run.ports import PortHolder, PortUse, describe_holders, free_port_near, port_in_use
 from tutor.run.process import Cancellation, Result
 from tutor.run.prompts import NeedKind, TerminalNeed
 from tutor.run.supervisor import (
@@ -38,6 +39,8 @@ __all__ = [
     "PLAIN_OUTPUT",
     "BackgroundEvent",
     "Cancellation",
+    "CommandPolicy",
+    "CommandRefused",
     "Executor",
     "Exited",
     "Failed",
@@ -45,9 +48,13 @@ __all__ = [
     "MissingExecutable",
     "NeedKind",
     "Output",
+    "PortHolder",
+    "PortUse",
+    "Prepared",
     "ProcessInfo",
     "ProcessState",
     "Ready",
+    "Repeats",
     "RestartPolicy",
     "Restarting",
     "Result",
@@ -61,8 +68,11 @@ __all__ = [
     "ToolCheck",
     "child_environment",
     "cleanup_processes",
+    "describe_holders",
+    "free_port_near",
     "install_advice",
     "install_exit_handlers",
+    "port_in_use",
     "preflight",
     "which",
 ]

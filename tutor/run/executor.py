@@ -18,6 +18,12 @@ Environment: each executor has a base environment (overrides and a PATH prefix o
 os.environ, plus the plain-output defaults); each call may add overrides on top.
 Executables are looked up on the resulting PATH, so the sandbox's stand-ins on a PATH
 prefix are found first. The run layer knows nothing more of the sandbox.
+
+A `CommandPolicy`, when given, sees every command before it starts (foreground and
+background; a background command's restarts run what it prepared): it may refuse it
+(`CommandRefused`, nothing runs), change its argv, and set environment variables and a
+PATH prefix that win over everything else. The session's policy is what keeps every command on the
+session's one cluster; the run layer only applies it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from tutor.run.cleanup import REGISTRY, GroupRegistry
@@ -44,6 +51,25 @@ from tutor.run.supervisor import EventCallback, ProcessInfo, RestartPolicy, Supe
 from tutor.run.terminal import Terminal
 
 PathLike = str | os.PathLike[str]
+
+
+class CommandRefused(RunError):
+    """The command policy will not let this command run; the message says why."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A command as it will run: its argv, and what its environment must hold."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    path_prefix: tuple[str, ...] = ()
+
+
+class CommandPolicy(Protocol):
+    def prepare(self, argv: tuple[str, ...]) -> Prepared:
+        """The command to run instead of `argv`; raises CommandRefused to run nothing."""
+        ...
 
 
 class Executor(Protocol):
@@ -106,8 +132,10 @@ class ShExecutor:
         restart: RestartPolicy | None = None,
         terminal: Terminal | None = None,
         registry: GroupRegistry = REGISTRY,
+        policy: CommandPolicy | None = None,
     ) -> None:
         self._env = dict(env or {})
+        self.policy = policy
         self._path_prefix = tuple(path_prefix)
         self._cwd = None if cwd is None else os.fspath(cwd)
         self._grace = grace
@@ -141,8 +169,7 @@ class ShExecutor:
         cancel: Cancellation | None = None,
         interactive: bool = False,
     ) -> Result:
-        argv = tuple(argv)
-        full_env, workdir, executable = self._prepare(argv, env, cwd, plain=not interactive)
+        argv, full_env, workdir, executable = self._prepare(tuple(argv), env, cwd, plain=not interactive)
         if self._closed:
             raise RunError("the executor is closed")
         if cancel is not None and cancel.cancelled:
@@ -181,8 +208,7 @@ class ShExecutor:
         interactive: bool = False,
         restart: RestartPolicy | None = None,
     ) -> None:
-        argv = tuple(argv)
-        full_env, workdir, executable = self._prepare(argv, env, cwd, plain=True)
+        argv, full_env, workdir, executable = self._prepare(tuple(argv), env, cwd, plain=True)
         if self._closed:
             raise RunError("the executor is closed")
         self._supervisor.start(
@@ -227,11 +253,18 @@ class ShExecutor:
         cwd: PathLike | None,
         *,
         plain: bool,
-    ) -> tuple[dict[str, str], str | None, str]:
+    ) -> tuple[tuple[str, ...], dict[str, str], str | None, str]:
         if not argv:
             raise ValueError("empty command")
         workdir = self._cwd if cwd is None else os.fspath(cwd)
         if workdir is not None and not os.path.isdir(workdir):
             raise RunError(f"{argv[0]}: working directory {workdir} does not exist")
         full_env = self.environment(env, plain=plain)
-        return full_env, workdir, locate(argv[0], full_env, workdir)
+        if self.policy is not None:
+            prepared = self.policy.prepare(argv)
+            argv = prepared.argv
+            full_env.update(prepared.env)
+            if prepared.path_prefix:
+                prefix = os.pathsep.join(prepared.path_prefix)
+                full_env["PATH"] = f"{prefix}{os.pathsep}{full_env['PATH']}" if full_env.get("PATH") else prefix
+        return argv, full_env, workdir, locate(argv[0], full_env, workdir)

@@ -8,9 +8,10 @@ One decoder per stream: bytes go in as they arrive (any chunking), lines come ou
   thousands of times a second costs one callback per read, not one per update.
   When the line finally ends, the line delivered is what the terminal would show:
   its last non-empty `\\r` segment.
-- Escape sequences (colours, cursor moves) and other control characters are dropped,
-  so a log widget never shows `^[[32m`. `NO_COLOR` and `TERM=dumb` make most tools
-  plain anyway; this is for the ones that ignore them.
+- Escape sequences and other control characters are dropped (`tutor.safe_text`): a
+  command cannot retitle the window, move the cursor or write the clipboard through
+  the tutor. A line's colours (SGR) are kept apart, in `Line.styled`, for a view that
+  draws them; `Line.text` never has any.
 - A line longer than `max_line` characters is cut into pieces, so one endless line
   cannot grow memory without bound.
 """
@@ -21,37 +22,38 @@ import codecs
 import re
 from typing import NamedTuple
 
+from tutor.safe_text import has_controls, strip_controls
+
 MAX_LINE = 16_384
 
-_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erase line
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC: titles, hyperlinks
-    r"|\x1b[@-Z\\-_]"  # two-character escapes
-    r"|[\x00-\x08\x0b-\x1f\x7f]"  # other control characters (tab kept)
-)
 _SEPARATORS = re.compile(r"[\r\n]")
-_UNCLEAN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-"""Anything `plain_text` would change, given that lines are split on \r and \n first."""
-
-
-def plain_text(text: str) -> str:
-    """`text` without terminal escape sequences and control characters."""
-    return _ESCAPES.sub("", text)
 
 
 class Line(NamedTuple):
     """One line of a command's output (stdout and stderr merged, in arrival order).
 
     `text` is the line without its line end, escape sequences or control characters.
+    Make one with `line()`, which fills in `styled`.
     `progress` marks a transient state of a line being rewritten with `\\r`: the next
     Line replaces it. (A tuple, not a dataclass: a quarter of the per-line cost.)
     """
 
     text: str
     progress: bool = False
+    styled: str | None = None
+    """The line with its colours (SGR sequences, and no other), when it had any."""
 
     def __str__(self) -> str:
         return self.text
+
+
+def line(raw: str, progress: bool = False) -> Line:
+    """The Line a terminal would show for `raw` (one line, without its line end)."""
+    if not has_controls(raw):
+        return Line(raw, progress)
+    text = strip_controls(raw)
+    styled = strip_controls(raw, keep_colours=True)
+    return Line(text, progress, styled if styled != text else None)
 
 
 class LineDecoder:
@@ -70,7 +72,7 @@ class LineDecoder:
     @property
     def pending(self) -> str:
         """The unfinished line as the terminal shows it now (a prompt waits here)."""
-        return plain_text(self._current or self._shown)
+        return strip_controls(self._current or self._shown)
 
     def feed(self, data: bytes) -> list[Line]:
         return self._lines(self._decoder.decode(data))
@@ -80,7 +82,7 @@ class LineDecoder:
         lines = self._lines(self._decoder.decode(b"", final=True))
         text = self._current or self._shown
         if text:
-            lines.append(Line(plain_text(text)))
+            lines.append(line(text))
         self._current = self._shown = ""
         self._rewritten = False
         return lines
@@ -96,7 +98,7 @@ class LineDecoder:
             self._current += text[start : match.start()]
             start = match.end()
             if match.group() == "\n":
-                out.append(Line(plain_text(self._current or self._shown)))
+                out.append(line(self._current or self._shown))
                 self._current = self._shown = ""
                 self._rewritten = False
             elif self._current:
@@ -106,7 +108,7 @@ class LineDecoder:
         self._current += text[start:]
         self._cut_long_line(out)
         if self._rewritten:
-            out.append(Line(plain_text(self._shown), progress=True))
+            out.append(line(self._shown, progress=True))
             self._rewritten = False
         return out
 
@@ -118,17 +120,39 @@ class LineDecoder:
             out: list[Line] = []
         else:
             first = self._current + parts[0] if self._current else (parts[0] or self._shown)
-            out = [Line(plain_text(first))]
-            if _UNCLEAN.search(text) is None:
+            out = [line(first)]
+            if not has_controls(text):
                 out.extend([Line(part) for part in parts[1:-1]])
             else:
-                out.extend([Line(plain_text(part)) for part in parts[1:-1]])
+                out.extend([line(part) for part in parts[1:-1]])
             self._current, self._shown, self._rewritten = parts[-1], "", False
         self._cut_long_line(out)
         return out
 
     def _cut_long_line(self, out: list[Line]) -> None:
         while len(self._current) > self._max_line:
-            out.append(Line(plain_text(self._current[: self._max_line])))
+            out.append(line(self._current[: self._max_line]))
             self._current = self._current[self._max_line :]
             self._shown = ""
+
+
+class Repeats:
+    """Lines that come again and again in a row, counted rather than shown each time.
+
+    A port-forward prints "Handling connection for 9090" for every connection: once a
+    second with the tutor's own probes, burying the lines that matter (a lost pod, an
+    error). `see` says how many times in a row a line has now come: 1 is a new line, to be
+    shown; more is a repeat, for a view to count. Used by one thread at a time (the
+    background command's own).
+    """
+
+    def __init__(self) -> None:
+        self._last: str | None = None
+        self._count = 0
+
+    def see(self, text: str) -> int:
+        if text == self._last:
+            self._count += 1
+        else:
+            self._last, self._count = text, 1
+        return self._count

@@ -13,6 +13,7 @@ cluster at once, for kubectl practice that does not follow a lesson.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import shutil
@@ -128,8 +129,9 @@ def main(argv: Sequence[str]) -> int:
     except SystemExit as done:  # --help
         return int(done.code or 0)
     out_path = Path(args.kubeconfig_out).expanduser() if args.kubeconfig_out else None
-    if out_path is not None and out_path.exists():
-        sys.stderr.write(f"k8s-tutor sandbox: error: {out_path} exists; refusing to overwrite it\n")
+    if out_path is not None and os.path.lexists(out_path):
+        what = "is a symbolic link" if out_path.is_symlink() else "exists"
+        sys.stderr.write(f"k8s-tutor sandbox: error: {out_path} {what}; refusing to overwrite it\n")
         return EXIT_USAGE
     if args.port and not can_bind(args.port):
         sys.stderr.write(f"k8s-tutor sandbox: error: port {args.port} on 127.0.0.1 is in use\n")
@@ -192,16 +194,20 @@ def _run(args: argparse.Namespace, out_path: Path | None, stop: threading.Event)
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Replace ``path`` at once with ``data``, readable by its owner only (the kubeconfig
-    holds the sandbox's token); a symlink at ``path`` is replaced, never followed."""
+    """Write a kubeconfig copy (it holds the sandbox's credential): 0600, whole, never through a link.
+
+    A new file with a name no one can guess is written, then renamed over `path`: a symlink
+    put at `path` meanwhile is replaced, never followed, and a reader sees all or nothing.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600, a fresh name
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
         raise
 
 

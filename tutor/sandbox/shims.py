@@ -93,7 +93,8 @@ exit 127
 
 
 def write(shim_dir: Path, control_url: str, token: str) -> None:
-    shim_dir.mkdir(parents=True, exist_ok=True)
+    # Private: the tutor runs these only from a folder no one else can write to.
+    shim_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name, text in (
         ("minikube", minikube_script(shim_dir, control_url, token)),
         ("kubectl", kubectl_script(shim_dir, control_url, token)),

@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from tutor import provenance
 from tutor.sandbox import shims, tempdirs
 from tutor.sandbox.apps.manager import AppServers
 from tutor.sandbox.apps.mongo import Databases
@@ -240,8 +241,21 @@ class StandIns:
         return {} if self.ingress_port == 80 else {"ingress_port": str(self.ingress_port)}
 
     def extension_fields(self) -> dict[str, Any]:
-        """What the kubeconfig's `k8s-tutor-sandbox` extension should carry for the stand-ins."""
-        return {"control": self.control_url, "variables": self.variable_overrides(), "bin": str(self.shim_dir)}
+        """What the kubeconfig's `k8s-tutor-sandbox` extension should carry for the stand-ins.
+
+        `binProof` lets the tutor run the stand-ins it finds through a kubeconfig: a
+        signature of the folder's path that only this user's k8s-tutor can make
+        (`tutor.provenance`); without it, the folder is only a name in a file.
+        """
+        fields: dict[str, Any] = {
+            "control": self.control_url,
+            "variables": self.variable_overrides(),
+            "bin": str(self.shim_dir),
+        }
+        proof = provenance.sign(self.shim_dir)
+        if proof is not None:
+            fields["binProof"] = proof
+        return fields
 
     def info(self) -> dict[str, Any]:
         return {

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from tutor.lesson.model import Step
 from tutor.session.events import CheckResult
 
+if TYPE_CHECKING:
+    from tutor.run.ports import PortUse
+
 ResultsCallback = Callable[[tuple[CheckResult, ...]], None]
-ConnectionCallback = Callable[[str, str], None]
-"""(state, detail): connected / connecting / reconnecting / unreachable / no-cluster."""
+
+
+class ConnectionCallback(Protocol):
+    def __call__(self, state: str, detail: str, context: str = "", server: str = "") -> None:
+        """state: connected / connecting / reconnecting / unreachable / no-cluster / rejected;
+        context and server: where the session's commands and checks go."""
 
 
 class CheckBackend(Protocol):
@@ -88,6 +95,15 @@ class RunBackend(Protocol):
         """
 
     def process_state(self, process_id: str) -> ProcessState | None: ...
+
+    def stop(self, process_id: str) -> None:
+        """Stop one background command (no-op when it is not running)."""
+
+    def port_in_use(self, port: int) -> PortUse | None:
+        """What holds `port` on 127.0.0.1 (another program), or None when it is free."""
+
+    def free_port_near(self, port: int) -> int | None:
+        """A port above `port` that is free now, to offer instead."""
 
     def missing(self, programs: Sequence[str]) -> list[str]:
         """For each program that cannot be found, a sentence saying how to install it."""

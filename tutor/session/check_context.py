@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tutor.run import MissingExecutable, RunError, ShExecutor
+from tutor.run import MissingExecutable, RunError, ShExecutor, describe_holders
 
 if TYPE_CHECKING:
     from tutor.session.process_runner import ProcessRunner
@@ -56,3 +56,6 @@ class SessionContext:
         if result.timed_out:
             return None, "\n".join(lines)
         return result.exit_code, "\n".join(lines)
+
+    def listener(self, port: int) -> str | None:
+        return describe_holders(port)

@@ -17,7 +17,8 @@ from tutor.cluster.engine import CheckEngine, evaluate_once
 from tutor.cluster.results import CheckResult as ClusterResult
 from tutor.cluster.status import ConnectionStatus
 from tutor.lesson.model import CheckSpec, Step
-from tutor.lesson.variables import UnknownVariable, names, substitute
+from tutor.lesson.reach import hosts_in, is_loopback
+from tutor.lesson.variables import UnknownVariable, names, problem, substitute
 from tutor.session.backends import ConnectionCallback, ResultsCallback
 from tutor.session.events import CheckResult, Finding
 
@@ -28,6 +29,7 @@ STATES = {
     "connected": "connected",
     "reconnecting": "reconnecting",
     "unreachable": "unreachable",
+    "rejected": "rejected",
 }
 
 CHECKING = ClusterResult("waiting", "checking")
@@ -41,7 +43,12 @@ def convert(step: Step, index: int, spec: CheckSpec, title: str, result: Cluster
 
 
 class ClusterChecks:
-    def __init__(self, connection: ClusterConnection, context: CheckContext, *, profile: str | None) -> None:
+    def __init__(
+        self, connection: ClusterConnection, context: CheckContext, *, profile: str | None, untrusted: str | None = None
+    ) -> None:
+        """`untrusted`: why the lesson's `command` checks (and checks of hosts that are not
+        loopback) are held, not run; None for a lesson that may run them."""
+        self.untrusted = untrusted
         self.connection = connection
         self.context = context
         self.profile = profile
@@ -92,8 +99,7 @@ class ClusterChecks:
     def on_connection(self, callback: ConnectionCallback) -> None:
         self._connection_callbacks.append(callback)
         # The connection was opened before anyone listened: say where it stands now.
-        status = self.connection.status
-        callback(STATES.get(status.state, status.state), status.message or (status.last_error or ""))
+        callback(*_connection_event(self.connection.status))
 
     def close(self) -> None:
         self.engine.close()
@@ -104,7 +110,9 @@ class ClusterChecks:
     def _build(
         self, steps: Sequence[Step], variables: Mapping[str, str]
     ) -> tuple[dict[str, Check], dict[str, ClusterResult], dict[str, str]]:
-        return build_checks(steps, variables, node_ip=lambda: self.connection.node_ip(self.profile))
+        return build_checks(
+            steps, variables, node_ip=lambda: self.connection.node_ip(self.profile), untrusted=self.untrusted
+        )
 
     def _install(self) -> None:
         with self._lock:
@@ -150,24 +158,38 @@ class ClusterChecks:
         callback(results)
 
     def _on_status(self, status: ConnectionStatus) -> None:
-        state = STATES.get(status.state, status.state)
-        detail = status.message or (status.last_error or "")
-        if status.state == "connected" and status.context:
-            detail = detail or f"context {status.context}"
+        event = _connection_event(status)
         for callback in list(self._connection_callbacks):
-            callback(state, detail)
+            callback(*event)
         if status.state == "connected" and self._waiting_for_node:
             self._install()
 
 
+def _connection_event(status: ConnectionStatus) -> tuple[str, str, str, str]:
+    """(state, detail, context, server) for the session: where the commands go, once known."""
+    state = STATES.get(status.state, status.state)
+    detail = status.message or (status.last_error or "")
+    if status.state == "connected" and status.context:
+        detail = detail or f"context {status.context} at {status.server}"
+    usable = status.state not in ("no_cluster", "refused")
+    return state, detail, (status.context or "") if usable else "", (status.server or "") if usable else ""
+
+
 def build_checks(
-    steps: Sequence[Step], variables: Mapping[str, str], *, node_ip: Callable[[], str | None]
+    steps: Sequence[Step],
+    variables: Mapping[str, str],
+    *,
+    node_ip: Callable[[], str | None],
+    untrusted: str | None = None,
 ) -> tuple[dict[str, Check], dict[str, ClusterResult], dict[str, str]]:
     """The steps' checks with the variables filled in, by id (`step/index`); the results of
-    those that cannot be built (an unknown variable, a bad field); and every check's title.
+    those that cannot be built (an unknown variable, a bad field) or may not run; and every
+    check's title.
 
     `{node_ip}` is asked of the cluster (`node_ip()`) only when a check uses it and it
-    was not given; while the cluster cannot say, those checks wait.
+    was not given; while the cluster cannot say, those checks wait. With `untrusted` (why
+    the lesson may run nothing), a `command` check, and a check that would reach a host
+    other than loopback, fail as not run, saying why.
     """
     checks: dict[str, Check] = {}
     broken: dict[str, ClusterResult] = {}
@@ -175,7 +197,7 @@ def build_checks(
     values = dict(variables)
     if "node_ip" not in values and any(_uses_node_ip(spec) for step in steps for spec in step.checks):
         address = node_ip()
-        if address:
+        if address and problem("host", address) is None:  # the cluster's word: an address, or nothing
             values["node_ip"] = address
     for step in steps:
         for index, spec in enumerate(step.checks):
@@ -192,6 +214,9 @@ def build_checks(
                         "fail", f"line {spec.line} of the lesson: unknown variable {{{err.name}}}"
                     )
                 continue
+            if untrusted and _runs_or_reaches(spec.kind, fields):
+                broken[check_id] = ClusterResult("fail", f"not run: {untrusted}")
+                continue
             try:
                 check = build_check(spec.kind, fields, namespace=values["namespace"], title=title)
             except CheckError as err:
@@ -200,6 +225,15 @@ def build_checks(
             checks[check_id] = check
             titles[check_id] = check.title
     return checks, broken, titles
+
+
+def _runs_or_reaches(kind: str, fields: Mapping[str, object]) -> bool:
+    """Whether a check runs a program, or requests a host other than loopback."""
+    if kind == "command":
+        return True
+    urls = [fields.get("url"), *(value if isinstance(value := fields.get("urls"), list) else [])]
+    hosts = [host for url in urls if isinstance(url, str) for host in hosts_in(("curl", url))]
+    return not all(is_loopback(host) for host in hosts)
 
 
 def _uses_node_ip(spec: CheckSpec) -> bool:

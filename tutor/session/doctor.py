@@ -2,6 +2,12 @@
 
 Each finding is one line: `ok`, `warn` (it will work, with a caveat worth knowing) or
 `fail` (it will not, and what to do). Exit status 1 when anything fails.
+
+It looks at the cluster a lesson session would use, through the same guard, and runs its
+commands (`kubectl version`, `minikube profile list`, ...) through the same command policy
+(`targeting`): on that cluster only, minikube on the lesson's profile. A context that is
+not on this machine is asked about on a terminal (type its name) and is a failure
+otherwise.
 """
 
 from __future__ import annotations
@@ -17,12 +23,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tutor.cluster.connection import ClusterConnection
-from tutor.cluster.guard import decide
-from tutor.cluster.kubeconfig import KubeconfigProblem, Source, load
+from tutor.cluster.kubeconfig import BadKubeconfig, KubeconfigProblem, Source, load
 from tutor.lesson.model import Lesson
 from tutor.lesson.overrides import BadOverride, parse_overrides
 from tutor.progress import default_root
 from tutor.run import ShExecutor, install_advice, which
+from tutor.safe_text import strip_controls
+from tutor.session.asking import confirm_cluster, on_terminal
+from tutor.session.setup import Setup, target_context
+from tutor.session.targeting import ClusterCommands
 
 Level = Literal["ok", "warn", "fail"]
 TIMEOUT = 15.0
@@ -55,10 +64,13 @@ class Doctor:
         self.lesson = lesson
         self.options = options
         self.executor = executor or ShExecutor()
+        self.connection: ClusterConnection | None = None
         self.findings: list[Finding] = []
         overrides: dict[str, str] = {}
         if lesson is not None:
-            overrides = parse_overrides(lesson, getattr(options, "overrides", []) or [])
+            overrides = parse_overrides(
+                lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
+            )
         if getattr(options, "profile", None):
             overrides["profile"] = options.profile
         self.variables = lesson.defaults(**overrides) if lesson else {"profile": options.profile or "minikube"}
@@ -73,6 +85,8 @@ class Doctor:
         if sandbox:
             requires = [tool for tool in requires if tool != "minikube"]
             self.add("ok", "sandbox", "--sandbox: the simulated cluster needs no minikube and no container engine")
+        else:
+            self.connect()
         self.tools(requires)
         self.state_folder()
         if sandbox:
@@ -134,50 +148,62 @@ class Doctor:
                 f"port {ingress} is privileged here: `minikube tunnel` will ask for your password (sudo)",
             )
 
-    def kubeconfig(self) -> None:
-        from tutor.session.factory import target_context
-
-        kubeconfig = getattr(self.options, "kubeconfig", None)
+    def connect(self) -> None:
+        """The lesson's cluster, as a session would reach it; the commands go there from now on."""
         named = getattr(self.options, "context", None)
         target = target_context(self.lesson, named, self.variables["profile"]) if self.lesson else named
+        setup = Setup(kubeconfig=getattr(self.options, "kubeconfig", None), context=named)
+        self.connection = ClusterConnection(Source.resolve(setup.kubeconfig, target), explicit=bool(named), pin=True)
+        status = self.connection.open()
+        decision = self.connection.decision
+        asked = status.state == "refused" and decision is not None and decision.needs_confirmation
+        if asked and decision is not None and on_terminal() and confirm_cluster(decision):
+            self.connection.confirm()
+        self.executor.close()
+        self.executor = ShExecutor(policy=ClusterCommands(self.connection, profile=self.variables["profile"]))
+
+    def kubeconfig(self) -> None:
+        kubeconfig = getattr(self.options, "kubeconfig", None)
         try:
             current = load(Source.resolve(kubeconfig, None)).info
             self.add("ok", "context", f"kubectl's current context is {current.name} ({current.describe()})")
+        except BadKubeconfig as err:
+            current = None
+            self.add("fail", "context", str(err))
         except KubeconfigProblem as err:
             current = None
             self.add("warn", "context", f"no usable current context yet: {err}")
-        if target is None:
+        connection = self.connection
+        if connection is None:
             return
-        if current is not None and current.name != target:
+        target = connection.source.context
+        if target is not None and current is not None and current.name != target:
             self.add(
                 "warn",
                 "context",
                 f"the lesson uses context {target}, but kubectl points at {current.name}: "
                 "commands you type go there (kubectl config use-context " + target + ")",
             )
-        try:
-            info = load(Source.resolve(kubeconfig, target)).info
-        except KubeconfigProblem:
-            self.add("warn", "cluster", f"there is no context {target} yet: the lesson's first step creates it")
+        status = connection.status
+        info = connection.info
+        if status.state == "no_cluster" or info is None:
+            self.add("warn", "cluster", status.message or f"there is no context {target or ''} yet")
             return
-        decision = decide(info, explicit=bool(named))
-        if not decision.allowed:
-            self.add("fail", "cluster", decision.message)
+        decision = connection.decision
+        if status.state == "refused" and decision is not None:
+            self.add("fail", "cluster", decision.refusal())
             return
-        connection = ClusterConnection(Source.resolve(kubeconfig, target), explicit=bool(named))
-        try:
-            connection.open()
-            address = connection.node_ip(self.variables["profile"])
-        finally:
-            connection.close()
+        if info.sandbox_bin_problem:
+            self.add("warn", "sandbox", f"{info.sandbox_bin_problem}: the lesson's minikube commands will be refused")
+        address = connection.node_ip(self.variables["profile"])
         if address is None:
             self.add("warn", "cluster", f"{info.describe()} does not answer at {info.server}: is it running?")
         else:
             self.add("ok", "cluster", f"{info.describe()} answers; its node is at {address}")
-            self.skew(target)
+            self.skew()
 
-    def skew(self, context: str) -> None:
-        _, output = self.capture(["kubectl", "version", "-o", "json", "--context", context])
+    def skew(self) -> None:
+        _, output = self.capture(["kubectl", "version", "-o", "json"])
         try:
             data = json.loads(output)
             client = int(data["clientVersion"]["minor"].rstrip("+"))
@@ -250,7 +276,8 @@ def _can_bind(port: int) -> bool:
 
 
 def doctor(lesson: Lesson | None, options: Any, out: Callable[[str], None] | None = None) -> int:
-    say = out or (lambda text: print(text, flush=True))
+    # Tool versions and cluster names come from elsewhere: text only on the terminal.
+    say = out or (lambda text: print(strip_controls(text), flush=True))
     try:
         checker = Doctor(lesson, options)
     except BadOverride as err:
@@ -260,6 +287,8 @@ def doctor(lesson: Lesson | None, options: Any, out: Callable[[str], None] | Non
         findings = checker.run()
     finally:
         checker.executor.close()
+        if checker.connection is not None:
+            checker.connection.close()
     for finding in findings:
         say(f"[{finding.level:>4}] {finding.topic}: {finding.message}")
     failed = sum(1 for f in findings if f.level == "fail")

@@ -6,10 +6,16 @@ session's state. Events are immutable and carry what a view needs to draw them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from tutor.safe_text import strip_controls
+
+if TYPE_CHECKING:  # the run layer's own type, named only: events load before it
+    from tutor.run.ports import PortUse
 
 Status = Literal["pass", "waiting", "fail"]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,16 @@ class Event:
 
 
 @dataclass(frozen=True)
+class ShellSetup:
+    """How the learner points a shell of their own at the lesson's cluster."""
+
+    line: str
+    """What to type there: one line, to copy."""
+    about: str
+    """What it does, in a sentence."""
+
+
+@dataclass(frozen=True)
 class LessonOpened(Event):
     lesson: str
     title: str
@@ -47,12 +63,17 @@ class LessonOpened(Event):
     completed: tuple[str, ...]
     current: str
     notices: tuple[str, ...] = ()
+    shell: ShellSetup | None = None
 
 
 @dataclass(frozen=True)
 class ConnectionChanged(Event):
-    state: Literal["connected", "connecting", "reconnecting", "unreachable", "no-cluster"]
+    state: Literal["connected", "connecting", "reconnecting", "unreachable", "no-cluster", "rejected"]
     detail: str = ""
+    context: str = ""
+    """The context the session's commands and checks go to ("" while there is none)."""
+    server: str = ""
+    """Its API server's address."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,8 @@ class CommandStarted(Event):
     step: str
     text: str
     background: bool = False
+    process: str | None = None
+    """A background command's id (what ProcessChanged names)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +135,17 @@ class StepRunning(Event):
 class OutputLine(Event):
     run: str
     text: str
+    """One line of output: no control characters, but its colours (SGR sequences) if it had any."""
+
+
+@dataclass(frozen=True)
+class OutputRepeated(Event):
+    """A background command printed its last line again: `count` times in a row so far
+    ("Handling connection for 9090"). Its first time came as an OutputLine."""
+
+    run: str
+    text: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -131,6 +165,43 @@ class ProcessChanged(Event):
     process: str
     state: Literal["starting", "ready", "restarting", "exited", "failed", "stopped"]
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class PortTaken(Event):
+    """A background command was not started: another program holds the port it would listen on."""
+
+    run: str
+    step: str
+    process: str
+    port: int
+    use: PortUse
+    """What holds it, as far as the system says."""
+    variable: str | None = None
+    """The lesson variable that moves the command to another port (`set_variable`), if one does."""
+    suggestion: int | None = None
+    """A port that is free now, to offer."""
+
+
+@dataclass(frozen=True)
+class AlreadyServed(Event):
+    """A background command was not started: the lesson's app already answers at its port
+    (a forward the learner started in a terminal of their own); a second one would collide."""
+
+    run: str
+    step: str
+    process: str
+    port: int
+
+
+@dataclass(frozen=True)
+class VariableChanged(Event):
+    """A lesson variable has a new value from now on: commands shown and run, checks."""
+
+    name: str
+    value: str
+    stopped: tuple[str, ...] = ()
+    """Background commands stopped because they listened on the old value."""
 
 
 @dataclass(frozen=True)
@@ -162,3 +233,32 @@ class AutoplayStopped(Event):
     step: str
     results: tuple[CheckResult, ...] = field(default_factory=tuple)
     reason: str = ""
+
+
+def shown_safely(event: Event) -> Event:
+    """`event` with every text in it fit for a terminal (`tutor.safe_text`).
+
+    The session emits only what this returns: whatever the cluster, a lesson or a command
+    wrote reaches a view without control sequences; output lines keep their colours.
+    """
+    if isinstance(event, OutputLine):
+        text = strip_controls(event.text, keep_colours=True)
+        return event if text is event.text else OutputLine(event.run, text)
+    return _safe(event)
+
+
+def _safe(value: _T) -> _T:
+    if isinstance(value, str):
+        return strip_controls(value)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        items = tuple(_safe(item) for item in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items  # type: ignore[return-value]
+    if is_dataclass(value) and not isinstance(value, type):
+        changed = {}
+        for item in fields(value):
+            current = getattr(value, item.name)
+            cleaned = _safe(current)
+            if cleaned is not current:
+                changed[item.name] = cleaned
+        return replace(value, **changed) if changed else value
+    return value

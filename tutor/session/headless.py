@@ -14,18 +14,23 @@ the guard refuses, a bad --set).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.engine import evaluate_once
-from tutor.cluster.kubeconfig import Source
 from tutor.cluster.report import CheckLine, Report, StepReport
 from tutor.lesson.model import Lesson
 from tutor.lesson.overrides import BadOverride, parse_overrides
+from tutor.run import MissingExecutable, RunError, ShExecutor, describe_holders
+from tutor.safe_text import strip_controls
+from tutor.session.asking import confirm_cluster, on_terminal
 from tutor.session.cluster_checks import build_checks
+from tutor.session.factory import open_connection, target_context
+from tutor.session.setup import SessionRefused, Setup
+from tutor.session.targeting import ClusterCommands
+from tutor.trust import decide_trust
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -40,8 +45,9 @@ NOT_STARTED = "unavailable: not started by this check: background commands run i
 class HeadlessContext:
     """No background processes; memory read from the learner's progress, never written."""
 
-    def __init__(self, memory: dict[str, Any]) -> None:
+    def __init__(self, memory: dict[str, Any], executor: ShExecutor) -> None:
         self.memory = dict(memory)
+        self.executor = executor
 
     def process_state(self, process_id: str) -> str | None:
         return NOT_STARTED
@@ -56,15 +62,17 @@ class HeadlessContext:
         return self.memory.get(key)
 
     def run_command(self, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:
+        lines: list[str] = []
         try:
-            done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        except FileNotFoundError:
-            return 127, f"{argv[0]}: command not found"
-        except subprocess.TimeoutExpired:
-            return None, ""
-        except OSError as err:
-            return 126, f"{argv[0]}: {err.strerror or err}"
-        return done.returncode, done.stdout + done.stderr
+            result = self.executor.run(argv, lambda line: lines.append(line.text), timeout=timeout)
+        except MissingExecutable as err:
+            return 127, str(err)
+        except RunError as err:
+            return 126, str(err)
+        return (None if result.timed_out else result.exit_code), "\n".join(lines)
+
+    def listener(self, port: int) -> str | None:
+        return describe_holders(port)
 
 
 def check(lesson: Lesson, options: Any) -> int:
@@ -77,29 +85,38 @@ def check(lesson: Lesson, options: Any) -> int:
         )
         return EXIT_USAGE
     try:
-        overrides = parse_overrides(lesson, getattr(options, "overrides", []) or [])
+        overrides = parse_overrides(
+            lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
+        )
     except BadOverride as err:
         print(f"k8s-tutor check: {err}", file=sys.stderr)
         return EXIT_USAGE
-    source = Source.resolve(getattr(options, "kubeconfig", None), getattr(options, "context", None))
-    connection = ClusterConnection(source)
+    named = getattr(options, "context", None)
+    base = lesson.defaults(**({"profile": options.profile} if getattr(options, "profile", None) else {}))
+    setup = Setup(
+        kubeconfig=getattr(options, "kubeconfig", None),
+        context=named,
+        confirm=confirm_cluster if on_terminal() and not options.json else None,
+    )
     try:
-        status = connection.open()
-        decision = connection.decision
-        if status.state == "refused" and decision is not None:
-            if decision.needs_confirmation and not options.json and _ask(decision.message):
-                status = connection.confirm()
-            else:
-                print(f"k8s-tutor check: {decision.message}", file=sys.stderr)
-                return EXIT_USAGE
+        connection = open_connection(setup, target_context(lesson, named, base["profile"]))
+    except SessionRefused as err:
+        print(f"k8s-tutor check: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    executor = ShExecutor(policy=ClusterCommands(connection, profile=base["profile"]))
+    try:
         steps = [lesson.step(options.step)] if getattr(options, "step", None) else list(lesson.steps)
         variables = _variables(lesson, options, connection, overrides)
+        trust = decide_trust(lesson, given=bool(getattr(options, "trust", False)))
         checks, broken, titles = build_checks(
-            steps, variables, node_ip=lambda: connection.node_ip(variables.get("profile"))
+            steps,
+            variables,
+            node_ip=lambda: connection.node_ip(variables.get("profile")),
+            untrusted=None if trust.trusted else trust.why,
         )
         info = connection.info
-        memory = _memory(lesson, info.name if info else None)
-        results, judged = evaluate_once(connection, HeadlessContext(memory), checks)
+        memory = _memory(lesson, info.identity if info else None)
+        results, judged = evaluate_once(connection, HeadlessContext(memory, executor), checks)
         results.update(broken)
         report = Report(
             lesson.id,
@@ -124,22 +141,13 @@ def check(lesson: Lesson, options: Any) -> int:
             judged,
         )
     finally:
+        executor.close()
         connection.close()
     if options.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        print(report.to_text())
+        print(strip_controls(report.to_text()))  # names and messages from the cluster: text only
     return EXIT_OK if report.passed else EXIT_FAIL
-
-
-def _ask(question: str) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    try:
-        answer = input(f"{question} [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
 
 
 def _variables(

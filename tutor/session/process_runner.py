@@ -18,6 +18,7 @@ from tutor.run import (
     Failed,
     MissingExecutable,
     Output,
+    PortUse,
     Ready,
     Restarting,
     Result,
@@ -26,6 +27,8 @@ from tutor.run import (
     Starting,
     Stopped,
     TerminalNeeded,
+    free_port_near,
+    port_in_use,
 )
 from tutor.run.supervisor import BackgroundEvent
 from tutor.run.supervisor import ProcessState as RunState
@@ -67,7 +70,7 @@ class ProcessRunner:
                     result = self.executor.run(argv, timeout=timeout, interactive=True)
             else:
                 result = self.executor.run(
-                    argv, lambda line: None if line.progress else on_line(line.text), timeout=timeout
+                    argv, lambda line: None if line.progress else on_line(line.styled or line.text), timeout=timeout
                 )
         except (MissingExecutable, RunError) as err:
             return RunOutcome(False, None, str(err))
@@ -103,7 +106,7 @@ class ProcessRunner:
         def on_event(event: BackgroundEvent) -> None:
             if isinstance(event, Output):
                 if not event.line.progress:
-                    on_line(event.line.text)
+                    on_line(event.line.styled or event.line.text)
             elif isinstance(event, Starting):
                 on_state("starting", "" if event.attempt == 1 else f"attempt {event.attempt}")
             elif isinstance(event, Ready):
@@ -139,6 +142,16 @@ class ProcessRunner:
     def process_state(self, process_id: str) -> ProcessState | None:
         info = self.executor.processes().get(process_id)
         return None if info is None else STATES[info.state]
+
+    def stop(self, process_id: str) -> None:
+        if process_id in self.executor.processes():
+            self.executor.stop(process_id)
+
+    def port_in_use(self, port: int) -> PortUse | None:
+        return port_in_use(port)
+
+    def free_port_near(self, port: int) -> int | None:
+        return free_port_near(port)
 
     def stop_all(self) -> None:
         self.executor.close()

@@ -11,8 +11,12 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tutor.lesson.model import Lesson
+
+if TYPE_CHECKING:
+    from tutor.cluster.guard import GuardDecision
 
 TerminalLender = Callable[[], AbstractContextManager[object]]
 """Gives a command the learner's terminal for the duration of the `with`."""
@@ -31,14 +35,23 @@ class Setup:
     overrides: Mapping[str, str] = field(default_factory=dict)
     """--set NAME=VALUE."""
     env: Mapping[str, str] | None = None
-    """The environment commands run in (the sandbox's: its kubeconfig, its stand-ins on PATH)."""
+    """The environment commands run in (a sandbox started by this run: its stand-ins on PATH).
+    Whatever it says of KUBECONFIG, commands act on the session's cluster (`targeting`)."""
     cluster_variables: Mapping[str, str] = field(default_factory=dict)
     """Lesson-variable overrides from a simulated cluster (e.g. ingress_port)."""
+    shell_env: Path | None = None
+    """A script that points a learner's own shell at the cluster (the sandbox's env.sh)."""
     sandbox: bool = False
     save_progress: bool = True
     terminal: TerminalLender | None = None
-    confirm: Callable[[str], bool] | None = None
-    """Asks the learner to confirm acting on a non-local context they named."""
+    confirm: Callable[[GuardDecision], bool] | None = None
+    """Asks the learner to confirm acting on a non-local context they named; its answer
+    must default to no. None (no terminal): such a context is refused."""
+    trust_given: bool = False
+    """--trust: a lesson from elsewhere runs its commands in this run, without asking or a record."""
+    ask_trust: Callable[[str], bool] | None = None
+    """Shows what an untrusted lesson runs and reaches (the text given) and asks whether to
+    trust it; the answer is remembered. None: nobody to ask, so it runs nothing."""
 
     def variables(self, lesson: Lesson) -> dict[str, str]:
         """The lesson's variables on this cluster: its defaults, then --profile, the cluster's, --set."""

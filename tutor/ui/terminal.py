@@ -21,10 +21,11 @@ back (the app thread was blocked all along); the app is told to drop them
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.app import App
@@ -109,3 +110,39 @@ class TerminalLender:
             "Answer it here; the lesson comes back when the command has what it needs.\n\n"
         )
         out.flush()
+
+
+# Every mode Textual's driver may turn on, turned off: mouse reporting (all its encodings),
+# focus events, bracketed paste, in-band resize, the kitty keyboard protocol; then line
+# wrap, plain colours, the main screen and a visible cursor.
+GIVE_BACK = (
+    "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l\x1b[?1004l"
+    "\x1b[?2004l\x1b[?2048l\x1b[<u\x1b[?7h\x1b[0m\x1b[?1049l\x1b[?25h"
+)
+
+
+def terminal_keeper() -> Callable[[], None]:
+    """Note the learner's terminal as it is now, before the TUI takes it; the function
+    returned gives it back as it was, whatever state the TUI left it in.
+
+    For the way out that Textual does not see: the tutor killed by a signal. It only
+    writes and sets the terminal's attributes, so it may run in a signal handler.
+    """
+    import termios
+
+    stdin, screen = sys.__stdin__, sys.__stderr__  # what Textual reads from and draws on
+    keys = stdin.fileno() if stdin is not None else -1
+    drawn = screen.fileno() if screen is not None else -1
+    try:
+        saved = termios.tcgetattr(keys)
+    except (termios.error, OSError, ValueError):
+        saved = None
+
+    def give_back() -> None:
+        with contextlib.suppress(OSError):
+            os.write(drawn, GIVE_BACK.encode())
+        if saved is not None:
+            with contextlib.suppress(termios.error, OSError):
+                termios.tcsetattr(keys, termios.TCSANOW, saved)
+
+    return give_back

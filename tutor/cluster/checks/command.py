@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from tutor.cluster.checks.base import Check, CheckError
 from tutor.cluster.checks.context import CheckContext
 from tutor.cluster.results import CheckResult, failed, passed, waiting
@@ -18,13 +20,17 @@ class Command(Check):
     interval = 3.0
 
     def setup(self) -> None:
-        self.line = self.text("run")
-        try:
-            self.argv = commandline.parse(self.line)
-        except commandline.BadCommandLine as err:
-            raise CheckError(f"command: {err}") from None
+        run = self.fields["run"]
+        if isinstance(run, list):  # split as written, variables filled in one argument each
+            self.argv = tuple(str(arg) for arg in run)
+        else:
+            try:
+                self.argv = commandline.parse(str(run))
+            except commandline.BadCommandLine as err:
+                raise CheckError(f"command: {err}") from None
         if not self.argv:
             raise CheckError("command: 'run' is empty")
+        self.line = shlex.join(self.argv)
         self.expected = self.optional_int("exit") or 0
         timeout = self.fields.get("timeout")
         self.timeout = float(timeout) if timeout is not None else 20.0

@@ -33,6 +33,10 @@ class CheckContext(Protocol):
         A program that cannot be found is exit status 127, as in a shell.
         """
 
+    def listener(self, port: int) -> str | None:
+        """Which program listens on this machine's `port` ("python3 (pid 4242)"), or None
+        when it cannot be told: evidence when something else answers there."""
+
 
 MEMORY_FORMAT = 1
 
@@ -74,6 +78,7 @@ class Remembered:
 
 
 Runner = Callable[[Sequence[str], float], tuple[int | None, str]]
+Listeners = Callable[[int], str | None]
 
 
 class BasicContext:
@@ -88,10 +93,12 @@ class BasicContext:
         *,
         processes: Mapping[str, str] | None = None,
         runner: Runner | None = None,
+        listeners: Listeners | None = None,
     ) -> None:
         self.memory: dict[str, Any] = memory if memory is not None else {}
         self.processes: dict[str, str] = dict(processes or {})
         self._runner = runner
+        self._listeners = listeners
 
     def process_state(self, process_id: str) -> str | None:
         return self.processes.get(process_id)
@@ -106,6 +113,9 @@ class BasicContext:
         if self._runner is None:
             return 127, "no command runner in this context"
         return self._runner(argv, timeout)
+
+    def listener(self, port: int) -> str | None:
+        return self._listeners(port) if self._listeners is not None else None
 
 
 def now() -> float:

@@ -21,6 +21,7 @@ from tutor.cluster import http_probe, objects
 from tutor.cluster.checks.base import Check, CheckError
 from tutor.cluster.checks.context import CheckContext, Remembered
 from tutor.cluster.checks.http import node_addresses, short
+from tutor.cluster.checks.served_by import ServedBy
 from tutor.cluster.results import CheckResult, Subject, failed, passed, waiting
 from tutor.cluster.view import ClusterView, Dependency, WatchKey, find
 
@@ -60,6 +61,7 @@ class DataSurvives(Check):
         self.target = self.ref("replaced")
         if self.target.kind.name != "pod":
             raise CheckError(f"data_survives: 'replaced' must name a pod (pod/NAME), not {self.target}")
+        self.served_by = ServedBy.from_fields(self.fields.get("served_by"))
 
     def default_title(self) -> str:
         return f"the data kept as {self.key} survived {self.target.name}'s replacement"
@@ -70,15 +72,28 @@ class DataSurvives(Check):
             Dependency(WatchKey.of("node"), required=False),
             # The claim's age is the evidence of a replacement when nothing was remembered.
             Dependency(WatchKey.of("pvc", self.namespace)),
+            *(self.served_by.dependencies(self.namespace) if self.served_by else []),
             *self.diagnosis_dependencies(),
         ]
+
+    def _get(self, view: ClusterView, ctx: CheckContext) -> http_probe.Answer | CheckResult:
+        """What the URL serves, or why that answer does not count (another program gave it)."""
+        nodes = node_addresses(view)
+        answer = http_probe.get(self.url, host_header=self.host, node_addresses=nodes)
+        if self.served_by is not None and answer.status is not None:
+            stranger = self.served_by.judge(
+                view, ctx, self.namespace, answer, host_header=self.host, node_addresses=nodes
+            )
+            if stranger is not None:
+                return stranger
+        return answer
 
     def evaluate(self, view: ClusterView, ctx: CheckContext) -> CheckResult:
         pod_name = self.target.name
         subjects = (Subject("pod", pod_name, self.namespace),)
         record = Remembered.from_json(ctx.recall(self.key))
         if record is None:
-            return self._without_record(view, subjects)
+            return self._without_record(view, ctx, subjects)
         pod = find(view, "pod", self.namespace, pod_name)
         if pod is None:
             return waiting(
@@ -100,7 +115,9 @@ class DataSurvives(Check):
             return waiting(
                 f"{pod_name} was replaced and is not ready yet ({objects.pod_state_word(pod)})", subjects=subjects
             )
-        answer = http_probe.get(self.url, host_header=self.host, node_addresses=node_addresses(view))
+        answer = self._get(view, ctx)
+        if isinstance(answer, CheckResult):
+            return answer
         if answer.refused_by_policy:
             return failed(answer.error or "refused", subjects=subjects)
         if answer.status is None:
@@ -131,7 +148,7 @@ class DataSurvives(Check):
             subjects=subjects,
         )
 
-    def _without_record(self, view: ClusterView, subjects: tuple[Subject, ...]) -> CheckResult:
+    def _without_record(self, view: ClusterView, ctx: CheckContext, subjects: tuple[Subject, ...]) -> CheckResult:
         pod_name = self.target.name
         nothing = f"nothing is remembered as {self.key} yet: the step that saves it must pass first"
         pod = find(view, "pod", self.namespace, pod_name)
@@ -149,7 +166,9 @@ class DataSurvives(Check):
             )
         if not objects.pod_ready(pod):
             return waiting(f"{pod_name} was replaced and is not ready yet", subjects=subjects)
-        answer = http_probe.get(self.url, host_header=self.host, node_addresses=node_addresses(view))
+        answer = self._get(view, ctx)
+        if isinstance(answer, CheckResult):
+            return answer
         if answer.refused_by_policy:
             return failed(answer.error or "refused", subjects=subjects)
         if answer.status != 200:

@@ -1,4 +1,8 @@
-"""`http`: an HTTP endpoint answers (any of `urls`), with a status, text, or a non-empty JSON body."""
+"""`http`: an HTTP endpoint answers (any of `urls`), with a status, text, or a non-empty JSON body.
+
+With `served_by`, the answer must also come from a pod of the lesson's workload on the
+watched cluster (`served_by.py`): another program on the port does not pass.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from tutor.cluster import http_probe, objects
 from tutor.cluster.checks.base import Check
 from tutor.cluster.checks.context import CheckContext
 from tutor.cluster.checks.memory import remember_once
+from tutor.cluster.checks.served_by import ServedBy, clean
 from tutor.cluster.results import CheckResult, failed, passed, waiting
 from tutor.cluster.view import ClusterView, Dependency, WatchKey
 
@@ -20,8 +25,8 @@ def node_addresses(view: ClusterView) -> list[str]:
 
 
 def short(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """A body as one line of evidence: whatever answered wrote it, so no control characters."""
+    return clean(text, limit)
 
 
 class Http(Check):
@@ -37,6 +42,7 @@ class Http(Check):
         self.contains = str(self.fields["contains"]) if self.fields.get("contains") is not None else None
         self.json_nonempty = bool(self.fields.get("json_nonempty"))
         self.remember = str(self.fields["remember"]) if self.fields.get("remember") else None
+        self.served_by = ServedBy.from_fields(self.fields.get("served_by"))
 
     def default_title(self) -> str:
         via = f" (Host: {self.host})" if self.host else ""
@@ -50,11 +56,12 @@ class Http(Check):
             Dependency(WatchKey.of("pod", self.namespace), required=self.remember is not None),
             Dependency(WatchKey.of("service", self.namespace), required=False),
             Dependency(WatchKey.of("ingress", self.namespace), required=False),
+            *(self.served_by.dependencies(self.namespace) if self.served_by else []),
         ]
 
     def evaluate(self, view: ClusterView, ctx: CheckContext) -> CheckResult:
         nodes = node_addresses(view)
-        results = [self.judge(http_probe.get(url, host_header=self.host, node_addresses=nodes)) for url in self.urls]
+        results = [self.probe(view, ctx, url, nodes) for url in self.urls]
         for result, value in results:
             if result.passed:
                 if self.remember and value is not _UNSET:
@@ -67,6 +74,16 @@ class Http(Check):
             others = tuple(f"{r.reason}" for r, _ in ranked[1:])
             return CheckResult(best.status, best.reason, best.evidence + others)
         return ranked[0][0]
+
+    def probe(self, view: ClusterView, ctx: CheckContext, url: str, nodes: list[str]) -> tuple[CheckResult, Any]:
+        answer = http_probe.get(url, host_header=self.host, node_addresses=nodes)
+        if self.served_by is not None and answer.status is not None:
+            stranger = self.served_by.judge(
+                view, ctx, self.namespace, answer, host_header=self.host, node_addresses=nodes
+            )
+            if stranger is not None:
+                return stranger, _UNSET
+        return self.judge(answer)
 
     def judge(self, answer: http_probe.Answer) -> tuple[CheckResult, Any]:
         url = answer.url

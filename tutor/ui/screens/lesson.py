@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -32,6 +33,7 @@ from textual.widgets import Button, ContentSwitcher
 
 from tutor.lesson.model import Lesson, Step
 from tutor.lesson.variables import substitute
+from tutor.safe_text import strip_controls
 from tutor.session.expected import expected_step
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.bridge import EventBridge
@@ -56,7 +58,9 @@ from tutor.ui.widgets.step.step_view import StepView
 # What only the session's life needs (its events, its modal screens, the terminal lender)
 # is imported where it is used, after the first paint: ~10 ms less on the way to it.
 if TYPE_CHECKING:
+    from tutor.cluster.guard import GuardDecision
     from tutor.session.events import (
+        AlreadyServed,
         AutoplayStopped,
         ChecksChanged,
         CommandFinished,
@@ -67,10 +71,14 @@ if TYPE_CHECKING:
         LessonCompleted,
         LessonOpened,
         Notice,
+        OutputRepeated,
+        PortTaken,
         ProcessChanged,
+        ShellSetup,
         StepCompleted,
         StepShown,
         StepUnlocked,
+        VariableChanged,
     )
     from tutor.session.session import LessonSession, Opening
     from tutor.ui.terminal import TerminalLender
@@ -100,6 +108,8 @@ class LessonScreen(Screen[None]):
         Binding("p", "previous_step", "Previous"),
         Binding("h", "hint", "Hint"),
         Binding("e", "explain", "Explain"),
+        Binding("o", "change_port", "Port"),
+        Binding("s", "shell", "Your terminal"),
         Binding("q", "app.quit", "Quit", key_display="q/^q"),
     ]
 
@@ -129,8 +139,9 @@ class LessonScreen(Screen[None]):
         self._build = build
         self._prepare = prepare
         self.session: LessonSession | None = None
-        self.variables = setup.variables(lesson)
-        """The session's variables: the first paint needs no session to fill in the text."""
+        self._first_variables = setup.variables(lesson)
+        """The session's variables before it exists: the first paint needs no session to fill in
+        the text. Afterwards the session's own are used: they may change (another port)."""
         self.expected = expected_step(lesson, setup, step_id)
         """The step drawn at the first paint: where the session will most likely open."""
         self.bridge: EventBridge | None = None
@@ -159,6 +170,11 @@ class LessonScreen(Screen[None]):
         self._done_bar: StepDoneBar | None = None
         self._background_list: BackgroundList | None = None
         self._hints_panel = HintsPanel(len(lesson.step(self.expected).hints))
+        self._shell: ShellSetup | None = None
+        self._rerun: tuple[str, str, int] | None = None
+        """After the learner picks another port: (variable, step, command index) to run again."""
+        self._rerun_due: tuple[str, int] | None = None
+        """That run, once the port has changed: started as soon as no other run is under way."""
 
     # --- layout ------------------------------------------------------------------------
 
@@ -216,8 +232,11 @@ class LessonScreen(Screen[None]):
             return
         self.call_after_refresh(self._connect)  # the frame that draws the step's blocks first
 
+    @property
+    def variables(self) -> Mapping[str, str]:
+        return self.session.variables if self.session is not None else self._first_variables
+
     def _text(self, markdown: str) -> str:
-        # The session's variables, known before it exists (the first paint).
         return substitute(markdown, self.variables, strict=False)
 
     # --- the session's life ------------------------------------------------------------
@@ -233,6 +252,7 @@ class LessonScreen(Screen[None]):
         setup = self.setup
         setup.terminal = self._lender
         setup.confirm = self._confirm_cluster
+        setup.ask_trust = self._ask_trust
         try:
             session = self._build(self.lesson, setup)
         except Exception as err:
@@ -259,11 +279,20 @@ class LessonScreen(Screen[None]):
             return
         self.post_message(SessionOpened(opening))
 
-    def _confirm_cluster(self, message: str) -> bool:
+    def _confirm_cluster(self, decision: GuardDecision) -> bool:
         from tutor.ui.questions import ask_from_thread
         from tutor.ui.screens.question import QuestionScreen
 
-        question = QuestionScreen("A cluster that is not local", message, yes="Use it anyway", no="Quit")
+        question = QuestionScreen(
+            "A cluster that is not local", decision.message, yes="Use it anyway", no="Quit", default=False
+        )
+        return ask_from_thread(self.app, question, self._quitting)
+
+    def _ask_trust(self, explanation: str) -> bool:
+        from tutor.ui.questions import ask_from_thread
+        from tutor.ui.screens.question import CautiousQuestionScreen
+
+        question = CautiousQuestionScreen("A lesson from elsewhere", explanation, yes="Trust it", no="Only read it")
         return ask_from_thread(self.app, question, self._quitting)
 
     def stop_drawing(self) -> None:
@@ -297,8 +326,9 @@ class LessonScreen(Screen[None]):
 
     def on_session_unavailable(self, message: SessionUnavailable) -> None:
         self.query_one(LessonHeader).show_unavailable()
-        self.query_one(ChecksPanel).show_message(message.reason, "bold red")
-        self.app.exit(return_code=2, message=f"k8s-tutor: {message.reason}")
+        self.query_one(ChecksPanel).show_message(strip_controls(message.reason), "bold red")
+        # Printed on the bare terminal once the app is gone: plain text, and nothing else.
+        self.app.exit(return_code=2, message=Text(strip_controls(f"k8s-tutor: {message.reason}")))
 
     def on_session_opened(self, message: SessionOpened) -> None:
         self.opened = True
@@ -307,7 +337,7 @@ class LessonScreen(Screen[None]):
         self.refresh_bindings()
         if self.autoplay:
             self._play(opening, autoplay=True)
-        elif opening.missing:
+        elif opening.missing and self.session is not None and self.session.runs_commands:
             self._offer_fast_forward(opening)
         else:
             self._run_pending(opening.current)
@@ -322,7 +352,9 @@ class LessonScreen(Screen[None]):
             # The lesson opened on another step (resumed further on, or drift): not what was pressed.
             self._clear_pending(pending_step)
             self.running = False
-            self.notify(f"The lesson opened on “{self.lesson.step(step_id).title}”: run its commands from there.")
+            self.notify(
+                f"The lesson opened on “{self.lesson.step(step_id).title}”: run its commands from there.", markup=False
+            )
             return
         self._start_run(self.lesson.step(step_id), index)
 
@@ -380,6 +412,7 @@ class LessonScreen(Screen[None]):
 
     def on_play_finished(self, message: PlayFinished) -> None:
         self.running = False
+        self._run_due()
         if message.autoplay and message.ok:
             self.notify("Autoplay finished: every step's checks pass.", title="Autoplay")
         elif not message.ok and not self._quitting.is_set():
@@ -391,7 +424,7 @@ class LessonScreen(Screen[None]):
             self._clear_pending(self._pending[0])
             self._pending = None
         self.running = False
-        self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10)
+        self.notify(f"{message.what} failed: {message.error}", severity="error", timeout=10, markup=False)
         if not self.opened:
             # Nothing else will replace "Connecting…": say what happened where the learner looks.
             self.query_one(ChecksPanel).show_message(f"{message.what} failed: {message.error}", "bold red")
@@ -437,8 +470,14 @@ class LessonScreen(Screen[None]):
 
     def _on_LessonOpened(self, event: LessonOpened) -> None:
         self.query_one(LessonHeader).show_cluster(sandbox=event.sandbox)
+        if event.shell is not None and self._shell is None:
+            from tutor.ui.widgets.header.shell_line import ShellLine
+
+            self._shell = event.shell
+            self.query_one("#main").mount(ShellLine(event.shell.line), before=0)
+            self.refresh_bindings()
         for notice in event.notices:
-            self.notify(notice, title="Note", timeout=10)
+            self.notify(notice, title="Note", timeout=10, markup=False)
         if event.completed:
             self.notify(f"Resuming: {len(event.completed)} of {len(self.lesson.steps)} steps were done.")
         if self.current is None and self.lesson.index(event.current) > 0:
@@ -447,7 +486,7 @@ class LessonScreen(Screen[None]):
         self._update_steps()
 
     def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:
-        self.query_one(LessonHeader).show_connection(event.state, event.detail)
+        self.query_one(LessonHeader).show_connection(event.state, event.detail, event.context, event.server)
 
     def _on_StepShown(self, event: StepShown) -> None:
         self._show(event.step)
@@ -483,6 +522,7 @@ class LessonScreen(Screen[None]):
             title="Drift",
             severity="warning",
             timeout=15,
+            markup=False,
         )
 
     def _on_CommandStarted(self, event: CommandStarted) -> None:
@@ -512,13 +552,64 @@ class LessonScreen(Screen[None]):
             self.query_one("#sidebar").mount(self._background_list)
         self._background_list.set_state(event.process, event.state, event.detail)
 
+    def _on_OutputRepeated(self, event: OutputRepeated) -> None:
+        view = self._runs.get(event.run)
+        if view is not None:
+            view.repeated(event.text, event.count)
+
+    def _on_PortTaken(self, event: PortTaken) -> None:
+        view = self._runs.get(event.run)
+        if view is not None:
+            view.port_taken(event.use.describe(), event.variable is not None)
+        if event.variable is None or self.autoplay:
+            self.notify(
+                f"{event.process} was not started: {event.use.describe()}.",
+                title="Port taken",
+                severity="warning",
+                timeout=20,
+            )
+            return
+        index = view.index if view is not None else None
+        self._ask_port(
+            event.variable,
+            f"{event.process} was not started: {event.use.describe()}.",
+            event.suggestion,
+            (event.step, index),
+        )
+
+    def _on_AlreadyServed(self, event: AlreadyServed) -> None:
+        view = self._runs.get(event.run)
+        if view is not None:
+            view.already_served(event.port)
+
+    def _on_VariableChanged(self, event: VariableChanged) -> None:
+        for view in self.step_views.values():
+            view.retext(self._text, self.variables)
+        self._show_hints()
+        self.notify(f"{event.name} is now {event.value}: the commands and checks use it from now on.", timeout=8)
+        rerun, self._rerun = self._rerun, None
+        if rerun is not None and rerun[0] == event.name:
+            self._rerun_due = (rerun[1], rerun[2])
+            if not self._can_run():
+                self._view(rerun[1]).command_views[rerun[2]].queued(
+                    "runs on the new port once the command running now ends"
+                )
+            self._run_due()
+
+    def _run_due(self) -> None:
+        """Run the command that waited for another port, once nothing else runs."""
+        due = self._rerun_due
+        if due is not None and self._can_run():
+            self._rerun_due = None
+            self._start_run(self.lesson.step(due[0]), due[1])
+
     def _on_InputNeeded(self, event: InputNeeded) -> None:
         view = self._runs.get(event.run)
         if event.lent:
             # By the time this is drawn the learner has answered: say where the rest went.
             if view is not None:
                 view.write(["(it asked for input, so it ran again on your terminal, outside this window)"])
-            self.notify(f"`{event.text}` asked for input at the terminal.", title="Input")
+            self.notify(f"`{event.text}` asked for input at the terminal.", title="Input", markup=False)
             return
         if view is not None:
             view.needs_you(event.prompt)
@@ -528,10 +619,13 @@ class LessonScreen(Screen[None]):
             title="Run it yourself",
             severity="warning",
             timeout=20,
+            markup=False,
         )
 
     def _on_Notice(self, event: Notice) -> None:
-        self.notify(event.text, severity="information" if event.level == "info" else event.level, timeout=10)
+        self.notify(
+            event.text, severity="information" if event.level == "info" else event.level, timeout=10, markup=False
+        )
 
     def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:
         self._stopped = event
@@ -618,7 +712,9 @@ class LessonScreen(Screen[None]):
 
     def _show_hints(self) -> None:
         step = self.lesson.step(self.shown_step)
-        self.run_worker(self._hints_panel.show(self._hints.get(step.id, []), len(step.hints)), group="hints")
+        # Filled in now, not when revealed: a port may have changed since.
+        shown = [self._text(markdown) for markdown in self._hints.get(step.id, [])]
+        self.run_worker(self._hints_panel.show(shown, len(step.hints)), group="hints")
 
     def _show_complete(self) -> None:
         if self._completed_shown:
@@ -642,6 +738,8 @@ class LessonScreen(Screen[None]):
 
     def _can_run(self) -> bool:
         # Before the session is open a run waits for it (autoplay runs everything itself).
+        if self.session is not None and not self.session.runs_commands:
+            return False  # a lesson from elsewhere, not trusted: it is read, not run
         return not self.running and (self.opened or not self.autoplay)
 
     def _update_runnable(self) -> None:
@@ -676,6 +774,11 @@ class LessonScreen(Screen[None]):
             return True if self.current and self.lesson.index(self.current) > 0 else None
         if action == "run_step":
             return True if self._can_run() and self.lesson.step(self.shown_step).runnable else None
+        if action == "change_port":
+            # Only where a command of the step listens on a port the lesson lets the learner move.
+            return session is not None and self._port_command(self.shown_step) is not None
+        if action == "shell":
+            return self._shell is not None
         return True
 
     def action_run_step(self) -> None:
@@ -722,6 +825,7 @@ class LessonScreen(Screen[None]):
 
     def on_commands_finished(self, _: CommandsFinished) -> None:
         self.running = False
+        self._run_due()
 
     def action_next_step(self) -> None:
         following = self.session.next_step() if self.session is not None else None
@@ -746,7 +850,7 @@ class LessonScreen(Screen[None]):
             return
         if not session.is_unlocked(step_id):
             frontier = session.frontier
-            self.notify(f"That step unlocks when “{frontier.title if frontier else ''}” is done.")
+            self.notify(f"That step unlocks when “{frontier.title if frontier else ''}” is done.", markup=False)
             return
         self._show_worker(step_id)
 
@@ -771,11 +875,66 @@ class LessonScreen(Screen[None]):
         if hint is None:
             self.notify("No more hints for this step." if step.hints else "This step has no hints.")
             return
-        self._hints.setdefault(step.id, []).append(self._text(hint.markdown))
+        self._hints.setdefault(step.id, []).append(hint.markdown)
         self._show_hints()
 
     def action_explain(self) -> None:
         self.explain = not self.explain
+
+    def action_shell(self) -> None:
+        if self._shell is not None:
+            from tutor.ui.screens.shell import ShellScreen
+
+            self.app.push_screen(ShellScreen(self._shell.line, self._shell.about))
+
+    def _port_command(self, step_id: str) -> tuple[str, int] | None:
+        """The step's command whose port the learner may move: (its variable, its index)."""
+        for index, command in enumerate(self.lesson.step(step_id).commands):
+            if command.port_variable is not None:
+                return command.port_variable, index
+        return None
+
+    def action_change_port(self) -> None:
+        found = self._port_command(self.shown_step)
+        if found is None or self.session is None:
+            return
+        variable, _ = found
+        self._ask_port(variable, f"Port {self.variables.get(variable)} is the one in use now.", None, None)
+
+    def _ask_port(self, variable: str, why: str, suggestion: int | None, rerun: tuple[str, int | None] | None) -> None:
+        """Ask for another port; once the session has it, run the command that could not start again."""
+        session = self.session
+        if session is None:
+            return
+        from tutor.ui.screens.port import PortScreen
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            again = (rerun[0], rerun[1]) if rerun is not None and rerun[1] is not None else None
+            if value.strip() == self.variables.get(variable):
+                # The same port: nothing changes; run it again if asked (it may be free by now).
+                self._rerun_due = again
+                self._run_due()
+                return
+            if again is not None:
+                self._rerun = (variable, *again)
+            self._set_variable(variable, value)
+
+        self.app.push_screen(PortScreen(variable, why, suggestion, session.variable_problem), chosen)
+
+    @work(thread=True, exit_on_error=False, group="variables", name="set variable")
+    def _set_variable(self, name: str, value: str) -> None:
+        # Stopping a forward on the old port waits for it: never on the app thread.
+        from tutor.session.session import BadVariable
+
+        session = self.session
+        try:
+            assert session is not None
+            session.set_variable(name, value)
+        except BadVariable as err:
+            self._rerun = None
+            self.app.call_from_thread(self.notify, str(err), severity="error", timeout=10)
 
     @on(Button.Pressed, "#hint-button")
     def hint_pressed(self) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import Static
 
 CONNECTION_LABELS = {
@@ -13,6 +15,7 @@ CONNECTION_LABELS = {
     "connecting": "◌ connecting…",
     "no-cluster": "○ no cluster yet: run the first step",
     "unreachable": "✗ cluster unreachable",
+    "rejected": "✗ the API server refuses the tutor",
 }
 CONNECTION_CLASSES = {
     "connected": "-up",
@@ -20,6 +23,7 @@ CONNECTION_CLASSES = {
     "reconnecting": "-waiting",
     "no-cluster": "-none",
     "unreachable": "-down",
+    "rejected": "-down",
 }
 
 
@@ -34,7 +38,7 @@ class LessonHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static("k8s-tutor", id="app-name")
-        yield Static(self._title, id="lesson-title")
+        yield Static(Content(self._title), id="lesson-title")
         yield Static(self._position_text(*self._position) if self._position else "", id="step-position")
         badge = Static("SIMULATED CLUSTER (sandbox)", id="sandbox-badge")
         badge.display = self._sandbox
@@ -52,8 +56,12 @@ class LessonHeader(Horizontal):
         self._sandbox = sandbox
         self.query_one("#sandbox-badge").display = sandbox
 
-    def show_connection(self, state: str, detail: str = "") -> None:
-        if state == "reconnecting":
+    def show_connection(self, state: str, detail: str = "", context: str = "", server: str = "") -> None:
+        if state == "connected" and context:
+            # Where the commands go: the context, and the server's host (its port is in the tooltip).
+            host = urlsplit(server).hostname or server
+            label = f"● {context} at {host}" if host else f"● {context}"
+        elif state == "reconnecting":
             # The time the connection was lost, not now: a learner reads how long it has been.
             if self._connection_state != "reconnecting":
                 self._since = time.strftime("%H:%M:%S")
@@ -63,7 +71,7 @@ class LessonHeader(Horizontal):
         self._connection_state = state
         widget = self.query_one("#connection", Static)
         widget.update(label)
-        widget.tooltip = detail or None
+        widget.tooltip = Content(detail) if detail else None  # the cluster's words: not markup
         for css_class in set(CONNECTION_CLASSES.values()):
             widget.set_class(CONNECTION_CLASSES.get(state) == css_class, css_class)
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Button, Log, Static
 
 from tutor.lesson.model import Command
+from tutor.safe_text import strip_controls
 
 MAX_OUTPUT_LINES = 1000
 """Per command: enough to scroll back through a `minikube start`, bounded for a chatty one."""
@@ -25,6 +29,24 @@ PROCESS_LABELS = {
     "failed": ("✗ failed", "-failed"),
     "stopped": ("■ stopped", ""),
 }
+
+
+class OutputLog(Log):
+    """A Log that draws the colours a command's output lines keep (their SGR sequences,
+    the only sequences `tutor.safe_text` leaves in them); other lines are drawn as Log draws them."""
+
+    @classmethod
+    def _process_line(cls, line: str) -> str:
+        # What Log measures and draws: the line without its colour sequences.
+        return super()._process_line(strip_controls(line) if "\x1b" in line else line)
+
+    def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
+        raw = self._lines[y]
+        if "\x1b" not in raw or self.text_selection is not None:
+            return super()._render_line_strip(y, rich_style)
+        text = Text.from_ansi(raw.expandtabs(), no_wrap=True, end="")
+        text.stylize_before(rich_style)  # the line's own colours over the widget's
+        return Strip(text.render(self.app.console), text.cell_len)
 
 
 class CommandView(Vertical):
@@ -48,7 +70,10 @@ class CommandView(Vertical):
         # The status line and the output log are mounted when first needed: a step's commands
         # are part of the first paint, where each hidden widget would still cost its styling.
         self._status: Static | None = None
-        self._output: Log | None = None
+        self._output: OutputLog | None = None
+        self._repeats: Static | None = None
+        """A background command's line that keeps coming: shown once in the output, counted here."""
+        self._repeated: tuple[str, int] | None = None
         # Output that arrives before the Log is mounted: Log.write_lines needs a mounted Log.
         self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
         self._button: Button | None = None
@@ -67,7 +92,7 @@ class CommandView(Vertical):
             if self._button is not None:
                 yield self._button
         # Created before this view was composed (its step's events came first).
-        yield from (widget for widget in (self._status, self._output) if widget is not None)
+        yield from (widget for widget in (self._status, self._output, self._repeats) if widget is not None)
 
     def _add(self, widget: Widget, after: Widget | None) -> None:
         """Mount a part made after compose; one made before is yielded by compose."""
@@ -91,22 +116,49 @@ class CommandView(Vertical):
         self.last_started = order
         self._needs_you = False
         self._pending.clear()
+        self._repeated = None
+        if self._repeats is not None:
+            self._repeats.display = False
         if self._output is not None:
             self._output.clear()
             self._output.display = False  # until it prints something: no empty box
         self._set_status("◌ running…", "-running")
 
-    def queued(self) -> None:
-        """Asked to run before the session is open: it runs once the session is."""
-        self._set_status("◌ waiting for the cluster connection…", "-running")
+    def queued(self, why: str = "waiting for the cluster connection…") -> None:
+        """Asked to run before it can (the session is not open, another run is under way)."""
+        self._set_status(f"◌ {why}", "-running")
 
     def unqueue(self) -> None:
         if self._status is not None and self.last_started < 0:
             self._status.display = False
 
+    def retext(self, text: str) -> None:
+        """The command with a variable's new value (another port)."""
+        if text == self.text:
+            return
+        self.text = text
+        if self._line is not None and self._line.is_mounted:
+            self._line.query_one(".command-text", Static).update(Text(f"$ {text}"))
+
+    def repeated(self, text: str, count: int) -> None:
+        """The last line came again: `count` times in a row so far."""
+        self._repeated = (text, count)
+        if self._repeats is None:
+            self._repeats = Static("", classes="command-repeats")
+            self._add(self._repeats, self._output or self._status)
+        self._repeats.display = True
+        self._repeats.update(Text(f"↻ the line above, {count} times in a row", style="italic"))
+
     def write(self, lines: Sequence[str]) -> None:
+        if self._repeated is not None:
+            # Something else came: the count stays in the output, where the repeats were.
+            _, count = self._repeated
+            self._repeated = None
+            if self._repeats is not None:
+                self._repeats.display = False
+            lines = [f"  ↑ {count} times in a row", *lines]
         if self._output is None:
-            self._output = Log(max_lines=MAX_OUTPUT_LINES, classes="command-output")
+            self._output = OutputLog(max_lines=MAX_OUTPUT_LINES, classes="command-output")
             self._add(self._output, self._status)
         self._output.display = True
         if self._output.is_mounted:
@@ -132,6 +184,15 @@ class CommandView(Vertical):
             label = f"{label} {detail}"
         self._set_status(label, css_class)
 
+    def port_taken(self, description: str, can_change: bool) -> None:
+        """Not started: another program holds its port."""
+        advice = ": press o to use another port" if can_change else ": stop that program, then run it again"
+        self._set_status(f"✗ not started, {description}{advice}", "-failed")
+
+    def already_served(self, port: int) -> None:
+        """Not started: the lesson's app already answers on its port (the learner's own forward)."""
+        self._set_status(f"● port {port} already serves the game (your own forward?): not started again", "-ok")
+
     def needs_you(self, prompt: str) -> None:
         """The command waits for input the tutor cannot give it: the learner runs it."""
         self._needs_you = True
@@ -151,7 +212,7 @@ class CommandView(Vertical):
             self._status = Static("", classes="command-status")
             self._add(self._status, None)
         self._status.display = True
-        self._status.update(label)
+        self._status.update(Content(label))
         for name in ("-running", "-ok", "-failed"):
             self._status.set_class(name == css_class, name)
 

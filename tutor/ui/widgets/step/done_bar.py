@@ -7,6 +7,7 @@ the first paint of the lesson has none to show.
 from __future__ import annotations
 
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.widgets import Button, Static
 
 
@@ -22,7 +23,7 @@ class StepDoneBar(Horizontal):
             self._text.update("✓ Step done — that was the last step.")
             self._button.label = "Finish ▶"
         else:
-            self._text.update(f"✓ Step done — next: {next_title}")
+            self._text.update(Content(f"✓ Step done — next: {next_title}"))
             self._button.label = "Next step ▶"
 
     def hide(self) -> None:

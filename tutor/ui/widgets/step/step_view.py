@@ -13,6 +13,31 @@ from tutor.lesson.model import CommandBlock, Prose, Step
 from tutor.ui.widgets.step import prose_view
 from tutor.ui.widgets.step.command_view import CommandView
 
+Part = tuple[str, str] | CommandBlock
+"""A piece of the step as drawn: prose as (markdown with the variables filled in, classes), or commands."""
+
+
+def _parts(step: Step, text: Callable[[str], str], intro: str) -> list[Part]:
+    parts: list[Part] = []
+    if intro:
+        parts.append((prose.display_markdown(text(intro)), "intro"))
+    heading_seen = False
+    for block in step.blocks:
+        if isinstance(block, Prose):
+            markdown = prose.display_markdown(text(block.markdown))
+            if not heading_seen and not markdown.lstrip().startswith("#"):
+                if prose.document(markdown) is None:  # Markdown's: one widget, as its margins collapse
+                    markdown = f"{prose.heading(step.title)}\n\n{markdown}"
+                else:  # drawn here: the same lines as one, and each text as the lesson cache has it
+                    parts.append((prose.heading(step.title), "prose"))
+            heading_seen = True
+            parts.append((markdown, "prose"))
+        elif isinstance(block, CommandBlock):
+            parts.append(block)
+    if not heading_seen:
+        parts.insert(1 if intro else 0, (prose.heading(step.title), "prose"))
+    return parts
+
 
 class StepView(VerticalScroll):
     """Built whole in the constructor, so the screen can route a command's output to it at once."""
@@ -28,33 +53,37 @@ class StepView(VerticalScroll):
         intro: str = "",
     ) -> None:
         children: list[Widget] = []
-        if intro:
-            children.append(prose_view.prose_view(prose.display_markdown(text(intro)), classes="intro"))
         self.command_views: list[CommandView] = []
-        heading_seen = False
-        for block in step.blocks:
-            if isinstance(block, Prose):
-                markdown = prose.display_markdown(text(block.markdown))
-                if not heading_seen and not markdown.lstrip().startswith("#"):
-                    if prose.document(markdown) is None:  # Markdown's: one widget, as its margins collapse
-                        markdown = f"{prose.heading(step.title)}\n\n{markdown}"
-                    else:  # drawn here: the same lines as one, and each text as the lesson cache has it
-                        children.append(prose_view.prose_view(prose.heading(step.title), classes="prose"))
-                heading_seen = True
-                children.append(prose_view.prose_view(markdown, classes="prose"))
-            elif isinstance(block, CommandBlock):
+        self._intro = intro
+        self._drawn: list[tuple[Widget, str]] = []
+        """Each prose widget and the markdown it shows, in order: redrawn when a variable changes."""
+        for part in _parts(step, text, intro):
+            if isinstance(part, CommandBlock):
                 views = []
-                for command in block.commands:
-                    index = len(self.command_views)
-                    view = CommandView(step.id, index, command, command.display(variables))
+                for command in part.commands:
+                    view = CommandView(step.id, len(self.command_views), command, command.display(variables))
                     self.command_views.append(view)
                     views.append(view)
                 children.append(Vertical(*views, classes="command-block"))
-        if not heading_seen:
-            children.insert(1 if intro else 0, prose_view.prose_view(prose.heading(step.title), classes="prose"))
+            else:
+                widget = prose_view.prose_view(part[0], classes=part[1])
+                self._drawn.append((widget, part[0]))
+                children.append(widget)
         super().__init__(*children, id=f"step-{step.id}", classes="step-view")
         self.step = step
 
     def set_runnable(self, runnable: bool) -> None:
         for view in self.command_views:
             view.set_runnable(runnable)
+
+    def retext(self, text: Callable[[str], str], variables: Mapping[str, str]) -> None:
+        """A variable changed: the commands and the prose that use it show its new value."""
+        for view in self.command_views:
+            view.retext(view.command.display(variables))
+        prose_parts = [part for part in _parts(self.step, text, self._intro) if not isinstance(part, CommandBlock)]
+        for index, ((old, shown), (markdown, classes)) in enumerate(zip(self._drawn, prose_parts, strict=False)):
+            if markdown != shown:
+                new = prose_view.prose_view(markdown, classes=classes)
+                self.mount(new, before=old)
+                old.remove()
+                self._drawn[index] = (new, markdown)
