@@ -124,7 +124,6 @@ def test_pods_ready_through_a_deployment_created_with_kubectl(sandbox: Any, engi
 
 def test_an_image_that_cannot_be_pulled_fails_with_the_evidence(sandbox: Any, engine: Any) -> None:
     eng, rec = engine
-    sandbox.faults.image_pull_failure("example.com/missing:*")
     activate(eng, pods=("pods_ready", {"selector": "app=broken"}))
     kubectl(sandbox, "create", "namespace", "pacman")
     kubectl(sandbox, "create", "deployment", "broken", "--image=example.com/missing:1", "-n", "pacman")
@@ -138,10 +137,11 @@ def test_an_image_that_cannot_be_pulled_fails_with_the_evidence(sandbox: Any, en
 
 def test_crash_loop_is_diagnosed_with_the_logs_command(sandbox: Any, engine: Any) -> None:
     eng, rec = engine
-    sandbox.faults.crash_loop("example.com/crashy:*")
     activate(eng, pods=("pods_ready", {"selector": "app=crashy"}))
     kubectl(sandbox, "create", "namespace", "pacman")
-    kubectl(sandbox, "create", "deployment", "crashy", "--image=example.com/crashy:1", "-n", "pacman")
+    kubectl(
+        sandbox, "create", "deployment", "crashy", "--image=busybox:1.36", "-n", "pacman", "--", "sh", "-c", "exit 1"
+    )
     wait_until(lambda: any(f.rule == "crash_loop" for f in (rec.last("pods").findings if rec.last("pods") else ())))
     finding = next(f for f in rec.last("pods").findings if f.rule == "crash_loop")
     assert finding.command and finding.command.endswith("--previous")
