@@ -18,6 +18,7 @@ from tutor.sandbox import baseline, kubeconfig, tempdirs
 from tutor.sandbox.admission import Admission
 from tutor.sandbox.clock import Clock
 from tutor.sandbox.controllers.crd import CrdController
+from tutor.sandbox.controllers.cronjob import CronJobController
 from tutor.sandbox.controllers.daemonset import DaemonSetController
 from tutor.sandbox.controllers.deployment import DeploymentController
 from tutor.sandbox.controllers.garbagecollector import GarbageCollector
@@ -155,6 +156,7 @@ class Sandbox:
             StatefulSetController(self.cluster),
             DaemonSetController(self.cluster),
             JobController(self.cluster),
+            CronJobController(self.cluster),
             EndpointsController(self.cluster),
             IngressController(self.cluster),
             NamespaceController(self.cluster),
