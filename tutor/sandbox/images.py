@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal, assert_never
 
 from tutor.sandbox.datafiles import load_yaml
@@ -128,6 +128,7 @@ class Catalogue:
     images: Mapping[str, Image] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=4096)
 def parse_reference(image: str) -> Reference | PullFailure:
     """Split a pod's image field as the runtime does, or say why it cannot be parsed."""
 
@@ -169,6 +170,7 @@ def normalize_image(image: str) -> str:
     return ref.full if isinstance(ref, Reference) else image
 
 
+@lru_cache(maxsize=4096)
 def lookup(image: str) -> tuple[Reference, Image] | PullFailure:
     """The catalogued image a pod's ``image`` field names, or why pulling it fails."""
     ref = parse_reference(image)

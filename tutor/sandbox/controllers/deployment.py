@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from tutor.sandbox.controllers.common import owned, owner_keys, resolve_int_or_percent
-from tutor.sandbox.controllers.runtime import Controller, Key
+from tutor.sandbox.controllers.runtime import Cluster, Controller, Key
 from tutor.sandbox.objects import (
     Obj,
     clone,
@@ -114,6 +114,10 @@ class DeploymentController(Controller):
     name = "deployment"
     watches = ("deployments.apps", "replicasets.apps")
 
+    def __init__(self, cluster: Cluster) -> None:
+        super().__init__(cluster)
+        self._templates: dict[str, tuple[Any, Obj]] = {}
+
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
         if event.resource == "replicasets.apps":
             return owner_keys(event, "Deployment")
@@ -153,7 +157,7 @@ class DeploymentController(Controller):
             key=lambda r: r["metadata"]["creationTimestamp"],
         )
         wanted = semantic(template)
-        new_rs = next((r for r in all_rs if semantic((r.get("spec") or {}).get("template") or {}) == wanted), None)
+        new_rs = next((r for r in all_rs if self._template_of(r) == wanted), None)
         old_rs = [r for r in all_rs if r is not new_rs]
         created = False
         if spec.get("paused"):
@@ -190,6 +194,18 @@ class DeploymentController(Controller):
         new_rs = self.store.peek("replicasets.apps", namespace, new_rs["metadata"]["name"]) or new_rs
         old_rs = [self.store.peek("replicasets.apps", namespace, r["metadata"]["name"]) or r for r in old_rs]
         return self._update_status(d, new_rs, [r for r in old_rs if r is not None], created)
+
+    def _template_of(self, rs: Obj) -> Obj:
+        """A ReplicaSet's template, normalized; remembered per resourceVersion."""
+        meta = rs["metadata"]
+        cached = self._templates.get(meta["uid"])
+        if cached is not None and cached[0] == meta.get("resourceVersion"):
+            return cached[1]
+        normalized = semantic((rs.get("spec") or {}).get("template") or {})
+        self._templates[meta["uid"]] = (meta.get("resourceVersion"), normalized)
+        if len(self._templates) > 4096:
+            self._templates.clear()
+        return normalized
 
     @staticmethod
     def _copied_annotations(d: Obj) -> dict[str, str]:

@@ -13,11 +13,13 @@ binding plugin's pre-filter does. The message is the real one::
 
 An unschedulable pod stays Pending with a ``FailedScheduling`` event and a
 ``PodScheduled=False`` condition; it is tried again whenever room may have been made (a
-pod on the node finished or went away, the node or a claim changed).
+pod on the node finished or went away, the node or a claim changed). A ``NoExecute``
+taint on the node evicts the running pods that do not tolerate it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,6 +32,8 @@ NOT_HELPFUL = "Preemption is not helpful for scheduling."
 NO_VICTIMS = "No preemption victims found for incoming pod."
 #: The queue key that retries every pending pod (FIFO) after room was made.
 RETRY: Key = ("", "", "retry")
+#: The queue key that evicts pods which do not tolerate the node's NoExecute taints.
+EVICT: Key = ("", "", "evict")
 RESOURCES = ("cpu", "memory", "ephemeral-storage")
 
 
@@ -145,15 +149,19 @@ class Scheduler(Controller):
         super().__init__(cluster)
         #: Unscheduled pods in the order they came: (namespace, name) -> uid.
         self.pending: dict[tuple[str, str], str] = {}
-        #: What the pods on the node ask for: uid -> requests (and host ports).
+        #: What the pods on the node ask for: uid -> requests (and host ports), and the sums.
         self.usage: dict[str, dict[str, float]] = {}
         self.ports: dict[str, set[tuple[int, str]]] = {}
+        self.used: dict[str, float] = dict.fromkeys(RESOURCES, 0.0)
+        self.ports_used: Counter[tuple[int, str]] = Counter()
         self._first_seen: dict[str, float] = {}
         self._reported: dict[str, str] = {}
 
     # ---- bookkeeping from events -----------------------------------------------------
 
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
+        if event.resource == "nodes":
+            return [RETRY, EVICT] if self.pending else [EVICT]
         if event.resource != "pods":
             return [RETRY] if self.pending else []
         pod, uid = event.obj, str(event.obj["metadata"].get("uid", ""))
@@ -161,12 +169,13 @@ class Scheduler(Controller):
         spec, phase = pod.get("spec") or {}, (pod.get("status") or {}).get("phase")
         holds = event.type != "DELETED" and bool(spec.get("nodeName")) and phase not in ("Succeeded", "Failed")
         freed = uid in self.usage and not holds
+        self._release(uid)
         if holds:
             self.usage[uid] = requests_of(spec)
             self.ports[uid] = _host_ports(spec)
-        else:
-            self.usage.pop(uid, None)
-            self.ports.pop(uid, None)
+            for resource, amount in self.usage[uid].items():
+                self.used[resource] += amount
+            self.ports_used.update(self.ports[uid])
         if event.type == "DELETED" or spec.get("nodeName"):
             if self.pending.pop(key, None) is not None:
                 self._first_seen.pop(uid, None)
@@ -175,9 +184,17 @@ class Scheduler(Controller):
         self.pending.setdefault(key, uid)
         return [key, RETRY] if freed else [key]
 
+    def _release(self, uid: str) -> None:
+        for resource, amount in self.usage.pop(uid, {}).items():
+            self.used[resource] -= amount
+        self.ports_used.subtract(self.ports.pop(uid, set()))
+
     # ---- reconcile -------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> float | None:
+        if key == EVICT:
+            self._evict()
+            return None
         if key == RETRY:
             waits = [w for k in list(self.pending) if (w := self._attempt(k)) is not None]
             return min(waits) if waits else None
@@ -235,6 +252,30 @@ class Scheduler(Controller):
         self.store.replace_status("pods", namespace, name, status)
         return None
 
+    def _evict(self) -> None:
+        """The taint eviction controller: a NoExecute taint the pod does not tolerate
+        deletes it (tolerationSeconds is taken as tolerating)."""
+        node = self.store.peek("nodes", "", self.cluster.node_name)
+        taints = [t for t in ((node or {}).get("spec") or {}).get("taints") or [] if t.get("effect") == "NoExecute"]
+        if not taints:
+            return
+        for uid in list(self.usage):
+            pod = self.store.by_uid(uid)
+            if pod is None or pod["metadata"].get("deletionTimestamp"):
+                continue
+            tolerations = list((pod.get("spec") or {}).get("tolerations") or [])
+            if all(tolerates(tolerations, taint) for taint in taints):
+                continue
+            namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+            self.cluster.recorder.record(
+                pod,
+                "Normal",
+                "TaintManagerEviction",
+                f"Marking for deletion Pod {namespace}/{name}",
+                component="taint-eviction-controller",
+            )
+            self.store.delete("pods", namespace, name)
+
     # ---- the filters -------------------------------------------------------------------
 
     def _verdict(self, pod: Obj) -> Verdict | None:
@@ -264,9 +305,7 @@ class Scheduler(Controller):
                 )
         if not affinity_matches(spec, node):
             return Verdict(("node(s) didn't match Pod's node affinity/selector",), False)
-        wanted_ports = _host_ports(spec)
-        used_ports = set().union(*self.ports.values()) if self.ports else set()
-        if wanted_ports & used_ports:
+        if any(self.ports_used[port] > 0 for port in _host_ports(spec)):
             return Verdict(("node(s) didn't have free ports for the requested pod ports",), True)
         allocatable = (node.get("status") or {}).get("allocatable") or {}
         insufficient = []
@@ -276,8 +315,7 @@ class Scheduler(Controller):
         for resource in RESOURCES:
             if resource not in asked or resource not in allocatable:
                 continue
-            used = sum(u.get(resource, 0.0) for u in self.usage.values())
-            if used + asked[resource] > parse_quantity(allocatable[resource]) + 1e-9:
+            if self.used[resource] + asked[resource] > parse_quantity(allocatable[resource]) + 1e-9:
                 insufficient.append(f"Insufficient {resource}")
         if insufficient:
             return Verdict(tuple(insufficient), True)
