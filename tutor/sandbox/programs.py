@@ -318,7 +318,7 @@ def _limited(events: Iterator[Event]) -> Iterator[Event]:
 
 # ---- parsing a shell script ------------------------------------------------------------------
 
-_OPERATORS = ("&&", "||", ";;", ">>", "2>&1", "&>", "2>", "1>", ";", "&", "|", "(", ")", ">", "<", "\n")
+_OPERATORS = ("&&", "||", ";;", ">>", "2>&1", "1>&2", ">&2", "&>", "2>", "1>", ";", "&", "|", "(", ")", ">", "<", "\n")
 
 
 @dataclass(frozen=True)
@@ -468,7 +468,7 @@ def _tokens(script: str) -> list[Word | str]:
             i += 1
             continue
         op = next((o for o in _OPERATORS if script.startswith(o, i)), None)
-        if op is not None and not (op in ("2>&1", "2>", "1>") and started):
+        if op is not None and not (op in ("2>&1", "1>&2", "2>", "1>") and started):
             flush()
             out.append(op)
             i += len(op)
@@ -601,8 +601,8 @@ class _Parser:
             elif token in ("2>",):
                 self.pos += 1
                 self.take()
-            elif token == "2>&1":
-                self.pos += 1
+            elif token in ("2>&1", "1>&2", ">&2"):
+                self.pos += 1  # both streams go to the container's log
             elif token == "<":
                 raise Unreadable("input redirection is not interpreted")
             else:

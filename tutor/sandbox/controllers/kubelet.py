@@ -261,6 +261,9 @@ class Kubelet(Controller):
                 return None
             run.mounted, run.mount_error = True, ""
             self._waiting_config.get(run.namespace, set()).discard(run.name)
+        for c in run.containers:
+            if c.stage is Stage.CONFIG_ERROR:
+                c.retry_now(now)  # every sync tries again: the ConfigMap may be there now
         ready_at = run.sandbox_at
         for c in run.inits:
             c.start_at(ready_at)
