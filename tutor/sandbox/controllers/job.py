@@ -100,7 +100,7 @@ class JobController(Controller):
             "terminating": len(terminating),
             "uncountedTerminatedPods": {},
         }
-        failure = self._failure(job, active, failed_count, start, now)
+        failure = self._failing(old) or self._failure(job, active, failed_count, start, now)
         if failure is not None:
             return self._fail(job, status, active, terminating, failed_count, succeeded_count, failure, now)
         completions = spec.get("completions")
@@ -109,6 +109,12 @@ class JobController(Controller):
         complete = (
             succeeded_count >= int(completions) if completions is not None else bool(succeeded_count) and not active
         )
+        if indexed:
+            done_indexes = sorted(
+                {int((p["metadata"].get("annotations") or {}).get(INDEX_ANNOTATION, -1)) for p in succeeded}
+            )
+            if done_indexes:
+                status["completedIndexes"] = _ranges(done_indexes)
         wake: float | None = None
         if complete:
             return self._complete(job, status, succeeded_count, failed_count, now)
@@ -132,12 +138,6 @@ class JobController(Controller):
             if deadline is not None and start is not None:
                 due = start + int(deadline)
                 wake = due if wake is None else min(wake, due)
-        if indexed:
-            done_indexes = sorted(
-                {int(p["metadata"].get("annotations", {}).get(INDEX_ANNOTATION, -1)) for p in succeeded}
-            )
-            if done_indexes:
-                status["completedIndexes"] = _ranges(done_indexes)
         if active:
             status["active"] = len(active)
         if succeeded_count:
@@ -214,6 +214,14 @@ class JobController(Controller):
         return float(max(_finished_at(p) for p in failed) + delay)
 
     # ---- finishing ------------------------------------------------------------------
+
+    @staticmethod
+    def _failing(status: Obj) -> str | None:
+        """The reason of a failure already decided (FailureTarget), if any."""
+        for c in status.get("conditions") or []:
+            if c.get("type") == "FailureTarget" and c.get("status") == "True":
+                return str(c.get("reason", "BackoffLimitExceeded"))
+        return None
 
     def _failure(self, job: Obj, active: list[Obj], failed_count: int, start: float | None, now: float) -> str | None:
         spec = job.get("spec") or {}
