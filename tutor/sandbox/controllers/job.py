@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tutor.sandbox.controllers.common import owned, owner_keys, pod_from_template, pod_ready
+from tutor.sandbox.controllers.common import create_pod, owned, owner_keys, pod_from_template, pod_ready
 from tutor.sandbox.controllers.runtime import Controller, Key
 from tutor.sandbox.objects import Obj, clone, merge_conditions, parse_time, random_suffix, rfc3339
 from tutor.sandbox.store import WatchEvent
@@ -184,15 +184,7 @@ class JobController(Controller):
                 )
             else:
                 pod = pod_from_template(job, template, f"{name}-{random_suffix()}")
-            made = self.store.create(pod, resource="pods")
-            created.append(made)
-            self.cluster.recorder.record(
-                job,
-                "Normal",
-                "SuccessfulCreate",
-                f"Created pod: {made['metadata']['name']}",
-                component="job-controller",
-            )
+            created.append(create_pod(self.cluster, job, pod, "job-controller"))
         return created
 
     @staticmethod

@@ -44,6 +44,19 @@ def _target_port(port: Obj, pod: Obj | None) -> int | None:
     return None
 
 
+def _where(pod: Obj) -> Obj:
+    """An endpoint's node, pod reference and (for a StatefulSet's pod) hostname."""
+    spec = pod.get("spec") or {}
+    meta = pod["metadata"]
+    where: Obj = {
+        "nodeName": spec.get("nodeName", ""),
+        "targetRef": {"kind": "Pod", "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]},
+    }
+    if spec.get("hostname"):
+        where["hostname"] = spec["hostname"]
+    return where
+
+
 def _address_key(pod: Obj) -> tuple[int, ...]:
     return tuple(int(part) for part in pod["status"]["podIP"].split("."))
 
@@ -112,18 +125,7 @@ class EndpointsController(Controller):
         for pod in pods:
             if pod["metadata"].get("deletionTimestamp") and not publish:
                 continue
-            address = {
-                "ip": pod["status"]["podIP"],
-                "nodeName": (pod.get("spec") or {}).get("nodeName", ""),
-                "targetRef": {
-                    "kind": "Pod",
-                    "namespace": namespace,
-                    "name": pod["metadata"]["name"],
-                    "uid": pod["metadata"]["uid"],
-                },
-            }
-            if (pod.get("spec") or {}).get("hostname"):
-                address["hostname"] = pod["spec"]["hostname"]
+            address = {"ip": pod["status"]["podIP"], **_where(pod)}
             (ready if publish or pod_ready(pod) else unready).append(address)
         subset: Obj = {}
         if ready:
@@ -161,16 +163,8 @@ class EndpointsController(Controller):
             endpoint: Obj = {
                 "addresses": [pod["status"]["podIP"]],
                 "conditions": {"ready": serving and not terminating, "serving": serving, "terminating": terminating},
-                "nodeName": (pod.get("spec") or {}).get("nodeName", ""),
-                "targetRef": {
-                    "kind": "Pod",
-                    "namespace": namespace,
-                    "name": pod["metadata"]["name"],
-                    "uid": pod["metadata"]["uid"],
-                },
+                **_where(pod),
             }
-            if (pod.get("spec") or {}).get("hostname"):
-                endpoint["hostname"] = pod["spec"]["hostname"]
             endpoints.append(endpoint)
         slice_ports = [
             {"name": p.get("name", ""), "port": p["port"], "protocol": p["protocol"]}
