@@ -1,6 +1,6 @@
 """The sandbox's own costs: start-up, and living with 5,000 pods (a script, not a test).
 
-    .venv/bin/python bench/sandbox.py [--baseline DIR] [--pods N] [--starts N]
+    .venv/bin/python bench/sandbox.py [--baseline DIR] [--rounds N] [--pods N] [--starts N]
 
 Prints one figure per line, ``name=value``:
 
@@ -16,7 +16,8 @@ Prints one figure per line, ``name=value``:
 
 With ``--baseline DIR`` (another checkout, e.g. main) the same figures are measured on
 that code too, each in its own process, and printed with a ``baseline_`` prefix, and the
-ratios ``ratio_<figure>=this/baseline``. The script uses only the API both have.
+ratios ``ratio_<figure>=this/baseline``; ``--rounds N`` alternates N runs of each tree and
+reports the medians. The script uses only the API both have.
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ def measure(pods: int, starts: int) -> dict[str, Any]:
     return out
 
 
+def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {name: round(statistics.median(run[name] for run in runs), 2) for name in runs[0]}
+
+
 def run_in(code: Path, pods: int, starts: int) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(code)}
     done = subprocess.run(
@@ -130,16 +135,25 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, help="another checkout to measure the same way")
     parser.add_argument("--pods", type=int, default=5000)
     parser.add_argument("--starts", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=1, help="alternate runs of each tree, medians reported")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.pods, args.starts)))
         return 0
-    ours = run_in(REPO, args.pods, args.starts)
+    # Rounds alternate between the two trees, so that a machine busy with other work
+    # weighs on both alike; each figure is the median over the rounds.
+    ours_runs: list[dict[str, Any]] = []
+    theirs_runs: list[dict[str, Any]] = []
+    for _ in range(args.rounds):
+        ours_runs.append(run_in(REPO, args.pods, args.starts))
+        if args.baseline is not None:
+            theirs_runs.append(run_in(args.baseline.resolve(), args.pods, args.starts))
+    ours = _medians(ours_runs)
     for name, value in ours.items():
         print(f"{name}={value}")
     if args.baseline is not None:
-        theirs = run_in(args.baseline.resolve(), args.pods, args.starts)
+        theirs = _medians(theirs_runs)
         for name, value in theirs.items():
             print(f"baseline_{name}={value}")
         for name, value in ours.items():

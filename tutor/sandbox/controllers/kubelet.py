@@ -41,6 +41,10 @@ class PodRun:
     deleting_since: float | None = None
     mount_error: str = ""
     mounted: bool = False
+    #: The pod's resourceVersion after this kubelet last wrote its status, and when the
+    #: pod next changes: a pass woken by its own write, with nothing due, has no work.
+    written: str = ""
+    wake: tuple[float, bool] | None = None
 
     @property
     def inits(self) -> list[ContainerRun]:
@@ -174,11 +178,30 @@ class Kubelet(Controller):
             if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
                 return None
             run = self._new_run(pod, now)
+        if self._quiet(pod, run, now):
+            return self._wake(key, run.wake, now)
         host = _PodHost(self, pod, run)
         try:
             wake = self._sync(pod, run, host, now)
         finally:
             host.flush()
+        run.wake = wake
+        return self._wake(key, wake, now)
+
+    @staticmethod
+    def _quiet(pod: Obj, run: PodRun, now: float) -> bool:
+        """Nothing to do: woken by its own status write, the pod's sandbox and volumes set
+        up, and no container due (a pass would only write the same status)."""
+        return (
+            run.written == pod["metadata"].get("resourceVersion")
+            and now >= run.sandbox_at
+            and run.mounted
+            and all(
+                (c.next_at is None or c.next_at > now) and c.stage is not Stage.CONFIG_ERROR for c in run.containers
+            )
+        )
+
+    def _wake(self, key: Key, wake: tuple[float, bool] | None, now: float) -> float | None:
         if wake is None:
             return None
         when, urgent = wake
@@ -224,7 +247,8 @@ class Kubelet(Controller):
             self.store.delete("pods", run.namespace, run.name, grace_period=0, uid=run.uid)
             self._forget(run.namespace, run.name)
             return None
-        self.store.replace_status("pods", run.namespace, run.name, self._status(pod, run, now))
+        stored = self.store.replace_status("pods", run.namespace, run.name, self._status(pod, run, now))
+        run.written = str((stored or {}).get("metadata", {}).get("resourceVersion", ""))
         return wake
 
     def _follow_spec(self, pod: Obj, run: PodRun, host: _PodHost, now: float) -> None:

@@ -169,8 +169,10 @@ class Scheduler(Controller):
         spec, phase = pod.get("spec") or {}, (pod.get("status") or {}).get("phase")
         holds = event.type != "DELETED" and bool(spec.get("nodeName")) and phase not in ("Succeeded", "Failed")
         freed = uid in self.usage and not holds
-        self._release(uid)
-        if holds:
+        if freed:
+            self._release(uid)
+        elif holds and uid not in self.usage:
+            # A pod's requests do not change while it holds them: counted once.
             self.usage[uid] = requests_of(spec)
             self.ports[uid] = _host_ports(spec)
             for resource, amount in self.usage[uid].items():
