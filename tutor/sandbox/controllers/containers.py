@@ -28,12 +28,12 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Protocol
+from typing import Literal, Protocol, assert_never
 
 from tutor.sandbox import images, programs
 from tutor.sandbox.controllers import probes
 from tutor.sandbox.images import Served
-from tutor.sandbox.objects import Obj
+from tutor.sandbox.objects import Obj, rfc3339
 
 #: Lines of one container instance's log that are kept (older ones rotate away).
 LOG_LINES = 10_000
@@ -44,6 +44,10 @@ LOOKAHEAD = 2_000
 SYNC_AFTER_ERROR = 1.0
 #: How often a container waiting for a missing ConfigMap or Secret is retried.
 CONFIG_RETRY = 10.0
+
+
+StopReason = Literal["delete", "liveness", "startup", "changed"]
+"""Why a container is stopped: its pod is deleted, a probe failed, its image changed."""
 
 
 class Stage(Enum):
@@ -58,20 +62,6 @@ class Stage(Enum):
     STOPPING = "Stopping"
     CRASH_BACKOFF = "CrashLoopBackOff"
     TERMINATED = "Terminated"
-
-
-WAITING = frozenset(
-    {
-        Stage.CREATING,
-        Stage.PULLING,
-        Stage.PULL_FAILED,
-        Stage.PULL_BACKOFF,
-        Stage.INVALID,
-        Stage.NEVER_PULL,
-        Stage.CONFIG_ERROR,
-        Stage.CRASH_BACKOFF,
-    }
-)
 
 
 @dataclass
@@ -157,16 +147,10 @@ class Instance:
         return {
             "exitCode": self.exit_code if self.exit_code is not None else 0,
             "reason": self.reason,
-            "startedAt": _stamp(self.started),
-            "finishedAt": _stamp(self.finished if self.finished is not None else self.started),
+            "startedAt": rfc3339(self.started),
+            "finishedAt": rfc3339(self.finished if self.finished is not None else self.started),
             "containerID": self.container_id,
         }
-
-
-def _stamp(at: float) -> str:
-    from tutor.sandbox.objects import rfc3339
-
-    return rfc3339(at)
 
 
 @dataclass
@@ -192,8 +176,8 @@ class ContainerRun:
     pull: Backoff = field(default_factory=lambda: Backoff(10.0, 300.0))
     fault_driven: bool = False
     pulled_in: float = 0.0
-    #: Why the current stop was asked: "delete", "liveness", "startup", "changed".
-    stopping_for: str = ""
+    #: Why the current stop was asked (None while none was).
+    stopping_for: StopReason | None = None
 
     def __post_init__(self) -> None:
         self.image = str(self.spec.get("image", ""))
@@ -350,7 +334,7 @@ class ContainerRun:
         host.event(self, at, "Normal", "Created", f"Created container {self.name}")
         host.event(self, at, "Normal", "Started", f"Started container {self.name}")
         self.next_at, self.urgent = at, True
-        self.stopping_for = ""
+        self.stopping_for = None
 
     def _schedule_probes(self, host: Host, inst: Instance) -> None:
         for kind in probes.PROBE_KINDS:
@@ -506,10 +490,10 @@ class ContainerRun:
                     inst.started_ok, state.next_at = True, None
                     self._after_startup(host, inst, at)
                 elif state.failures >= timing.failure_threshold:
-                    self._kill(host, at, "startup")
+                    self._kill(host, at, "startup", timing.termination_grace)
                     return
             elif kind == "livenessProbe" and state.failures >= timing.failure_threshold:
-                self._kill(host, at, "liveness")
+                self._kill(host, at, "liveness", timing.termination_grace)
                 return
             elif kind == "readinessProbe":
                 inst.ready = state.passing
@@ -544,7 +528,7 @@ class ContainerRun:
         inst.finished = at
         inst.ready = False
         code = inst.exit_code or 0
-        if self.stopping_for in ("delete",):
+        if self.stopping_for == "delete":
             self.stage, self.next_at = Stage.TERMINATED, None
             return
         killed = self.stopping_for in ("liveness", "startup", "changed")
@@ -583,19 +567,20 @@ class ContainerRun:
         self.restarts += 1
         self._pull(host, at)
 
-    def _kill(self, host: Host, at: float, why: str) -> None:
-        if why == "liveness":
-            message = f"Container {self.name} failed liveness probe, will be restarted"
-        elif why == "startup":
-            message = f"Container {self.name} failed startup probe, will be restarted"
-        elif why == "changed":
-            message = f"Container {self.name} definition changed, will be restarted"
-        else:
-            message = f"Stopping container {self.name}"
+    def _kill(self, host: Host, at: float, why: StopReason, grace: float | None = None) -> None:
+        match why:
+            case "liveness" | "startup":
+                message = f"Container {self.name} failed {why} probe, will be restarted"
+            case "changed":
+                message = f"Container {self.name} definition changed, will be restarted"
+            case "delete":
+                message = f"Stopping container {self.name}"
+            case _:
+                assert_never(why)
         host.event(self, at, "Normal", "Killing", message)
-        self.stop(host, at, why)
+        self.stop(host, at, why, grace)
 
-    def stop(self, host: Host, at: float, why: str, grace: float | None = None) -> None:
+    def stop(self, host: Host, at: float, why: StopReason, grace: float | None = None) -> None:
         """SIGTERM: the process exits at once if it handles it, at the end of the grace
         period otherwise (SIGKILL, exit 137)."""
         inst = self.current
@@ -687,7 +672,7 @@ class ContainerRun:
         stage = self.stage
         latest = self.instances[-1] if self.instances else None
         if stage in (Stage.RUNNING, Stage.STOPPING) and latest is not None:
-            status["state"] = {"running": {"startedAt": _stamp(latest.started)}}
+            status["state"] = {"running": {"startedAt": rfc3339(latest.started)}}
             status["started"] = latest.started_ok
             status["imageID"] = digest
             status["containerID"] = latest.container_id

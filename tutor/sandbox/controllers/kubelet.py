@@ -125,8 +125,9 @@ class _PodHost:
 
 
 def _preloaded(image: str) -> bool:
+    """The node has it before anything is pulled (minikube's control plane images)."""
     found = lookup(image)
-    return not isinstance(found, Exception) and isinstance(found, tuple) and found[1].preloaded
+    return isinstance(found, tuple) and found[1].preloaded
 
 
 class Kubelet(Controller):
