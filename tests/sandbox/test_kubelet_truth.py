@@ -11,6 +11,7 @@ import subprocess
 import threading
 import urllib.error
 import urllib.request
+from typing import Any
 
 import pytest
 from sandbox_helpers import KUBECTL, Kubectl, advance, events_of, needs_kubectl, pod_json, table
@@ -484,3 +485,20 @@ def test_events_are_named_by_time_and_listed_in_the_order_they_happened(timed: S
     assert all(n.startswith("web.") for n in names)
     stamps = [int(n.removeprefix("web."), 16) for n in names]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+
+
+def test_the_client_reads_logs_and_the_kubelets_refusal(sandbox: Sandbox, kubectl: Kubectl, kube_client: Any) -> None:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    kubectl("run", "crash", "--image=busybox:1.36", "--", "sh", "-c", "echo boom; exit 1", check=True)
+    kubectl("run", "web", "--image=nginx:1.27", check=True)
+    sandbox.wait_idle()
+    core = client.CoreV1Api(kube_client)
+    assert core.read_namespaced_pod_log("crash", "default", previous=True) == "boom\n"
+    pod = core.read_namespaced_pod("crash", "default")
+    assert pod.status.container_statuses[0].state.waiting.reason == "CrashLoopBackOff"
+    with pytest.raises(ApiException) as refused:
+        core.read_namespaced_pod_log("web", "default", previous=True)
+    assert refused.value.status == 400
+    assert json.loads(refused.value.body)["message"] == 'previous terminated container "web" in pod "web" not found'
