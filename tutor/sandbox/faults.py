@@ -166,7 +166,7 @@ class Faults:
 
     def image_fault(self, image: str) -> tuple[str, int] | None:
         """The fault for an image, as ("pull" | "crash" | "unready", exit code), or None."""
-        from tutor.sandbox.controllers.kubelet import normalize_image
+        from tutor.sandbox.images import normalize_image
 
         with self._lock:
             items = list(self._images.items())

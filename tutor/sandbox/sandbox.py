@@ -7,6 +7,7 @@ import asyncio
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
@@ -15,7 +16,9 @@ from typing import Any, TypeVar
 
 from tutor.sandbox import baseline, kubeconfig, tempdirs
 from tutor.sandbox.admission import Admission
+from tutor.sandbox.clock import Clock
 from tutor.sandbox.controllers.crd import CrdController
+from tutor.sandbox.controllers.cronjob import CronJobController
 from tutor.sandbox.controllers.daemonset import DaemonSetController
 from tutor.sandbox.controllers.deployment import DeploymentController
 from tutor.sandbox.controllers.garbagecollector import GarbageCollector
@@ -25,6 +28,7 @@ from tutor.sandbox.controllers.kubelet import Kubelet
 from tutor.sandbox.controllers.namespace import NamespaceController
 from tutor.sandbox.controllers.replicaset import ReplicaSetController
 from tutor.sandbox.controllers.runtime import Cluster, Controller, Manager
+from tutor.sandbox.controllers.scheduler import Scheduler
 from tutor.sandbox.controllers.serviceaccounts import ServiceAccountController
 from tutor.sandbox.controllers.services import EndpointsController
 from tutor.sandbox.controllers.statefulset import StatefulSetController
@@ -32,6 +36,7 @@ from tutor.sandbox.controllers.volumes import VolumeController
 from tutor.sandbox.delays import Delays
 from tutor.sandbox.events import EventRecorder
 from tutor.sandbox.faults import Faults
+from tutor.sandbox.podlogs import PodLogs
 from tutor.sandbox.requestlog import RequestLog
 from tutor.sandbox.resources import Registry
 from tutor.sandbox.server import ApiServer, LogProvider
@@ -73,8 +78,11 @@ class Sandbox:
         ingress_port: int | None = None,
         bookmark_interval: float = 10.0,
         event_log_size: int = DEFAULT_EVENT_LOG,
+        clock: Clock | None = None,
     ) -> None:
         self.delays = delays or Delays.instant()
+        #: What the cluster's time is: wall time, or a test's ManualClock (see clock.py).
+        self.clock: Clock = clock or time.time
         self.profile = profile
         self.kubernetes_version = kubernetes_version
         #: The node's container runtime, as `minikube start --container-runtime` sets it.
@@ -87,7 +95,7 @@ class Sandbox:
         #: Extra data for the kubeconfig extension (the stand-ins add a control URL...).
         self.kubeconfig_extension: dict[str, Any] = {}
         self.registry = Registry()
-        self.store = Store(self.registry, event_log_size=event_log_size)
+        self.store = Store(self.registry, event_log_size=event_log_size, clock=self.clock)
         self.requests = RequestLog()
         self.faults = Faults(self)
         self._build_cluster()
@@ -98,6 +106,7 @@ class Sandbox:
             faults=self.faults,
             bookmark_interval=bookmark_interval,
         )
+        self.server.pod_logs = PodLogs(lambda: self.kubelet, self.clock)
         #: The stand-ins (None with ``standins=False``): for tools and tests that look inside
         #: (``shim_dir``, ``ingress_port``, ``apps``, ``databases``...).
         self.standins: StandIns | None = None
@@ -137,7 +146,9 @@ class Sandbox:
             container_runtime=self.container_runtime,
         )
         self.kubelet = Kubelet(self.cluster)
+        self.scheduler = Scheduler(self.cluster)
         controllers: list[Controller] = [
+            self.scheduler,
             self.kubelet,
             VolumeController(self.cluster),
             ReplicaSetController(self.cluster),
@@ -145,6 +156,7 @@ class Sandbox:
             StatefulSetController(self.cluster),
             DaemonSetController(self.cluster),
             JobController(self.cluster),
+            CronJobController(self.cluster),
             EndpointsController(self.cluster),
             IngressController(self.cluster),
             NamespaceController(self.cluster),

@@ -35,6 +35,7 @@ from tutor.sandbox.store import Store, WatchEvent
 
 if TYPE_CHECKING:
     from tutor.sandbox.faults import Faults
+    from tutor.sandbox.podlogs import PodLogs
     from tutor.sandbox.requestlog import RequestLog
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,8 @@ class ApiServer:
         self.faults = faults
         self.bookmark_interval = bookmark_interval
         self.log_provider: LogProvider | None = None
+        #: The pod log subresource's answers (the sandbox sets it; see podlogs.py).
+        self.pod_logs: PodLogs | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._listener: Listener | None = None
@@ -317,6 +320,9 @@ class ApiServer:
             return await self._scale(request, p, dry_run)
         if p.subresource == "log":
             pod = self.store.read(rt.key, namespace, p.name)
+            if self.log_provider is None and self.pod_logs is not None:
+                # What the containers printed, from the kubelet (podlogs.py).
+                return await self.pod_logs.serve(request, pod, lambda: self._closing)
             container = request.query.get("container") or (
                 ((pod.get("spec") or {}).get("containers") or [{}])[0].get("name", "")
             )
