@@ -35,6 +35,7 @@ bench: $(BIN)/k8s-tutor
 	$(RUN) $(BIN)/python bench/run_throughput.py
 	$(RUN) $(BIN)/python bench/api_writes.py
 	$(RUN) $(BIN)/python bench/workshop_load.py
+	$(RUN) $(BIN)/python bench/sandbox.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -55,6 +55,12 @@ from tutor.sandbox import Delays, Sandbox
 sb = Sandbox(delays=Delays.instant(), profile="bench", started=True, state_dir=sys.argv[1])
 
 def populate(pods):
+    # A real minikube node stops at 110 pods; give this one room, so that all of them
+    # run (the figure is about a cluster with 5,000 pods, not about the node's limit).
+    node = sb.store.read("nodes", "", "bench")
+    status = dict(node["status"])
+    status["allocatable"] = {**status["allocatable"], "pods": str(pods + 200)}
+    sb.store.replace_status("nodes", "", "bench", status)
     per_ns = 500
     for n in range((pods + per_ns - 1) // per_ns):
         ns = f"bulk-{n}"
@@ -62,7 +68,7 @@ def populate(pods):
         for i in range(min(per_ns, pods - n * per_ns)):
             sb.store.create({"apiVersion": "v1", "kind": "Pod",
                              "metadata": {"name": f"filler-{i}", "namespace": ns, "labels": {"app": "filler"}},
-                             "spec": {"containers": [{"name": "c", "image": "example.com/filler:1"}]}})
+                             "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10"}]}})
     sb.wait_idle(timeout=900)
 
 class Handler(BaseHTTPRequestHandler):

@@ -96,7 +96,10 @@ class Learner:
             assert state == "ready", f"$ {line}: {state}"
             return
         done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"$ {line}\n{done.stdout}{done.stderr}"
+        assert done.returncode == 0, f"$ {line}\n{done.stdout}{done.stderr}\n" + "\n".join(
+            f"[{process.command.id}: {process.state()}] " + " | ".join(process.lines[-8:])
+            for process in self.background
+        )
 
     def close(self) -> None:
         for process in self.background:

@@ -110,6 +110,30 @@ class Recorder:
             return [status.state for status in self.statuses]
 
 
+@pytest.fixture
+def engine(sandbox: Any) -> Iterator[tuple[Any, Recorder]]:
+    """The check engine on ``sandbox`` with the real client, and what it reported."""
+    from tutor.cluster.checks import BasicContext
+    from tutor.cluster.connection import ClusterConnection
+    from tutor.cluster.engine import CheckEngine
+    from tutor.cluster.kubeconfig import Source
+
+    recorder = Recorder()
+    connection = ClusterConnection(Source.resolve(sandbox.kubeconfig))
+    eng = CheckEngine(connection, BasicContext(), on_result=recorder.on_result, on_status=recorder.on_status)
+    eng.start()
+    yield eng, recorder
+    assert eng.close() == []
+    connection.close()
+
+
+def activate(eng: Any, **checks: tuple[str, dict[str, Any]]) -> None:
+    """Make these checks (id -> (kind, fields)) the engine's active ones, in namespace pacman."""
+    from tutor.cluster.checks import build_check
+
+    eng.set_active({cid: build_check(kind, fields, namespace="pacman") for cid, (kind, fields) in checks.items()})
+
+
 def tutor_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("k8s-tutor ")]
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.cluster.conftest import Recorder, kubectl, tutor_threads, wait_until
+from tests.cluster.conftest import Recorder, activate, kubectl, tutor_threads, wait_until
 from tutor.cluster import watch_cache
 from tutor.cluster.checks import BasicContext, build_check
 from tutor.cluster.connection import ClusterConnection
@@ -43,21 +40,6 @@ def store_default(sb: Any, name: str, value: str) -> None:
     """The same change, written straight into the sandbox's store (while its API fails)."""
     annotations = {"storageclass.kubernetes.io/is-default-class": value}
     sb.store.patch("storageclasses.storage.k8s.io", "", name, {"metadata": {"annotations": annotations}})
-
-
-@pytest.fixture
-def engine(sandbox: Any) -> Iterator[tuple[CheckEngine, Recorder]]:
-    recorder = Recorder()
-    connection = ClusterConnection(Source.resolve(sandbox.kubeconfig))
-    eng = CheckEngine(connection, BasicContext(), on_result=recorder.on_result, on_status=recorder.on_status)
-    eng.start()
-    yield eng, recorder
-    assert eng.close() == []
-    connection.close()
-
-
-def activate(eng: CheckEngine, **checks: tuple[str, dict[str, Any]]) -> None:
-    eng.set_active({cid: build_check(kind, fields, namespace="pacman") for cid, (kind, fields) in checks.items()})
 
 
 def test_a_check_goes_from_waiting_to_pass_as_the_cluster_changes(sandbox: Any, engine: Any) -> None:
@@ -124,7 +106,6 @@ def test_pods_ready_through_a_deployment_created_with_kubectl(sandbox: Any, engi
 
 def test_an_image_that_cannot_be_pulled_fails_with_the_evidence(sandbox: Any, engine: Any) -> None:
     eng, rec = engine
-    sandbox.faults.image_pull_failure("example.com/missing:*")
     activate(eng, pods=("pods_ready", {"selector": "app=broken"}))
     kubectl(sandbox, "create", "namespace", "pacman")
     kubectl(sandbox, "create", "deployment", "broken", "--image=example.com/missing:1", "-n", "pacman")
@@ -138,10 +119,11 @@ def test_an_image_that_cannot_be_pulled_fails_with_the_evidence(sandbox: Any, en
 
 def test_crash_loop_is_diagnosed_with_the_logs_command(sandbox: Any, engine: Any) -> None:
     eng, rec = engine
-    sandbox.faults.crash_loop("example.com/crashy:*")
     activate(eng, pods=("pods_ready", {"selector": "app=crashy"}))
     kubectl(sandbox, "create", "namespace", "pacman")
-    kubectl(sandbox, "create", "deployment", "crashy", "--image=example.com/crashy:1", "-n", "pacman")
+    kubectl(
+        sandbox, "create", "deployment", "crashy", "--image=busybox:1.36", "-n", "pacman", "--", "sh", "-c", "exit 1"
+    )
     wait_until(lambda: any(f.rule == "crash_loop" for f in (rec.last("pods").findings if rec.last("pods") else ())))
     finding = next(f for f in rec.last("pods").findings if f.rule == "crash_loop")
     assert finding.command and finding.command.endswith("--previous")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sandbox_helpers import HOT_LOOP_WRITES, KUBECTL, Kubectl, make_kubectl, model_errors
 
-from tutor.sandbox import Delays, Sandbox
+from tutor.sandbox import Delays, ManualClock, Sandbox
 
 
 @pytest.fixture
@@ -72,3 +72,23 @@ def kube_client(sandbox: Sandbox) -> Iterator[Any]:
         yield api
     finally:
         api.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The cluster's time, moved by the test (``clock.advance(10)``), never waited for."""
+    return ManualClock()
+
+
+@pytest.fixture
+def timed(sandbox_factory: Callable[..., Sandbox], clock: ManualClock) -> Sandbox:
+    """A fresh started cluster (instant delays, no stand-ins) on ``clock``."""
+    return sandbox_factory(clock=clock)
+
+
+@pytest.fixture
+def timed_kubectl(timed: Sandbox) -> Kubectl:
+    """The real kubectl against ``timed``."""
+    if KUBECTL is None:
+        pytest.skip("kubectl is not on PATH: the kubectl tests drive the real binary")
+    return make_kubectl(timed)

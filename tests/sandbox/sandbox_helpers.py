@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tutor.sandbox import Sandbox
+from tutor.sandbox import ManualClock, Sandbox
 
 KUBECTL = shutil.which("kubectl")
 needs_kubectl = pytest.mark.skipif(
@@ -153,3 +153,33 @@ def widget_crd(**version: Any) -> dict[str, Any]:
             "versions": [{"name": "v1", "served": True, "storage": True, **version}],
         },
     }
+
+
+def advance(sandbox: Sandbox, clock: ManualClock, seconds: float) -> None:
+    """Move the cluster's clock and let what fell due run."""
+    clock.advance(seconds)
+    sandbox.wait_idle()
+
+
+def pod_json(kubectl: Kubectl, name: str, namespace: str = "default") -> dict[str, Any]:
+    """A pod as ``kubectl get -o json`` shows it."""
+    found: dict[str, Any] = json.loads(kubectl("get", "pod", name, "-n", namespace, "-o", "json", check=True).stdout)
+    return found
+
+
+def events_of(kubectl: Kubectl, name: str, namespace: str = "default") -> list[tuple[str, str, str, int]]:
+    """(type, reason, message, count) of an object's events, in the order the API lists them."""
+    listed = json.loads(
+        kubectl(
+            "get",
+            "events",
+            "-n",
+            namespace,
+            "--field-selector",
+            f"involvedObject.name={name}",
+            "-o",
+            "json",
+            check=True,
+        ).stdout
+    )
+    return [(e["type"], e["reason"], e["message"], int(e.get("count") or 1)) for e in listed["items"]]

@@ -303,8 +303,8 @@ def test_server_side_apply_creates_then_merges(sandbox: Sandbox) -> None:
     assert merged["data"] == {"a": "1", "b": "2"}
 
 
-def test_pod_logs_are_a_stub_or_what_the_provider_says(sandbox: Sandbox) -> None:
+def test_pod_logs_are_what_the_container_printed_or_what_the_provider_says(sandbox: Sandbox) -> None:
     path = "/api/v1/namespaces/kube-system/pods/storage-provisioner/log"
-    assert "simulated" in api(sandbox, "GET", path).body.decode()
+    assert "Initializing the minikube storage provisioner" in api(sandbox, "GET", path).body.decode()
     sandbox.log_provider = lambda pod, container: f"{pod['metadata']['name']}/{container}: hello\n"
     assert api(sandbox, "GET", path).body.decode() == "storage-provisioner/storage-provisioner: hello\n"

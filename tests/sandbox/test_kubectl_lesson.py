@@ -17,6 +17,8 @@ from tutor.sandbox import Sandbox
 pytestmark = needs_kubectl
 
 STATEFUL = str(MANIFESTS / "pacman-stateful.yaml")
+# The game is published only as :latest; a digest of it is another image that exists.
+PINNED = "quay.io/ifont/pacman-nodejs-app@sha256:" + "5" * 64
 INGRESS = str(MANIFESTS / "pacman-ingress.yaml")
 
 
@@ -195,9 +197,7 @@ def test_apply_twice_is_unchanged_the_second_time(sandbox: Sandbox, kubectl: Kub
 
 def test_apply_a_new_image_rolls_the_deployment(deployed: Sandbox, kubectl: Kubectl) -> None:
     manifest = (
-        (MANIFESTS / "pacman-stateful.yaml")
-        .read_text()
-        .replace("quay.io/ifont/pacman-nodejs-app:latest", "quay.io/ifont/pacman-nodejs-app:v2")
+        (MANIFESTS / "pacman-stateful.yaml").read_text().replace("quay.io/ifont/pacman-nodejs-app:latest", PINNED)
     )
     kubectl("apply", "-f", STATEFUL, check=True)
     applied = kubectl("apply", "-f", "-", stdin=manifest, check=True).stdout
@@ -205,10 +205,10 @@ def test_apply_a_new_image_rolls_the_deployment(deployed: Sandbox, kubectl: Kube
     kubectl("rollout", "status", "deployment/pacman", "-n", "pacman", "--timeout=20s", check=True)
     deployment = deployed.store.read("deployments.apps", "pacman", "pacman")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"].endswith(":v2")
+    assert container["image"] == PINNED
     assert next(e["name"] for e in container["env"]) == "MONGO_SERVICE_HOST", "the patch kept env"
     pods = deployed.store.list("pods", "pacman", label_selector="name=pacman")
-    assert [p["spec"]["containers"][0]["image"] for p in pods] == ["quay.io/ifont/pacman-nodejs-app:v2"]
+    assert [p["spec"]["containers"][0]["image"] for p in pods] == [PINNED]
 
 
 def test_delete_f_removes_everything_including_the_namespace(deployed: Sandbox, kubectl: Kubectl) -> None:

@@ -11,13 +11,15 @@ The public API (everything else is internal)::
     Sandbox(*, delays=None, profile="minikube", started=True,
             kubernetes_version=DEFAULT_VERSION, container_runtime="docker",
             state_dir=None, port=0, standins=True, ingress_port=None,
-            bookmark_interval=10.0, event_log_size=20_000)
+            bookmark_interval=10.0, event_log_size=20_000, clock=None)
         The whole simulated cluster, on a thread of its own. A context manager, or
         call close(). started=False: "minikube installed, no cluster yet" (the API
         port refuses until `minikube start` or start_cluster()). standins=False: the
         bare core (API server and controllers), for tests that need no minikube.
         ingress_port: where `minikube tunnel` serves the Ingress (default: 80 when
-        this user may bind it, else 18080 or a free port).
+        this user may bind it, else 18080 or a free port). clock: the cluster's
+        time (default time.time); a ManualClock lets a test move it instead of
+        sleeping through back-offs, probe periods and CronJob schedules.
 
     sb.env(base=None) -> dict[str, str]      the environment for a child process:
         base (default os.environ) + KUBECONFIG, KUBECACHEDIR, PATH with the shims
@@ -46,6 +48,7 @@ The public API (everything else is internal)::
     sb.standins: StandIns | None   shim_dir, ingress_port, apps, databases (tests, tools)
 
     Delays.instant(), Delays.realistic()     how long pods, volumes... take
+    ManualClock(start=None)                  a clock that moves only by advance(seconds)
     sandbox_extension(config, context=None) -> dict | None, EXTENSION_NAME
         the kubeconfig extension that marks a context as the sandbox's
     ApiError, Store, WatchEvent, Faults, RequestLog, RequestRecord, DEFAULT_VERSION
@@ -69,6 +72,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tutor.sandbox.clock import ManualClock
     from tutor.sandbox.delays import Delays
     from tutor.sandbox.errors import ApiError
     from tutor.sandbox.faults import Faults
@@ -84,6 +88,7 @@ _EXPORTS = {
     "ApiError": "tutor.sandbox.errors",
     "Delays": "tutor.sandbox.delays",
     "Faults": "tutor.sandbox.faults",
+    "ManualClock": "tutor.sandbox.clock",
     "RequestLog": "tutor.sandbox.requestlog",
     "RequestRecord": "tutor.sandbox.requestlog",
     "Sandbox": "tutor.sandbox.sandbox",
@@ -98,6 +103,7 @@ __all__ = [
     "ApiError",
     "Delays",
     "Faults",
+    "ManualClock",
     "RequestLog",
     "RequestRecord",
     "Sandbox",

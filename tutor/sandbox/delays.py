@@ -7,7 +7,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Delays:
-    """Seconds. ``instant()`` for tests, ``realistic()`` so a UI shows progress."""
+    """Seconds. ``instant()`` for tests, ``realistic()`` so a UI shows progress.
+
+    These are how long the simulated machinery takes. What a real cluster times by its
+    own rules (back-offs, probe periods, grace periods, Jobs' deadlines, CronJob
+    schedules) runs on the cluster's clock as it does there, whatever the delays.
+    """
 
     #: A new pod until the scheduler binds it to the node.
     schedule: float = 0.0
@@ -31,9 +36,11 @@ class Delays:
     job_run: float = 0.0
     #: An Ingress until its controller publishes the address.
     ingress_address: float = 0.0
-    #: First CrashLoopBackOff/ImagePullBackOff back-off; it doubles up to 32 times this.
-    #: Never zero: a zero back-off would be a hot loop.
-    backoff: float = 0.2
+    #: The kubelet's first CrashLoopBackOff/ImagePullBackOff back-off (10 s on a real node);
+    #: it doubles up to 30 times this (5 min), and starts over after 60 times this without
+    #: a failure. The same in ``instant()``: it is what a learner sees (``back-off 10s``);
+    #: tests move a ManualClock rather than wait.
+    backoff: float = 10.0
 
     @classmethod
     def instant(cls) -> Delays:
@@ -52,5 +59,4 @@ class Delays:
             namespace_termination=2.5,
             job_run=1.5,
             ingress_address=2.0,
-            backoff=2.0,
         )

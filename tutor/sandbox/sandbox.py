@@ -8,6 +8,7 @@ import os
 import shutil
 import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
@@ -17,16 +18,19 @@ from typing import Any, TypeVar
 from tutor.sandbox import baseline, kubeconfig, tempdirs
 from tutor.sandbox.admission import Admission
 from tutor.sandbox.certificate import ServerCertificate, make_server_certificate, server_context
+from tutor.sandbox.clock import Clock
 from tutor.sandbox.controllers.crd import CrdController
+from tutor.sandbox.controllers.cronjob import CronJobController
 from tutor.sandbox.controllers.daemonset import DaemonSetController
 from tutor.sandbox.controllers.deployment import DeploymentController
 from tutor.sandbox.controllers.garbagecollector import GarbageCollector
 from tutor.sandbox.controllers.ingress import IngressController
 from tutor.sandbox.controllers.job import JobController
-from tutor.sandbox.controllers.kubelet import Kubelet, normalize_image
+from tutor.sandbox.controllers.kubelet import Kubelet
 from tutor.sandbox.controllers.namespace import NamespaceController
 from tutor.sandbox.controllers.replicaset import ReplicaSetController
 from tutor.sandbox.controllers.runtime import Cluster, Controller, Manager
+from tutor.sandbox.controllers.scheduler import Scheduler
 from tutor.sandbox.controllers.serviceaccounts import ServiceAccountController
 from tutor.sandbox.controllers.services import EndpointsController
 from tutor.sandbox.controllers.statefulset import StatefulSetController
@@ -35,6 +39,8 @@ from tutor.sandbox.delays import Delays
 from tutor.sandbox.events import EventRecorder
 from tutor.sandbox.faults import Faults
 from tutor.sandbox.identity import Credentials
+from tutor.sandbox.images import normalize_image
+from tutor.sandbox.podlogs import PodLogs
 from tutor.sandbox.requestlog import RequestLog
 from tutor.sandbox.resources import Registry
 from tutor.sandbox.server import ApiServer, LogProvider
@@ -76,8 +82,11 @@ class Sandbox:
         ingress_port: int | None = None,
         bookmark_interval: float = 10.0,
         event_log_size: int = DEFAULT_EVENT_LOG,
+        clock: Clock | None = None,
     ) -> None:
         self.delays = delays or Delays.instant()
+        #: What the cluster's time is: wall time, or a test's ManualClock (see clock.py).
+        self.clock: Clock = clock or time.time
         self.profile = profile
         self.kubernetes_version = kubernetes_version
         #: The node's container runtime, as `minikube start --container-runtime` sets it.
@@ -90,10 +99,10 @@ class Sandbox:
         #: Extra data for the kubeconfig extension (the stand-ins add a control URL...).
         self.kubeconfig_extension: dict[str, Any] = {}
         self.registry = Registry()
-        self.store = Store(self.registry, event_log_size=event_log_size)
+        self.store = Store(self.registry, event_log_size=event_log_size, clock=self.clock)
         self.requests = RequestLog()
         #: The API's secrets: the kubeconfig's bearer token, the service account token key.
-        self.credentials = Credentials()
+        self.credentials = Credentials(self.clock)
         self._tls: tuple[ServerCertificate, ssl.SSLContext] | None = None
         self.faults = Faults(normalize_image)
         self.faults.on_image_change(self._image_rules_changed)
@@ -106,6 +115,7 @@ class Sandbox:
             faults=self.faults,
             bookmark_interval=bookmark_interval,
         )
+        self.server.pod_logs = PodLogs(lambda: self.kubelet, self.clock)
         #: The stand-ins (None with ``standins=False``): for tools and tests that look inside
         #: (``shim_dir``, ``ingress_port``, ``apps``, ``databases``...).
         self.standins: StandIns | None = None
@@ -145,7 +155,9 @@ class Sandbox:
             container_runtime=self.container_runtime,
         )
         self.kubelet = Kubelet(self.cluster)
+        self.scheduler = Scheduler(self.cluster)
         controllers: list[Controller] = [
+            self.scheduler,
             self.kubelet,
             VolumeController(self.cluster),
             ReplicaSetController(self.cluster),
@@ -153,6 +165,7 @@ class Sandbox:
             StatefulSetController(self.cluster),
             DaemonSetController(self.cluster),
             JobController(self.cluster),
+            CronJobController(self.cluster),
             EndpointsController(self.cluster),
             IngressController(self.cluster),
             NamespaceController(self.cluster),

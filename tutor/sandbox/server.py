@@ -39,6 +39,7 @@ from tutor.sandbox.store import Store, WatchEvent
 
 if TYPE_CHECKING:
     from tutor.sandbox.faults import Faults
+    from tutor.sandbox.podlogs import PodLogs
     from tutor.sandbox.requestlog import RequestLog
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class ApiServer:
         #: Told (namespace, pod, container) when an attach is refused: for the kubelet, that is a
         #: session that ended at once, after which a container with stdinOnce reads end of file.
         self.on_attach_ended: Callable[[str, str, str], None] | None = None
+        #: The pod log subresource's answers (the sandbox sets it; see podlogs.py).
+        self.pod_logs: PodLogs | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._listener: Listener | None = None
@@ -385,6 +388,9 @@ class ApiServer:
             return await self._token(request, p)
         if p.subresource == "log":
             pod = self.store.read(rt.key, namespace, p.name)
+            if self.log_provider is None and self.pod_logs is not None:
+                # What the containers printed, from the kubelet (podlogs.py).
+                return await self.pod_logs.serve(request, pod, lambda: self._closing)
             container = request.query.get("container") or (
                 ((pod.get("spec") or {}).get("containers") or [{}])[0].get("name", "")
             )

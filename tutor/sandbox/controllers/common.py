@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tutor.sandbox.objects import Obj, clone, controller_of, owner_ref
 from tutor.sandbox.store import Store, WatchEvent
+
+if TYPE_CHECKING:
+    from tutor.sandbox.controllers.runtime import Cluster
 
 
 def owner_keys(event: WatchEvent, kind: str) -> list[tuple[str, str]]:
@@ -71,6 +76,15 @@ def pod_from_template(
         "metadata": pod_meta,
         "spec": clone(template.get("spec") or {}),
     }
+
+
+def create_pod(cluster: Cluster, owner: Obj, pod: Obj, component: str) -> Obj:
+    """Create an owner's pod and record ``SuccessfulCreate`` on the owner, as its controller does."""
+    created = cluster.store.create(pod, resource="pods")
+    cluster.recorder.record(
+        owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", component=component
+    )
+    return created
 
 
 def resolve_int_or_percent(value: object, total: int, *, round_up: bool) -> int:

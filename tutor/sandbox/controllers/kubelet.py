@@ -1,580 +1,527 @@
-"""The scheduler and the kubelet of the one node: pods from Pending to Running and away.
+"""The kubelet of the one node: the pods bound to it, from sandbox to their last container.
 
-Scheduling checks what a learner can get wrong in the lessons: claims that are not
-bound (``pod has unbound immediate PersistentVolumeClaims``), missing claims, node
-selectors. The kubelet then walks each container through image pull, init containers,
-start and readiness with the configured delays, and applies the image faults
-(ErrImagePull/ImagePullBackOff, CrashLoopBackOff, never Ready) that tests switch on.
+For each pod the scheduler bound here it sets up the sandbox (an IP, the volumes: a
+missing ConfigMap or Secret keeps it in ContainerCreating with ``FailedMount`` events),
+runs the init containers one after the other and then the containers (each a
+:class:`~tutor.sandbox.controllers.containers.ContainerRun`), and writes the pod's status:
+phase, conditions, container statuses. A deleted pod's containers get SIGTERM; the pod
+goes when they have stopped.
+
+The events of one pass are gathered and recorded at the end, repeats folded into one
+with a count, as the real recorder aggregates them: a test that moves the clock by an
+hour writes one ``Unhealthy`` event with a large count, not hundreds.
 """
 
 from __future__ import annotations
 
-import hashlib
+import base64
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from tutor.sandbox import programs
+from tutor.sandbox.controllers.containers import ContainerRun, Stage
 from tutor.sandbox.controllers.runtime import Cluster, Controller, Key
-from tutor.sandbox.objects import Obj, controller_of, merge_conditions, rfc3339
-from tutor.sandbox.selectors import selector_from_map
+from tutor.sandbox.images import lookup
+from tutor.sandbox.objects import Obj, merge_conditions, rfc3339
 from tutor.sandbox.store import WatchEvent
-from tutor.sandbox.versions import runtime_info
 
-BACKOFF_CAP = 32
-PREEMPTION = "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
-
-
-def normalize_image(image: str) -> str:
-    """``mongo:5.0`` -> ``docker.io/library/mongo:5.0``, as containerd reports it."""
-    name = image
-    if "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
-        name += ":latest"
-    first = name.split("/", 1)[0]
-    if "/" not in name:
-        return "docker.io/library/" + name
-    if "." not in first and ":" not in first and first != "localhost":
-        return "docker.io/" + name
-    return name
-
-
-def image_id(image: str) -> str:
-    repo = normalize_image(image).rsplit(":", 1)[0] if "@" not in image else normalize_image(image).split("@")[0]
-    return f"{repo}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
-
-
-@dataclass
-class ContainerRun:
-    name: str
-    image: str
-    init: bool
-    #: new, pulling, pull_error, pull_backoff, running, crash_backoff, completed
-    state: str = "new"
-    until: float = 0.0
-    started_at: float = 0.0
-    ready_at: float | None = None
-    finish_at: float | None = None
-    crash_at: float | None = None
-    restarts: int = 0
-    failures: int = 0
-    container_id: str = ""
-    last_terminated: Obj | None = None
-    terminated: Obj | None = None
-    unhealthy_reported: bool = False
+_SERVICE_NAME = re.compile(r"[^A-Z0-9]")
 
 
 @dataclass
 class PodRun:
     uid: str
+    namespace: str
+    name: str
     scheduled_at: float
     sandbox_at: float
     containers: list[ContainerRun] = field(default_factory=list)
-    started_phase_at: float | None = None
-    deleting_since: float | None = None
     ip: str = ""
+    deleting_since: float | None = None
+    mount_error: str = ""
+    mounted: bool = False
+    #: The pod's resourceVersion after this kubelet last wrote its status, and when the
+    #: pod next changes: a pass woken by its own write, with nothing due, has no work.
+    written: str = ""
+    wake: tuple[float, bool] | None = None
+
+    @property
+    def inits(self) -> list[ContainerRun]:
+        return [c for c in self.containers if c.init]
+
+    @property
+    def mains(self) -> list[ContainerRun]:
+        return [c for c in self.containers if not c.init]
+
+
+@dataclass
+class _Pending:
+    type_: str
+    reason: str
+    message: str
+    field_path: str
+    first: float
+    last: float
+    count: int = 1
+
+
+class _PodHost:
+    """What one pod's containers see of the node during one pass of the kubelet."""
+
+    def __init__(self, kubelet: Kubelet, pod: Obj, run: PodRun) -> None:
+        self.kubelet = kubelet
+        self.pod = pod
+        self.run = run
+        self.runtime = kubelet.cluster.container_runtime
+        self.backoff = max(kubelet.cluster.delays.backoff, 0.05)
+        self.events: dict[tuple[str, str, str, str], _Pending] = {}
+
+    def delay(self, name: str) -> float:
+        return self.kubelet.cluster.delay(name)
+
+    def image_present(self, image: str) -> bool:
+        return image in self.kubelet.images or _preloaded(image)
+
+    def add_image(self, image: str) -> None:
+        self.kubelet.images.add(image)
+
+    def fault(self, image: str) -> str | None:
+        faults = self.kubelet.cluster.faults
+        found = faults.image_fault(image) if faults is not None else None
+        return found[0] if found is not None else None
+
+    def pod_name(self) -> str:
+        return f"{self.run.name}_{self.run.namespace}"
+
+    def event(self, c: ContainerRun, at: float, type_: str, reason: str, message: str) -> None:
+        field_path = f"spec.{'initContainers' if c.init else 'containers'}{{{c.name}}}"
+        key = (field_path, type_, reason, message)
+        pending = self.events.get(key)
+        if pending is None:
+            self.events[key] = _Pending(type_, reason, message, field_path, at, at)
+        else:
+            pending.count += 1
+            pending.last = at
+
+    def flush(self) -> None:
+        for p in sorted(self.events.values(), key=lambda p: p.first):
+            self.kubelet.cluster.recorder.record(
+                self.pod,
+                p.type_,
+                p.reason,
+                p.message,
+                component="kubelet",
+                field_path=p.field_path,
+                host=True,
+                at=p.first,
+                last=p.last,
+                count=p.count,
+            )
+        self.events.clear()
+
+    def context(self, c: ContainerRun, at: float) -> programs.Context | str:
+        return self.kubelet.context(self.pod, self.run, c, at)
+
+
+def _preloaded(image: str) -> bool:
+    """The node has it before anything is pulled (minikube's control plane images)."""
+    found = lookup(image)
+    return isinstance(found, tuple) and found[1].preloaded
 
 
 class Kubelet(Controller):
-    """Scheduler + kubelet for pods; reacts to pods, claims and the node."""
+    """The node's kubelet; the scheduler (``scheduler.py``) binds the pods it runs."""
 
     name = "kubelet"
-    watches = ("pods", "persistentvolumeclaims", "nodes")
+    watches = ("pods", "configmaps", "secrets")
 
     def __init__(self, cluster: Cluster) -> None:
         super().__init__(cluster)
         self.runs: dict[str, PodRun] = {}
+        self._by_key: dict[tuple[str, str], str] = {}
         self.images: set[str] = set()
-        self._scheduling_failures: dict[str, str] = {}
-        self._first_seen: dict[str, float] = {}
+        #: Pods waiting for a ConfigMap or Secret (a volume or an env var), by namespace.
+        self._waiting_config: dict[str, set[str]] = {}
 
     # ---- event mapping ---------------------------------------------------------------
 
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
         if event.resource == "pods":
-            return [(event.namespace, event.name)]
-        if event.resource == "persistentvolumeclaims":
-            return [
-                (p["metadata"]["namespace"], p["metadata"]["name"])
-                for p in self.store.iter("pods", event.namespace)
-                if not (p.get("spec") or {}).get("nodeName")
-            ]
-        # The node changed (Ready, labels): retry every unscheduled pod.
-        return [
-            (p["metadata"]["namespace"], p["metadata"]["name"])
-            for p in self.store.iter("pods")
-            if not (p.get("spec") or {}).get("nodeName")
-        ]
+            spec = event.obj.get("spec") or {}
+            if spec.get("nodeName") == self.cluster.node_name or event.type == "DELETED":
+                return [(event.namespace, event.name)]
+            return []
+        return [(event.namespace, name) for name in self._waiting_config.get(event.namespace, ())]
 
     def requeue_all(self) -> None:
-        for pod in list(self.store.iter("pods")):
-            self.requeue((pod["metadata"]["namespace"], pod["metadata"]["name"]))
+        """Look at every pod again now (image faults changed): a fault's back-off ends."""
+        now = self.store.clock()
+        for run in self.runs.values():
+            for c in run.containers:
+                c.retry_now(now)
+            self.requeue((run.namespace, run.name))
 
     # ---- reconcile -------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> float | None:
         namespace, name = key
         pod = self.store.peek("pods", namespace, name)
-        if pod is None:
-            self._forget_missing()
+        if pod is None or (pod.get("spec") or {}).get("nodeName") != self.cluster.node_name:
+            self._forget(namespace, name)
             return None
         uid = pod["metadata"]["uid"]
+        if self._by_key.get((namespace, name)) not in (None, uid):
+            self._forget(namespace, name)
         now = self.store.clock()
-        spec = pod.get("spec") or {}
-        if pod["metadata"].get("deletionTimestamp"):
-            return self._terminate(pod, now)
-        if not spec.get("nodeName"):
-            return self._schedule(pod, now)
-        if (pod.get("status") or {}).get("phase") in (
-            "Succeeded",
-            "Failed",
-        ) and uid not in self.runs:
-            return None
         run = self.runs.get(uid)
         if run is None:
+            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                return None
             run = self._new_run(pod, now)
-        wake = self._advance(pod, run, now)
-        status = self._status(pod, run, now)
-        self.store.replace_status("pods", namespace, name, status)
+        if self._quiet(pod, run, now):
+            return self._wake(key, run.wake, now)
+        host = _PodHost(self, pod, run)
+        try:
+            wake = self._sync(pod, run, host, now)
+        finally:
+            host.flush()
+        run.wake = wake
+        return self._wake(key, wake, now)
+
+    @staticmethod
+    def _quiet(pod: Obj, run: PodRun, now: float) -> bool:
+        """Nothing to do: woken by its own status write, the pod's sandbox and volumes set
+        up, and no container due (a pass would only write the same status)."""
+        return (
+            run.written == pod["metadata"].get("resourceVersion")
+            and now >= run.sandbox_at
+            and run.mounted
+            and all(
+                (c.next_at is None or c.next_at > now) and c.stage is not Stage.CONFIG_ERROR for c in run.containers
+            )
+        )
+
+    def _wake(self, key: Key, wake: tuple[float, bool] | None, now: float) -> float | None:
         if wake is None:
             return None
-        return max(0.0, wake - now)
+        when, urgent = wake
+        if urgent:
+            return max(0.0, when - now)
+        # The cluster's own timing (a back-off, a probe period, a program's sleep): not
+        # work a caller of wait_idle waits for.
+        self.requeue(key, max(0.0, when - now), background=True)
+        return None
 
-    def _forget_missing(self) -> None:
-        live = {p["metadata"]["uid"] for p in self.store.iter("pods")} if len(self.runs) > 64 else None
-        for uid in list(self.runs):
-            if (live is not None and uid not in live) or (live is None and self.store.by_uid(uid) is None):
-                del self.runs[uid]
-                self._scheduling_failures.pop(uid, None)
-                self._first_seen.pop(uid, None)
-
-    # ---- scheduling --------------------------------------------------------------------
-
-    def _node(self) -> Obj | None:
-        return self.store.peek("nodes", "", self.cluster.node_name)
-
-    def _schedule(self, pod: Obj, now: float) -> float | None:
-        uid = pod["metadata"]["uid"]
-        first = self._first_seen.setdefault(uid, now)
-        wait = first + self.cluster.delay("schedule") - now
-        if wait > 0:
-            return wait
-        problem = self._unschedulable_reason(pod)
-        namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
-        if problem is not None:
-            if problem == "":
-                return None  # waiting for a volume to be provisioned for this node
-            message = f"0/1 nodes are available: {problem}. {PREEMPTION}"
-            if self._scheduling_failures.get(uid) != message:
-                self._scheduling_failures[uid] = message
-                self.cluster.recorder.record(pod, "Warning", "FailedScheduling", message, component="default-scheduler")
-            status = dict(pod.get("status") or {})
-            status["phase"] = "Pending"
-            status["conditions"] = merge_conditions(
-                status.get("conditions"),
-                [
-                    {
-                        "type": "PodScheduled",
-                        "status": "False",
-                        "lastProbeTime": None,
-                        "lastTransitionTime": rfc3339(now),
-                        "reason": "Unschedulable",
-                        "message": message,
-                    }
-                ],
-                rfc3339(now),
-            )
-            self.store.replace_status("pods", namespace, name, status)
-            return None
-        self._scheduling_failures.pop(uid, None)
-        self.store.patch("pods", namespace, name, {"spec": {"nodeName": self.cluster.node_name}})
-        self.cluster.recorder.record(
-            pod,
-            "Normal",
-            "Scheduled",
-            f"Successfully assigned {namespace}/{name} to {self.cluster.node_name}",
-            component="default-scheduler",
-        )
-        return 0.0
-
-    def _unschedulable_reason(self, pod: Obj) -> str | None:
-        """None when the pod fits; "" to wait silently; otherwise the scheduler's reason."""
-        node = self._node()
-        if node is None:
-            return "no nodes available to schedule pods"
-        ready = any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in (node.get("status") or {}).get("conditions") or []
-        )
-        if not ready:
-            return "1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
-        spec = pod.get("spec") or {}
-        if not selector_from_map(spec.get("nodeSelector") or {"_": "_"}).matches(
-            {**(node["metadata"].get("labels") or {}), "_": "_"}
-        ):
-            return "1 node(s) didn't match Pod's node affinity/selector"
-        namespace = pod["metadata"]["namespace"]
-        waiting_for_provisioning = False
-        for vol in spec.get("volumes") or []:
-            claim_name = (vol.get("persistentVolumeClaim") or {}).get("claimName")
-            if not claim_name:
-                continue
-            claim = self.store.peek("persistentvolumeclaims", namespace, claim_name)
-            if claim is None:
-                return f'persistentvolumeclaim "{claim_name}" not found'
-            if claim["metadata"].get("deletionTimestamp"):
-                return f'persistentvolumeclaim "{claim_name}" is being deleted'
-            if (claim.get("status") or {}).get("phase") == "Bound":
-                continue
-            sc_name = (claim.get("spec") or {}).get("storageClassName")
-            sc = self.store.peek("storageclasses.storage.k8s.io", "", sc_name) if sc_name else None
-            if sc is not None and sc.get("volumeBindingMode") == "WaitForFirstConsumer":
-                annotations = claim["metadata"].get("annotations") or {}
-                if annotations.get("volume.kubernetes.io/selected-node") != self.cluster.node_name:
-                    self.store.patch(
-                        "persistentvolumeclaims",
-                        namespace,
-                        claim_name,
-                        {"metadata": {"annotations": {"volume.kubernetes.io/selected-node": self.cluster.node_name}}},
-                    )
-                waiting_for_provisioning = True
-                continue
-            return "pod has unbound immediate PersistentVolumeClaims"
-        return "" if waiting_for_provisioning else None
-
-    # ---- the kubelet ---------------------------------------------------------------------
+    def _forget(self, namespace: str, name: str) -> None:
+        uid = self._by_key.pop((namespace, name), None)
+        if uid is not None:
+            self.runs.pop(uid, None)
+        self._waiting_config.get(namespace, set()).discard(name)
 
     def _new_run(self, pod: Obj, now: float) -> PodRun:
-        spec = pod.get("spec") or {}
-        sandbox_at = now + self.cluster.delay("container_create")
-        run = PodRun(pod["metadata"]["uid"], now, sandbox_at)
-        for c in spec.get("initContainers") or []:
-            run.containers.append(ContainerRun(c.get("name", ""), c.get("image", ""), True))
-        for c in spec.get("containers") or []:
-            run.containers.append(ContainerRun(c.get("name", ""), c.get("image", ""), False))
+        meta, spec = pod["metadata"], pod.get("spec") or {}
+        run = PodRun(meta["uid"], meta["namespace"], meta["name"], now, now + self.cluster.delay("container_create"))
+        policy = str(spec.get("restartPolicy") or "Always")
+        grace = float(spec.get("terminationGracePeriodSeconds", 30))
+        for init, field_name in ((True, "initContainers"), (False, "containers")):
+            for c in spec.get(field_name) or []:
+                run.containers.append(ContainerRun(str(c.get("name", "")), init, dict(c), run.uid, policy, grace))
         self.runs[run.uid] = run
+        self._by_key[(run.namespace, run.name)] = run.uid
         return run
 
-    def _spec_of(self, pod: Obj, c: ContainerRun) -> Obj:
-        field_name = "initContainers" if c.init else "containers"
-        for spec in (pod.get("spec") or {}).get(field_name) or []:
-            if spec.get("name") == c.name:
-                return dict(spec)
-        return {}
+    def _sync(self, pod: Obj, run: PodRun, host: _PodHost, now: float) -> tuple[float, bool] | None:
+        meta = pod["metadata"]
+        self._follow_spec(pod, run, host, now)
+        if meta.get("deletionTimestamp") and run.deleting_since is None:
+            run.deleting_since = now
+            grace = float(meta.get("deletionGracePeriodSeconds") or 0)
+            for c in run.containers:
+                if c.stage is Stage.RUNNING:
+                    host.event(c, now, "Normal", "Killing", f"Stopping container {c.name}")
+                c.stop(host, now, "delete", grace)
+        wake = self._advance(pod, run, host, now)
+        if run.deleting_since is not None and not any(
+            c.stage in (Stage.RUNNING, Stage.STOPPING) for c in run.containers
+        ):
+            self.store.delete("pods", run.namespace, run.name, grace_period=0, uid=run.uid)
+            self._forget(run.namespace, run.name)
+            return None
+        stored = self.store.replace_status("pods", run.namespace, run.name, self._status(pod, run, now))
+        run.written = str((stored or {}).get("metadata", {}).get("resourceVersion", ""))
+        return wake
 
-    def _event(self, pod: Obj, c: ContainerRun, type_: str, reason: str, message: str) -> None:
-        field_path = f"spec.{'initContainers' if c.init else 'containers'}{{{c.name}}}"
-        self.cluster.recorder.record(pod, type_, reason, message, component="kubelet", field_path=field_path, host=True)
+    def _follow_spec(self, pod: Obj, run: PodRun, host: _PodHost, now: float) -> None:
+        """A container whose image was changed in the pod's spec is restarted with it."""
+        spec = pod.get("spec") or {}
+        images = {
+            (init, str(c.get("name", ""))): str(c.get("image", ""))
+            for init, field_name in ((True, "initContainers"), (False, "containers"))
+            for c in spec.get(field_name) or []
+        }
+        for c in run.containers:
+            wanted = images.get((c.init, c.name))
+            if wanted is not None and wanted != c.image:
+                c.change_image(host, now, wanted)
 
-    def _fault(self, image: str) -> tuple[str, int] | None:
-        faults = self.cluster.faults
-        return faults.image_fault(image) if faults is not None else None
-
-    def _backoff(self, failures: int) -> float:
-        base = max(self.cluster.delays.backoff, 0.05)
-        return float(base * min(2 ** max(failures - 1, 0), BACKOFF_CAP))
-
-    def _advance(self, pod: Obj, run: PodRun, now: float) -> float | None:
-        """Move every container along; return when something next changes."""
+    def _advance(self, pod: Obj, run: PodRun, host: _PodHost, now: float) -> tuple[float, bool] | None:
+        """Move the pod's containers to ``now``; when it next changes, and whether that
+        is a simulated delay (``urgent``)."""
         if now < run.sandbox_at:
-            return run.sandbox_at
+            return run.sandbox_at, True
         if not run.ip:
             host_network = (pod.get("spec") or {}).get("hostNetwork")
             admission = self.store.admission
-            if host_network or admission is None:
-                run.ip = self.cluster.node_ip
-            else:
-                run.ip = admission.allocate_pod_ip()
-        wakes: list[float] = []
+            run.ip = self.cluster.node_ip if host_network or admission is None else admission.allocate_pod_ip()
+        if not run.mounted and run.deleting_since is None:
+            problem = self._mount_problem(pod)
+            if problem:
+                self._waiting_config.setdefault(run.namespace, set()).add(run.name)
+                if problem != run.mount_error:
+                    run.mount_error = problem
+                    self.cluster.recorder.record(
+                        pod, "Warning", "FailedMount", problem, component="kubelet", host=True, at=now
+                    )
+                return None
+            run.mounted, run.mount_error = True, ""
+            self._waiting_config.get(run.namespace, set()).discard(run.name)
         for c in run.containers:
-            if not c.init or c.state == "completed":
-                continue
-            wake = self._step(pod, run, c, now)
-            if c.state == "completed":
-                continue
-            return wake
-        is_job = (controller_of(pod) or {}).get("kind") == "Job"
-        for c in run.containers:
-            if c.init:
-                continue
-            wake = self._step(pod, run, c, now, job=is_job)
-            if wake is not None:
-                wakes.append(wake)
-        return min(wakes) if wakes else None
+            if c.stage is Stage.CONFIG_ERROR:
+                c.retry_now(now)  # every sync tries again: the ConfigMap may be there now
+        ready_at = run.sandbox_at
+        for c in run.inits:
+            c.start_at(ready_at)
+            c.advance(host, now)
+            if not c.succeeded:
+                return (c.next_at, c.urgent) if c.next_at is not None else None
+            last = c.instances[-1] if c.instances else None
+            ready_at = last.finished if last is not None and last.finished is not None else ready_at
+        wakes: list[tuple[float, bool]] = []
+        for c in run.mains:
+            c.start_at(ready_at)
+            c.advance(host, now)
+            if c.stage is Stage.CONFIG_ERROR:
+                self._waiting_config.setdefault(run.namespace, set()).add(run.name)
+            if c.next_at is not None:
+                wakes.append((c.next_at, c.urgent))
+        if not wakes:
+            return None
+        return min(t for t, _ in wakes), any(urgent for _, urgent in wakes)
 
-    def _start(self, pod: Obj, run: PodRun, c: ContainerRun, now: float, *, job: bool) -> None:
-        spec = self._spec_of(pod, c)
-        c.state = "running"
-        c.started_at = now
-        c.terminated = None
-        runtime = runtime_info(self.cluster.container_runtime)[0]
-        c.container_id = f"{runtime}://" + hashlib.sha256(f"{run.uid}/{c.name}/{c.restarts}".encode()).hexdigest()
-        self._event(pod, c, "Normal", "Created", f"Created container {c.name}")
-        self._event(pod, c, "Normal", "Started", f"Started container {c.name}")
-        if c.init:
-            c.finish_at = now + self.cluster.delay("init_container")
-        elif job:
-            c.finish_at = now + self.cluster.delay("job_run")
-        else:
-            c.finish_at = None
-        probe = spec.get("readinessProbe")
-        c.ready_at = now + (self.cluster.delay("readiness") if probe else 0.0)
-        fault = self._fault(c.image)
-        c.crash_at = None
-        if fault is not None and fault[0] == "crash":
-            c.crash_at = now + max(self.cluster.delays.backoff, 0.05) / 2
+    # ---- volumes and environment ------------------------------------------------------
 
-    def _pull(self, pod: Obj, c: ContainerRun, now: float) -> float | None:
-        spec = self._spec_of(pod, c)
-        fault = self._fault(c.image)
-        if fault is not None and fault[0] == "pull":
-            c.failures += 1
-            c.state = "pull_error"
-            c.until = now + max(self.cluster.delays.backoff, 0.05) / 2
-            self._event(pod, c, "Normal", "Pulling", f'Pulling image "{c.image}"')
-            self._event(
-                pod,
-                c,
-                "Warning",
-                "Failed",
-                f'Failed to pull image "{c.image}": {self._pull_error(c.image)}',
-            )
-            self._event(pod, c, "Warning", "Failed", "Error: ErrImagePull")
-            return c.until
-        policy = spec.get("imagePullPolicy", "IfNotPresent")
-        if policy == "Never" or (policy == "IfNotPresent" and c.image in self.images):
-            self._event(
-                pod,
-                c,
-                "Normal",
-                "Pulled",
-                f'Container image "{c.image}" already present on machine',
-            )
-            c.state = "pulled"
-            return now
-        c.state = "pulling"
-        c.until = now + self.cluster.delay("image_pull")
-        self._event(pod, c, "Normal", "Pulling", f'Pulling image "{c.image}"')
-        return c.until
+    def _mount_problem(self, pod: Obj) -> str:
+        namespace = pod["metadata"]["namespace"]
+        for vol in (pod.get("spec") or {}).get("volumes") or []:
+            for kind, resource, ref_field in (
+                ("configMap", "configmaps", "name"),
+                ("secret", "secrets", "secretName"),
+            ):
+                source = vol.get(kind)
+                if not source or source.get("optional"):
+                    continue
+                ref = str(source.get(ref_field, ""))
+                if self.store.peek(resource, namespace, ref) is None:
+                    what = "configmap" if kind == "configMap" else "secret"
+                    return f'MountVolume.SetUp failed for volume "{vol.get("name")}" : {what} "{ref}" not found'
+        return ""
 
-    @staticmethod
-    def _pull_error(image: str) -> str:
-        return (
-            f'failed to pull and unpack image "{normalize_image(image)}": failed to resolve '
-            "reference "
-            f'"{normalize_image(image)}": {normalize_image(image)}: not found'
+    def _data(self, resource: str, namespace: str, name: str) -> dict[str, str] | None:
+        obj = self.store.peek(resource, namespace, name)
+        if obj is None:
+            return None
+        data = dict(obj.get("data") or {})
+        if resource == "secrets":
+            decoded = {}
+            for k, v in data.items():
+                try:
+                    decoded[k] = base64.b64decode(str(v)).decode("utf-8", "replace")
+                except ValueError:
+                    decoded[k] = ""
+            return decoded
+        data.update({k: "" for k in obj.get("binaryData") or {}})
+        return {k: str(v) for k, v in data.items()}
+
+    def context(self, pod: Obj, run: PodRun, c: ContainerRun, at: float) -> programs.Context | str:
+        """The process's view of the world, or why the container cannot be created."""
+        meta, spec = pod["metadata"], pod.get("spec") or {}
+        namespace = run.namespace
+        env: dict[str, str] = {}
+        if spec.get("enableServiceLinks", True):
+            env.update(self._service_env(namespace))
+        for source in c.spec.get("envFrom") or []:
+            prefix = str(source.get("prefix") or "")
+            for kind, resource, label in (
+                ("configMapRef", "configmaps", "configmap"),
+                ("secretRef", "secrets", "secret"),
+            ):
+                ref = source.get(kind)
+                if not ref:
+                    continue
+                data = self._data(resource, namespace, str(ref.get("name", "")))
+                if data is None:
+                    if ref.get("optional"):
+                        continue
+                    return f'{label} "{ref.get("name", "")}" not found'
+                env.update({prefix + k: v for k, v in data.items()})
+        for var in c.spec.get("env") or []:
+            name = str(var.get("name", ""))
+            if "value" in var or "valueFrom" not in var:
+                env[name] = programs.expand_references(str(var.get("value", "")), env)
+                continue
+            source = var.get("valueFrom") or {}
+            for kind, resource, label, title in (
+                ("configMapKeyRef", "configmaps", "configmap", "ConfigMap"),
+                ("secretKeyRef", "secrets", "secret", "Secret"),
+            ):
+                ref = source.get(kind)
+                if not ref:
+                    continue
+                ref_name, key = str(ref.get("name", "")), str(ref.get("key", ""))
+                data = self._data(resource, namespace, ref_name)
+                if data is None or key not in data:
+                    if ref.get("optional"):
+                        break
+                    if data is None:
+                        return f'{label} "{ref_name}" not found'
+                    return f"couldn't find key {key} in {title} {namespace}/{ref_name}"
+                env[name] = data[key]
+            if "fieldRef" in source:
+                env[name] = self._field(pod, run, str((source["fieldRef"] or {}).get("fieldPath", "")))
+        files: dict[str, str] = {}
+        volumes = {v.get("name"): v for v in spec.get("volumes") or []}
+        for mount in c.spec.get("volumeMounts") or []:
+            vol = volumes.get(mount.get("name")) or {}
+            path = str(mount.get("mountPath", "")).rstrip("/")
+            for kind, resource, ref_field in (("configMap", "configmaps", "name"), ("secret", "secrets", "secretName")):
+                source = vol.get(kind)
+                if not source:
+                    continue
+                data = self._data(resource, namespace, str(source.get(ref_field, ""))) or {}
+                items = source.get("items")
+                if items:
+                    for item in items:
+                        if item.get("key") in data:
+                            files[f"{path}/{item.get('path')}"] = data[item["key"]]
+                else:
+                    files.update({f"{path}/{k}": v for k, v in data.items()})
+        found = lookup(c.image)
+        tag = found[0].tag if isinstance(found, tuple) else ""
+        return programs.Context(
+            image=found[1] if isinstance(found, tuple) else None,
+            env=env,
+            files=files,
+            hostname=str(spec.get("hostname") or meta["name"]),
+            ip=run.ip,
+            tag=tag,
+            stdin=bool(c.spec.get("stdin")),
+            long_running=c.restart_policy == "Always" and not c.init,
+            task_seconds=self.cluster.delay("init_container" if c.init else "job_run"),
+            started=at,
         )
 
-    def _step(self, pod: Obj, run: PodRun, c: ContainerRun, now: float, *, job: bool = False) -> float | None:
-        # A few transitions may happen at the same instant (zero delays): loop until a wait.
-        for _ in range(8):
-            if c.state == "new":
-                wake = self._pull(pod, c, now)
-                if c.state in ("pull_error", "pulling") and wake is not None and wake > now:
-                    return wake
-                continue
-            if c.state == "pulling":
-                if now < c.until:
-                    return c.until
-                took = self.cluster.delay("image_pull")
-                self.images.add(c.image)
-                self._event(
-                    pod,
-                    c,
-                    "Normal",
-                    "Pulled",
-                    f'Successfully pulled image "{c.image}" in {took:.3g}s ({took:.3g}s '
-                    "including waiting). "
-                    "Image size: 0 bytes.",
-                )
-                c.state = "pulled"
-                continue
-            if c.state == "pulled":
-                self._start(pod, run, c, now, job=job)
-                continue
-            if c.state == "pull_error":
-                if now < c.until:
-                    return c.until
-                if self._fault(c.image) is None:
-                    c.state = "new"
-                    continue
-                c.state = "pull_backoff"
-                c.until = now + self._backoff(c.failures)
-                self._event(pod, c, "Normal", "BackOff", f'Back-off pulling image "{c.image}"')
-                self._event(pod, c, "Warning", "Failed", "Error: ImagePullBackOff")
-                self.requeue(
-                    (pod["metadata"]["namespace"], pod["metadata"]["name"]),
-                    c.until - now,
-                    background=True,
-                )
-                return None
-            if c.state == "pull_backoff":
-                # A cleared fault is retried at once, so a test's recovery does not wait
-                # out a back-off the learner would have waited out anyway.
-                if now < c.until and self._fault(c.image) is not None:
-                    self.requeue(
-                        (pod["metadata"]["namespace"], pod["metadata"]["name"]),
-                        c.until - now,
-                        background=True,
-                    )
-                    return None
-                c.state = "new"
-                continue
-            if c.state == "running":
-                if c.crash_at is not None:
-                    if now < c.crash_at:
-                        return c.crash_at
-                    c.failures += 1
-                    c.last_terminated = {
-                        "terminated": {
-                            "exitCode": 1,
-                            "reason": "Error",
-                            "startedAt": rfc3339(c.started_at),
-                            "finishedAt": rfc3339(now),
-                            "containerID": c.container_id,
-                        }
-                    }
-                    c.state = "crash_backoff"
-                    c.until = now + self._backoff(c.failures)
-                    self._event(
-                        pod,
-                        c,
-                        "Warning",
-                        "BackOff",
-                        f"Back-off restarting failed container {c.name} in pod "
-                        f"{pod['metadata']['name']}_{pod['metadata']['namespace']}({run.uid})",
-                    )
-                    self.requeue(
-                        (pod["metadata"]["namespace"], pod["metadata"]["name"]),
-                        c.until - now,
-                        background=True,
-                    )
-                    return None
-                if c.finish_at is not None:
-                    if now < c.finish_at:
-                        return c.finish_at
-                    c.state = "completed"
-                    c.terminated = {
-                        "exitCode": 0,
-                        "reason": "Completed",
-                        "startedAt": rfc3339(c.started_at),
-                        "finishedAt": rfc3339(now),
-                        "containerID": c.container_id,
-                    }
-                    return None
-                if c.ready_at is not None and now < c.ready_at:
-                    return c.ready_at
-                fault = self._fault(c.image)
-                if fault is not None and fault[0] == "unready" and not c.unhealthy_reported:
-                    c.unhealthy_reported = True
-                    self._event(
-                        pod,
-                        c,
-                        "Warning",
-                        "Unhealthy",
-                        "Readiness probe failed: the k8s-tutor sandbox was told to keep this container unready",
-                    )
-                if fault is not None and fault[0] == "crash":
-                    c.crash_at = now
-                    continue
-                return None
-            if c.state == "crash_backoff":
-                if now < c.until and self._fault(c.image) is not None:
-                    self.requeue(
-                        (pod["metadata"]["namespace"], pod["metadata"]["name"]),
-                        c.until - now,
-                        background=True,
-                    )
-                    return None
-                c.restarts += 1
-                self._event(
-                    pod,
-                    c,
-                    "Normal",
-                    "Pulled",
-                    f'Container image "{c.image}" already present on machine',
-                )
-                self._start(pod, run, c, now, job=job)
-                continue
-            return None
-        return None
-
-    def _container_status(self, pod: Obj, run: PodRun, c: ContainerRun, now: float, inits_pending: bool) -> Obj:
-        status: Obj = {
-            "name": c.name,
-            "image": normalize_image(c.image),
-            "imageID": "",
-            "ready": False,
-            "restartCount": c.restarts,
-            "started": False,
-            "lastState": c.last_terminated or {},
+    def _field(self, pod: Obj, run: PodRun, path: str) -> str:
+        meta, spec = pod["metadata"], pod.get("spec") or {}
+        label = re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path)
+        if label:
+            return str((meta.get(label.group(1)) or {}).get(label.group(2), ""))
+        fields: dict[str, str] = {
+            "metadata.name": meta["name"],
+            "metadata.namespace": meta["namespace"],
+            "metadata.uid": meta["uid"],
+            "spec.nodeName": str(spec.get("nodeName", "")),
+            "spec.serviceAccountName": str(spec.get("serviceAccountName", "")),
+            "status.podIP": run.ip,
+            "status.hostIP": self.cluster.node_ip,
         }
-        # As the kubelet reports it: a pod with init containers shows Init:N/M, then
-        # PodInitializing, never ContainerCreating.
-        has_inits = any(other.init for other in run.containers)
-        waiting_reason = "PodInitializing" if has_inits else "ContainerCreating"
-        if c.state in ("new", "pulling", "pulled"):
-            status["state"] = {"waiting": {"reason": waiting_reason}}
-        elif c.state == "pull_error":
-            status["state"] = {"waiting": {"reason": "ErrImagePull", "message": self._pull_error(c.image)}}
-        elif c.state == "pull_backoff":
-            status["state"] = {
-                "waiting": {
-                    "reason": "ImagePullBackOff",
-                    "message": f'Back-off pulling image "{c.image}"',
-                }
-            }
-        elif c.state == "crash_backoff":
-            wait = int(self._backoff(c.failures) * 10) or 10
-            status["state"] = {
-                "waiting": {
-                    "reason": "CrashLoopBackOff",
-                    "message": f"back-off {wait}s restarting failed container={c.name} pod="
-                    f"{pod['metadata']['name']}_{pod['metadata']['namespace']}({run.uid})",
-                }
-            }
-            status["imageID"] = image_id(c.image)
-            status["containerID"] = c.container_id
-        elif c.state == "running":
-            fault = self._fault(c.image)
-            ready = c.ready_at is not None and now >= c.ready_at and not (fault is not None and fault[0] == "unready")
-            status["state"] = {"running": {"startedAt": rfc3339(c.started_at)}}
-            status["ready"] = ready and not c.init
-            status["started"] = True
-            status["imageID"] = image_id(c.image)
-            status["containerID"] = c.container_id
-        elif c.state == "completed":
-            status["state"] = {"terminated": c.terminated or {}}
-            status["imageID"] = image_id(c.image)
-            status["containerID"] = c.container_id
-        if c.init:
-            status["ready"] = c.state == "completed"
-        return status
+        return fields.get(path, "")
+
+    def _service_env(self, namespace: str) -> dict[str, str]:
+        env: dict[str, str] = {}
+        services = list(self.store.iter("services", namespace))
+        if namespace != "default":
+            kubernetes = self.store.peek("services", "default", "kubernetes")
+            if kubernetes is not None:
+                services.append(kubernetes)
+        for svc in services:
+            spec = svc.get("spec") or {}
+            ip = spec.get("clusterIP")
+            ports = spec.get("ports") or []
+            if not ip or ip == "None" or not ports:
+                continue
+            prefix = _SERVICE_NAME.sub("_", svc["metadata"]["name"].upper())
+            first = ports[0]
+            env[f"{prefix}_SERVICE_HOST"] = str(ip)
+            env[f"{prefix}_SERVICE_PORT"] = str(first.get("port"))
+            for port in ports:
+                if port.get("name"):
+                    env[f"{prefix}_SERVICE_PORT_{_SERVICE_NAME.sub('_', str(port['name']).upper())}"] = str(
+                        port["port"]
+                    )
+            proto = str(first.get("protocol", "TCP")).lower()
+            env[f"{prefix}_PORT"] = f"{proto}://{ip}:{first.get('port')}"
+            for port in ports:
+                p_proto = str(port.get("protocol", "TCP"))
+                base = f"{prefix}_PORT_{port.get('port')}_{p_proto.upper()}"
+                env[base] = f"{p_proto.lower()}://{ip}:{port.get('port')}"
+                env[f"{base}_PROTO"] = p_proto.lower()
+                env[f"{base}_PORT"] = str(port.get("port"))
+                env[f"{base}_ADDR"] = str(ip)
+        return env
+
+    # ---- status ------------------------------------------------------------------------
+
+    def _phase(self, pod: Obj, run: PodRun, now: float) -> str:
+        policy = str((pod.get("spec") or {}).get("restartPolicy") or "Always")
+        for c in run.inits:
+            if c.stage is Stage.TERMINATED and not c.succeeded:
+                return "Failed"
+            if not c.succeeded:
+                return "Pending"
+        running = stopped = succeeded = waiting = 0
+        for c in run.mains:
+            if c.stage in (Stage.RUNNING, Stage.STOPPING):
+                running += 1
+            elif c.stage is Stage.TERMINATED:
+                stopped += 1
+                succeeded += c.succeeded
+            elif c.instances:
+                stopped += 1  # waiting to restart: it has run before
+            else:
+                waiting += 1
+        if waiting or now < run.sandbox_at or not run.mains:
+            return "Pending"
+        if running:
+            return "Running"
+        if policy == "Always":
+            return "Running"
+        if policy == "OnFailure":
+            return "Succeeded" if stopped == succeeded else "Running"
+        return "Succeeded" if stopped == succeeded else "Failed"
 
     def _status(self, pod: Obj, run: PodRun, now: float) -> Obj:
         old = pod.get("status") or {}
-        inits = [c for c in run.containers if c.init]
-        mains = [c for c in run.containers if not c.init]
-        inits_pending = any(c.state != "completed" for c in inits)
-        init_statuses = [self._container_status(pod, run, c, now, inits_pending) for c in inits]
-        main_statuses = [self._container_status(pod, run, c, now, inits_pending) for c in mains]
-        sandbox_ready = now >= run.sandbox_at
+        phase = self._phase(pod, run, now)
+        has_inits = bool(run.inits)
+        waiting_reason = "PodInitializing" if has_inits else "ContainerCreating"
+        inits_done = all(c.succeeded for c in run.inits)
+        init_statuses = [c.status("PodInitializing") for c in run.inits]
+        main_statuses = [c.status(waiting_reason) for c in run.mains]
+        sandbox_ready = now >= run.sandbox_at and run.deleting_since is None
         all_ready = bool(main_statuses) and all(s["ready"] for s in main_statuses)
-        all_done = bool(mains) and all(c.state == "completed" for c in mains)
-        any_started = any(c.state in ("running", "crash_backoff", "completed") for c in mains)
-        if all_done:
-            phase = "Succeeded"
-        elif any_started and not inits_pending:
-            phase = "Running"
-        else:
-            phase = "Pending"
         stamp = rfc3339(now)
         unready = [s["name"] for s in main_statuses if not s["ready"]]
         conditions: list[Obj] = [
             {
                 "type": "PodReadyToStartContainers",
-                "status": "True" if sandbox_ready and phase != "Succeeded" else "False",
+                "status": "True" if sandbox_ready and phase not in ("Succeeded", "Failed") else "False",
             },
         ]
-        if inits_pending:
-            pending_names = [c.name for c in inits if c.state != "completed"]
+        if inits_done:
+            conditions.append({"type": "Initialized", "status": "True"})
+        else:
+            pending_names = [c.name for c in run.inits if not c.succeeded]
             conditions.append(
                 {
                     "type": "Initialized",
@@ -583,11 +530,9 @@ class Kubelet(Controller):
                     "message": f"containers with incomplete status: [{' '.join(pending_names)}]",
                 }
             )
-        else:
-            conditions.append({"type": "Initialized", "status": "True"})
-        if phase == "Succeeded":
+        if phase in ("Succeeded", "Failed"):
             ready_cond: Obj = {"status": "False", "reason": "PodCompleted"}
-        elif all_ready:
+        elif all_ready and run.deleting_since is None:
             ready_cond = {"status": "True"}
         else:
             ready_cond = {
@@ -617,25 +562,15 @@ class Kubelet(Controller):
             status["podIPs"] = [{"ip": run.ip}]
         return status
 
-    # ---- termination -------------------------------------------------------------------
+    # ---- logs --------------------------------------------------------------------------
 
-    def _terminate(self, pod: Obj, now: float) -> float | None:
-        meta = pod["metadata"]
-        run = self.runs.get(meta["uid"])
-        if not (pod.get("spec") or {}).get("nodeName") or int(meta.get("deletionGracePeriodSeconds") or 0) == 0:
-            return None
+    def container(self, pod: Obj, name: str) -> ContainerRun | None:
+        """The run of a pod's container (for its log), caught up to now."""
+        run = self.runs.get(pod["metadata"]["uid"])
         if run is None:
-            run = PodRun(meta["uid"], now, now)
-            self.runs[meta["uid"]] = run
-        if run.deleting_since is None:
-            run.deleting_since = now
-            for c in run.containers:
-                if c.state == "running" and not c.init:
-                    self._event(pod, c, "Normal", "Killing", f"Stopping container {c.name}")
-        grace = float(meta.get("deletionGracePeriodSeconds") or 0)
-        due = run.deleting_since + min(self.cluster.delay("pod_termination"), grace)
-        if now < due:
-            return due - now
-        self.store.delete("pods", meta["namespace"], meta["name"], grace_period=0, uid=meta["uid"])
-        self.runs.pop(meta["uid"], None)
+            return None
+        for c in run.containers:
+            if c.name == name:
+                c.logs_until(self.store.clock())
+                return c
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tutor.sandbox.controllers.common import (
+    create_pod,
     owned,
     owner_keys,
     pod_active,
@@ -53,15 +54,7 @@ class ReplicaSetController(Controller):
                 template = (rs.get("spec") or {}).get("template") or {}
                 for _ in range(wanted - len(active)):
                     pod = pod_from_template(rs, template, f"{name}-{random_suffix()}")
-                    created = self.store.create(pod, resource="pods")
-                    active.append(created)
-                    self.cluster.recorder.record(
-                        rs,
-                        "Normal",
-                        "SuccessfulCreate",
-                        f"Created pod: {created['metadata']['name']}",
-                        component="replicaset-controller",
-                    )
+                    active.append(create_pod(self.cluster, rs, pod, "replicaset-controller"))
             elif len(active) > wanted:
                 doomed = sorted(active, key=_deletion_rank)[: len(active) - wanted]
                 for pod in doomed:

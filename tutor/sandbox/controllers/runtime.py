@@ -6,6 +6,10 @@ twice is harmless and a burst of events costs one pass. A reconcile may ask to r
 after a delay (a container that becomes Ready in two seconds); such timers count as
 pending work for :meth:`Manager.wait_idle` unless they are *background* timers (crash
 loop back-offs, which never end).
+
+Timers run on the store's clock. On wall time they are the loop's own timers; on a
+:class:`~tutor.sandbox.clock.ManualClock` they fall due only when a test moves the clock,
+and none of them counts as pending work: nothing happens until the clock moves.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tutor.sandbox.clock import ManualClock
 from tutor.sandbox.delays import Delays
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.store import Store, WatchEvent
@@ -100,6 +105,10 @@ class Manager:
         self._events: deque[WatchEvent] = deque()
         self._queue: OrderedDict[tuple[int, Key], Controller] = OrderedDict()
         self._timers: dict[tuple[int, Key], tuple[asyncio.TimerHandle, bool]] = {}
+        # On a manual clock: when each timer falls due (clock time), and whose it is.
+        self._manual = store.clock if isinstance(store.clock, ManualClock) else None
+        self._due: dict[tuple[int, Key], tuple[float, Controller]] = {}
+        self._unsubscribe_clock = self._manual.subscribe(self._clock_moved) if self._manual is not None else None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._wakeup: asyncio.Event | None = None
@@ -125,9 +134,12 @@ class Manager:
 
     async def stop(self) -> None:
         self._unsubscribe()
+        if self._unsubscribe_clock is not None:
+            self._unsubscribe_clock()
         for handle, _bg in self._timers.values():
             handle.cancel()
         self._timers.clear()
+        self._due.clear()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -189,6 +201,12 @@ class Manager:
             if self._wakeup is not None:
                 self._wakeup.set()
             return
+        if self._manual is not None:
+            due = self._manual() + delay
+            pending = self._due.get(qkey)
+            if pending is None or due < pending[0]:
+                self._due[qkey] = (due, controller)
+            return
         existing = self._timers.get(qkey)
         when = time.monotonic() + delay
         if existing is not None:
@@ -210,6 +228,24 @@ class Manager:
         self._timers.pop(qkey, None)
         self._idle.clear()
         self._queue[qkey] = controller
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    def _clock_moved(self) -> None:
+        """A test moved the manual clock (any thread): run what fell due."""
+        if self._loop is None or self._paused:
+            return
+        self._idle.clear()
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._fire_due)
+
+    def _fire_due(self) -> None:
+        assert self._manual is not None
+        now = self._manual()
+        for qkey, (due, controller) in sorted(self._due.items(), key=lambda item: item[1][0]):
+            if due <= now:
+                del self._due[qkey]
+                self._queue[qkey] = controller
         if self._wakeup is not None:
             self._wakeup.set()
 

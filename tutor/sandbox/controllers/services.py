@@ -1,4 +1,18 @@
-"""Endpoints for Services with a selector: the ready pods' addresses and target ports."""
+"""Endpoints and EndpointSlices of the Services with a selector, from their pods.
+
+One reconcile writes both, from the same pods, so they always agree:
+
+- the EndpointSlice ``<service>-<suffix>`` (``discovery.k8s.io/v1``, labels
+  ``kubernetes.io/service-name`` and ``endpointslice.kubernetes.io/managed-by``, owned
+  by the Service) lists every pod with an IP, with ``ready``/``serving``/``terminating``
+  conditions: kubectl 1.31's ``describe service`` and ``describe ingress`` read these;
+- the Endpoints object ``<service>`` lists the ready pods under ``addresses`` and the
+  others under ``notReadyAddresses``; pods being deleted are left out, as the endpoints
+  controller leaves them out.
+
+``publishNotReadyAddresses`` counts every pod as ready. A Service without a selector is
+left alone: its Endpoints are the user's.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +20,13 @@ from collections.abc import Iterable
 
 from tutor.sandbox.controllers.common import pod_ready
 from tutor.sandbox.controllers.runtime import Controller, Key
-from tutor.sandbox.objects import Obj
+from tutor.sandbox.objects import Obj, owner_ref
 from tutor.sandbox.selectors import selector_from_map
 from tutor.sandbox.store import WatchEvent
+
+SERVICE_NAME = "kubernetes.io/service-name"
+MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
+CONTROLLER = "endpointslice-controller.k8s.io"
 
 
 def _target_port(port: Obj, pod: Obj | None) -> int | None:
@@ -24,6 +42,23 @@ def _target_port(port: Obj, pod: Obj | None) -> int | None:
             if p.get("name") == target:
                 return int(p.get("containerPort", 0))
     return None
+
+
+def _where(pod: Obj) -> Obj:
+    """An endpoint's node, pod reference and (for a StatefulSet's pod) hostname."""
+    spec = pod.get("spec") or {}
+    meta = pod["metadata"]
+    where: Obj = {
+        "nodeName": spec.get("nodeName", ""),
+        "targetRef": {"kind": "Pod", "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]},
+    }
+    if spec.get("hostname"):
+        where["hostname"] = spec["hostname"]
+    return where
+
+
+def _address_key(pod: Obj) -> tuple[int, ...]:
+    return tuple(int(part) for part in pod["status"]["podIP"].split("."))
 
 
 class EndpointsController(Controller):
@@ -53,34 +88,23 @@ class EndpointsController(Controller):
             ):
                 self.store.delete("endpoints", namespace, name)
             return None
-        selector = (svc.get("spec") or {}).get("selector")
-        if not selector:
+        spec = svc.get("spec") or {}
+        selector = spec.get("selector")
+        if not selector or spec.get("type") == "ExternalName":
             return None
-        pods = [
-            p
-            for p in self.store.iter("pods", namespace, selector_from_map(selector))
-            if (p.get("status") or {}).get("podIP")
-            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-        ]
-        ready: list[Obj] = []
-        unready: list[Obj] = []
-        for pod in pods:
-            address = {
-                "ip": pod["status"]["podIP"],
-                "nodeName": (pod.get("spec") or {}).get("nodeName", ""),
-                "targetRef": {
-                    "kind": "Pod",
-                    "namespace": namespace,
-                    "name": pod["metadata"]["name"],
-                    "uid": pod["metadata"]["uid"],
-                },
-            }
-            if (pod.get("spec") or {}).get("hostname"):
-                address["hostname"] = pod["spec"]["hostname"]
-            (ready if pod_ready(pod) and not pod["metadata"].get("deletionTimestamp") else unready).append(address)
-        sample = pods[0] if pods else None
+        publish = bool(spec.get("publishNotReadyAddresses"))
+        pods = sorted(
+            (
+                p
+                for p in self.store.iter("pods", namespace, selector_from_map(selector))
+                if (p.get("status") or {}).get("podIP")
+                and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            ),
+            key=_address_key,
+        )
+        sample = next((p for p in pods if not p["metadata"].get("deletionTimestamp")), pods[0] if pods else None)
         ports = []
-        for port in (svc.get("spec") or {}).get("ports") or []:
+        for port in spec.get("ports") or []:
             target = _target_port(port, sample)
             if target is None:
                 continue
@@ -88,13 +112,28 @@ class EndpointsController(Controller):
             if port.get("name"):
                 entry["name"] = port["name"]
             ports.append(entry)
+        self._endpoints(svc, existing, pods, ports, publish)
+        self._slice(svc, pods, ports, publish)
+        return None
+
+    # ---- Endpoints ---------------------------------------------------------------------
+
+    def _endpoints(self, svc: Obj, existing: Obj | None, pods: list[Obj], ports: list[Obj], publish: bool) -> None:
+        namespace, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+        ready: list[Obj] = []
+        unready: list[Obj] = []
+        for pod in pods:
+            if pod["metadata"].get("deletionTimestamp") and not publish:
+                continue
+            address = {"ip": pod["status"]["podIP"], **_where(pod)}
+            (ready if publish or pod_ready(pod) else unready).append(address)
         subset: Obj = {}
         if ready:
-            subset["addresses"] = sorted(ready, key=lambda a: a["ip"])
+            subset["addresses"] = ready
         if unready:
-            subset["notReadyAddresses"] = sorted(unready, key=lambda a: a["ip"])
+            subset["notReadyAddresses"] = unready
         if subset:
-            subset["ports"] = ports
+            subset["ports"] = [{k: v for k, v in p.items()} for p in ports]
         labels = dict(svc["metadata"].get("labels") or {})
         body: Obj = {
             "apiVersion": "v1",
@@ -112,4 +151,59 @@ class EndpointsController(Controller):
                 merged["subsets"] = body["subsets"]
             merged["metadata"].pop("resourceVersion", None)
             self.store.update(merged, resource="endpoints")
-        return None
+
+    # ---- EndpointSlice -------------------------------------------------------------------
+
+    def _slice(self, svc: Obj, pods: list[Obj], ports: list[Obj], publish: bool) -> None:
+        namespace, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+        endpoints = []
+        for pod in pods:
+            terminating = bool(pod["metadata"].get("deletionTimestamp"))
+            serving = publish or pod_ready(pod)
+            endpoint: Obj = {
+                "addresses": [pod["status"]["podIP"]],
+                "conditions": {"ready": serving and not terminating, "serving": serving, "terminating": terminating},
+                **_where(pod),
+            }
+            endpoints.append(endpoint)
+        slice_ports = [
+            {"name": p.get("name", ""), "port": p["port"], "protocol": p["protocol"]}
+            for p in ports
+            if p.get("protocol", "TCP") in ("TCP", "UDP", "SCTP")
+        ]
+        labels = {
+            **{k: v for k, v in (svc["metadata"].get("labels") or {}).items() if k not in (SERVICE_NAME, MANAGED_BY)},
+            SERVICE_NAME: name,
+            MANAGED_BY: CONTROLLER,
+        }
+        if (svc.get("spec") or {}).get("clusterIP") == "None":
+            labels["service.kubernetes.io/headless"] = ""
+        mine = [
+            s
+            for s in self.store.iter("endpointslices.discovery.k8s.io", namespace, f"{SERVICE_NAME}={name}")
+            if (s["metadata"].get("labels") or {}).get(MANAGED_BY) == CONTROLLER
+        ]
+        desired: Obj = {"addressType": "IPv4", "endpoints": endpoints or None, "ports": slice_ports or None}
+        if not mine:
+            self.store.create(
+                {
+                    "apiVersion": "discovery.k8s.io/v1",
+                    "kind": "EndpointSlice",
+                    "metadata": {
+                        "generateName": f"{name}-",
+                        "namespace": namespace,
+                        "labels": labels,
+                        "ownerReferences": [owner_ref(svc)],
+                    },
+                    **desired,
+                },
+                resource="endpointslices.discovery.k8s.io",
+            )
+            return
+        current, *extra = mine
+        for stale in extra:
+            self.store.delete("endpointslices.discovery.k8s.io", namespace, stale["metadata"]["name"])
+        if any(current.get(k) != v for k, v in desired.items()) or (current["metadata"].get("labels") or {}) != labels:
+            updated = {**current, **desired, "metadata": {**current["metadata"], "labels": labels}}
+            updated["metadata"].pop("resourceVersion", None)
+            self.store.update(updated, resource="endpointslices.discovery.k8s.io")
