@@ -33,6 +33,7 @@ lint: $(BIN)/k8s-tutor
 bench: $(BIN)/k8s-tutor
 	$(RUN) $(BIN)/python bench/check_latency.py
 	$(RUN) $(BIN)/python bench/run_throughput.py
+	$(RUN) $(BIN)/python bench/api_writes.py
 	$(RUN) $(BIN)/python bench/workshop_load.py
 	$(RUN) $(BIN)/python bench/sandbox.py
 

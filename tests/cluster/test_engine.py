@@ -188,8 +188,8 @@ class TestRecovery:
         activate(eng, sc=("default_storageclass", {"name": "standard"}))
         wait_until(lambda: rec.status_of("sc") == "pass")
         lists_before = len(sandbox.requests.records(path=r"/storageclasses$", watch=False))
-        sandbox.faults.expire_watch_cache()
-        sandbox.faults.drop_watches()
+        sandbox.expire_watch_cache()
+        sandbox.drop_watches()
         make_default(sandbox, "standard", "false")
         wait_until(lambda: rec.status_of("sc") == "waiting", what="the change made while the watch was down")
         assert len(sandbox.requests.records(path=r"/storageclasses$", watch=False)) > lists_before
@@ -199,7 +199,7 @@ class TestRecovery:
         activate(eng, sc=("default_storageclass", {"name": "standard"}))
         wait_until(lambda: rec.status_of("sc") == "pass")
         for _ in range(3):
-            sandbox.faults.drop_watches()
+            sandbox.drop_watches()
         make_default(sandbox, "standard", "false")
         wait_until(lambda: rec.status_of("sc") == "waiting")
         make_default(sandbox, "standard", "true")
@@ -210,7 +210,7 @@ class TestRecovery:
         activate(eng, sc=("default_storageclass", {"name": "standard"}))
         wait_until(lambda: rec.status_of("sc") == "pass")
         sandbox.faults.fail("GET", r"/storageclasses", status=500, times=None, duration=1.5)
-        sandbox.faults.drop_watches()
+        sandbox.drop_watches()
         wait_until(lambda: "reconnecting" in rec.states(), what="the reconnecting status")
         store_default(sandbox, "standard", "false")
         wait_until(lambda: rec.status_of("sc") == "waiting", what="recovery after the 500s")
@@ -221,8 +221,8 @@ class TestRecovery:
         activate(eng, sc=("default_storageclass", {"name": "standard"}), proc=("process_alive", {"process": "p"}))
         wait_until(lambda: rec.status_of("sc") == "pass")
         old_port = sandbox.port
-        sandbox.faults.stop_listening()
-        sandbox.faults.drop_watches()
+        sandbox.stop_listening()
+        sandbox.drop_watches()
         wait_until(lambda: "unreachable" in rec.states(), timeout=20, what="the unreachable status")
         down = rec.last("sc")
         assert down.status == "waiting" and down.reason.startswith("cluster unreachable since")
@@ -230,7 +230,7 @@ class TestRecovery:
         # A check that needs no cluster goes on being judged.
         assert rec.status_of("proc") == "waiting"
         store_default(sandbox, "standard", "false")
-        new_port = sandbox.faults.start_listening(new_port=True)
+        new_port = sandbox.start_listening(new_port=True)
         assert new_port != old_port
         wait_until(lambda: rec.states()[-1] == "connected", timeout=20, what="reconnection on the new port")
         wait_until(lambda: rec.last("sc").reason == "no StorageClass is the default yet; standard should be")
@@ -240,7 +240,7 @@ class TestRecovery:
         eng, rec = engine
         activate(eng, sc=("default_storageclass", {"name": "standard"}))
         wait_until(lambda: rec.status_of("sc") == "pass")
-        sandbox.faults.pause()
+        sandbox.pause_requests()
         try:
             activate(
                 eng, sc=("default_storageclass", {"name": "standard"}), node=("exists", {"object": "node/mc-demo"})
@@ -248,7 +248,7 @@ class TestRecovery:
             time.sleep(0.5)
             assert rec.last("node") is None or rec.status_of("node") != "pass"
         finally:
-            sandbox.faults.resume()
+            sandbox.resume_requests()
         wait_until(lambda: rec.status_of("node") == "pass", what="the check once the server answers again")
         assert rec.status_of("sc") == "pass"
 
@@ -256,7 +256,7 @@ class TestRecovery:
         connection = ClusterConnection(Source.resolve(sandbox.kubeconfig))
         eng = CheckEngine(connection, BasicContext())
         eng.start()
-        sandbox.faults.pause()
+        sandbox.pause_requests()
         try:
             eng.set_active({"node": build_check("exists", {"object": "node/mc-demo"}, namespace="pacman")})
             time.sleep(0.5)  # the list is on the wire, waiting
@@ -265,7 +265,7 @@ class TestRecovery:
             took = time.monotonic() - started
             connection.close()
         finally:
-            sandbox.faults.resume()
+            sandbox.resume_requests()
         assert left == []
         assert took < 3.0, f"closing took {took:.1f} s"
         assert tutor_threads() == []

@@ -67,7 +67,7 @@ def test_table_shows_reasons_and_findings(sandbox: Any, capsys: pytest.CaptureFi
     assert code == 1
     lines = out.splitlines()
     assert lines[0] == "day55: State and Ingress in Kubernetes"
-    assert lines[1].startswith("cluster: context mc-demo: the k8s-tutor sandbox (simulated) at http://127.0.0.1:")
+    assert lines[1].startswith("cluster: context mc-demo: the k8s-tutor sandbox (simulated) at https://127.0.0.1:")
     assert "default-storageclass  WAIT  csi-hostpath-sc is the only default StorageClass" in lines
     assert any(line.strip() == "StorageClass csi-hostpath-sc does not exist yet" for line in lines)
     assert lines[-1] == "0/1 checks pass, 1 waiting"

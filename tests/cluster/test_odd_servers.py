@@ -199,11 +199,11 @@ def test_a_server_that_stops_answering_is_said_within_the_liveness_budget(sandbo
     engine, connection, recorder = watch(sandbox.kubeconfig)
     try:
         wait_until(lambda: recorder.status_of("node") == "pass", what="the node")
-        sandbox.faults.pause()
+        sandbox.pause_requests()
         try:
             wait_until(lambda: recorder.states()[-1] == "reconnecting", timeout=30, what="the lost server")
         finally:
-            sandbox.faults.resume()
+            sandbox.resume_requests()
         wait_until(lambda: recorder.states()[-1] == "connected", timeout=30, what="the server back")
     finally:
         engine.close()

@@ -3,12 +3,15 @@ client-model self-check."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +98,61 @@ def table(output: str) -> dict[str, dict[str, str]]:
         cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
         result[cells[0]] = dict(zip(names, cells, strict=True))
     return result
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer of the sandbox's API."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def api(
+    sandbox: Sandbox,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    token: str | None = None,
+    timeout: float = 10,
+) -> Answer:
+    """A raw request to the sandbox's API with its own Host and bearer token (``token`` or
+    ``headers`` change them: ``token=""`` sends none)."""
+    tls = ssl.create_default_context(cadata=sandbox.certificate_authority)
+    connection = http.client.HTTPSConnection("127.0.0.1", sandbox.port, timeout=timeout, context=tls)
+    sent = {"Content-Type": "application/json", "Accept": "application/json"}
+    credential = sandbox.credentials.admin_token if token is None else token
+    if credential:
+        sent["Authorization"] = f"Bearer {credential}"
+    sent.update(headers or {})
+    try:
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        return Answer(response.status, dict(response.getheaders()), response.read())
+    finally:
+        connection.close()
+
+
+def widget_crd(**version: Any) -> dict[str, Any]:
+    """A CustomResourceDefinition of namespaced `widgets.example.com`, served at v1 (``version``
+    adds to that version's entry, e.g. printer columns)."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "scope": "Namespaced",
+            "versions": [{"name": "v1", "served": True, "storage": True, **version}],
+        },
+    }
 
 
 def advance(sandbox: Sandbox, clock: ManualClock, seconds: float) -> None:

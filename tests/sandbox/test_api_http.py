@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
+from sandbox_helpers import api
 
 from tutor.sandbox import Sandbox
 
@@ -23,15 +22,9 @@ def call(
     raw: bytes | None = None,
 ) -> tuple[int, Any]:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(sb.server_url + path, data=data, method=method)
-    request.add_header("Content-Type", content_type)
-    request.add_header("Accept", accept)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text.startswith("{") else text
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read().decode())
+    answer = api(sb, method, path, data, headers={"Content-Type": content_type, "Accept": accept})
+    text = answer.body.decode()
+    return answer.status, json.loads(text) if text.startswith("{") else text
 
 
 def configmap(name: str, namespace: str = "default", **extra: Any) -> dict[str, Any]:
@@ -83,26 +76,6 @@ def test_version_reports_what_the_cluster_was_started_with(sandbox_factory: Any)
     status, version = call(sandbox, "GET", "/version")
     assert status == 200
     assert (version["major"], version["minor"], version["gitVersion"]) == ("1", "30", "v1.30.2")
-
-
-def test_openapi_v2_is_an_empty_protobuf_document(sandbox: Sandbox) -> None:
-    with urllib.request.urlopen(sandbox.server_url + "/openapi/v2", timeout=5) as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"] == "application/octet-stream"
-        assert response.read() == b""
-
-
-def test_protobuf_bodies_get_415_with_the_workaround(sandbox: Sandbox) -> None:
-    status, body = call(
-        sandbox,
-        "POST",
-        "/api/v1/namespaces",
-        raw=b"k8s\x00\n\x0f",
-        content_type="application/vnd.kubernetes.protobuf",
-    )
-    assert status == 415
-    assert body["reason"] == "UnsupportedMediaType"
-    assert "kubectl create -f" in body["message"]
 
 
 def test_unknown_resources_are_404_like_the_real_server(sandbox: Sandbox) -> None:
@@ -332,8 +305,6 @@ def test_server_side_apply_creates_then_merges(sandbox: Sandbox) -> None:
 
 def test_pod_logs_are_what_the_container_printed_or_what_the_provider_says(sandbox: Sandbox) -> None:
     path = "/api/v1/namespaces/kube-system/pods/storage-provisioner/log"
-    with urllib.request.urlopen(sandbox.server_url + path, timeout=5) as response:
-        assert "Initializing the minikube storage provisioner" in response.read().decode()
+    assert "Initializing the minikube storage provisioner" in api(sandbox, "GET", path).body.decode()
     sandbox.log_provider = lambda pod, container: f"{pod['metadata']['name']}/{container}: hello\n"
-    with urllib.request.urlopen(sandbox.server_url + path, timeout=5) as response:
-        assert response.read().decode() == "storage-provisioner/storage-provisioner: hello\n"
+    assert api(sandbox, "GET", path).body.decode() == "storage-provisioner/storage-provisioner: hello\n"

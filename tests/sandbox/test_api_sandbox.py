@@ -5,12 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import yaml
-from sandbox_helpers import make_kubectl, needs_kubectl
+from sandbox_helpers import api, make_kubectl, needs_kubectl, widget_crd
 
 from tutor.sandbox import Sandbox, sandbox_extension
 
@@ -22,11 +20,7 @@ def refused(port: int) -> bool:
 
 
 def get(sb: Sandbox, path: str, timeout: float = 5) -> int:
-    try:
-        with urllib.request.urlopen(sb.server_url + path, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as err:
-        return int(err.code)
+    return api(sb, "GET", path, timeout=timeout).status
 
 
 def test_a_fresh_sandbox_starts_fast(sandbox_factory: Any) -> None:
@@ -129,18 +123,7 @@ def test_a_restart_with_the_default_storageclass_addon_off_leaves_classes_alone(
 
 def test_delete_cluster_wipes_everything_and_the_next_start_is_fresh(sandbox: Sandbox) -> None:
     store = sandbox.store
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "widgets.example.com"},
-        "spec": {
-            "group": "example.com",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "scope": "Namespaced",
-            "versions": [{"name": "v1", "served": True, "storage": True}],
-        },
-    }
-    store.create(crd)
+    store.create(widget_crd())
     store.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pacman"}})
     store.create(
         {
@@ -235,24 +218,24 @@ def test_injected_failures_hit_the_next_matching_requests_only(sandbox: Sandbox)
 
 
 def test_pause_makes_requests_hang_until_resume(sandbox: Sandbox) -> None:
-    sandbox.faults.pause()
+    sandbox.pause_requests()
     results: list[int] = []
     t = threading.Thread(target=lambda: results.append(get(sandbox, "/api/v1/nodes", timeout=10)))
     t.start()
     time.sleep(0.3)
     assert results == []
-    sandbox.faults.resume()
+    sandbox.resume_requests()
     t.join(5)
     assert results == [200]
 
 
 def test_stop_and_start_listening_on_a_new_port_rewrites_the_kubeconfig(sandbox: Sandbox) -> None:
     old = sandbox.port
-    sandbox.faults.stop_listening()
+    sandbox.stop_listening()
     assert refused(old)
-    new = sandbox.faults.start_listening(new_port=True)
+    new = sandbox.start_listening(new_port=True)
     assert new != old
-    assert f"http://127.0.0.1:{new}" in sandbox.kubeconfig.read_text()
+    assert f"https://127.0.0.1:{new}" in sandbox.kubeconfig.read_text()
     assert get(sandbox, "/readyz") == 200
 
 
@@ -275,7 +258,7 @@ def test_drop_watches_cuts_open_watch_connections(sandbox: Sandbox, kube_client:
     deadline = time.monotonic() + 5
     while not sandbox.server._watches and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert sandbox.faults.drop_watches() == 1
+    assert sandbox.drop_watches() == 1
     t.join(5)
     assert outcome
     assert outcome[0] != "ReadTimeoutError"
@@ -309,7 +292,7 @@ def test_a_watcher_gone_before_the_answer_is_not_an_error(sandbox: Sandbox, capl
     import struct
 
     caplog.set_level(logging.DEBUG, logger="aiohttp")
-    sandbox.faults.pause()
+    sandbox.pause_requests()
     try:
         sock = socket.create_connection(("127.0.0.1", sandbox.port), timeout=5)
         sock.sendall(b"GET /api/v1/namespaces?watch=true HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -318,7 +301,7 @@ def test_a_watcher_gone_before_the_answer_is_not_an_error(sandbox: Sandbox, capl
         sock.close()
         time.sleep(0.2)
     finally:
-        sandbox.faults.resume()
+        sandbox.resume_requests()
     time.sleep(0.5)
     assert get(sandbox, "/readyz") == 200
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]

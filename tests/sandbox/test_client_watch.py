@@ -98,7 +98,7 @@ def test_resuming_after_the_log_expired_is_410_gone(sandbox: Sandbox, kube_clien
     core = client.CoreV1Api(kube_client)
     rv = core.list_namespaced_pod("default").metadata.resource_version
     core.create_namespaced_pod("default", _pod("p"))
-    sandbox.faults.expire_watch_cache()
+    sandbox.expire_watch_cache()
     with pytest.raises(ApiException) as raised:
         list(watch.Watch().stream(core.list_namespaced_pod, "default", resource_version=rv, timeout_seconds=2))
     assert raised.value.status == 410

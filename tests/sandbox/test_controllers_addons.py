@@ -3,9 +3,9 @@ an ingress controller that gives Ingresses their address, CRDs that become resou
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from typing import Any
+
+from sandbox_helpers import api
 
 from tutor.sandbox import Sandbox
 from tutor.sandbox.objects import Obj
@@ -164,8 +164,7 @@ def test_a_crd_becomes_a_served_resource(sandbox: Sandbox) -> None:
         "NamesAccepted": "True",
         "Established": "True",
     }
-    with urllib.request.urlopen(sandbox.server_url + "/apis/snapshot.storage.k8s.io/v1", timeout=5) as response:
-        resources = json.loads(response.read())["resources"]
+    resources = api(sandbox, "GET", "/apis/snapshot.storage.k8s.io/v1").json()["resources"]
     assert resources[0]["name"] == "volumesnapshotclasses"
     assert resources[0]["shortNames"] == ["vsclass"]
     sandbox.store.create(

@@ -82,6 +82,8 @@ def test_the_sandbox_runs_the_lesson_from_another_shell_and_cleans_up(tmp_path: 
             lambda: kubeconfig_out.exists() and "mc-demo" in kubeconfig_out.read_text(),
             what="--kubeconfig-out",
         )
+        # The copy holds the sandbox's token: its owner alone may read it.
+        assert stat.S_IMODE(kubeconfig_out.stat().st_mode) == 0o600
         assert _children_of(proc.proc.pid) == []
         state = Path(learner["KUBECONFIG"]).parent
     finally:

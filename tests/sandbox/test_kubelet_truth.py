@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
-from sandbox_helpers import KUBECTL, Kubectl, advance, events_of, needs_kubectl, pod_json, table
+from sandbox_helpers import KUBECTL, Kubectl, advance, api, events_of, needs_kubectl, pod_json, table
 
 from tutor.sandbox import ManualClock, Sandbox
 
@@ -262,10 +260,9 @@ spec:
         ("?container=nope", "container nope is not valid for pod two"),
         ("", "a container name must be specified for pod two, choose one of: [app side]"),
     ):
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(f"{timed.server_url}/api/v1/namespaces/default/pods/two/log{query}", timeout=10)
-        answer = json.loads(refused.value.read())
-        assert (refused.value.code, answer["reason"], answer["message"]) == (400, "BadRequest", message)
+        refused = api(timed, "GET", f"/api/v1/namespaces/default/pods/two/log{query}")
+        answer = refused.json()
+        assert (refused.status, answer["reason"], answer["message"]) == (400, "BadRequest", message)
 
 
 def test_logs_follow_streams_until_the_container_ends(

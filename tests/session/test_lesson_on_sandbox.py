@@ -58,7 +58,7 @@ def test_autoplay_recovers_from_api_errors_and_a_killed_port_forward(day55: Less
             # Every API request fails with 500 for three seconds, and the open watches
             # drop, so the tutor must reconnect through the failures.
             faults.fail("*", r".*", status=500, duration=3.0)
-            faults.drop_watches()
+            simulated.sandbox.drop_watches()
         if isinstance(event, StepShown) and event.step == "mongo-restart" and "forward" not in injected:
             injected.append("forward")
             info = session.runner.executor.processes()["pacman-forward"]  # type: ignore[attr-defined]

@@ -27,8 +27,12 @@ The public API (everything else is internal)::
     sb.kube_env() -> dict[str, str]          KUBECONFIG and KUBECACHEDIR only
     sb.variable_overrides() -> dict[str, str]  lesson variables the sandbox changes,
         e.g. {"ingress_port": "18080"}; also in the kubeconfig extension
-    sb.kubeconfig: Path, sb.server_url: str, sb.port: int, sb.running: bool,
+    sb.kubeconfig: Path, sb.server_url: str (https), sb.port: int, sb.running: bool,
     sb.profile: str, sb.state_dir: Path
+    sb.credentials: Credentials   the bearer token of the kubeconfig (admin_token) and
+        the service account token key; never logged
+    sb.certificate_authority: str, sb.certificate_authority_file: Path
+        the API server's own certificate (PEM), the kubeconfig's only authority
     sb.start_cluster(profile=None, kubernetes_version=None, *,
                      container_runtime=None, mark_default_storageclass=True)
     sb.stop_cluster()                        objects are kept
@@ -36,7 +40,10 @@ The public API (everything else is internal)::
     sb.wait_idle(timeout=10.0)               until no controller work is pending
     sb.close()
     sb.store: Store       the objects (its docstring is the contract)
-    sb.faults: Faults     failures, paused requests, dropped watches, image faults
+    sb.faults: Faults     fault rules: failing requests, failing images
+    sb.drop_watches(), sb.expire_watch_cache(), sb.pause_requests(),
+    sb.resume_requests(), sb.stop_listening(), sb.start_listening(new_port=False)
+                          test controls acting on the running cluster
     sb.requests: RequestLog, sb.log_provider, sb.hot_objects(threshold)
     sb.standins: StandIns | None   shim_dir, ingress_port, apps, databases (tests, tools)
 

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from tutor.sandbox import errors
 from tutor.sandbox.objects import Obj, annotations_of, clone, parse_time, random_suffix
 from tutor.sandbox.resources import ResourceType
 from tutor.sandbox.selectors import selector_from_object
-
-if TYPE_CHECKING:
-    from tutor.sandbox.store import Store
 
 DEFAULT_SC_ANNOTATIONS = (
     "storageclass.kubernetes.io/is-default-class",
@@ -34,6 +32,13 @@ NODE_PORTS = range(30000, 32768)
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+class StoredObjects(Protocol):
+    """What admission reads of the store: the stored objects of one kind."""
+
+    def iter(self, resource: str) -> Iterator[Obj]: ...
+
 
 WORKLOADS = (
     "deployments.apps",
@@ -49,7 +54,7 @@ def is_default_class(obj: Obj) -> bool:
     return any(ann.get(a) == "true" for a in DEFAULT_SC_ANNOTATIONS)
 
 
-def default_storage_class(store: Store) -> Obj | None:
+def default_storage_class(store: StoredObjects) -> Obj | None:
     """The default StorageClass: the newest of those marked default (Kubernetes >= 1.26)."""
     defaults = [sc for sc in store.iter("storageclasses.storage.k8s.io") if is_default_class(sc)]
     if not defaults:
@@ -59,7 +64,7 @@ def default_storage_class(store: Store) -> Obj | None:
     return defaults[0]
 
 
-def default_ingress_class(store: Store) -> Obj | None:
+def default_ingress_class(store: StoredObjects) -> Obj | None:
     defaults = [
         ic
         for ic in store.iter("ingressclasses.networking.k8s.io")
@@ -135,7 +140,7 @@ def default_template(template: Obj) -> None:
 class Admission:
     """Per-cluster admission state: the allocated Service IPs, node ports and pod IPs."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoredObjects) -> None:
         self.store = store
         self._cluster_ips: set[str] = set()
         self._node_ports: set[int] = set()

@@ -1,7 +1,8 @@
 """The sandbox's control endpoint: how the stand-in commands act on the simulated cluster.
 
-JSON over HTTP on 127.0.0.1, guarded by a per-sandbox token (`X-K8s-Tutor-Sandbox-Token`),
-served on the stand-ins' own asyncio loop. It is not part of the Kubernetes API: it does
+JSON over HTTP on 127.0.0.1, guarded by a per-sandbox token (`X-K8s-Tutor-Sandbox-Token`)
+and the same checks as the API server (`tutor.sandbox.access`: its own Host, nothing from a
+web page), served on the stand-ins' own asyncio loop. It is not part of the Kubernetes API: it does
 what minikube does to its machine (profiles, addons), and what kubelet and a node's
 network do for a port-forward or a tunnel, which the sandbox's API server does not serve
 (real port-forward needs the SPDY/WebSocket upgrade on `pods/portforward`).
@@ -17,27 +18,54 @@ Routes (all POST with a JSON body, except the GETs):
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
+from tutor.sandbox import access
 from tutor.sandbox.control_client import TOKEN_HEADER
 from tutor.sandbox.errors import ApiError
 from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.minikube.cluster import MinikubeError, UnknownProfile
 from tutor.sandbox.objects import Obj, is_deleting, labels_of, parse_time
-from tutor.sandbox.store import WatchEvent
+from tutor.sandbox.store import Store, WatchEvent
 
 if TYPE_CHECKING:
-    from tutor.sandbox.standins import StandIns
+    from tutor.sandbox.apps.manager import AppServers
+    from tutor.sandbox.ingress_router import IngressRouter
+    from tutor.sandbox.minikube.cluster import ClusterHost, Minikube
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class StandInsState(Protocol):
+    """What the control endpoint acts on: the stand-ins (`tutor.sandbox.standins.StandIns`)."""
+
+    host: ClusterHost
+    minikube: Minikube
+    apps: AppServers
+    router: IngressRouter
+    loop: asyncio.AbstractEventLoop
+    ingress_port: int
+    ingress_port_reason: str
+
+    @property
+    def store(self) -> Store: ...
+
+    def info(self) -> dict[str, Any]: ...
+
+    def cluster_running(self) -> bool: ...
+
+    async def wait_for(self, check: Callable[[], tuple[bool, str]], timeout: float) -> tuple[bool, str]: ...
+
+    def tunnel_targets(self) -> list[tuple[str, str]]: ...
+
+    def expose_load_balancers(self, exposed: bool) -> None: ...
 
 
 class _Tunnel:
@@ -166,7 +194,7 @@ def translate_ports(kind: str, obj: Obj | None, pod: Obj, ports: list[tuple[str,
 class ControlServer:
     """The aiohttp app of the control endpoint; all state lives in `StandIns`."""
 
-    def __init__(self, standins: StandIns, token: str) -> None:
+    def __init__(self, standins: StandInsState, token: str) -> None:
         self.si = standins
         self.token = token
         self.port = 0
@@ -202,7 +230,10 @@ class ControlServer:
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), self.token):
+        stranger = access.refusal(request.headers, self.port)
+        if stranger is not None:
+            return _json({"message": f"sandbox: {stranger.message}"}, stranger.status)
+        if not access.same_secret(request.headers.get(TOKEN_HEADER, ""), self.token):
             return _json({"message": "sandbox: wrong or missing control token"}, 403)
         try:
             return await handler(request)

@@ -1,12 +1,11 @@
-"""Fault injection, for tests of how the tutor copes with a misbehaving cluster.
+"""Fault rules, for tests of how the tutor copes with a misbehaving cluster.
 
-All methods are safe to call from the test's thread::
+Passive: the rules are data that the API server (:meth:`Faults.match_request`) and the
+kubelet (:meth:`Faults.image_fault`) read; nothing here acts on the cluster. What does act
+(cutting watches, pausing requests, closing the port) is a test control on
+:class:`~tutor.sandbox.sandbox.Sandbox`. All methods are safe to call from any thread::
 
     sb.faults.fail("GET", r"/api/v1/namespaces/pacman/pods$", status=500, times=2)
-    sb.faults.drop_watches()           # every open watch connection is cut
-    sb.faults.expire_watch_cache()     # resuming watches get 410 Gone
-    sb.faults.pause(); ...; sb.faults.resume()     # requests hang, then go on
-    sb.faults.stop_listening(); sb.faults.start_listening(new_port=True)
     sb.faults.image_pull_failure("quay.io/ifont/pacman-nodejs-app:*")
     sb.faults.crash_loop("docker.io/library/mongo:5.0.30")
     sb.faults.never_ready("mongo:*")
@@ -18,13 +17,13 @@ import fnmatch
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from tutor.sandbox.errors import ApiError
 
-if TYPE_CHECKING:
-    from tutor.sandbox.sandbox import Sandbox
+ImageFault = Literal["pull", "crash", "unready"]
 
 _REASONS = {
     400: "BadRequest",
@@ -59,11 +58,19 @@ class FailureRule:
 
 
 class Faults:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self._sandbox = sandbox
+    """The fault rules of one sandbox.
+
+    ``normalize_image`` turns an image reference into its full form (``mongo`` ->
+    ``docker.io/library/mongo:latest``) so that a glob may name either; subscribers
+    (:meth:`on_image_change`) hear when the image rules change, so the kubelet can look again.
+    """
+
+    def __init__(self, normalize_image: Callable[[str], str] = lambda image: image) -> None:
+        self._normalize = normalize_image
         self._lock = threading.Lock()
         self._rules: list[FailureRule] = []
-        self._images: dict[str, str] = {}
+        self._images: dict[str, ImageFault] = {}
+        self._listeners: list[Callable[[], None]] = []
 
     # ---- API errors ------------------------------------------------------------------
 
@@ -99,6 +106,7 @@ class Faults:
             self._rules.clear()
 
     def match_request(self, method: str, path: str) -> ApiError | None:
+        """The injected error for this request, if a rule matches (and counts it)."""
         now = time.monotonic()
         with self._lock:
             for rule in self._rules:
@@ -111,31 +119,6 @@ class Faults:
                 rule.hits += 1
                 return ApiError(rule.status, rule.reason, rule.message, details={})
         return None
-
-    # ---- connections -------------------------------------------------------------------
-
-    def drop_watches(self) -> int:
-        """Cut every open watch connection; returns how many were cut."""
-        return int(self._sandbox.call(lambda: self._sandbox.server.drop_watches()))
-
-    def expire_watch_cache(self) -> None:
-        """Forget the event log, so a watch resumed from an older version gets 410 Gone."""
-        self._sandbox.store.compact()
-
-    def pause(self) -> None:
-        """Requests hang (the connection stays open) until :meth:`resume`."""
-        self._sandbox.call(self._sandbox.server.pause)
-
-    def resume(self) -> None:
-        self._sandbox.call(self._sandbox.server.resume)
-
-    def stop_listening(self) -> None:
-        """Close the API port: connection refused, as with a crashed API server."""
-        self._sandbox.stop_listening()
-
-    def start_listening(self, *, new_port: bool = False) -> int:
-        """Open the API port again, on a new port if asked (the kubeconfig is rewritten)."""
-        return self._sandbox.start_listening(new_port=new_port)
 
     # ---- images ------------------------------------------------------------------------
 
@@ -157,21 +140,32 @@ class Faults:
                 self._images.clear()
             else:
                 self._images.pop(image, None)
-        self._sandbox.image_faults_changed()
+        self._image_rules_changed()
 
-    def _set_image(self, image: str, kind: str) -> None:
+    def on_image_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every change of the image rules."""
         with self._lock:
-            self._images[image] = kind
-        self._sandbox.image_faults_changed()
+            self._listeners.append(listener)
 
-    def image_fault(self, image: str) -> tuple[str, int] | None:
+    def image_fault(self, image: str) -> tuple[ImageFault, int] | None:
         """The fault for an image, as ("pull" | "crash" | "unready", exit code), or None."""
-        from tutor.sandbox.images import normalize_image
-
         with self._lock:
             items = list(self._images.items())
-        full = normalize_image(image)
+        if not items:
+            return None
+        full = self._normalize(image)
         for pattern, kind in items:
             if fnmatch.fnmatchcase(image, pattern) or fnmatch.fnmatchcase(full, pattern):
                 return kind, 1
         return None
+
+    def _set_image(self, image: str, kind: ImageFault) -> None:
+        with self._lock:
+            self._images[image] = kind
+        self._image_rules_changed()
+
+    def _image_rules_changed(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()

@@ -2,8 +2,11 @@
 
 Written the way ``minikube start`` writes its entries (existing entries of other
 clusters in the same file are kept), into the sandbox's own state folder, never into
-``~/.kube/config``. The cluster entry carries an extension that marks it as the
-sandbox, so the tutor can label it a simulation and find the sandbox's control data.
+``~/.kube/config``, readable by its owner only. The cluster entry names the API server's
+own certificate as its only authority, and the user entry carries the sandbox's bearer
+token, without which its API answers 401 (kubectl sends credentials over TLS only). The
+cluster entry also carries an extension that marks it as the sandbox, so the tutor can
+label it a simulation and find the sandbox's control data.
 """
 
 from __future__ import annotations
@@ -36,8 +39,18 @@ def read(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def write_context(path: Path, *, name: str, server: str, extension: dict[str, Any], namespace: str = "default") -> None:
-    """Add or update cluster, user and context ``name`` and make it the current context."""
+def write_context(
+    path: Path,
+    *,
+    name: str,
+    server: str,
+    certificate_authority: Path,
+    token: str,
+    extension: dict[str, Any],
+    namespace: str = "default",
+) -> None:
+    """Add or update cluster (trusting the certificate in the file ``certificate_authority``),
+    user (with its bearer ``token``) and context ``name``, and make it the current context."""
     config = read(path)
     config.setdefault("apiVersion", "v1")
     config.setdefault("kind", "Config")
@@ -50,6 +63,8 @@ def write_context(path: Path, *, name: str, server: str, extension: dict[str, An
         name,
         "cluster",
         {
+            # A file, as minikube writes it: the client copies inline data to temporary files.
+            "certificate-authority": str(certificate_authority),
             "server": server,
             "extensions": [
                 {
@@ -66,7 +81,7 @@ def write_context(path: Path, *, name: str, server: str, extension: dict[str, An
     )
     users = config.setdefault("users", []) or []
     config["users"] = users
-    _upsert(users, name, "user", {})
+    _upsert(users, name, "user", {"token": token})
     contexts = config.setdefault("contexts", []) or []
     config["contexts"] = contexts
     _upsert(

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import weakref
 from collections.abc import Awaitable, Callable
 
@@ -58,7 +59,8 @@ class Listener:
     """Serves ``factory``'s protocols on ``sock`` (which it owns), on the running loop.
 
     ``accepting()``, when given, is asked for every new connection: while it is false
-    connections are reset, as a port with nothing behind it does.
+    connections are reset, as a port with nothing behind it does. With ``tls``, every
+    connection speaks TLS with that context.
     """
 
     def __init__(
@@ -67,12 +69,14 @@ class Listener:
         factory: Callable[[], asyncio.BaseProtocol],
         *,
         accepting: Callable[[], bool] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.port = int(sock.getsockname()[1])
         self._sock = sock
         self._factory = factory
         self._accepting = accepting or (lambda: True)
+        self._tls = tls
         self._connecting: set[asyncio.Task[None]] = set()
         self._transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
         self._shut = False
@@ -111,7 +115,7 @@ class Listener:
 
     async def _connect(self, conn: socket.socket) -> None:
         try:
-            transport, _protocol = await self.loop.connect_accepted_socket(self._protocol, conn)
+            transport, _protocol = await self.loop.connect_accepted_socket(self._protocol, conn, ssl=self._tls)
         except BaseException as error:
             conn.close()
             if not isinstance(error, Exception):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 STATUS_VERBS = ("get", "patch", "update")
+CREATE_ONLY = ("create",)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class ResourceType:
     # Where the scale subresource reads the replica count, for workload kinds.
     custom: bool = False
     extra_subresources: tuple[str, ...] = field(default=())
+    #: Served in discovery but not simulated: every request gets this refusal (refusals.py).
+    refusal: str = ""
 
     @property
     def key(self) -> str:
@@ -84,6 +87,7 @@ def _grp(
     categories: tuple[str, ...] = (),
     status: bool = False,
     scale: bool = False,
+    verbs: tuple[str, ...] = ALL_VERBS,
 ) -> ResourceType:
     return ResourceType(
         group,
@@ -94,7 +98,7 @@ def _grp(
         namespaced,
         short,
         categories,
-        ALL_VERBS,
+        verbs,
         status,
         scale,
     )
@@ -108,7 +112,7 @@ BUILTIN: tuple[ResourceType, ...] = (
     _core("events", "Event", short=("ev",)),
     _core("limitranges", "LimitRange", short=("limits",)),
     _core("namespaces", "Namespace", False, ("ns",), status=True, extra=("finalize",)),
-    _core("nodes", "Node", False, ("no",), status=True),
+    _core("nodes", "Node", False, ("no",), status=True, extra=("proxy",)),
     _core("persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",), status=True),
     _core("persistentvolumes", "PersistentVolume", False, ("pv",), status=True),
     _core(
@@ -117,7 +121,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         short=("po",),
         categories=ALL,
         status=True,
-        extra=("log", "eviction", "binding"),
+        extra=("log", "eviction", "binding", "exec", "attach", "portforward", "proxy"),
     ),
     _core("podtemplates", "PodTemplate"),
     _core(
@@ -130,8 +134,8 @@ BUILTIN: tuple[ResourceType, ...] = (
     ),
     _core("resourcequotas", "ResourceQuota", short=("quota",), status=True),
     _core("secrets", "Secret"),
-    _core("serviceaccounts", "ServiceAccount", short=("sa",)),
-    _core("services", "Service", short=("svc",), categories=ALL, status=True),
+    _core("serviceaccounts", "ServiceAccount", short=("sa",), extra=("token",)),
+    _core("services", "Service", short=("svc",), categories=ALL, status=True, extra=("proxy",)),
     _grp("apps", "controllerrevisions", "ControllerRevision"),
     _grp("apps", "daemonsets", "DaemonSet", short=("ds",), categories=ALL, status=True),
     _grp(
@@ -186,6 +190,18 @@ BUILTIN: tuple[ResourceType, ...] = (
         False,
         ("crd", "crds"),
         status=True,
+    ),
+    # Questions and token reviews: created, answered, never stored (reviews.py).
+    _grp("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", False, verbs=CREATE_ONLY),
+    _grp("authentication.k8s.io", "tokenreviews", "TokenReview", False, verbs=CREATE_ONLY),
+    _grp("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", verbs=CREATE_ONLY),
+    _grp("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False, verbs=CREATE_ONLY),
+    _grp("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", False, verbs=CREATE_ONLY),
+    _grp("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", False, verbs=CREATE_ONLY),
+    # metrics-server's API, so that `kubectl top` hears why there are no figures.
+    ResourceType("metrics.k8s.io", "v1beta1", "pods", "", "PodMetrics", True, verbs=("get", "list"), refusal="metrics"),
+    ResourceType(
+        "metrics.k8s.io", "v1beta1", "nodes", "", "NodeMetrics", False, verbs=("get", "list"), refusal="metrics"
     ),
     _grp(
         "admissionregistration.k8s.io",

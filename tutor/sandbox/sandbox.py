@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 from tutor.sandbox import baseline, kubeconfig, tempdirs
 from tutor.sandbox.admission import Admission
+from tutor.sandbox.certificate import ServerCertificate, make_server_certificate, server_context
 from tutor.sandbox.clock import Clock
 from tutor.sandbox.controllers.crd import CrdController
 from tutor.sandbox.controllers.cronjob import CronJobController
@@ -36,6 +38,8 @@ from tutor.sandbox.controllers.volumes import VolumeController
 from tutor.sandbox.delays import Delays
 from tutor.sandbox.events import EventRecorder
 from tutor.sandbox.faults import Faults
+from tutor.sandbox.identity import Credentials
+from tutor.sandbox.images import normalize_image
 from tutor.sandbox.podlogs import PodLogs
 from tutor.sandbox.requestlog import RequestLog
 from tutor.sandbox.resources import Registry
@@ -97,12 +101,17 @@ class Sandbox:
         self.registry = Registry()
         self.store = Store(self.registry, event_log_size=event_log_size, clock=self.clock)
         self.requests = RequestLog()
-        self.faults = Faults(self)
+        #: The API's secrets: the kubeconfig's bearer token, the service account token key.
+        self.credentials = Credentials(self.clock)
+        self._tls: tuple[ServerCertificate, ssl.SSLContext] | None = None
+        self.faults = Faults(normalize_image)
+        self.faults.on_image_change(self._image_rules_changed)
         self._build_cluster()
         self.server = ApiServer(
             self.store,
             kubernetes_version=kubernetes_version,
             request_log=self.requests,
+            credentials=self.credentials,
             faults=self.faults,
             bookmark_interval=bookmark_interval,
         )
@@ -198,7 +207,25 @@ class Sandbox:
 
     @property
     def server_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return f"https://127.0.0.1:{self._port}"
+
+    @property
+    def certificate_authority(self) -> str:
+        """The PEM certificate the API server presents, the kubeconfig's only authority."""
+        return self._server_tls()[0].certificate_pem
+
+    @property
+    def certificate_authority_file(self) -> Path:
+        """Where the kubeconfig finds that certificate (a file, as minikube's ``ca.crt``)."""
+        return self.state_dir / "ca.crt"
+
+    def _server_tls(self) -> tuple[ServerCertificate, ssl.SSLContext]:
+        # Made on the first start: a sandbox that is never started never pays for a key.
+        if self._tls is None:
+            certificate = make_server_certificate()
+            self._tls = certificate, server_context(certificate, self.state_dir)
+            self.certificate_authority_file.write_text(certificate.certificate_pem)
+        return self._tls
 
     @property
     def running(self) -> bool:
@@ -330,19 +357,22 @@ class Sandbox:
             self.standins.minikube.forget(self.profile)
 
     def stop_listening(self) -> None:
+        """Close the API port: connection refused, as with a crashed API server."""
         if self.server.listening:
             self._await(self.server.stop())
 
     def start_listening(self, *, new_port: bool = False, _boot: bool = False) -> int:
+        """Open the API port again, on a new port if asked (the kubeconfig is rewritten)."""
         if self.server.listening:
             if not new_port:
                 return self._port
             self._await(self.server.stop())
         wanted = 0 if new_port else self._port
+        tls = self._server_tls()[1]
         try:
-            port = int(self._await(self.server.start(wanted)))
+            port = int(self._await(self.server.start(wanted, tls)))
         except OSError:
-            port = int(self._await(self.server.start(0)))
+            port = int(self._await(self.server.start(0, tls)))
         self._port = port
         self.write_kubeconfig()
         return port
@@ -356,9 +386,16 @@ class Sandbox:
             "stateDir": str(self.state_dir),
             **self.kubeconfig_extension,
         }
-        kubeconfig.write_context(self.kubeconfig, name=self.profile, server=self.server_url, extension=extension)
+        kubeconfig.write_context(
+            self.kubeconfig,
+            name=self.profile,
+            server=self.server_url,
+            certificate_authority=self.certificate_authority_file,
+            token=self.credentials.admin_token,
+            extension=extension,
+        )
 
-    def image_faults_changed(self) -> None:
+    def _image_rules_changed(self) -> None:
         if not self._closed:
             self.call(self.kubelet.requeue_all)
 
@@ -371,7 +408,22 @@ class Sandbox:
         """``provider(pod, container) -> text`` answers ``kubectl logs``."""
         self.server.log_provider = provider
 
-    # ---- tests ---------------------------------------------------------------------------
+    # ---- test controls -------------------------------------------------------------------
+
+    def drop_watches(self) -> int:
+        """Cut every open watch connection, as a network failure would; returns how many."""
+        return self.call(self.server.drop_watches)
+
+    def expire_watch_cache(self) -> None:
+        """Forget the event log, so a watch resumed from an older version gets 410 Gone."""
+        self.store.compact()
+
+    def pause_requests(self) -> None:
+        """Requests hang (their connections stay open) until :meth:`resume_requests`."""
+        self.call(self.server.pause)
+
+    def resume_requests(self) -> None:
+        self.call(self.server.resume)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Return once no controller work is pending; TimeoutError otherwise."""

@@ -2,7 +2,9 @@
 
 One catch-all route parses Kubernetes paths itself (``/api/v1/namespaces/x/pods/y/status``,
 ``/apis/apps/v1/deployments``...) because the set of resources changes at run time
-(custom resources). Plain HTTP, no authentication: everything is allowed.
+(custom resources). Plain HTTP on 127.0.0.1, answering only the sandbox's own clients
+(:mod:`tutor.sandbox.access`: its Host, no browser, its bearer token); an authenticated
+caller may do everything (no RBAC).
 """
 
 from __future__ import annotations
@@ -11,20 +13,22 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import yaml
 from aiohttp import web
 
-from tutor.sandbox import discovery, errors, tables
+from tutor.sandbox import access, bodies, discovery, errors, openapi, protobuf, refusals, reviews, tables
 from tutor.sandbox.errors import ApiError
+from tutor.sandbox.identity import Credentials, User
 from tutor.sandbox.listener import Listener, listen_socket
 from tutor.sandbox.objects import Obj
-from tutor.sandbox.resources import ResourceType
+from tutor.sandbox.patch import apply_patch
+from tutor.sandbox.resources import CREATE_ONLY, ResourceType
 from tutor.sandbox.selectors import (
     FieldSelector,
     LabelSelector,
@@ -40,14 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PROTOBUF = "application/vnd.kubernetes.protobuf"
-PROTOBUF_MESSAGE = (
-    "the k8s-tutor sandbox speaks JSON only, and this kubectl sent a protobuf body "
-    "(kubectl >= 1.32 does for typed commands such as `kubectl create namespace`). "
-    "Use a manifest with `kubectl create -f` / `kubectl apply -f`, or a kubectl <= 1.31 "
-    "(the sandbox reports the Kubernetes version it was started with so that kubectl "
-    "dispatchers pick a matching one)."
-)
 LOG_TEXT = "k8s-tutor sandbox: this container is simulated and writes no logs\n"
 
 LogProvider = Callable[[Obj, str], str]
@@ -59,6 +55,8 @@ class ParsedPath:
     namespace: str | None
     name: str | None
     subresource: str | None
+    #: What follows a proxy subresource in the path.
+    tail: str = ""
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -71,6 +69,13 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 def _error(err: ApiError) -> web.Response:
     return _json(err.status(), err.code)
+
+
+def _accepts_json(accept: str) -> bool:
+    """Whether an Accept header allows a JSON answer (kubectl's typed clients list protobuf
+    first, then JSON; a client that takes protobuf only cannot be served)."""
+    kinds = [part.split(";", 1)[0].strip().lower() for part in accept.split(",") if part.strip()]
+    return not kinds or any(not kind.startswith(protobuf.MEDIA_TYPE) for kind in kinds)
 
 
 def _wants_table(request: web.Request) -> bool:
@@ -90,16 +95,21 @@ class ApiServer:
         *,
         kubernetes_version: str,
         request_log: RequestLog,
+        credentials: Credentials,
         faults: Faults | None = None,
         bookmark_interval: float = 10.0,
     ) -> None:
         self.store = store
+        self.credentials = credentials
         self.registry = store.registry
         self.kubernetes_version = kubernetes_version
         self.request_log = request_log
         self.faults = faults
         self.bookmark_interval = bookmark_interval
         self.log_provider: LogProvider | None = None
+        #: Told (namespace, pod, container) when an attach is refused: for the kubelet, that is a
+        #: session that ended at once, after which a container with stdinOnce reads end of file.
+        self.on_attach_ended: Callable[[str, str, str], None] | None = None
         #: The pod log subresource's answers (the sandbox sets it; see podlogs.py).
         self.pod_logs: PodLogs | None = None
         self.port = 0
@@ -117,8 +127,8 @@ class ApiServer:
 
     # ---- lifecycle ---------------------------------------------------------------
 
-    async def start(self, port: int = 0) -> int:
-        """Listen on 127.0.0.1 (only); returns the port."""
+    async def start(self, port: int = 0, tls: ssl.SSLContext | None = None) -> int:
+        """Listen on 127.0.0.1 (only), over TLS with ``tls``; returns the port."""
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._changed = asyncio.Event()
@@ -136,7 +146,7 @@ class ApiServer:
             sock.close()
             raise
         assert runner.server is not None
-        self._listener = Listener(sock, runner.server)
+        self._listener = Listener(sock, runner.server, tls=tls)
         self.port = self._listener.port
         self._runner = runner
         return self.port
@@ -217,6 +227,10 @@ class ApiServer:
     ) -> web.StreamResponse:
         is_watch = _flag(request.query.get("watch")) or "/watch/" in request.path
         record = self.request_log.record(request.method, request.path, request.query_string, is_watch)
+        refused = self._refusal(request)
+        if refused is not None:
+            record.status = refused.code
+            return _error(refused)
         if self._resumed is not None and not self._resumed.is_set():
             await self._resumed.wait()
         if self.faults is not None:
@@ -238,6 +252,23 @@ class ApiServer:
         record.status = response.status
         return response
 
+    def _refusal(self, request: web.Request) -> ApiError | None:
+        """Why the request is refused (a stranger's, a web page's, no credential), or None."""
+        refused = access.refusal(request.headers, self.port)
+        if refused is not None:
+            return ApiError(refused.status, refused.reason, refused.message)
+        if self.user(request) is None:
+            return ApiError(401, "Unauthorized", "Unauthorized")
+        return None
+
+    def user(self, request: web.Request) -> User | None:
+        """Who made the request, by its bearer token; None: nobody the sandbox knows."""
+        return self.credentials.authenticate(access.bearer_token(request.headers), self._account_uid)
+
+    def _account_uid(self, namespace: str, name: str) -> str | None:
+        account = self.store.peek("serviceaccounts", namespace, name)
+        return None if account is None else str(account["metadata"].get("uid", ""))
+
     # ---- routing -------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
@@ -246,10 +277,8 @@ class ApiServer:
             return web.Response(text="ok")
         if path == "/version":
             return _json(discovery.version_info(self.kubernetes_version))
-        if path == "/openapi/v2":
-            # An empty protobuf Document: kubectl's client-side validation finds no schema
-            # and lets the server decide, which is what we want (see docs/sandbox.md).
-            return web.Response(body=b"", content_type="application/octet-stream")
+        if path.startswith("/openapi/"):
+            return self._openapi(request, path)
         if path == "/api":
             return _json(discovery.api_versions(f"127.0.0.1:{self.port}"))
         if path == "/apis":
@@ -271,16 +300,47 @@ class ApiServer:
             if doc is None:
                 raise errors.page_not_found()
             return _json(doc)
+        if not _accepts_json(request.headers.get("Accept", "")):
+            raise ApiError(
+                406,
+                "NotAcceptable",
+                "the k8s-tutor sandbox answers in JSON only: accept application/json "
+                f"(asked for {request.headers.get('Accept')})",
+            )
         watch_prefix = rest[0] == "watch"
         if watch_prefix:
             rest = rest[1:]
         parsed = self._parse(group, version, rest)
         return await self._serve(request, parsed, watch_prefix)
 
+    def _openapi(self, request: web.Request, path: str) -> web.Response:
+        if path == "/openapi/v2":
+            if openapi.V2_PROTOBUF in request.headers.get("Accept", ""):
+                # kubectl reads only this form; Go's mime parser refuses the '@' of its name.
+                return web.Response(body=openapi.v2_protobuf(self.registry), content_type="application/octet-stream")
+            return web.Response(body=openapi.v2_json(self.registry), content_type="application/json")
+        if path == "/openapi/v3":
+            return _json(openapi.v3_root(self.registry))
+        where = path.removeprefix("/openapi/v3/").split("/")
+        body = None
+        if where[0] == "api" and len(where) == 2:
+            body = openapi.v3_document(self.registry, "", where[1])
+        elif where[0] == "apis" and len(where) == 3:
+            body = openapi.v3_document(self.registry, where[1], where[2])
+        if body is None:
+            raise errors.page_not_found()
+        # The URL carries the document's hash: a client may keep it for good.
+        headers = {"Cache-Control": "public, immutable", "Expires": "Mon, 01 Jan 2100 00:00:00 GMT"}
+        return web.Response(body=body, content_type="application/json", headers=headers)
+
     def _parse(self, group: str, version: str, rest: list[str]) -> ParsedPath:
         namespace: str | None = None
         if len(rest) >= 3 and rest[0] == "namespaces" and rest[2] not in ("status", "finalize"):
             namespace, rest = rest[1], rest[2:]
+        detail = ""
+        if len(rest) > 3 and rest[2] == "proxy":
+            # pods/NAME/proxy/any/path: the path is the proxied request's
+            rest, detail = rest[:3], "/" + "/".join(rest[3:])
         if not rest or len(rest) > 3:
             raise errors.page_not_found()
         rt = self.registry.by_path(group, version, rest[0])
@@ -296,7 +356,7 @@ class ApiServer:
             )
             if sub not in allowed:
                 raise errors.page_not_found()
-        return ParsedPath(rt, namespace, name, sub)
+        return ParsedPath(rt, namespace, name, sub, detail)
 
     async def _serve(self, request: web.Request, p: ParsedPath, watch_prefix: bool) -> web.StreamResponse:
         method = request.method
@@ -304,20 +364,28 @@ class ApiServer:
         if rt.namespaced and p.name is not None and p.namespace is None:
             raise errors.page_not_found()
         dry_run = "All" in request.query.getall("dryRun", [])
+        if rt.refusal:
+            scope = f"{rt.kind} in namespace {p.namespace}" if p.namespace else rt.kind
+            raise refusals.refusal(rt.refusal, p.name or rt.plural, scope)
+        if p.subresource in refusals.KINDS:
+            self._refuse_stream(request, p)
+        if rt.verbs == CREATE_ONLY:
+            return await self._review(request, p)
         if p.name is None:
             if method == "GET":
                 if watch_prefix or _flag(request.query.get("watch")):
                     return await self._watch(request, p)
                 return self._list(request, p)
             if method == "POST":
-                body = await self._body(request)
-                return self._create(request, p, body, dry_run)
+                return await self._create(request, p, dry_run)
             if method == "DELETE":
                 return await self._delete_collection(request, p, dry_run)
             raise errors.method_not_allowed(method.lower(), rt.plural, rt.group)
         namespace = p.namespace or ""
         if p.subresource == "scale":
             return await self._scale(request, p, dry_run)
+        if p.subresource == "token":
+            return await self._token(request, p)
         if p.subresource == "log":
             pod = self.store.read(rt.key, namespace, p.name)
             if self.log_provider is None and self.pod_logs is not None:
@@ -357,8 +425,7 @@ class ApiServer:
         if method == "GET":
             return self._respond(request, rt, self.store.read(rt.key, namespace, p.name))
         if method == "PUT":
-            body = await self._body(request)
-            return self._update(request, p, body, dry_run)
+            return await self._update(request, p, dry_run)
         if method == "PATCH":
             return await self._patch(request, p, dry_run)
         if method == "DELETE":
@@ -367,31 +434,39 @@ class ApiServer:
 
     # ---- bodies and responses ---------------------------------------------------------
 
-    async def _body(self, request: web.Request) -> Any:
-        content_type = request.headers.get("Content-Type", "application/json")
-        if content_type.startswith(PROTOBUF):
-            raise ApiError(415, "UnsupportedMediaType", PROTOBUF_MESSAGE)
-        raw = await request.read()
-        try:
-            if "yaml" in content_type:
-                return yaml.safe_load(raw.decode()) or {}
-            return json.loads(raw.decode() or "{}")
-        except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise errors.bad_request(f"the request body is not valid JSON: {exc}") from None
+    async def _read(self, request: web.Request) -> bodies.Body:
+        return bodies.read(request.headers.get("Content-Type", "application/json"), await request.read())
 
-    def _respond(self, request: web.Request, rt: ResourceType, obj: Obj, status: int = 200) -> web.Response:
+    async def _body(self, request: web.Request) -> Any:
+        return (await self._read(request)).value
+
+    def _respond(
+        self, request: web.Request, rt: ResourceType, obj: Obj, status: int = 200, warnings: list[str] | None = None
+    ) -> web.Response:
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
-            return _json(
+            response = _json(
                 tables.table(
                     rt.key,
                     [obj],
                     obj["metadata"].get("resourceVersion", ""),
                     include_object=include,
+                    custom=self._custom_columns(rt),
                 ),
                 status,
             )
-        return _json(obj, status)
+        else:
+            response = _json(obj, status)
+        for warning in warnings or []:
+            response.headers.add("Warning", bodies.warning_header(warning))
+        return response
+
+    def _custom_columns(self, rt: ResourceType) -> list[tables.Column] | None:
+        """A custom resource's printer columns, from its CRD; None for built-in kinds."""
+        if not rt.custom:
+            return None
+        crd = self.store.peek("customresourcedefinitions.apiextensions.k8s.io", "", f"{rt.plural}.{rt.group}")
+        return tables.crd_columns(crd or {}, rt.version)
 
     # ---- verbs ---------------------------------------------------------------------------
 
@@ -406,7 +481,7 @@ class ApiServer:
         objs, rv = self.store.list_with_version(rt.key, p.namespace if rt.namespaced else None, labels, fields)
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
-            return _json(tables.table(rt.key, objs, str(rv), include_object=include))
+            return _json(tables.table(rt.key, objs, str(rv), include_object=include, custom=self._custom_columns(rt)))
         return _json(
             {
                 "kind": rt.list_kind,
@@ -445,17 +520,23 @@ class ApiServer:
             meta["name"] = name
         return body
 
-    def _create(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
+    async def _create(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
         rt = p.rt
-        obj = self._check_body(rt, p, body, None)
+        mode = bodies.directive(request.query.get("fieldValidation"), "CreateOptions")
+        body = await self._read(request)
+        warnings = bodies.checked(rt, body, mode)
+        obj = self._check_body(rt, p, body.value, None)
         if (rt.has_status and not rt.custom) or (rt.custom and rt.has_status):
             obj.pop("status", None)
         created = self.store.create(obj, resource=rt.key, dry_run=dry_run)
-        return self._respond(request, rt, created, 201)
+        return self._respond(request, rt, created, 201, warnings)
 
-    def _update(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
+    async def _update(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
         rt = p.rt
-        obj = self._check_body(rt, p, body, p.name)
+        mode = bodies.directive(request.query.get("fieldValidation"), "UpdateOptions")
+        body = await self._read(request)
+        warnings = bodies.checked(rt, body, mode)
+        obj = self._check_body(rt, p, body.value, p.name)
         if rt.key == "namespaces" and p.subresource == "finalize":
             current = self.store.read(rt.key, "", p.name or "")
             current["spec"] = obj.get("spec") or {}
@@ -464,13 +545,14 @@ class ApiServer:
             updated = self.store.update(current, resource=rt.key, dry_run=dry_run)
             return self._respond(request, rt, updated)
         updated = self.store.update(obj, resource=rt.key, subresource=p.subresource, dry_run=dry_run)
-        return self._respond(request, rt, updated)
+        return self._respond(request, rt, updated, warnings=warnings)
 
     async def _patch(self, request: web.Request, p: ParsedPath, dry_run: bool) -> web.Response:
         rt = p.rt
         namespace = p.namespace or ""
         name = p.name or ""
         content_type = request.headers.get("Content-Type", "")
+        mode = bodies.directive(request.query.get("fieldValidation"), "PatchOptions")
         body = await self._body(request)
         if content_type.startswith("application/apply-patch"):
             return self._apply(request, p, body, dry_run)
@@ -498,6 +580,12 @@ class ApiServer:
                 "application/apply-patch+yaml, application/strategic-merge-patch+json (got "
                 f"{content_type})",
             )
+        warnings: list[str] = []
+
+        def check(patched: Obj) -> None:
+            # What the patch makes, checked as the server decodes it, before anything is stored.
+            warnings.extend(bodies.checked_patch(rt, body, patch_type, patched, mode))
+
         patched = self.store.patch(
             rt.key,
             namespace,
@@ -506,13 +594,15 @@ class ApiServer:
             patch_type=patch_type,
             subresource=p.subresource,
             dry_run=dry_run,
+            check=check,
         )
-        return self._respond(request, rt, patched)
+        return self._respond(request, rt, patched, warnings=warnings)
 
     def _apply(self, request: web.Request, p: ParsedPath, body: Any, dry_run: bool) -> web.Response:
         """Server-side apply, approximated: create, or strategic-merge the applied fields."""
         rt = p.rt
         obj = self._check_body(rt, p, body, p.name)
+        bodies.checked_apply(rt, obj, p.namespace or "", p.name or "")
         current = self.store.get(rt.key, p.namespace or "", p.name or "")
         if current is None:
             if p.subresource:
@@ -537,13 +627,8 @@ class ApiServer:
         if request.can_read_body:
             raw = await request.read()
             content_type = request.headers.get("Content-Type", "application/json")
-            if content_type.startswith(PROTOBUF):
-                raise ApiError(415, "UnsupportedMediaType", PROTOBUF_MESSAGE)
             if raw.strip():
-                try:
-                    parsed = json.loads(raw.decode())
-                except (ValueError, UnicodeDecodeError):
-                    raise errors.bad_request("the DeleteOptions body is not valid JSON") from None
+                parsed = bodies.read(content_type, raw).value
                 if isinstance(parsed, dict):
                     options = parsed
         query = request.query
@@ -603,6 +688,51 @@ class ApiServer:
             }
         )
 
+    def _refuse_stream(self, request: web.Request, p: ParsedPath) -> NoReturn:
+        """exec, attach, port-forward, proxy: refused, once the object is known to exist."""
+        name = p.name or ""
+        if p.subresource == "proxy" and ":" in name:
+            parts = name.split(":")  # NAME:PORT or SCHEME:NAME:PORT
+            name = parts[1] if len(parts) == 3 else parts[0]
+        obj = self.store.read(p.rt.key, p.namespace or "", name)  # a missing object is a real 404
+        sub = p.subresource or ""
+        detail = {
+            "exec": '"' + " ".join(request.query.getall("command", [])) + '"',
+            "proxy": p.tail or "/",
+        }.get(sub, "")
+        if sub == "attach" and self.on_attach_ended is not None:
+            containers = (obj.get("spec") or {}).get("containers") or [{}]
+            container = request.query.get("container") or str(containers[0].get("name", ""))
+            self.on_attach_ended(p.namespace or "", name, container)
+        raise refusals.refusal(sub, f"{p.rt.singular} {name}" if sub == "proxy" else name, detail)
+
+    # ---- reviews and tokens ------------------------------------------------------------
+
+    async def _review(self, request: web.Request, p: ParsedPath) -> web.Response:
+        if request.method != "POST" or p.name is not None:
+            raise errors.method_not_allowed(request.method.lower(), p.rt.plural, p.rt.group)
+        body = self._check_body(p.rt, p, await self._body(request), None)
+        user = self.user(request)
+        assert user is not None  # the middleware let only known callers through
+        body.setdefault("apiVersion", p.rt.api_version)
+        body.setdefault("kind", p.rt.kind)
+        return _json(reviews.review(body, user, self.credentials, self._account_uid), 201)
+
+    async def _token(self, request: web.Request, p: ParsedPath) -> web.Response:
+        if request.method != "POST":
+            raise errors.method_not_allowed(request.method.lower(), "serviceaccounts/token", "")
+        namespace, name = p.namespace or "", p.name or ""
+        account = self.store.read("serviceaccounts", namespace, name)
+        body = await self._body(request)
+        if not isinstance(body, dict) or body.get("kind") not in (None, "TokenRequest"):
+            raise errors.bad_request("the body of serviceaccounts/token must be a TokenRequest")
+
+        def bound(kind: str, object_name: str) -> Obj | None:
+            resource = {"Pod": "pods", "Secret": "secrets", "Node": "nodes"}[kind]
+            return self.store.get(resource, "" if kind == "Node" else namespace, object_name)
+
+        return _json(reviews.token_request(body, account, self.credentials, bound), 201)
+
     # ---- scale subresource -----------------------------------------------------------
 
     @staticmethod
@@ -643,8 +773,6 @@ class ApiServer:
             if rv and rv != current["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt.plural, rt.group, name)
         elif request.method == "PATCH":
-            from tutor.sandbox.patch import apply_patch
-
             content_type = request.headers.get("Content-Type", "")
             kind = "json" if "json-patch" in content_type else "merge"
             wanted = apply_patch(scale, body, kind)
@@ -698,6 +826,8 @@ class ApiServer:
         resp.enable_chunked_encoding()
         first = True
 
+        custom = self._custom_columns(rt) if as_table else None
+
         def encode(kind: str, obj: Obj) -> bytes:
             nonlocal first
             if as_table and kind != "BOOKMARK" and kind != "ERROR":
@@ -707,6 +837,7 @@ class ApiServer:
                     obj["metadata"].get("resourceVersion", ""),
                     include_object=include,
                     with_columns=first,
+                    custom=custom,
                 )
                 first = False
             else:

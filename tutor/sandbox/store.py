@@ -421,11 +421,14 @@ class Store:
         patch_type: str = "merge",
         subresource: str | None = None,
         dry_run: bool = False,
+        check: Callable[[Obj], None] | None = None,
     ) -> Obj:
         """Apply a patch atomically and return the stored result.
 
         ``patch_type``: ``"merge"`` (RFC 7386), ``"json"`` (RFC 6902, a list of
-        operations) or ``"strategic"`` (Kubernetes' strategic merge patch).
+        operations) or ``"strategic"`` (Kubernetes' strategic merge patch). ``check`` sees
+        the patched object before anything is stored (the API's field validation) and may
+        raise to refuse it.
         """
         from tutor.sandbox import patch as patching
 
@@ -437,6 +440,8 @@ class Store:
             patched = patching.apply_patch(old, patch, patch_type)
             if not isinstance(patched, dict):
                 raise errors.bad_request("the patch did not produce an object")
+            if check is not None:
+                check(patched)
             patched.setdefault("metadata", {})
             patched["metadata"]["name"] = name
             if rt.namespaced:

@@ -1,22 +1,30 @@
 """Server-side ``Table`` output: the columns ``kubectl get`` prints.
 
 kubectl asks for ``application/json;as=Table;v=v1;g=meta.k8s.io`` and prints whatever
-columns the server defines, so these functions are what a learner sees. They follow
-the real server's printers (pkg/printers/internalversion) for the kinds the lessons
-show; other kinds get NAME and AGE.
+columns the server defines, so these are what a learner sees. The columns of every kind
+are data, ``data/tables.yaml`` (the real server's printers, pkg/printers/internalversion):
+each names its cell, either a generic reading (a path with a default, a count, a time
+since, containers, a selector...) or one of the printers below, for the cells the real
+server computes (a pod's status, a Job's completions, a Service's ports...). A custom
+resource gets its CRD's ``additionalPrinterColumns``, or Name and Age.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
 from typing import Any
+
+import yaml
 
 from tutor.sandbox.admission import is_default_class
 from tutor.sandbox.objects import Obj, parse_time
 from tutor.sandbox.selectors import selector_from_object
 
-Column = tuple[str, str, int]  # (name, type, priority); priority 1 = only with -o wide
 Cells = list[Any]
 
 
@@ -59,8 +67,13 @@ def since(timestamp: str | None, now: float | None = None) -> str:
     return human_duration((now or time.time()) - ts)
 
 
-def _age(obj: Obj) -> str:
-    return since(obj["metadata"].get("creationTimestamp"))
+def _dig(obj: Any, path: str) -> Any:
+    """The value at a dotted path, or None."""
+    for part in path.split("."):
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
 
 
 def _spec(obj: Obj) -> Obj:
@@ -71,16 +84,34 @@ def _status(obj: Obj) -> Obj:
     return obj.get("status") or {}
 
 
-def _containers(pod_spec: Obj) -> tuple[str, str]:
-    containers = pod_spec.get("containers") or []
-    return ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)
+def _age(obj: Obj) -> str:
+    return since(obj["metadata"].get("creationTimestamp"))
 
 
-def _selector_text(selector: Obj | None) -> str:
-    if not selector:
+def _label_text(labels: Any) -> str:
+    """labels.FormatLabels: sorted k=v pairs, <none> when empty."""
+    if not isinstance(labels, dict) or not labels:
         return "<none>"
-    text = str(selector_from_object(selector))
-    return text or "<none>"
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def _selector_text(selector: Any) -> str:
+    """metav1.FormatLabelSelector: <none> for no selector or an empty one."""
+    if not isinstance(selector, dict) or not selector:
+        return "<none>"
+    return str(selector_from_object(selector)) or "<none>"
+
+
+def _containers(pod_spec: Any) -> list[Obj]:
+    return [c for c in (pod_spec or {}).get("containers") or [] if isinstance(c, dict)]
+
+
+def _more(items: list[str], limit: int, total: int, empty: str) -> str:
+    """A list cut at ``limit`` with " + N more...", as the printers write long lists."""
+    text = ",".join(items[:limit])
+    if total > limit:
+        return f"{text} + {total - limit} more..."
+    return text or empty
 
 
 # ---- pods ------------------------------------------------------------------------------
@@ -150,156 +181,94 @@ def pod_status_reason(pod: Obj) -> tuple[str, int, int, int, str | None]:
     return reason, ready, total, restarts, last_restart
 
 
-def _pod_row(pod: Obj) -> Cells:
-    reason, ready, total, restarts, last = pod_status_reason(pod)
-    restarts_text = str(restarts)
-    if restarts and last:
-        restarts_text = f"{restarts} ({since(last)} ago)"
+# ---- printers: the cells the real server computes ------------------------------------------
+
+
+def _pod_ready(pod: Obj) -> str:
+    _reason, ready, total, _restarts, _last = pod_status_reason(pod)
+    return f"{ready}/{total}"
+
+
+def _pod_restarts(pod: Obj) -> str:
+    _reason, _ready, _total, restarts, last = pod_status_reason(pod)
+    return f"{restarts} ({since(last)} ago)" if restarts and last else str(restarts)
+
+
+def _pod_readiness_gates(pod: Obj) -> str:
     gates = _spec(pod).get("readinessGates") or []
-    gates_text = "<none>"
-    if gates:
-        true = {c.get("type") for c in _status(pod).get("conditions") or [] if c.get("status") == "True"}
-        gates_text = f"{sum(1 for g in gates if g.get('conditionType') in true)}/{len(gates)}"
-    return [
-        pod["metadata"]["name"],
-        f"{ready}/{total}",
-        reason,
-        restarts_text,
-        _age(pod),
-        _status(pod).get("podIP") or "<none>",
-        _spec(pod).get("nodeName") or "<none>",
-        _status(pod).get("nominatedNodeName") or "<none>",
-        gates_text,
-    ]
+    if not gates:
+        return "<none>"
+    true = {c.get("type") for c in _status(pod).get("conditions") or [] if c.get("status") == "True"}
+    return f"{sum(1 for g in gates if g.get('conditionType') in true)}/{len(gates)}"
 
 
-POD_COLUMNS: list[Column] = [
-    ("Name", "string", 0),
-    ("Ready", "string", 0),
-    ("Status", "string", 0),
-    ("Restarts", "string", 0),
-    ("Age", "string", 0),
-    ("IP", "string", 1),
-    ("Node", "string", 1),
-    ("Nominated Node", "string", 1),
-    ("Readiness Gates", "string", 1),
-]
-
-# ---- workloads ---------------------------------------------------------------------------
+def _job_condition(job: Obj, kind: str) -> bool:
+    return any(c.get("type") == kind and c.get("status") == "True" for c in _status(job).get("conditions") or [])
 
 
-def _deployment_row(d: Obj) -> Cells:
-    spec, status = _spec(d), _status(d)
-    names, images = _containers((spec.get("template") or {}).get("spec") or {})
-    return [
-        d["metadata"]["name"],
-        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
-        int(status.get("updatedReplicas", 0)),
-        int(status.get("availableReplicas", 0)),
-        _age(d),
-        names,
-        images,
-        _selector_text(spec.get("selector")),
-    ]
+def _job_status(job: Obj) -> str:
+    if _job_condition(job, "Complete"):
+        return "Complete"
+    if _job_condition(job, "Failed"):
+        return "Failed"
+    if job["metadata"].get("deletionTimestamp"):
+        return "Terminating"
+    if _job_condition(job, "Suspended"):
+        return "Suspended"
+    if _job_condition(job, "FailureTarget"):
+        return "FailureTarget"
+    return "Running"
 
 
-def _replicaset_row(rs: Obj) -> Cells:
-    spec, status = _spec(rs), _status(rs)
-    names, images = _containers((spec.get("template") or {}).get("spec") or {})
-    return [
-        rs["metadata"]["name"],
-        int(spec.get("replicas", 0)),
-        int(status.get("replicas", 0)),
-        int(status.get("readyReplicas", 0)),
-        _age(rs),
-        names,
-        images,
-        _selector_text(spec.get("selector")),
-    ]
+def _job_completions(job: Obj) -> str:
+    succeeded = int(_status(job).get("succeeded") or 0)
+    completions = _spec(job).get("completions")
+    if completions is not None:
+        return f"{succeeded}/{completions}"
+    parallelism = int(_spec(job).get("parallelism") or 0)
+    return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
 
 
-def _statefulset_row(sts: Obj) -> Cells:
-    spec, status = _spec(sts), _status(sts)
-    names, images = _containers((spec.get("template") or {}).get("spec") or {})
-    return [
-        sts["metadata"]["name"],
-        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
-        _age(sts),
-        names,
-        images,
-    ]
+def _job_duration(job: Obj) -> str:
+    start, end = parse_time(_status(job).get("startTime")), parse_time(_status(job).get("completionTime"))
+    return "" if start is None else human_duration((end or time.time()) - start)
 
 
-def _daemonset_row(ds: Obj) -> Cells:
-    spec, status = _spec(ds), _status(ds)
-    template_spec = (spec.get("template") or {}).get("spec") or {}
-    names, images = _containers(template_spec)
-    selector = template_spec.get("nodeSelector") or {}
-    return [
-        ds["metadata"]["name"],
-        int(status.get("desiredNumberScheduled", 0)),
-        int(status.get("currentNumberScheduled", 0)),
-        int(status.get("numberReady", 0)),
-        int(status.get("updatedNumberScheduled", 0)),
-        int(status.get("numberAvailable", 0)),
-        ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>",
-        _age(ds),
-        names,
-        images,
-        _selector_text(spec.get("selector")),
-    ]
+def _controller_of(obj: Obj) -> str:
+    for ref in obj["metadata"].get("ownerReferences") or []:
+        if ref.get("controller"):
+            group = str(ref.get("apiVersion", "")).rpartition("/")[0]
+            kind = str(ref.get("kind", "")).lower() + (f".{group}" if group else "")
+            return f"{kind}/{ref.get('name', '')}"
+    return "<none>"
 
 
-def _job_row(job: Obj) -> Cells:
-    spec, status = _spec(job), _status(job)
-    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
-    if conditions.get("Complete") == "True":
-        state = "Complete"
-    elif conditions.get("Failed") == "True":
-        state = "Failed"
-    elif conditions.get("FailureTarget") == "True":
-        state = "FailureTarget"
-    elif spec.get("suspend"):
-        state = "Suspended"
-    elif conditions.get("SuccessCriteriaMet") == "True":
-        state = "SuccessCriteriaMet"
-    else:
-        state = "Running"
-    completions = spec.get("completions")
-    succeeded = int(status.get("succeeded", 0))
-    done = f"{succeeded}/{completions}" if completions is not None else f"{succeeded}/1 of {spec.get('parallelism', 1)}"
-    start, end = parse_time(status.get("startTime")), parse_time(status.get("completionTime"))
-    duration = "" if start is None else human_duration((end or time.time()) - start)
-    names, images = _containers((spec.get("template") or {}).get("spec") or {})
-    return [
-        job["metadata"]["name"],
-        state,
-        done,
-        duration,
-        _age(job),
-        names,
-        images,
-        _selector_text(spec.get("selector")),
-    ]
+def _hpa_targets(hpa: Obj) -> str:
+    target = _spec(hpa).get("targetCPUUtilizationPercentage")
+    if target is None:
+        return "<none>"
+    current = _status(hpa).get("currentCPUUtilizationPercentage")
+    return f"cpu: {'<unknown>' if current is None else f'{current}%'}/{target}%"
 
 
-# ---- networking ----------------------------------------------------------------------
-
-
-def _lb_text(lb: Obj | None, wide: bool = False) -> str:
-    entries = []
-    for ing in (lb or {}).get("ingress") or []:
-        if ing.get("ip"):
-            entries.append(ing["ip"])
-        elif ing.get("hostname"):
-            entries.append(ing["hostname"])
+def _lb_text(lb: Any, wide: bool = False) -> str:
+    entries = sorted(
+        {
+            str(i.get("ip") or i.get("hostname"))
+            for i in (lb or {}).get("ingress") or []
+            if i.get("ip") or i.get("hostname")
+        }
+    )
     text = ",".join(entries)
-    if not wide and len(text) > 16:
-        text = text[:13] + "..."
-    return text
+    return text if wide or len(text) <= 16 else text[:13] + "..."
 
 
-def service_external_ip(svc: Obj) -> str:
+def _service_cluster_ip(svc: Obj) -> str:
+    ips = _spec(svc).get("clusterIPs") or ([_spec(svc)["clusterIP"]] if _spec(svc).get("clusterIP") else [])
+    return str(ips[0]) if ips else "<none>"
+
+
+def _service_external_ip(svc: Obj) -> str:
     spec = _spec(svc)
     kind = spec.get("type", "ClusterIP")
     external = list(spec.get("externalIPs") or [])
@@ -307,426 +276,404 @@ def service_external_ip(svc: Obj) -> str:
         return ",".join(external) if external else "<none>"
     if kind == "LoadBalancer":
         lb = _lb_text(_status(svc).get("loadBalancer"))
-        parts = ([lb] if lb else []) + external
+        parts = (lb.split(",") if lb else []) + external
         return ",".join(parts) if parts else "<pending>"
     if kind == "ExternalName":
         return str(spec.get("externalName", ""))
     return "<unknown>"
 
 
-def _service_row(svc: Obj) -> Cells:
-    spec = _spec(svc)
+def _service_ports(svc: Obj) -> str:
     ports = []
-    for p in spec.get("ports") or []:
+    for p in _spec(svc).get("ports") or []:
         proto = p.get("protocol", "TCP")
-        if p.get("nodePort"):
-            ports.append(f"{p.get('port')}:{p['nodePort']}/{proto}")
-        else:
-            ports.append(f"{p.get('port')}/{proto}")
-    selector = spec.get("selector") or {}
-    return [
-        svc["metadata"]["name"],
-        spec.get("type", "ClusterIP"),
-        spec.get("clusterIP") or "<none>",
-        service_external_ip(svc),
-        ",".join(ports) or "<none>",
-        _age(svc),
-        ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>",
-    ]
+        ports.append(f"{p.get('port')}:{p['nodePort']}/{proto}" if p.get("nodePort") else f"{p.get('port')}/{proto}")
+    return ",".join(ports) or "<none>"
 
 
-def _ingress_row(ing: Obj) -> Cells:
-    spec = _spec(ing)
-    hosts = [r["host"] for r in spec.get("rules") or [] if r.get("host")]
-    cls = spec.get("ingressClassName") or "<none>"
-    return [
-        ing["metadata"]["name"],
-        cls,
-        ",".join(hosts) if hosts else "*",
-        _lb_text(_status(ing).get("loadBalancer")),
-        "80, 443" if spec.get("tls") else "80",
-        _age(ing),
-    ]
-
-
-def _endpoints_row(ep: Obj) -> Cells:
-    items = []
+def _endpoints(ep: Obj) -> str:
+    items: list[str] = []
+    total = 0
     for subset in ep.get("subsets") or []:
-        ports = subset.get("ports") or [{}]
-        for addr in subset.get("addresses") or []:
-            for port in ports:
-                items.append(f"{addr.get('ip')}:{port.get('port')}" if port.get("port") else str(addr.get("ip")))
-    text = ",".join(items[:3]) if items else "<none>"
-    if len(items) > 3:
-        text += f" + {len(items) - 3} more..."
-    return [ep["metadata"]["name"], text, _age(ep)]
+        addresses = subset.get("addresses") or []
+        ports = subset.get("ports") or []
+        for port in ports or [None]:
+            total += len(addresses)
+            for addr in addresses:
+                items.append(f"{addr.get('ip')}:{port.get('port')}" if port else str(addr.get("ip")))
+    return _more(items, 3, total, "<none>")
 
 
-# ---- storage -------------------------------------------------------------------------
-
-_MODES = {
-    "ReadWriteOnce": "RWO",
-    "ReadOnlyMany": "ROX",
-    "ReadWriteMany": "RWX",
-    "ReadWriteOncePod": "RWOP",
-}
+def _endpointslice_ports(slice_: Obj) -> str:
+    ports = slice_.get("ports") or []
+    names = [str(p["port"]) if p.get("port") is not None else str(p.get("name") or "*") for p in ports]
+    return _more(names, 3, len(names), "<unset>")
 
 
-def _modes(modes: list[str] | None) -> str:
+def _endpointslice_endpoints(slice_: Obj) -> str:
+    addresses = [str(a) for e in slice_.get("endpoints") or [] for a in e.get("addresses") or []]
+    return _more(addresses, 3, len(addresses), "<unset>")
+
+
+def _ingress_hosts(ing: Obj) -> str:
+    rules = _spec(ing).get("rules") or []
+    hosts = [str(r["host"]) for r in rules if r.get("host")]
+    if not hosts:
+        return "*"
+    if len(rules) > 3 and len(hosts) >= 3:
+        return ",".join(hosts[:3]) + f" + {len(rules) - 3} more..."
+    return ",".join(hosts)
+
+
+def _ingress_address(ing: Obj) -> str:
+    return _lb_text(_status(ing).get("loadBalancer"))
+
+
+def _ingress_ports(ing: Obj) -> str:
+    return "80, 443" if _spec(ing).get("tls") else "80"
+
+
+def _ingressclass_parameters(ic: Obj) -> str:
+    params = _spec(ic).get("parameters")
+    if not params:
+        return "<none>"
+    kind = str(params.get("kind", "")) + (f".{params['apiGroup']}" if params.get("apiGroup") else "")
+    return f"{kind}/{params.get('name', '')}"
+
+
+def _node_status(node: Obj) -> str:
+    ready = next((c for c in _status(node).get("conditions") or [] if c.get("type") == "Ready"), None)
+    states = [] if ready is None else ["Ready" if ready.get("status") == "True" else "NotReady"]
+    states = states or ["Unknown"]
+    if _spec(node).get("unschedulable"):
+        states.append("SchedulingDisabled")
+    return ",".join(states)
+
+
+def _node_roles(node: Obj) -> str:
+    roles = set()
+    for key, value in (node["metadata"].get("labels") or {}).items():
+        if key.startswith("node-role.kubernetes.io/") and key.split("/", 1)[1]:
+            roles.add(key.split("/", 1)[1])
+        elif key == "kubernetes.io/role" and value:
+            roles.add(str(value))
+    return ",".join(sorted(roles)) or "<none>"
+
+
+def _node_address(node: Obj, kind: str) -> str:
+    return next(
+        (str(a.get("address")) for a in _status(node).get("addresses") or [] if a.get("type") == kind), "<none>"
+    )
+
+
+def _event_first(ev: Obj) -> str:
+    first = ev.get("firstTimestamp") or ev.get("eventTime")
+    return since(first) if first else "<unknown>"
+
+
+def _event_last(ev: Obj) -> str:
+    series = ev.get("series") or {}
+    if series.get("lastObservedTime"):
+        return since(series["lastObservedTime"])
+    return since(ev["lastTimestamp"]) if ev.get("lastTimestamp") else _event_first(ev)
+
+
+def _event_object(ev: Obj) -> str:
+    involved = ev.get("involvedObject") or {}
+    kind = str(involved.get("kind", "")).lower()
+    return f"{kind}/{involved['name']}" if involved.get("name") else kind
+
+
+def _event_source(ev: Obj) -> str:
+    source = ev.get("source") or {}
+    component = source.get("component") or ev.get("reportingComponent") or ""
+    host = source.get("host") or ev.get("reportingInstance") or ""
+    return f"{component}, {host}" if host else str(component)
+
+
+def _event_count(ev: Obj) -> int:
+    series = ev.get("series") or {}
+    if series.get("count"):
+        return int(series["count"])
+    return int(ev.get("count") or 1)
+
+
+def _configmap_data(cm: Obj) -> int:
+    return len(cm.get("data") or {}) + len(cm.get("binaryData") or {})
+
+
+def _quota(quota: Obj, limits: bool) -> str:
+    hard, used = _status(quota).get("hard") or {}, _status(quota).get("used") or {}
+    parts = [
+        f"{name}: {used.get(name, '0')}/{value}"
+        for name, value in sorted(hard.items())
+        if (name.split(".", 1)[0] == "limits" and "." in name) == limits
+    ]
+    return ", ".join(parts)
+
+
+def _volume_phase(volume: Obj) -> str:
+    return (
+        "Terminating" if volume["metadata"].get("deletionTimestamp") else str(_status(volume).get("phase", "Pending"))
+    )
+
+
+_MODES = {"ReadWriteOnce": "RWO", "ReadOnlyMany": "ROX", "ReadWriteMany": "RWX", "ReadWriteOncePod": "RWOP"}
+
+
+def _modes(modes: Any) -> str:
     return ",".join(_MODES.get(m, m) for m in modes or [])
 
 
-def _pvc_row(pvc: Obj) -> Cells:
-    spec, status = _spec(pvc), _status(pvc)
-    phase = "Terminating" if pvc["metadata"].get("deletionTimestamp") else status.get("phase", "Pending")
-    bound = status.get("phase") == "Bound"
-    return [
-        pvc["metadata"]["name"],
-        phase,
-        spec.get("volumeName", ""),
-        (status.get("capacity") or {}).get("storage", "") if bound else "",
-        _modes(status.get("accessModes")) if bound else "",
-        spec.get("storageClassName", "<unset>"),
-        spec.get("volumeAttributesClassName") or "<unset>",
-        _age(pvc),
-        spec.get("volumeMode", "Filesystem"),
-    ]
+def _pv_claim(pv: Obj) -> str:
+    ref = _spec(pv).get("claimRef") or {}
+    return f"{ref.get('namespace')}/{ref.get('name')}" if ref else ""
 
 
-def _pv_row(pv: Obj) -> Cells:
-    spec, status = _spec(pv), _status(pv)
-    ref = spec.get("claimRef") or {}
-    claim = f"{ref.get('namespace')}/{ref.get('name')}" if ref.get("name") else ""
-    phase = "Terminating" if pv["metadata"].get("deletionTimestamp") else status.get("phase", "Pending")
-    return [
-        pv["metadata"]["name"],
-        (spec.get("capacity") or {}).get("storage", ""),
-        _modes(spec.get("accessModes")),
-        spec.get("persistentVolumeReclaimPolicy", ""),
-        phase,
-        claim,
-        spec.get("storageClassName", ""),
-        spec.get("volumeAttributesClassName") or "<unset>",
-        status.get("reason", ""),
-        _age(pv),
-        spec.get("volumeMode", "Filesystem"),
-    ]
+def _pvc_bound(pvc: Obj) -> bool:
+    return bool(_spec(pvc).get("volumeName"))
 
 
-def _storageclass_row(sc: Obj) -> Cells:
-    name = sc["metadata"]["name"]
-    if is_default_class(sc):
-        name += " (default)"
-    return [
-        name,
-        sc.get("provisioner", ""),
-        sc.get("reclaimPolicy", "Delete"),
-        sc.get("volumeBindingMode", "Immediate"),
-        bool(sc.get("allowVolumeExpansion", False)),
-        _age(sc),
-    ]
+def _pvc_capacity(pvc: Obj) -> str:
+    return str((_status(pvc).get("capacity") or {}).get("storage", "")) if _pvc_bound(pvc) else ""
 
 
-# ---- cluster ---------------------------------------------------------------------------
+def _pvc_access_modes(pvc: Obj) -> str:
+    return _modes(_status(pvc).get("accessModes")) if _pvc_bound(pvc) else ""
 
 
-def _namespace_row(ns: Obj) -> Cells:
-    return [ns["metadata"]["name"], _status(ns).get("phase", "Active"), _age(ns)]
+def _storageclass_name(sc: Obj) -> str:
+    name = str(sc["metadata"]["name"])
+    return name + " (default)" if is_default_class(sc) else name
 
 
-def _node_row(node: Obj) -> Cells:
-    status = _status(node)
-    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
-    state = "Ready" if conditions.get("Ready") == "True" else "NotReady"
-    if conditions.get("Ready") not in ("True", "False"):
-        state = "Unknown"
-    if _spec(node).get("unschedulable"):
-        state += ",SchedulingDisabled"
-    roles = sorted(
-        k.split("/", 1)[1] for k in (node["metadata"].get("labels") or {}) if k.startswith("node-role.kubernetes.io/")
-    )
-    info = status.get("nodeInfo") or {}
-    addresses = {a.get("type"): a.get("address") for a in status.get("addresses") or []}
-    return [
-        node["metadata"]["name"],
-        state,
-        ",".join(roles) or "<none>",
-        _age(node),
-        info.get("kubeletVersion", ""),
-        addresses.get("InternalIP", "<none>"),
-        addresses.get("ExternalIP", "<none>"),
-        info.get("osImage", "<unknown>"),
-        info.get("kernelVersion", "<unknown>"),
-        info.get("containerRuntimeVersion", "<unknown>"),
-    ]
+def _csidriver_token_requests(driver: Obj) -> str:
+    requests = _spec(driver).get("tokenRequests")
+    return "<unset>" if requests is None else ",".join(str(t.get("audience", "")) for t in requests)
 
 
-def _event_row(ev: Obj) -> Cells:
-    involved = ev.get("involvedObject") or {}
-    last = ev.get("lastTimestamp") or ev.get("eventTime") or ev["metadata"].get("creationTimestamp")
-    first = ev.get("firstTimestamp") or ev.get("eventTime") or ev["metadata"].get("creationTimestamp")
-    source = ev.get("source") or {}
-    source_text = source.get("component", "") + (", " + source["host"] if source.get("host") else "")
-    return [
-        since(last),
-        ev.get("type", ""),
-        ev.get("reason", ""),
-        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
-        involved.get("fieldPath", ""),
-        source_text or ev.get("reportingComponent", ""),
-        str(ev.get("message", "")).strip(),
-        since(first),
-        int(ev.get("count") or 1),
-        ev["metadata"]["name"],
-    ]
+def _csidriver_modes(driver: Obj) -> str:
+    return ",".join(_spec(driver).get("volumeLifecycleModes") or []) or "<none>"
 
 
-def _ingressclass_row(ic: Obj) -> Cells:
-    params = _spec(ic).get("parameters")
-    params_text = "<none>"
-    if params:
-        params_text = f"{params.get('kind')}/{params.get('name')}"
-    return [ic["metadata"]["name"], _spec(ic).get("controller", ""), params_text, _age(ic)]
+def _subjects(binding: Obj, kind: str) -> str:
+    names = []
+    for subject in binding.get("subjects") or []:
+        if subject.get("kind") != kind:
+            continue
+        if kind == "ServiceAccount":
+            names.append(f"{subject.get('namespace', '')}/{subject.get('name', '')}")
+        else:
+            names.append(str(subject.get("name", "")))
+    return ", ".join(names)
 
 
-def _secret_row(s: Obj) -> Cells:
-    return [s["metadata"]["name"], s.get("type", "Opaque"), len(s.get("data") or {}), _age(s)]
-
-
-def _configmap_row(cm: Obj) -> Cells:
-    return [
-        cm["metadata"]["name"],
-        len(cm.get("data") or {}) + len(cm.get("binaryData") or {}),
-        _age(cm),
-    ]
-
-
-def _serviceaccount_row(sa: Obj) -> Cells:
-    return [sa["metadata"]["name"], len(sa.get("secrets") or []), _age(sa)]
-
-
-def _created_at_row(obj: Obj) -> Cells:
-    return [obj["metadata"]["name"], obj["metadata"].get("creationTimestamp", "")]
-
-
-def _generic_row(obj: Obj) -> Cells:
-    return [obj["metadata"]["name"], _age(obj)]
-
-
-def _c(*cols: tuple[str, str] | tuple[str, str, int]) -> list[Column]:
-    return [(c[0], c[1], c[2] if len(c) == 3 else 0) for c in cols]
-
-
-_WORKLOAD_WIDE = (("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1))
-
-PRINTERS: dict[str, tuple[list[Column], Callable[[Obj], Cells]]] = {
-    "pods": (POD_COLUMNS, _pod_row),
-    "deployments.apps": (
-        _c(
-            ("Name", "string"),
-            ("Ready", "string"),
-            ("Up-to-date", "integer"),
-            ("Available", "integer"),
-            ("Age", "string"),
-            *_WORKLOAD_WIDE,
-        ),
-        _deployment_row,
-    ),
-    "replicasets.apps": (
-        _c(
-            ("Name", "string"),
-            ("Desired", "integer"),
-            ("Current", "integer"),
-            ("Ready", "integer"),
-            ("Age", "string"),
-            *_WORKLOAD_WIDE,
-        ),
-        _replicaset_row,
-    ),
-    "statefulsets.apps": (
-        _c(
-            ("Name", "string"),
-            ("Ready", "string"),
-            ("Age", "string"),
-            ("Containers", "string", 1),
-            ("Images", "string", 1),
-        ),
-        _statefulset_row,
-    ),
-    "daemonsets.apps": (
-        _c(
-            ("Name", "string"),
-            ("Desired", "integer"),
-            ("Current", "integer"),
-            ("Ready", "integer"),
-            ("Up-to-date", "integer"),
-            ("Available", "integer"),
-            ("Node Selector", "string"),
-            ("Age", "string"),
-            *_WORKLOAD_WIDE,
-        ),
-        _daemonset_row,
-    ),
-    "jobs.batch": (
-        _c(
-            ("Name", "string"),
-            ("Status", "string"),
-            ("Completions", "string"),
-            ("Duration", "string"),
-            ("Age", "string"),
-            *_WORKLOAD_WIDE,
-        ),
-        _job_row,
-    ),
-    "services": (
-        _c(
-            ("Name", "string"),
-            ("Type", "string"),
-            ("Cluster-IP", "string"),
-            ("External-IP", "string"),
-            ("Port(s)", "string"),
-            ("Age", "string"),
-            ("Selector", "string", 1),
-        ),
-        _service_row,
-    ),
-    "ingresses.networking.k8s.io": (
-        _c(
-            ("Name", "string"),
-            ("Class", "string"),
-            ("Hosts", "string"),
-            ("Address", "string"),
-            ("Ports", "string"),
-            ("Age", "string"),
-        ),
-        _ingress_row,
-    ),
-    "ingressclasses.networking.k8s.io": (
-        _c(
-            ("Name", "string"),
-            ("Controller", "string"),
-            ("Parameters", "string"),
-            ("Age", "string"),
-        ),
-        _ingressclass_row,
-    ),
-    "endpoints": (
-        _c(("Name", "string"), ("Endpoints", "string"), ("Age", "string")),
-        _endpoints_row,
-    ),
-    "persistentvolumeclaims": (
-        _c(
-            ("Name", "string"),
-            ("Status", "string"),
-            ("Volume", "string"),
-            ("Capacity", "string"),
-            ("Access Modes", "string"),
-            ("StorageClass", "string"),
-            ("VolumeAttributesClass", "string"),
-            ("Age", "string"),
-            ("VolumeMode", "string", 1),
-        ),
-        _pvc_row,
-    ),
-    "persistentvolumes": (
-        _c(
-            ("Name", "string"),
-            ("Capacity", "string"),
-            ("Access Modes", "string"),
-            ("Reclaim Policy", "string"),
-            ("Status", "string"),
-            ("Claim", "string"),
-            ("StorageClass", "string"),
-            ("VolumeAttributesClass", "string"),
-            ("Reason", "string"),
-            ("Age", "string"),
-            ("VolumeMode", "string", 1),
-        ),
-        _pv_row,
-    ),
-    "storageclasses.storage.k8s.io": (
-        _c(
-            ("Name", "string"),
-            ("Provisioner", "string"),
-            ("ReclaimPolicy", "string"),
-            ("VolumeBindingMode", "string"),
-            ("AllowVolumeExpansion", "boolean"),
-            ("Age", "string"),
-        ),
-        _storageclass_row,
-    ),
-    "namespaces": (_c(("Name", "string"), ("Status", "string"), ("Age", "string")), _namespace_row),
-    "nodes": (
-        _c(
-            ("Name", "string"),
-            ("Status", "string"),
-            ("Roles", "string"),
-            ("Age", "string"),
-            ("Version", "string"),
-            ("Internal-IP", "string", 1),
-            ("External-IP", "string", 1),
-            ("OS-Image", "string", 1),
-            ("Kernel-Version", "string", 1),
-            ("Container-Runtime", "string", 1),
-        ),
-        _node_row,
-    ),
-    "events": (
-        _c(
-            ("Last Seen", "string"),
-            ("Type", "string"),
-            ("Reason", "string"),
-            ("Object", "string"),
-            ("Subobject", "string", 1),
-            ("Source", "string", 1),
-            ("Message", "string"),
-            ("First Seen", "string", 1),
-            ("Count", "integer", 1),
-            ("Name", "string", 1),
-        ),
-        _event_row,
-    ),
-    "secrets": (
-        _c(("Name", "string"), ("Type", "string"), ("Data", "integer"), ("Age", "string")),
-        _secret_row,
-    ),
-    "configmaps": (_c(("Name", "string"), ("Data", "integer"), ("Age", "string")), _configmap_row),
-    "serviceaccounts": (
-        _c(("Name", "string"), ("Secrets", "integer"), ("Age", "string")),
-        _serviceaccount_row,
-    ),
+PRINTERS: dict[str, Callable[[Obj], Any]] = {
+    "name": lambda obj: obj["metadata"]["name"],
+    "age": _age,
+    "created_at": lambda obj: obj["metadata"].get("creationTimestamp", ""),
+    "pod_ready": _pod_ready,
+    "pod_status": lambda pod: pod_status_reason(pod)[0],
+    "pod_restarts": _pod_restarts,
+    "pod_readiness_gates": _pod_readiness_gates,
+    "controller_of": _controller_of,
+    "job_status": _job_status,
+    "job_completions": _job_completions,
+    "job_duration": _job_duration,
+    "hpa_targets": _hpa_targets,
+    "service_cluster_ip": _service_cluster_ip,
+    "service_external_ip": _service_external_ip,
+    "service_ports": _service_ports,
+    "endpoints": _endpoints,
+    "endpointslice_ports": _endpointslice_ports,
+    "endpointslice_endpoints": _endpointslice_endpoints,
+    "ingress_hosts": _ingress_hosts,
+    "ingress_address": _ingress_address,
+    "ingress_ports": _ingress_ports,
+    "ingressclass_parameters": _ingressclass_parameters,
+    "node_status": _node_status,
+    "node_roles": _node_roles,
+    "node_internal_ip": lambda node: _node_address(node, "InternalIP"),
+    "node_external_ip": lambda node: _node_address(node, "ExternalIP"),
+    "event_last_seen": _event_last,
+    "event_first_seen": _event_first,
+    "event_object": _event_object,
+    "event_source": _event_source,
+    "event_message": lambda ev: str(ev.get("message", "")).strip(),
+    "event_count": _event_count,
+    "configmap_data": _configmap_data,
+    "quota_requests": lambda q: _quota(q, limits=False),
+    "quota_limits": lambda q: _quota(q, limits=True),
+    "volume_phase": _volume_phase,
+    "pv_access_modes": lambda pv: _modes(_spec(pv).get("accessModes")),
+    "pv_claim": _pv_claim,
+    "pvc_capacity": _pvc_capacity,
+    "pvc_access_modes": _pvc_access_modes,
+    "storageclass_name": _storageclass_name,
+    "csidriver_token_requests": _csidriver_token_requests,
+    "csidriver_modes": _csidriver_modes,
+    "binding_users": lambda b: _subjects(b, "User"),
+    "binding_groups": lambda b: _subjects(b, "Group"),
+    "binding_service_accounts": lambda b: _subjects(b, "ServiceAccount"),
 }
 
-_CREATED_AT = _c(("Name", "string"), ("Created At", "date"))
-for _key in (
-    "roles.rbac.authorization.k8s.io",
-    "rolebindings.rbac.authorization.k8s.io",
-    "clusterroles.rbac.authorization.k8s.io",
-    "clusterrolebindings.rbac.authorization.k8s.io",
-    "customresourcedefinitions.apiextensions.k8s.io",
-):
-    PRINTERS[_key] = (_CREATED_AT, _created_at_row)
 
-_GENERIC = _c(("Name", "string"), ("Age", "string"))
+# ---- the generic readings of data/tables.yaml ------------------------------------------------
 
 
-def column_definitions(resource: str) -> list[Obj]:
-    columns = PRINTERS.get(resource, (_GENERIC, _generic_row))[0]
-    return [
-        {
-            "name": name,
-            "type": kind,
-            "format": "name" if name == "Name" else "",
-            "description": name,
-            "priority": priority,
+def _bool_text(value: Any, default: Any) -> Any:
+    return default if value is None else ("True" if value else "False")
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, (list, dict)) else 0
+
+
+def _cell(spec: Any) -> Callable[[Obj], Any]:
+    """The function of one column's cell, from its data."""
+    if isinstance(spec, str):
+        if spec not in PRINTERS:
+            raise ValueError(f"tables.yaml: no printer named {spec!r}")
+        return PRINTERS[spec]
+    if not isinstance(spec, dict) or len(spec.keys() - {"default"}) != 1:
+        raise ValueError(f"tables.yaml: a cell is a printer's name or one reading, not {spec!r}")
+    kind = next(iter(spec.keys() - {"default"}))
+    arg, default = spec[kind], spec.get("default")
+    if kind == "path":
+        return lambda obj: default if (v := _dig(obj, arg)) is None else v
+    if kind == "count":
+        return lambda obj: _count(_dig(obj, arg))
+    if kind == "since":
+        return lambda obj: since(v) if (v := _dig(obj, arg)) else default
+    if kind == "containers":
+        return lambda obj: ",".join(str(c.get("name", "")) for c in _containers(_dig(obj, arg)))
+    if kind == "images":
+        return lambda obj: ",".join(str(c.get("image", "")) for c in _containers(_dig(obj, arg)))
+    if kind == "selector":
+        return lambda obj: _selector_text(_dig(obj, arg))
+    if kind == "labels":
+        return lambda obj: _label_text(_dig(obj, arg))
+    if kind == "ratio":
+        first, second = arg
+        return lambda obj: f"{_dig(obj, first) or 0}/{_dig(obj, second) or 0}"
+    if kind == "ref":
+        return lambda obj: f"{(_dig(obj, arg) or {}).get('kind', '')}/{(_dig(obj, arg) or {}).get('name', '')}"
+    if kind == "bool_text":
+        return lambda obj: _bool_text(_dig(obj, arg), default)
+    raise ValueError(f"tables.yaml: unknown reading {kind!r}")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    priority: int
+    format: str
+    description: str
+    cell: Callable[[Obj], Any]
+
+    def definition(self) -> Obj:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "format": self.format,
+            "description": self.description or self.name,
+            "priority": self.priority,
         }
-        for name, kind, priority in columns
-    ]
 
 
-def row(resource: str, obj: Obj, include_object: str = "Metadata") -> Obj:
-    printer = PRINTERS.get(resource, (_GENERIC, _generic_row))[1]
-    out: Obj = {"cells": printer(obj)}
+_columns: dict[str, list[Column]] | None = None
+_lock = threading.Lock()
+
+
+def _column(item: dict[str, Any]) -> Column:
+    return Column(
+        str(item["name"]),
+        str(item.get("type", "string")),
+        int(item.get("priority", 0)),
+        str(item.get("format", "")),
+        str(item.get("description", "")),
+        _cell(item["cell"]),
+    )
+
+
+def columns() -> dict[str, list[Column]]:
+    """Every resource's columns, read from data/tables.yaml on first use."""
+    global _columns
+    with _lock:
+        if _columns is None:
+            text = resources.files("tutor.sandbox").joinpath("data/tables.yaml").read_text()
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            _columns = {str(key): [_column(item) for item in items] for key, items in data.items()}
+        return _columns
+
+
+def _jsonpath(expression: str) -> Callable[[Obj], Any]:
+    """The simple JSONPath of a CRD's printer column (``.spec.size``, ``.status.conditions[0].type``)."""
+    parts: list[str | int] = []
+    for piece in expression.strip().lstrip(".").replace("[", ".[").split("."):
+        if not piece:
+            continue
+        parts.append(int(piece[1:-1]) if piece.startswith("[") and piece[1:-1].isdigit() else piece)
+
+    def read(obj: Obj) -> Any:
+        value: Any = obj
+        for part in parts:
+            if isinstance(part, int):
+                value = value[part] if isinstance(value, list) and len(value) > part else None
+            else:
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is None:
+                return None
+        if isinstance(value, (dict, list)):
+            return json.dumps(value, separators=(",", ":"))
+        return value
+
+    return read
+
+
+def _printer_column_cell(read: Callable[[Obj], Any], kind: str) -> Callable[[Obj], Any]:
+    def cell(obj: Obj) -> Any:
+        value = read(obj)
+        if kind == "date":
+            return since(value) if value else "<unknown>"
+        return "<none>" if value is None else value
+
+    return cell
+
+
+def crd_columns(crd: Obj, version: str) -> list[Column]:
+    """A custom resource's columns: its CRD version's additionalPrinterColumns, else Name and Age."""
+    served: Obj = next((v for v in _spec(crd).get("versions") or [] if v.get("name") == version), {})
+    extra = served.get("additionalPrinterColumns") or []
+    if not extra:
+        return columns()["custom"]
+    out = [columns()["custom"][0]]
+    for item in extra:
+        kind = str(item.get("type", "string"))
+        out.append(
+            Column(
+                str(item.get("name", "")),
+                kind,
+                int(item.get("priority", 0)),
+                "",
+                str(item.get("description", "")),
+                _printer_column_cell(_jsonpath(str(item.get("jsonPath", ""))), kind),
+            )
+        )
+    if not any(c.name == "Age" for c in out):
+        out.append(columns()["custom"][1])
+    return out
+
+
+def columns_of(resource: str, custom: list[Column] | None = None) -> list[Column]:
+    if custom is not None:
+        return custom
+    return columns().get(resource) or columns()["default"]
+
+
+def row(columns_: list[Column], obj: Obj, include_object: str = "Metadata") -> Obj:
+    out: Obj = {"cells": [column.cell(obj) for column in columns_]}
     if include_object == "Object":
         out["object"] = obj
     elif include_object != "None":
@@ -745,11 +692,13 @@ def table(
     *,
     include_object: str = "Metadata",
     with_columns: bool = True,
+    custom: list[Column] | None = None,
 ) -> Obj:
+    used = columns_of(resource, custom)
     return {
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": {"resourceVersion": resource_version},
-        "columnDefinitions": column_definitions(resource) if with_columns else [],
-        "rows": [row(resource, o, include_object) for o in objs],
+        "columnDefinitions": [c.definition() for c in used] if with_columns else [],
+        "rows": [row(used, o, include_object) for o in objs],
     }

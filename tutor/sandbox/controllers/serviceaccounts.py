@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from tutor.sandbox.controllers.runtime import Controller, Key
 from tutor.sandbox.store import WatchEvent
 
-# Not a usable certificate: the sandbox serves plain HTTP. Pods only see that it exists.
+# Not the API server's certificate (no pod connects to the API): pods only see that it exists.
 ROOT_CA = (
     "-----BEGIN CERTIFICATE-----\n"
     "azhzLXR1dG9yIHNhbmRib3g6IHRoaXMgaXMgbm90IGEgcmVhbCBjZXJ0aWZpY2F0ZQ==\n"
