@@ -375,3 +375,11 @@ def test_serve_over_tls_and_status_trusting_its_certificate(served: list[Served]
     assert trusted.returncode == 0, trusted.stderr
     untrusted = run("status", f"https://127.0.0.1:{port}", "--token", banner["token"])
     assert untrusted.returncode == 1 and "not trusted" in untrusted.stderr
+
+
+def test_an_instructor_token_can_always_be_typed_after_token() -> None:
+    # `workshop status URL --token TOKEN`: a token starting with '-' would read as an option.
+    # token_urlsafe starts one in 64 that way, so 2,000 of them without one prove the rule.
+    from tutor.workshop.server.store import new_token
+
+    assert not [token for token in (new_token() for _ in range(2000)) if token.startswith("-")]

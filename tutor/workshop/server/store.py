@@ -74,7 +74,12 @@ def new_join_code() -> str:
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(24)
+    """A URL-safe secret that never starts with '-': it is typed as `--token TOKEN`, where a
+    leading dash would read as an option (about one token in 64 otherwise)."""
+    while True:
+        token = secrets.token_urlsafe(24)
+        if not token.startswith("-"):
+            return token
 
 
 def digest(secret: str) -> str:
