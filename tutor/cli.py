@@ -22,7 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Literal, NoReturn, assert_never, cast, get_args
 
 from tutor import __version__
 from tutor.commands.exit_codes import FAIL, INTERRUPTED, OK, USAGE, Failed, UsageError
@@ -30,7 +30,8 @@ from tutor.commands.options import ClusterChoice
 from tutor.commands.streams import standard_streams
 from tutor.safe_text import strip_controls
 
-SUBCOMMANDS = ("list", "check", "reset", "lint", "doctor", "sandbox", "trust", "workshop")
+Command = Literal["list", "check", "reset", "lint", "doctor", "sandbox", "trust", "workshop"]
+SUBCOMMANDS: tuple[Command, ...] = get_args(Command)
 HANDED_ON = ("sandbox", "workshop")
 """Commands whose own parser reads the rest of the command line."""
 
@@ -41,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _lesson_options(parser: argparse.ArgumentParser) -> None:
+def _lesson_folders(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lessons",
         metavar="DIR",
@@ -52,7 +53,11 @@ def _lesson_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _trust_option(parser: argparse.ArgumentParser) -> None:
+def _lesson_run(parser: argparse.ArgumentParser) -> None:
+    """What a command that runs a lesson's commands on its cluster takes: the cluster, the
+    variables, where lessons are, whether to trust one from elsewhere."""
+    _cluster_options(parser)
+    _lesson_folders(parser)
     parser.add_argument(
         "--trust",
         action="store_true",
@@ -91,20 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step", metavar="STEP", help="jump to one step; earlier steps are checked first")
     parser.add_argument("--plain", action="store_true", help="line mode, no TUI (screen readers, logs, CI)")
     parser.add_argument("--autoplay", action="store_true", help="run every step's commands and wait for its checks")
-    _cluster_options(parser)
-    _lesson_options(parser)
-    _trust_option(parser)
+    _lesson_run(parser)
     return parser
 
 
 def build_command_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """`k8s-tutor COMMAND ...`: the parser, and its subparser for each command."""
     parser = _Parser(prog="k8s-tutor")
+    parser.set_defaults(lessons=[])  # `lint` reads files, not lesson folders
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     listing = commands.add_parser("list", description="List lessons, their steps and your progress.")
     listing.add_argument("--json", action="store_true", help="machine-readable output")
-    _lesson_options(listing)
+    _lesson_folders(listing)
 
     check = commands.add_parser(
         "check", description="Evaluate a lesson's checks against the cluster once; exit 0 if all pass."
@@ -112,9 +116,7 @@ def build_command_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.
     check.add_argument("lesson")
     check.add_argument("--step", metavar="STEP", help="only this step's checks")
     check.add_argument("--json", action="store_true", help="machine-readable output")
-    _cluster_options(check)
-    _lesson_options(check)
-    _trust_option(check)
+    _lesson_run(check)
 
     reset = commands.add_parser(
         "reset", description="Forget progress on a lesson; --cluster also removes what it created."
@@ -122,9 +124,7 @@ def build_command_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.
     reset.add_argument("lesson")
     reset.add_argument("--cluster", action="store_true", help="also remove what the lesson created")
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _cluster_options(reset)
-    _lesson_options(reset)
-    _trust_option(reset)
+    _lesson_run(reset)
 
     lint = commands.add_parser(
         "lint", description="Validate lesson files; prints file:line: message, exits 1 on errors."
@@ -136,7 +136,7 @@ def build_command_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.
     )
     doctor.add_argument("lesson", nargs="?")
     _cluster_options(doctor)
-    _lesson_options(doctor)
+    _lesson_folders(doctor)
 
     trust = commands.add_parser(
         "trust",
@@ -147,7 +147,7 @@ def build_command_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.
     trust.add_argument("--revoke", action="store_true", help="forget the trust in LESSON (id, file or hash)")
     trust.add_argument("--yes", action="store_true", help="trust it without asking")
     trust.add_argument("--json", action="store_true", help="list as JSON")
-    _lesson_options(trust)
+    _lesson_folders(trust)
 
     for name in HANDED_ON:
         commands.add_parser(name, add_help=False)
@@ -183,10 +183,10 @@ def dispatch(args: list[str]) -> int:
     """`k8s-tutor COMMAND ...`, parsed by the command's subparser, run by its module."""
     parser, subparsers = build_command_parser()
     options, rest = parser.parse_known_args(args)
-    command: str = options.command
+    command = cast(Command, options.command)  # one of the subparsers' names
     if rest and command not in HANDED_ON:
         subparsers[command].error(f"unrecognized arguments: {' '.join(rest)}")
-    lessons = tuple(getattr(options, "lessons", ()))
+    lessons = tuple(options.lessons)
     match command:
         case "list":
             from tutor.commands import listing
@@ -242,7 +242,8 @@ def dispatch(args: list[str]) -> int:
             from tutor.commands import workshop
 
             return workshop.run(workshop.WorkshopOptions(args=tuple(rest)))
-    raise AssertionError(f"a command without a module: {command}")
+        case _:
+            assert_never(command)
 
 
 def dispatch_lesson(options: argparse.Namespace) -> int:
