@@ -26,9 +26,10 @@ from tutor.commands.exit_codes import FAIL, OK, UsageError
 from tutor.commands.lessons import find_lesson
 from tutor.commands.options import ClusterChoice
 from tutor.lesson.model import Lesson
-from tutor.run import MissingExecutable, RunError, ShExecutor, describe_holders
+from tutor.run import ShExecutor, describe_holders
 from tutor.safe_text import strip_controls
 from tutor.session.asking import confirm_cluster, on_terminal
+from tutor.session.check_context import run_for_check
 from tutor.session.cluster_checks import build_checks
 from tutor.session.targeting import ClusterCommands
 from tutor.trust import decide_trust
@@ -77,14 +78,7 @@ class HeadlessContext:
         return self.memory.get(key)
 
     def run_command(self, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:
-        lines: list[str] = []
-        try:
-            result = self.executor.run(argv, lambda line: lines.append(line.text), timeout=timeout)
-        except MissingExecutable as err:
-            return 127, str(err)
-        except RunError as err:
-            return 126, str(err)
-        return (None if result.timed_out else result.exit_code), "\n".join(lines)
+        return run_for_check(self.executor, argv, timeout)
 
     def listener(self, port: int) -> str | None:
         return describe_holders(port)
