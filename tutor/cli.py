@@ -22,13 +22,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, NoReturn, assert_never, cast, get_args
+from typing import TYPE_CHECKING, Literal, NoReturn, assert_never, cast, get_args
 
 from tutor import __version__
 from tutor.commands.exit_codes import FAIL, INTERRUPTED, OK, USAGE, Failed, UsageError
-from tutor.commands.options import ClusterChoice
 from tutor.commands.streams import standard_streams
 from tutor.safe_text import strip_controls
+
+if TYPE_CHECKING:
+    from tutor.commands.options import ClusterChoice
 
 Command = Literal["list", "check", "reset", "lint", "doctor", "sandbox", "trust", "workshop"]
 SUBCOMMANDS: tuple[Command, ...] = get_args(Command)
@@ -266,6 +268,8 @@ def dispatch_lesson(options: argparse.Namespace) -> int:
 
 
 def _cluster(options: argparse.Namespace) -> ClusterChoice:
+    from tutor.commands.options import ClusterChoice  # with the lesson layer: not for --version
+
     return ClusterChoice(
         context=options.context,
         kubeconfig=options.kubeconfig,
