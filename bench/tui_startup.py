@@ -83,6 +83,7 @@ import sys
 import time
 
 from tutor import cli  # as the console script does: the CLI first, Textual when it needs it
+from tutor.commands import lesson
 
 SANDBOX = "--sandbox" in sys.argv
 
@@ -174,7 +175,7 @@ class WhenImported:
 
 
 sys.meta_path.insert(0, WhenImported())
-cli._tui_possible = lambda: True
+lesson.tui_possible = lambda: True
 sys.exit(cli.main(sys.argv[1:]))
 """
 

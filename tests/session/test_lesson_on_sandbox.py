@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from argparse import Namespace
 from pathlib import Path
 
+import pytest
+
 from tests.session.conftest import Simulated, needs_kubectl
+from tutor.cli import main
+from tutor.commands.reset import ResetOptions, reset_cluster
 from tutor.lesson.model import Lesson
 from tutor.progress import ProgressStore
 from tutor.session.events import (
@@ -21,7 +24,6 @@ from tutor.session.events import (
     StepShown,
 )
 from tutor.session.factory import build_session
-from tutor.session.reset import reset_cluster
 
 pytestmark = needs_kubectl
 
@@ -140,7 +142,7 @@ def test_reset_cluster_removes_what_the_lesson_created(
     # kubeconfig itself says where the sandbox's minikube is, for the addon's cleanup.
     monkeypatch.setenv("KUBECONFIG", simulated.env["KUBECONFIG"])
     asked: list[str] = []
-    options = Namespace(sandbox=False, overrides=[], profile=None, kubeconfig=None, context=None, yes=False)
+    options = ResetOptions(lesson="day55", remove_created=True)
     code = reset_cluster(day55, options, ask=lambda question: asked.append(question) or True)
     out = capsys.readouterr().out
     assert code == 0, out
@@ -165,8 +167,8 @@ def test_reset_cluster_removes_what_the_lesson_created(
 
 
 def test_reset_acts_on_the_lessons_context_not_the_current_one(
-    day55: Lesson, tmp_path: Path, monkeypatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "config"
     config.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: prod\n"
@@ -174,7 +176,6 @@ def test_reset_acts_on_the_lessons_context_not_the_current_one(
         "contexts: [{name: prod, context: {cluster: prod, user: prod}}]\nusers: [{name: prod, user: {}}]\n"
     )
     monkeypatch.setenv("KUBECONFIG", str(config))
-    options = Namespace(sandbox=False, overrides=[], profile=None, kubeconfig=None, context=None, yes=True)
-    assert reset_cluster(day55, options) == 1
+    assert main(["reset", "day55", "--cluster", "--yes"]) == 1
     err = capsys.readouterr().err
-    assert "nothing to reset" in err and "there is no context 'mc-demo'" in err
+    assert "k8s-tutor reset: nothing to reset" in err and "there is no context 'mc-demo'" in err

@@ -18,7 +18,7 @@ from typing import TextIO
 from tutor.lesson.model import CommandBlock, Lesson, Prose, Step
 from tutor.plain.text import plain
 from tutor.safe_text import strip_controls
-from tutor.session.asking import ask_yes_no, confirm_cluster
+from tutor.session.asking import ask_yes_no, confirm_cluster, on_terminal
 from tutor.session.events import (
     AlreadyServed,
     AutoplayStopped,
@@ -472,19 +472,12 @@ def _transient(result: CheckResult) -> bool:
     return result.status == "waiting" and (result.reason == "checking" or result.reason.startswith("reading "))
 
 
-def interactive_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bool) -> int:
     """Run the lesson in line mode on stdin/stdout; returns the exit status."""
-    interactive = interactive_terminal(sys.stdin) and not autoplay
-    setup.terminal = contextlib.nullcontext if interactive_terminal(sys.stdin) else None
-    setup.confirm = confirm_cluster if interactive_terminal(sys.stdin) else None
-    setup.ask_trust = _ask_trust if interactive_terminal(sys.stdin) else None
+    interactive = on_terminal() and not autoplay
+    setup.terminal = contextlib.nullcontext if on_terminal() else None
+    setup.confirm = confirm_cluster if on_terminal() else None
+    setup.ask_trust = _ask_trust if on_terminal() else None
     try:
         session = build_session(lesson, setup)
     except SessionRefused as err:

@@ -46,16 +46,20 @@ class SessionContext:
         return self._memory.get(key)
 
     def run_command(self, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:
-        lines: list[str] = []
-        try:
-            result = self.executor.run(argv, lambda line: lines.append(line.text), timeout=timeout)
-        except MissingExecutable as err:
-            return 127, str(err)
-        except RunError as err:
-            return 126, str(err)
-        if result.timed_out:
-            return None, "\n".join(lines)
-        return result.exit_code, "\n".join(lines)
+        return run_for_check(self.executor, argv, timeout)
 
     def listener(self, port: int) -> str | None:
         return describe_holders(port)
+
+
+def run_for_check(executor: ShExecutor, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:
+    """A `command` check's run: its exit status (None: timed out; 127: no such program; 126:
+    refused or not runnable) and its output."""
+    lines: list[str] = []
+    try:
+        result = executor.run(argv, lambda line: lines.append(line.text), timeout=timeout)
+    except MissingExecutable as err:
+        return 127, str(err)
+    except RunError as err:
+        return 126, str(err)
+    return (None if result.timed_out else result.exit_code), "\n".join(lines)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import shlex
 
-from tutor.cluster.connection import ClusterConnection
-from tutor.cluster.kubeconfig import ContextInfo, Source
+from tutor.cluster.kubeconfig import ContextInfo
 from tutor.cluster.status import ConnectionStatus
 from tutor.lesson.model import Lesson
 from tutor.progress import ProgressStore
@@ -20,6 +19,7 @@ from tutor.run import ShExecutor
 from tutor.session.check_context import SessionContext
 from tutor.session.cluster_checks import ClusterChecks
 from tutor.session.events import ShellSetup
+from tutor.session.guarded import open_connection
 from tutor.session.process_runner import ProcessRunner
 from tutor.session.session import LessonSession
 from tutor.session.setup import SessionRefused, Setup, target_context
@@ -29,21 +29,6 @@ from tutor.trust import TrustStore, decide_trust, explain
 __all__ = ["SessionRefused", "Setup", "build_session", "open_connection", "target_context"]
 
 
-def open_connection(setup: Setup, context: str | None) -> ClusterConnection:
-    """The connection to the session's cluster, once the guard (and the learner) allowed it."""
-    source = Source.resolve(setup.kubeconfig, context)
-    connection = ClusterConnection(source, explicit=bool(setup.context), pin=True)
-    status = connection.open()
-    decision = connection.decision
-    if status.state == "refused" and decision is not None:
-        if decision.needs_confirmation and setup.confirm is not None and setup.confirm(decision):
-            connection.confirm()
-        else:
-            connection.close()
-            raise SessionRefused(decision.refusal())
-    return connection
-
-
 def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
     variables = setup.variables(lesson)
     profile = variables["profile"]
@@ -51,11 +36,13 @@ def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
 
     context_name = target_context(lesson, setup.context, profile)
     connection = open_connection(setup, context_name)
+    info = connection.info
+    # A simulated cluster's kubeconfig names variables of its own (its ingress port).
+    variables = setup.variables(lesson, info.variables if info is not None else None)
     executor = ShExecutor(env=setup.env, policy=ClusterCommands(connection, profile=profile))
     runner = ProcessRunner(executor, terminal=setup.terminal)
     context = SessionContext(runner, executor)
     checks = ClusterChecks(connection, context, profile=profile, untrusted=None if trusted else trust_note)
-    info = connection.info
     sandbox = setup.sandbox or (info is not None and info.is_sandbox)
     if info is not None:
         cluster = f"sandbox-{info.name}" if setup.sandbox and not info.is_sandbox else info.identity

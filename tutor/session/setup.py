@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tutor.lesson import variables as typed
 from tutor.lesson.model import Lesson
 
 if TYPE_CHECKING:
@@ -53,14 +54,24 @@ class Setup:
     """Shows what an untrusted lesson runs and reaches (the text given) and asks whether to
     trust it; the answer is remembered. None: nobody to ask, so it runs nothing."""
 
-    def variables(self, lesson: Lesson) -> dict[str, str]:
-        """The lesson's variables on this cluster: its defaults, then --profile, the cluster's, --set."""
-        base: dict[str, str] = {}
+    def variables(self, lesson: Lesson, cluster: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The lesson's variables on this cluster, in the one precedence every command and view
+        uses: the lesson's defaults, then --profile, then the simulated cluster's own values,
+        then --set (so `--set profile=X` wins over `--profile Y`).
+
+        The simulated cluster's values are `cluster_variables` (a sandbox this run started)
+        over `cluster` (what the kubeconfig of one started elsewhere names). They are data
+        from outside: only variables the lesson declares itself, and only values of the
+        declared type, are taken; the lesson's default stands for the rest.
+        """
+        values: dict[str, str] = {}
         if self.profile:
-            base["profile"] = self.profile
-        base.update(self.cluster_variables)
-        base.update(self.overrides)
-        return lesson.defaults(**base)
+            values["profile"] = self.profile
+        for name, value in {**(cluster or {}), **self.cluster_variables}.items():
+            if name in lesson.variables and not typed.problem(lesson.type_of(name), value):
+                values[name] = value
+        values.update(self.overrides)
+        return lesson.defaults(**values)
 
 
 def target_context(lesson: Lesson, named: str | None, profile: str) -> str | None:

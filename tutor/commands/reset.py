@@ -1,37 +1,53 @@
-"""`k8s-tutor reset LESSON --cluster`: undo what the lesson created, then forget progress.
+"""`k8s-tutor reset LESSON [--cluster] [--yes]`: forget progress; `--cluster` also undoes what
+the lesson created.
 
-The lesson's `{cleanup}` commands run last step first, as a learner would type them,
-but on the lesson's cluster whatever kubectl's current context is: the same cluster a
-lesson session would use (`--context`, else the lesson's minikube profile, else the
-current context), through the same guard and the same command policy
-(`targeting.ClusterCommands`: a session kubeconfig holding only that context, minikube
-on the lesson's profile). `--yes` skips the questions about the cleanup itself; it
-never confirms a cluster that is not on this machine.
+Without `--cluster` only the saved progress goes: on the cluster `--context`/`--kubeconfig`
+name, else on every cluster; at a terminal it asks first, unless `--yes`.
+
+With `--cluster` the lesson's `{cleanup}` commands run last step first, as a learner would
+type them, on the cluster a lesson session would use whatever kubectl's current context is
+(`commands.cluster`: `--context`, else the lesson's minikube profile, else the current
+context), through the same guard and the same command policy (`targeting.ClusterCommands`:
+a session kubeconfig holding only that context, minikube on the lesson's profile). `--yes`
+skips the questions about the cleanup itself; it never confirms a cluster that is not on
+this machine, nor trusts a lesson from elsewhere.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
 
 from tutor.cluster.connection import ClusterConnection
+from tutor.cluster.kubeconfig import KubeconfigProblem, Source, load
+from tutor.commands.cluster import connect
+from tutor.commands.exit_codes import FAIL, OK, Failed, UsageError
+from tutor.commands.lessons import find_lesson
+from tutor.commands.options import ClusterChoice
 from tutor.lesson.model import Command, Lesson
-from tutor.lesson.overrides import BadOverride, parse_overrides
 from tutor.lesson.variables import substitute
 from tutor.progress import ProgressStore
 from tutor.run import MissingExecutable, RunError, ShExecutor
 from tutor.safe_text import strip_controls
 from tutor.session.asking import ask_yes_no, confirm_cluster, on_terminal
-from tutor.session.factory import open_connection, target_context
-from tutor.session.setup import SessionRefused, Setup
 from tutor.session.targeting import ClusterCommands
 from tutor.trust import TrustStore, decide_trust, explain
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
 Ask = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class ResetOptions:
+    lesson: str
+    remove_created: bool = False
+    """--cluster: also run the lesson's cleanup commands on its cluster."""
+    yes: bool = False
+    cluster: ClusterChoice = field(default_factory=ClusterChoice)
+    lessons: tuple[Path, ...] = ()
+    trust: bool = False
 
 
 @dataclass
@@ -39,6 +55,37 @@ class Planned:
     step: str
     command: Command
     text: str
+
+
+def run(options: ResetOptions) -> int:
+    lesson = find_lesson(options.lessons, options.lesson)
+    if options.remove_created:
+        return reset_cluster(lesson, options)
+    cluster = _progress_identity(options.cluster)
+    if not options.yes and on_terminal():
+        scope = f"on {cluster}" if cluster else "on every cluster"
+        if not ask_yes_no(f"Forget your progress on {lesson.id} {scope}?"):
+            print("Nothing changed.")
+            return FAIL
+    removed = ProgressStore().forget(lesson.id, cluster)
+    if removed:
+        print(f"Forgot progress on {lesson.id} ({len(removed)} cluster{'s' if len(removed) != 1 else ''}).")
+    else:
+        print(f"No progress on {lesson.id} was saved; nothing to forget.")
+    return OK
+
+
+def _progress_identity(choice: ClusterChoice) -> str | None:
+    """The cluster `--context`/`--kubeconfig` name, as progress knows it (a sandbox's is its own);
+    None: every cluster."""
+    if not choice.context and not choice.kubeconfig:
+        return None
+    try:
+        return str(load(Source.resolve(choice.kubeconfig, choice.context)).info.identity)
+    except KubeconfigProblem as err:
+        if choice.context:
+            return str(choice.context)
+        raise UsageError(f"cannot tell which cluster to forget: {err}") from None
 
 
 def plan(lesson: Lesson, variables: dict[str, str]) -> list[Planned]:
@@ -50,47 +97,26 @@ def plan(lesson: Lesson, variables: dict[str, str]) -> list[Planned]:
     return planned
 
 
-def reset_cluster(lesson: Lesson, options: Any, *, ask: Ask | None = None, out: Any = None) -> int:
-    out = out or sys.stdout
+def reset_cluster(lesson: Lesson, options: ResetOptions, *, ask: Ask | None = None, out: TextIO | None = None) -> int:
+    stream = out or sys.stdout
 
     def say(text: str) -> None:
-        print(strip_controls(text), file=out, flush=True)  # cleanup output, cluster names: text only
+        print(strip_controls(text), file=stream, flush=True)  # cleanup output, cluster names: text only
 
-    ask = ask or ask_yes_no
-    if getattr(options, "sandbox", False):
+    if options.cluster.sandbox:
         say("The simulated cluster starts empty every time: there is nothing to reset.")
-        return EXIT_OK
+        return OK
+    setup = options.cluster.setup(lesson, confirm=confirm_cluster if on_terminal() else None)
+    connection, variables = connect(lesson, setup)
     try:
-        overrides = parse_overrides(
-            lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
-        )
-    except BadOverride as err:
-        print(f"k8s-tutor reset: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    base = dict(overrides)
-    if getattr(options, "profile", None):
-        base.setdefault("profile", options.profile)
-    variables = lesson.defaults(**base)
-    named = getattr(options, "context", None)
-    setup = Setup(
-        kubeconfig=getattr(options, "kubeconfig", None),
-        context=named,
-        confirm=confirm_cluster if on_terminal() else None,
-    )
-    try:
-        connection = open_connection(setup, target_context(lesson, named, variables["profile"]))
-    except SessionRefused as err:
-        print(f"k8s-tutor reset: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        return _reset(lesson, options, connection, variables, ask, say)
+        return _reset(lesson, options, connection, variables, ask or ask_yes_no, say)
     finally:
         connection.close()
 
 
 def _reset(
     lesson: Lesson,
-    options: Any,
+    options: ResetOptions,
     connection: ClusterConnection,
     variables: dict[str, str],
     ask: Ask,
@@ -98,8 +124,7 @@ def _reset(
 ) -> int:
     current = connection.info
     if current is None:
-        print(f"k8s-tutor reset: nothing to reset: {connection.status.message}", file=sys.stderr)
-        return EXIT_FAIL
+        raise Failed(f"nothing to reset: {connection.status.message}")
     steps = plan(lesson, variables)
     say(f"Resetting {lesson.id} on {current.describe()}.")
     if steps:
@@ -107,32 +132,30 @@ def _reset(
         for item in steps:
             note = f"   (asks first: {item.command.ask})" if item.command.ask else ""
             say(f"    $ {item.text}{note}")
-    trust = decide_trust(lesson, given=bool(getattr(options, "trust", False)))
+    trust = decide_trust(lesson, given=options.trust)
     if steps and not trust.trusted:
         # --yes confirms the reset, never a lesson from elsewhere: that takes --trust or a yes.
         say(explain(lesson))
         if options.yes or not ask(f"Trust {lesson.id} and run its cleanup commands?"):
-            print(f"k8s-tutor reset: {trust.why}", file=sys.stderr)
-            return EXIT_USAGE
+            raise UsageError(trust.why)
         try:
             TrustStore().trust(lesson)
         except OSError as err:
             say(f"Trusted for this run; the trust could not be remembered ({err}).")
     if not options.yes:
         if not on_terminal() and ask is ask_yes_no:
-            print("k8s-tutor reset: nothing changed; run again with --yes to confirm.", file=sys.stderr)
-            return EXIT_FAIL
+            raise Failed("nothing changed; run again with --yes to confirm.")
         if not ask(f"Remove what {lesson.id} created and forget your progress on {current.name}?"):
             say("Nothing changed.")
-            return EXIT_FAIL
+            return FAIL
     executor = ShExecutor(policy=ClusterCommands(connection, profile=variables["profile"]))
     failures = _run(steps, variables, options.yes, ask, say, executor)
     removed = ProgressStore().forget(lesson.id, current.identity)
     say(f"Forgot your progress on {lesson.id} for {current.name}." if removed else "No saved progress to forget.")
     if failures:
         say(f"{failures} cleanup command{'s' if failures != 1 else ''} failed; see above.")
-        return EXIT_FAIL
-    return EXIT_OK
+        return FAIL
+    return OK
 
 
 def _run(

@@ -1,7 +1,7 @@
 """`k8s-tutor check LESSON [--step STEP] [--json]`: the lesson's checks, once, with no TUI.
 
-A thin adapter: it builds the variables as the tutor would (lesson defaults, --profile,
-the sandbox's own overrides, --set), fills in `{node_ip}` from the cluster, hands the
+A thin adapter: it reaches the lesson's cluster and resolves the variables as a lesson
+session would (`commands.cluster`), fills in `{node_ip}` from the cluster, hands the
 checks to the cluster layer's `evaluate_once`, and prints the report.
 
 Exit status: 0 when every check passes (process_alive checks are shown but not counted:
@@ -14,25 +14,25 @@ the guard refuses, a bad --set).
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.engine import evaluate_once
 from tutor.cluster.report import CheckLine, Report, StepReport
+from tutor.commands.cluster import connect
+from tutor.commands.exit_codes import FAIL, OK, UsageError
+from tutor.commands.lessons import find_lesson
+from tutor.commands.options import ClusterChoice
 from tutor.lesson.model import Lesson
-from tutor.lesson.overrides import BadOverride, parse_overrides
-from tutor.run import MissingExecutable, RunError, ShExecutor, describe_holders
+from tutor.run import ShExecutor, describe_holders
 from tutor.safe_text import strip_controls
 from tutor.session.asking import confirm_cluster, on_terminal
+from tutor.session.check_context import run_for_check
 from tutor.session.cluster_checks import build_checks
-from tutor.session.factory import open_connection, target_context
-from tutor.session.setup import SessionRefused, Setup
 from tutor.session.targeting import ClusterCommands
 from tutor.trust import decide_trust
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 UNJUDGED_KINDS = frozenset({"process_alive"})
 """Only the tutor runs a lesson's background commands: a one-shot check cannot see them.
@@ -40,6 +40,22 @@ Their checks are reported (waiting) but do not decide the exit status; the check
 them (the http check through the port-forward) judge what the process is for."""
 
 NOT_STARTED = "unavailable: not started by this check: background commands run in the tutor"
+
+SANDBOX_REFUSED = (
+    "--sandbox would start a new, empty simulated cluster, where every check waits. To check a "
+    "sandbox, run `k8s-tutor sandbox --kubeconfig-out PATH` and then `k8s-tutor check LESSON --kubeconfig PATH`."
+)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    lesson: str
+    step: str | None = None
+    json: bool = False
+    cluster: ClusterChoice = field(default_factory=ClusterChoice)
+    lessons: tuple[Path, ...] = ()
+    trust: bool = False
+    """--trust: a lesson from elsewhere may run its `command` checks in this run."""
 
 
 class HeadlessContext:
@@ -62,52 +78,22 @@ class HeadlessContext:
         return self.memory.get(key)
 
     def run_command(self, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:
-        lines: list[str] = []
-        try:
-            result = self.executor.run(argv, lambda line: lines.append(line.text), timeout=timeout)
-        except MissingExecutable as err:
-            return 127, str(err)
-        except RunError as err:
-            return 126, str(err)
-        return (None if result.timed_out else result.exit_code), "\n".join(lines)
+        return run_for_check(self.executor, argv, timeout)
 
     def listener(self, port: int) -> str | None:
         return describe_holders(port)
 
 
-def check(lesson: Lesson, options: Any) -> int:
-    if getattr(options, "sandbox", False):
-        print(
-            "k8s-tutor check: --sandbox would start a new, empty simulated cluster, where every "
-            "check waits. To check a sandbox, run `k8s-tutor sandbox --kubeconfig-out PATH` and "
-            "then `k8s-tutor check LESSON --kubeconfig PATH`.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+def run(options: CheckOptions) -> int:
+    lesson = find_lesson(options.lessons, options.lesson, options.step)
+    if options.cluster.sandbox:
+        raise UsageError(SANDBOX_REFUSED)
+    setup = options.cluster.setup(lesson, confirm=confirm_cluster if on_terminal() and not options.json else None)
+    connection, variables = connect(lesson, setup)
+    executor = ShExecutor(policy=ClusterCommands(connection, profile=variables["profile"]))
     try:
-        overrides = parse_overrides(
-            lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
-        )
-    except BadOverride as err:
-        print(f"k8s-tutor check: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    named = getattr(options, "context", None)
-    base = lesson.defaults(**({"profile": options.profile} if getattr(options, "profile", None) else {}))
-    setup = Setup(
-        kubeconfig=getattr(options, "kubeconfig", None),
-        context=named,
-        confirm=confirm_cluster if on_terminal() and not options.json else None,
-    )
-    try:
-        connection = open_connection(setup, target_context(lesson, named, base["profile"]))
-    except SessionRefused as err:
-        print(f"k8s-tutor check: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    executor = ShExecutor(policy=ClusterCommands(connection, profile=base["profile"]))
-    try:
-        steps = [lesson.step(options.step)] if getattr(options, "step", None) else list(lesson.steps)
-        variables = _variables(lesson, options, connection, overrides)
-        trust = decide_trust(lesson, given=bool(getattr(options, "trust", False)))
+        steps = [lesson.step(options.step)] if options.step else list(lesson.steps)
+        trust = decide_trust(lesson, given=options.trust)
         checks, broken, titles = build_checks(
             steps,
             variables,
@@ -147,20 +133,7 @@ def check(lesson: Lesson, options: Any) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(strip_controls(report.to_text()))  # names and messages from the cluster: text only
-    return EXIT_OK if report.passed else EXIT_FAIL
-
-
-def _variables(
-    lesson: Lesson, options: Any, connection: ClusterConnection, overrides: dict[str, str]
-) -> dict[str, str]:
-    base: dict[str, str] = {}
-    if getattr(options, "profile", None):
-        base["profile"] = options.profile
-    info = connection.info
-    if info is not None:
-        base.update(info.variables)
-    base.update(overrides)
-    return lesson.defaults(**base)
+    return OK if report.passed else FAIL
 
 
 def _memory(lesson: Lesson, cluster: str | None) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 Each finding is one line: `ok`, `warn` (it will work, with a caveat worth knowing) or
 `fail` (it will not, and what to do). Exit status 1 when anything fails.
 
-It looks at the cluster a lesson session would use, through the same guard, and runs its
-commands (`kubectl version`, `minikube profile list`, ...) through the same command policy
+It looks at the cluster a lesson session would use, through the same guard
+(`session.guarded`), with the same variables (`Setup.variables`), and runs its commands
+(`kubectl version`, `minikube profile list`, ...) through the same command policy
 (`targeting`): on that cluster only, minikube on the lesson's profile. A context that is
 not on this machine is asked about on a terminal (type its name) and is a failure
 otherwise.
@@ -16,25 +17,35 @@ import json
 import os
 import platform
 import socket
-import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.kubeconfig import BadKubeconfig, KubeconfigProblem, Source, load
+from tutor.commands.exit_codes import FAIL, OK, UsageError
+from tutor.commands.lessons import find_lesson
+from tutor.commands.options import ClusterChoice
+from tutor.lesson import variables as typed
 from tutor.lesson.model import Lesson
-from tutor.lesson.overrides import BadOverride, parse_overrides
 from tutor.progress import default_root
 from tutor.run import ShExecutor, install_advice, which
 from tutor.safe_text import strip_controls
 from tutor.session.asking import confirm_cluster, on_terminal
+from tutor.session.guarded import open_guarded, refusal
 from tutor.session.setup import Setup, target_context
 from tutor.session.targeting import ClusterCommands
 
 Level = Literal["ok", "warn", "fail"]
 TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    lesson: str | None = None
+    cluster: ClusterChoice = field(default_factory=ClusterChoice)
+    lessons: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,27 +71,31 @@ def _proc_mentions_microsoft() -> bool:
 
 
 class Doctor:
-    def __init__(self, lesson: Lesson | None, options: Any, executor: ShExecutor | None = None) -> None:
+    def __init__(self, lesson: Lesson | None, choice: ClusterChoice, executor: ShExecutor | None = None) -> None:
         self.lesson = lesson
-        self.options = options
-        self.executor = executor or ShExecutor()
+        self.choice = choice
         self.connection: ClusterConnection | None = None
         self.findings: list[Finding] = []
-        overrides: dict[str, str] = {}
+        confirm = confirm_cluster if on_terminal() else None
         if lesson is not None:
-            overrides = parse_overrides(
-                lesson, getattr(options, "overrides", []) or [], profile=getattr(options, "profile", None)
-            )
-        if getattr(options, "profile", None):
-            overrides["profile"] = options.profile
-        self.variables = lesson.defaults(**overrides) if lesson else {"profile": options.profile or "minikube"}
+            self.setup = choice.setup(lesson, confirm=confirm)
+            self.variables = self.setup.variables(lesson)
+        else:
+            if choice.sets:
+                raise UsageError("--set gives a lesson's variable a value: name the lesson (k8s-tutor doctor LESSON)")
+            wrong = typed.problem("name", choice.profile) if choice.profile else None
+            if wrong:
+                raise UsageError(f"--profile: {choice.profile!r} is not a name: {wrong}")
+            self.setup = Setup(kubeconfig=choice.kubeconfig, context=choice.context, confirm=confirm)
+            self.variables = {"profile": choice.profile or "minikube"}
+        self.executor = executor or ShExecutor()
 
     def add(self, level: Level, topic: str, message: str) -> None:
         self.findings.append(Finding(level, topic, message))
 
     def run(self) -> list[Finding]:
         self.add("ok", "python", f"Python {platform.python_version()} on {platform_name()}")
-        sandbox = bool(getattr(self.options, "sandbox", False))
+        sandbox = self.choice.sandbox
         requires = list(self.lesson.requires) if self.lesson else ["minikube", "kubectl"]
         if sandbox:
             requires = [tool for tool in requires if tool != "minikube"]
@@ -150,22 +165,18 @@ class Doctor:
 
     def connect(self) -> None:
         """The lesson's cluster, as a session would reach it; the commands go there from now on."""
-        named = getattr(self.options, "context", None)
+        named = self.setup.context
         target = target_context(self.lesson, named, self.variables["profile"]) if self.lesson else named
-        setup = Setup(kubeconfig=getattr(self.options, "kubeconfig", None), context=named)
-        self.connection = ClusterConnection(Source.resolve(setup.kubeconfig, target), explicit=bool(named), pin=True)
-        status = self.connection.open()
-        decision = self.connection.decision
-        asked = status.state == "refused" and decision is not None and decision.needs_confirmation
-        if asked and decision is not None and on_terminal() and confirm_cluster(decision):
-            self.connection.confirm()
+        self.connection = open_guarded(self.setup, target)
+        info = self.connection.info
+        if self.lesson is not None and info is not None:
+            self.variables = self.setup.variables(self.lesson, info.variables)
         self.executor.close()
         self.executor = ShExecutor(policy=ClusterCommands(self.connection, profile=self.variables["profile"]))
 
     def kubeconfig(self) -> None:
-        kubeconfig = getattr(self.options, "kubeconfig", None)
         try:
-            current = load(Source.resolve(kubeconfig, None)).info
+            current = load(Source.resolve(self.setup.kubeconfig, None)).info
             self.add("ok", "context", f"kubectl's current context is {current.name} ({current.describe()})")
         except BadKubeconfig as err:
             current = None
@@ -189,9 +200,9 @@ class Doctor:
         if status.state == "no_cluster" or info is None:
             self.add("warn", "cluster", status.message or f"there is no context {target or ''} yet")
             return
-        decision = connection.decision
-        if status.state == "refused" and decision is not None:
-            self.add("fail", "cluster", decision.refusal())
+        refused = refusal(connection)
+        if refused is not None:
+            self.add("fail", "cluster", refused)
             return
         if info.sandbox_bin_problem:
             self.add("warn", "sandbox", f"{info.sandbox_bin_problem}: the lesson's minikube commands will be refused")
@@ -275,14 +286,11 @@ def _can_bind(port: int) -> bool:
     return True
 
 
-def doctor(lesson: Lesson | None, options: Any, out: Callable[[str], None] | None = None) -> int:
+def run(options: DoctorOptions, out: Callable[[str], None] | None = None) -> int:
+    lesson = find_lesson(options.lessons, options.lesson) if options.lesson else None
     # Tool versions and cluster names come from elsewhere: text only on the terminal.
     say = out or (lambda text: print(strip_controls(text), flush=True))
-    try:
-        checker = Doctor(lesson, options)
-    except BadOverride as err:
-        print(f"k8s-tutor doctor: {err}", file=sys.stderr)
-        return 2
+    checker = Doctor(lesson, options.cluster)
     try:
         findings = checker.run()
     finally:
@@ -294,4 +302,4 @@ def doctor(lesson: Lesson | None, options: Any, out: Callable[[str], None] | Non
     failed = sum(1 for f in findings if f.level == "fail")
     warned = sum(1 for f in findings if f.level == "warn")
     say(f"{len(findings)} checks: {failed} failed, {warned} warnings")
-    return 1 if failed else 0
+    return FAIL if failed else OK
