@@ -12,38 +12,41 @@ import contextlib
 import queue
 import sys
 import threading
-from collections.abc import Callable
-from typing import TextIO
+from typing import TextIO, assert_never
 
+from tutor.cluster.status import ConnectionStatus
 from tutor.lesson.model import CommandBlock, Lesson, Prose, Step
 from tutor.plain.text import plain
+from tutor.run import ProcessState
 from tutor.safe_text import strip_controls
 from tutor.session.asking import ask_yes_no, confirm_cluster
+from tutor.session.commands import BadVariable
 from tutor.session.events import (
     AlreadyServed,
     AutoplayStopped,
-    CheckResult,
+    CheckId,
     ChecksChanged,
     CommandFinished,
     CommandStarted,
     ConnectionChanged,
     DriftFound,
     Event,
+    HintShown,
     InputNeeded,
     LessonCompleted,
     LessonOpened,
     Notice,
     OutputLine,
-    OutputRepeated,
     PortTaken,
     ProcessChanged,
+    StepCheck,
     StepCompleted,
     StepRunning,
     StepShown,
     VariableChanged,
 )
 from tutor.session.factory import SessionRefused, Setup, build_session
-from tutor.session.session import BadVariable, LessonSession
+from tutor.session.session import LessonSession, Opening
 
 HELP = (
     "Enter: run this step's commands (or go on, once the step is done)  "
@@ -52,13 +55,34 @@ HELP = (
 )
 
 
+LEVELS = {"info": "Note", "warning": "Warning", "error": "Error"}
+CONNECTION_LABELS = {
+    "connected": "Connected to the cluster",
+    "connecting": "Connecting to the cluster",
+    "reconnecting": "Lost the cluster; reconnecting",
+    "unreachable": "The cluster is unreachable",
+    "no_cluster": "No cluster yet",
+    "refused": "The tutor does not use this cluster",
+    "rejected": "The API server refuses the tutor",
+}
+PROCESS_WORDS = {
+    ProcessState.STARTING: "starting",
+    ProcessState.RUNNING: "starting",
+    ProcessState.READY: "ready",
+    ProcessState.RESTARTING: "stopped unexpectedly; restarting it",
+    ProcessState.STOPPED: "stopped",
+    ProcessState.FAILED: "failed",
+    ProcessState.NEEDS_TERMINAL: "stopped: it needs a terminal",
+}
+
+
 class PlainView:
     def __init__(self, session: LessonSession, out: TextIO, *, interactive: bool) -> None:
         self.session = session
         self.out = out
         self.interactive = interactive
         self._lock = threading.Lock()
-        self._seen: dict[tuple[str, int], tuple[str, str]] = {}
+        self._seen: dict[CheckId, tuple[str, str]] = {}
         self._background_runs: dict[str, str] = {}
         """Background runs -> the name their lines are labelled with."""
         self._repeats: dict[str, tuple[str, int]] = {}
@@ -87,11 +111,73 @@ class PlainView:
             self.out.flush()
 
     def on_event(self, event: Event) -> None:
-        handler: Callable[[Event], None] | None = getattr(self, f"_on_{type(event).__name__}", None)
-        if handler is not None:
-            handler(event)
+        match event:
+            case LessonOpened():
+                self._opened(event)
+            case ConnectionChanged(status=status):
+                self._connection(status)
+            case ChecksChanged():
+                self._checks_changed(event)
+            case StepShown(step=step):
+                with self._order:
+                    if step != self._printed:
+                        self.print_step(self.session.lesson.step(step))
+                    self._flush()
+            case DriftFound(step=step, checks=checks):
+                title = self.session.lesson.step(step).title
+                self.say(f"Step '{title}' was done before, but no longer holds on this cluster:")
+                for check in checks:
+                    if not check.result.passed:
+                        self.say("  " + self.check_line(check))
+            case StepCompleted() | LessonCompleted():
+                with self._order:
+                    self._deferred.append(event)
+                    self._flush()
+            case StepRunning(step=step, running=running):
+                with self._order:
+                    if running:
+                        self._steps_running.add(step)
+                    else:
+                        self._steps_running.discard(step)
+                        self._flush()
+            case CommandStarted():
+                self._command_started(event)
+            case OutputLine(run=run, text=text, count=count):
+                self._output(run, text, count)
+            case CommandFinished():
+                self._command_finished(event)
+            case ProcessChanged():
+                self._process_changed(event)
+            case PortTaken():
+                self._port_taken(event)
+            case AlreadyServed(process=process, port=port):
+                self.say(
+                    f"[background] {process} not started: the lesson's app already answers on port {port} "
+                    "(your own port-forward?), so a second one would only collide with it."
+                )
+            case VariableChanged(name=name, value=value, stopped=stopped):
+                self.say(f"{name} is now {value}, for the rest of the lesson.")
+                for process in stopped:
+                    self.say(f"  {process} listened on the old port: stopped. Run the step again to start it anew.")
+                self.print_step(self.session.viewing)
+            case InputNeeded(text=text, prompt=prompt):
+                self.say(f"[input] `{text}` is asking for input: {prompt.strip()}")
+                self.say("  Run that command in your own terminal to answer it; the tutor keeps watching.")
+            case Notice(text=text, level=level):
+                self.say(f"{LEVELS[level]}: {text}")
+            case AutoplayStopped():
+                self.failed = event
+                step_title = self.session.lesson.step(event.step).title
+                self.say(f"Autoplay stopped at step '{step_title}': {event.reason.rstrip('.')}.")
+                for check in event.checks:
+                    if not check.result.passed:
+                        self.explain(check)
+            case HintShown():
+                pass  # `h` prints the hint it asked for
+            case _:
+                assert_never(event)
 
-    def _on_LessonOpened(self, event: LessonOpened) -> None:
+    def _opened(self, event: LessonOpened) -> None:
         self.say(f"Lesson {event.lesson}: {event.title}")
         lesson = self.session.lesson
         if event.sandbox:
@@ -109,71 +195,31 @@ class PlainView:
         if lesson.intro and event.current == lesson.steps[0].id:
             self.say(plain(self.session.text(lesson.intro)))
 
-    def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:
-        if event.state == self._connection_state and event.state != "connected":
+    def _connection(self, status: ConnectionStatus) -> None:
+        if status.state == self._connection_state and status.state != "connected":
             return  # one line per change of state, not per failing request
-        self._connection_state = event.state
-        label = {
-            "connected": "Connected to the cluster",
-            "connecting": "Connecting to the cluster",
-            "reconnecting": "Lost the cluster; reconnecting",
-            "unreachable": "The cluster is unreachable",
-            "no-cluster": "No cluster yet",
-            "rejected": "The API server refuses the tutor",
-        }.get(event.state, event.state)
-        if event.detail.lower().startswith(label.lower()):
-            self.say(f"[cluster] {event.detail[0].upper()}{event.detail[1:]}")
+        self._connection_state = status.state
+        label, detail = CONNECTION_LABELS[status.state], status.detail
+        if detail.lower().startswith(label.lower()):
+            self.say(f"[cluster] {detail[0].upper()}{detail[1:]}")
         else:
-            self.say(f"[cluster] {label}{': ' + event.detail if event.detail else ''}")
+            self.say(f"[cluster] {label}{': ' + detail if detail else ''}")
 
-    def _on_ChecksChanged(self, event: ChecksChanged) -> None:
+    def _checks_changed(self, event: ChecksChanged) -> None:
         if event.step != self._printed:
             return  # a step not on screen (the next one, unlocked early): said once it is shown
-        for result in event.results:
-            key = (result.step, result.index)
+        for check in event.checks:
+            result = check.result
             seen = (result.status, result.reason)
-            if self._seen.get(key) == seen or _transient(result):
-                continue
-            if result.status == "waiting" and result.reason.startswith(CONNECTION_REASONS):
-                continue  # the [cluster] lines say it once for every check
-            self._seen[key] = seen
-            self.say(self.check_line(result))
-
-    def _on_StepShown(self, event: StepShown) -> None:
-        with self._order:
-            if event.step != self._printed:
-                self.print_step(self.session.lesson.step(event.step))
-            self._flush()
-
-    def _on_DriftFound(self, event: DriftFound) -> None:
-        step = self.session.lesson.step(event.step)
-        self.say(f"Step '{step.title}' was done before, but no longer holds on this cluster:")
-        for result in event.results:
-            if result.status != "pass":
-                self.say("  " + self.check_line(result))
+            if self._seen.get(check.id) == seen or result.unjudged is not None:
+                continue  # still being read, or the [cluster] lines say it once for every check
+            self._seen[check.id] = seen
+            self.say(self.check_line(check))
 
     # A step's checks may pass before the commands that made them pass have printed their
     # last lines, and a step may pass before it is shown (step 3's manifest satisfies step
     # 4). The line that says so waits for both, so that the log reads in order: the step,
     # its commands and their output, then "done".
-
-    def _on_StepCompleted(self, event: StepCompleted) -> None:
-        with self._order:
-            self._deferred.append(event)
-            self._flush()
-
-    def _on_LessonCompleted(self, event: LessonCompleted) -> None:
-        with self._order:
-            self._deferred.append(event)
-            self._flush()
-
-    def _on_StepRunning(self, event: StepRunning) -> None:
-        with self._order:
-            if event.running:
-                self._steps_running.add(event.step)
-            else:
-                self._steps_running.discard(event.step)
-                self._flush()
 
     def _flush(self) -> None:
         """Say what was deferred, in order, as far as it may be said now."""
@@ -205,7 +251,7 @@ class PlainView:
         self.completed = True
         self._inbox.put(None)
 
-    def _on_CommandStarted(self, event: CommandStarted) -> None:
+    def _command_started(self, event: CommandStarted) -> None:
         if event.background:
             # Its lines come in among later commands' output: each says whose it is.
             self._background_runs[event.run] = event.process or event.run
@@ -215,14 +261,14 @@ class PlainView:
                 self._running.add(event.run)
             self.say(f"[run] $ {event.text}")
 
-    def _on_OutputLine(self, event: OutputLine) -> None:
-        self._say_repeats(event.run)
-        label = self._background_runs.get(event.run)
-        self.say(f"  | {label}: {event.text}" if label else f"  | {event.text}")
-
-    def _on_OutputRepeated(self, event: OutputRepeated) -> None:
-        # A log cannot take a line back: the count is said once the line stops coming.
-        self._repeats[event.run] = (event.text, event.count)
+    def _output(self, run: str, text: str, count: int) -> None:
+        if count > 1:
+            # A log cannot take a line back: the count is said once the line stops coming.
+            self._repeats[run] = (text, count)
+            return
+        self._say_repeats(run)
+        label = self._background_runs.get(run)
+        self.say(f"  | {label}: {text}" if label else f"  | {text}")
 
     def _say_repeats(self, run: str) -> None:
         repeated = self._repeats.pop(run, None)
@@ -230,7 +276,7 @@ class PlainView:
             text, count = repeated
             self.say(f"  | {self._background_runs.get(run, run)}: (“{text}” came {count} times in a row)")
 
-    def _on_CommandFinished(self, event: CommandFinished) -> None:
+    def _command_finished(self, event: CommandFinished) -> None:
         if event.run in self._background_runs:
             return  # "ready" is not "finished": ProcessChanged says how it goes
         with self._order:
@@ -241,22 +287,15 @@ class PlainView:
             self._running.discard(event.run)
             self._flush()
 
-    def _on_ProcessChanged(self, event: ProcessChanged) -> None:
-        words = {
-            "starting": "starting",
-            "ready": "ready",
-            "restarting": "stopped unexpectedly; restarting it",
-            "exited": "exited",
-            "failed": "failed",
-            "stopped": "stopped",
-        }[event.state]
-        if event.state != "ready":
+    def _process_changed(self, event: ProcessChanged) -> None:
+        if event.state is not ProcessState.READY:
             for run, process in list(self._background_runs.items()):
                 if process == event.process:
                     self._say_repeats(run)
-        self.say(f"[background] {event.process} {words}{': ' + event.detail if event.detail else ''}")
+        detail = f": {event.detail}" if event.detail else ""
+        self.say(f"[background] {event.process} {PROCESS_WORDS[event.state]}{detail}")
 
-    def _on_PortTaken(self, event: PortTaken) -> None:
+    def _port_taken(self, event: PortTaken) -> None:
         self.say(f"[background] {event.process} not started: {event.use.describe()}.")
         other = f"{event.variable}={event.suggestion or 'PORT'}"
         if event.variable is None:
@@ -266,41 +305,14 @@ class PlainView:
         else:
             self.say(f"  Stop that program, or start the tutor again with --set {other}.")
 
-    def _on_AlreadyServed(self, event: AlreadyServed) -> None:
-        self.say(
-            f"[background] {event.process} not started: the lesson's app already answers on port {event.port} "
-            "(your own port-forward?), so a second one would only collide with it."
-        )
+    def check_line(self, check: StepCheck) -> str:
+        result = check.result
+        reason = f": {result.reason}" if result.reason and not result.passed else ""
+        return f"[check {result.status}] {check.title}{reason}"
 
-    def _on_VariableChanged(self, event: VariableChanged) -> None:
-        self.say(f"{event.name} is now {event.value}, for the rest of the lesson.")
-        for process in event.stopped:
-            self.say(f"  {process} listened on the old port: stopped. Run the step again to start it anew.")
-        self.print_step(self.session.viewing)
-
-    def _on_InputNeeded(self, event: InputNeeded) -> None:
-        self.say(f"[input] `{event.text}` is asking for input: {event.prompt.strip()}")
-        self.say("  Run that command in your own terminal to answer it; the tutor keeps watching.")
-
-    def _on_Notice(self, event: Notice) -> None:
-        prefix = {"info": "Note", "warning": "Warning", "error": "Error"}[event.level]
-        self.say(f"{prefix}: {event.text}")
-
-    def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:
-        self.failed = event
-        step = self.session.lesson.step(event.step)
-        self.say(f"Autoplay stopped at step '{step.title}': {event.reason.rstrip('.')}.")
-        for result in event.results:
-            if result.status != "pass":
-                self.explain(result)
-
-    def check_line(self, result: CheckResult) -> str:
-        reason = f": {result.reason}" if result.reason and result.status != "pass" else ""
-        return f"[check {result.status}] {result.title}{reason}"
-
-    def explain(self, result: CheckResult) -> None:
-        self.say("  " + self.check_line(result))
-        for finding in result.findings:
+    def explain(self, check: StepCheck) -> None:
+        self.say("  " + self.check_line(check))
+        for finding in check.result.findings:
             self.say(f"    - {finding.message}")
             for line in finding.evidence:
                 self.say(f"        {line}")
@@ -336,16 +348,16 @@ class PlainView:
 
     # --- running -------------------------------------------------------------------------
 
-    def run(self, step_id: str | None, *, autoplay: bool, input_stream: TextIO | None) -> int:
+    def run(self, *, autoplay: bool, input_stream: TextIO | None) -> int:
         session = self.session
-        opening = session.open(step_id)
-        if opening.missing and session.runs_commands:
+
+        def fast_forward(opening: Opening) -> bool:
             titles = ", ".join(session.lesson.step(s).title for s in opening.missing)
             self.say(f"Before '{session.viewing.title}', these steps are not done on this cluster: {titles}.")
-            if autoplay or self._ask("Fast-forward by running their commands? [Y/n] ", input_stream, True):
-                if not session.play(opening.missing):
-                    return 1
-                session.show(opening.current)
+            return autoplay or self._ask("Fast-forward by running their commands? [Y/n] ", input_stream, True)
+
+        if session.open(fast_forward=fast_forward).fast_forwarded is False:
+            return 1
         if autoplay:
             if session.frontier is None:
                 self.say("Every step of this lesson is already done on this cluster.")
@@ -432,8 +444,8 @@ class PlainView:
             results = session.results(session.viewing.id)
             if not results:
                 self.say("No check results yet.")
-            for result in results:
-                self.explain(result)
+            for check in results:
+                self.explain(check)
         elif word == "l":
             for index, step in enumerate(session.lesson.steps, 1):
                 state = "done" if session.progress.is_done(step.id) else "open"
@@ -464,14 +476,6 @@ class PlainView:
         self._worker.start()
 
 
-CONNECTION_REASONS = ("no cluster yet", "not using this cluster", "reconnecting since", "cluster unreachable")
-
-
-def _transient(result: CheckResult) -> bool:
-    """Reasons that only say the tutor is still looking: not worth a line in a log."""
-    return result.status == "waiting" and (result.reason == "checking" or result.reason.startswith("reading "))
-
-
 def interactive_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -486,13 +490,13 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
     setup.confirm = confirm_cluster if interactive_terminal(sys.stdin) else None
     setup.ask_trust = _ask_trust if interactive_terminal(sys.stdin) else None
     try:
-        session = build_session(lesson, setup)
+        session = build_session(lesson, setup, step_id)
     except SessionRefused as err:
         print(f"k8s-tutor: {err}", file=sys.stderr)
         return 2
     view = PlainView(session, sys.stdout, interactive=interactive)
     try:
-        return view.run(step_id, autoplay=autoplay, input_stream=sys.stdin if interactive else None)
+        return view.run(autoplay=autoplay, input_stream=sys.stdin if interactive else None)
     except KeyboardInterrupt:
         view.say("Stopped. Your progress is saved.")
         return 130

@@ -108,7 +108,7 @@ def check(lesson: Lesson, options: Any) -> int:
         steps = [lesson.step(options.step)] if getattr(options, "step", None) else list(lesson.steps)
         variables = _variables(lesson, options, connection, overrides)
         trust = decide_trust(lesson, given=bool(getattr(options, "trust", False)))
-        checks, broken, titles = build_checks(
+        built = build_checks(
             steps,
             variables,
             node_ip=lambda: connection.node_ip(variables.get("profile")),
@@ -116,8 +116,8 @@ def check(lesson: Lesson, options: Any) -> int:
         )
         info = connection.info
         memory = _memory(lesson, info.identity if info else None)
-        results, judged = evaluate_once(connection, HeadlessContext(memory, executor), checks)
-        results.update(broken)
+        runnable = {check_id: item.check for check_id, item in built.items() if item.check is not None}
+        results, judged = evaluate_once(connection, HeadlessContext(memory, executor), runnable)
         report = Report(
             lesson.id,
             lesson.title,
@@ -127,12 +127,10 @@ def check(lesson: Lesson, options: Any) -> int:
                     step.title,
                     tuple(
                         CheckLine(
-                            spec.kind,
-                            titles[cid],
-                            results[cid],
-                            counts=spec.kind not in UNJUDGED_KINDS,
+                            item.kind, item.title, item.held or results[item.id], counts=item.kind not in UNJUDGED_KINDS
                         )
-                        for cid, spec in ((f"{step.id}/{i}", spec) for i, spec in enumerate(step.checks))
+                        for item in built.values()
+                        if item.id.step == step.id
                     ),
                 )
                 for step in steps
