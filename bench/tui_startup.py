@@ -29,7 +29,7 @@ the driver writes nothing: a real terminal adds the writing of the frame to both
 for the tutor's full screen than for one word).
 
 Prints `name=value` lines (milliseconds: median and min over the runs) and the ratio
-tutor/minimal, which DESIGN.md wants within 1.5.
+tutor/minimal, which docs/tui.md wants within 1.5.
 Usage: python bench/tui_startup.py [--runs N]
 """
 
