@@ -6,8 +6,8 @@ The part of `LessonSession` that runs a step's commands through the run backend:
   started and waited for until ready (or a minute) before the next command runs, so a
   `curl` after a port-forward finds it listening. They belong to the lesson from their
   step on: they keep running across later steps and stop when the session closes.
-- A run asked for before the lesson is open waits for it (a view offers its keys from the
-  first paint); it then runs only if the lesson opened on that step.
+- A run asked for before the lesson is open waits for it (a view offers its keys before
+  that); it then runs only if the lesson opened on that step.
 - A background command's port can change during the lesson (`set_variable`): another
   program holds it, or the learner prefers another; what is shown, run and checked uses
   the new value from then on.
@@ -104,9 +104,6 @@ class SessionCommands(ABC):
         """False for a lesson from elsewhere that the learner has not trusted."""
         return self.untrusted is None
 
-    def argv(self, command: Command) -> list[str]:
-        return [substitute(arg, self.variables) for arg in command.argv]
-
     # --- what the learner asks for (any thread but a view's own) ----------------------------
 
     def run_step(self, step_id: str | None = None) -> list[RunOutcome]:
@@ -157,7 +154,7 @@ class SessionCommands(ABC):
             return RunOutcome(ok=False, exit_status=None, detail="not run: the lesson is not trusted")
         run_id = f"r{next(self._run_ids)}"
         text = command.display(self.variables)
-        argv = self.argv(command)
+        argv = [substitute(arg, self.variables) for arg in command.argv]
         process = (command.id or run_id) if command.background else None
         self._emit(CommandStarted(run_id, step.id, text, command.background, process))
         prompts: list[str] = []
@@ -248,13 +245,6 @@ class SessionCommands(ABC):
 
     # --- ports -------------------------------------------------------------------------
 
-    def port(self, command: Command) -> int | None:
-        """The local port a background command listens on, with the variables as they are now."""
-        if command.port is None:
-            return None
-        value = substitute(command.port, self.variables, strict=False)
-        return int(value) if value.isascii() and value.isdigit() else None
-
     def _port_refused(self, step: Step, command: Command, run_id: str, process_id: str) -> RunOutcome | None:
         """Why the command must not start on its port now, or None when it may.
 
@@ -262,9 +252,10 @@ class SessionCommands(ABC):
         use"). When that program serves the lesson's app there (the step's checks on that
         port pass: the learner's own port-forward), the step needs nothing more.
         """
-        port = self.port(command)
-        if port is None:
+        value = substitute(command.port or "", self.variables, strict=False)  # as it is now
+        if not value.isascii() or not value.isdigit():
             return None
+        port = int(value)
         use = self.runner.port_in_use(port)
         if use is None:
             return None

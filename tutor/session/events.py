@@ -2,12 +2,13 @@
 
 The TUI and the plain line mode both consume exactly these (`Event`, a closed union a view
 dispatches with `match`); neither reaches into the session's state for what happened.
-Events are values: made once, never changed (plain dataclasses, not frozen ones, which take
-twice as long to define, on the way to the first paint), and carry the lower layers' own types: a check's result is the
+Events are values: made once, never changed (plain dataclasses: frozen ones take twice as
+long to define, and this module loads with the session, at start-up), and carry the lower
+layers' own types: a check's result is the
 cluster layer's `CheckResult`, a connection is its `ConnectionStatus`, a background
 command's state is the run layer's `ProcessState`. Those are named here for the type
-checker only: the session and its events load before the first paint, the cluster and
-run layers after it.
+checker only: the session and its events load at start-up, the cluster and run layers
+once the cluster is attached.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Kept apart from `factory`, which wires the cluster and run layers (and so loads the
 kubernetes client and `sh`): the CLI and the TUI build a `Setup` and the session
-(`new_session`) before their first paint, when neither may be loaded yet.
+(`new_session`) at start-up, when neither may be loaded yet.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 `run_tui` and `pick_lesson` are what the CLI calls. The app gets its domain objects
 through its constructor (the parsed lesson and the CLI's `Setup`) and builds the session
 at once (`new_session`: pure, the lesson and its progress); the lesson screen attaches
-its cluster after the first paint, because that loads the kubernetes client.
+its cluster once it is on screen, because that loads the kubernetes client.
 """
 
 from __future__ import annotations

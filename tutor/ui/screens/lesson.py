@@ -36,7 +36,7 @@ from tutor.ui.widgets.lesson_header import LessonHeader
 from tutor.ui.widgets.step_list import StepList
 
 # What only the session's life needs (its modal screens, the terminal lender) is imported
-# where it is used, after the first paint.
+# where it is used, once the lesson is on screen.
 if TYPE_CHECKING:
     from tutor.ui.terminal import TerminalLender
 
@@ -107,7 +107,7 @@ class LessonScreen(LessonDrawing):
 
     @work(thread=True, exit_on_error=False, group="session", name="connect")
     def _connect(self) -> None:
-        from tutor.ui import questions  # the modal screens: not on the way to the first paint
+        from tutor.ui import questions  # the modal screens: not needed to draw the lesson
 
         session, setup, app, closing = self.session, self.setup, self.app, self._quitting
         try:

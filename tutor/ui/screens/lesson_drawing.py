@@ -1,8 +1,8 @@
 """The lesson screen's drawing: the layout, and what the session says happened.
 
 `LessonDrawing` is the part of the lesson screen (tutor/ui/screens/lesson.py) that shows
-one `LessonSession`: its first paint, drawn from the session before its cluster is reached
-(the step it will open on, with its variables filled in), and the session's events, taken
+one `LessonSession`: drawn at once from the session before its cluster is reached (the
+step it will open on, with its variables filled in), then the session's events, taken
 from the bridge on this screen's thread and dispatched by type. It keeps no lesson state
 of its own beyond what is on screen: which step is shown and which command each run draws
 into (`CommandRuns`).
@@ -99,7 +99,7 @@ class LessonDrawing(Screen[None]):
         self._last_drain = 0.0
         self._quitting = threading.Event()
         """The app is exiting: nothing more is drawn or asked."""
-        # Mounted when first needed, to keep the first paint light.
+        # Mounted when first needed, to keep the first frame light.
         self._done_bar: StepDoneBar | None = None
         self._background_list: BackgroundList | None = None
         self._hints_panel = HintsPanel(len(session.viewing.hints))
@@ -128,8 +128,8 @@ class LessonDrawing(Screen[None]):
     def post_message(self, message: Message) -> bool:
         # Textual restyles every widget of a screen each time it is shown (ScreenResume), for
         # what may have changed while it was hidden. The first time, every widget was styled
-        # as it mounted, a moment before, with nothing changed since: ~8 ms of the first paint.
-        # tests/ui/test_snapshots.py checks that the first paint is the same without it.
+        # as it mounted, a moment before, with nothing changed since: ~8 ms of the first frame.
+        # tests/ui/test_snapshots.py checks that the first frame is the same without it.
         if isinstance(message, events.ScreenResume) and not self._shown_once:
             self._shown_once = True
             message = events.ScreenResume(refresh_styles=False)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 def process_label(state: ProcessState) -> tuple[str, str]:
     """How a background command's state reads, and the class that colours it."""
-    from tutor.run import ProcessState  # the run layer: loaded with the session's cluster, after the first paint
+    from tutor.run import ProcessState  # the run layer: loaded with the session's cluster, not to draw a step
 
     match state:
         case ProcessState.STARTING | ProcessState.RUNNING:
@@ -84,7 +84,7 @@ class CommandView(Vertical):
         """Order of the latest run that started here (-1: never); picks the view for a run."""
         self._needs_you = False
         # The status line and the output log are mounted when first needed: a step's commands
-        # are part of the first paint, where each hidden widget would still cost its styling.
+        # are part of the first frame, where each hidden widget would still cost its styling.
         self._status: Static | None = None
         self._output: OutputLog | None = None
         self._repeats: Static | None = None
