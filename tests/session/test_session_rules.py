@@ -288,15 +288,11 @@ def test_a_run_asked_for_before_the_lesson_opens_waits_for_it(tmp_path: Path) ->
 
 def test_a_run_asked_for_a_step_the_lesson_did_not_open_on_is_not_run(tmp_path: Path) -> None:
     store = ProgressStore(tmp_path / "state")
-    first, cluster, _, _ = make(tmp_path, store)
-    first.open()
-    cluster.satisfy("one")
-    first.close()
-    # Expected to open on "two"; pressed "one"'s Run before the cluster was reached, where
-    # step one no longer holds: the lesson opens on "one", not what was pressed.
+    cluster = done_then_undone(tmp_path, store, ["one"])
+    # Drawn on "two" (the saved progress), whose Run the learner presses before the cluster is
+    # reached; step one no longer holds there, so the lesson opens on "one": not what was pressed.
     again, _, runner, events = make(tmp_path, store, cluster)
     assert again.viewing.id == "two"
-    cluster.satisfy("one", False)
     ran = threading.Thread(target=again.run_step, args=("two",))
     ran.start()
     again.open()

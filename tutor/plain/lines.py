@@ -16,30 +16,7 @@ from tutor.lesson.model import CommandBlock, Prose, Step
 from tutor.plain.text import plain
 from tutor.run import ProcessState
 from tutor.safe_text import strip_controls
-from tutor.session.events import (
-    AlreadyServed,
-    AutoplayStopped,
-    CheckId,
-    ChecksChanged,
-    CommandFinished,
-    CommandStarted,
-    ConnectionChanged,
-    DriftFound,
-    Event,
-    HintShown,
-    InputNeeded,
-    LessonCompleted,
-    LessonOpened,
-    Notice,
-    OutputLine,
-    PortTaken,
-    ProcessChanged,
-    StepCheck,
-    StepCompleted,
-    StepRunning,
-    StepShown,
-    VariableChanged,
-)
+from tutor.session import events
 from tutor.session.session import LessonSession
 
 LEVELS = {"info": "Note", "warning": "Warning", "error": "Error"}
@@ -69,7 +46,7 @@ class LessonLines:
         self.out = out
         self.interactive = interactive
         self._lock = threading.Lock()
-        self._seen: dict[CheckId, tuple[str, str]] = {}
+        self._seen: dict[events.CheckId, tuple[str, str]] = {}
         self._background_runs: dict[str, str] = {}
         """Background runs -> the name their lines are labelled with."""
         self._repeats: dict[str, tuple[str, int]] = {}
@@ -77,12 +54,12 @@ class LessonLines:
         self._inbox: queue.Queue[str | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self.completed = False
-        self.failed: AutoplayStopped | None = None
+        self.failed: events.AutoplayStopped | None = None
         self._printed: str | None = None
         self._shown: set[str] = set()
         self._running: set[str] = set()
         self._steps_running: set[str] = set()
-        self._deferred: list[StepCompleted | LessonCompleted] = []
+        self._deferred: list[events.StepCompleted | events.LessonCompleted] = []
         self._order = threading.RLock()
         self._connection_state = ""
         session.subscribe(self.on_event)
@@ -97,74 +74,74 @@ class LessonLines:
             self.out.write(text + "\n")
             self.out.flush()
 
-    def on_event(self, event: Event) -> None:
+    def on_event(self, event: events.Event) -> None:
         match event:
-            case LessonOpened():
+            case events.LessonOpened():
                 self._opened(event)
-            case ConnectionChanged(status=status):
+            case events.ConnectionChanged(status=status):
                 self._connection(status)
-            case ChecksChanged():
+            case events.ChecksChanged():
                 self._checks_changed(event)
-            case StepShown(step=step):
+            case events.StepShown(step=step):
                 with self._order:
                     if step != self._printed:
                         self.print_step(self.session.lesson.step(step))
                     self._flush()
-            case DriftFound(step=step, checks=checks):
+            case events.DriftFound(step=step, checks=checks):
                 title = self.session.lesson.step(step).title
                 self.say(f"Step '{title}' was done before, but no longer holds on this cluster:")
                 for check in checks:
                     if not check.result.passed:
                         self.say("  " + self.check_line(check))
-            case StepCompleted() | LessonCompleted():
+            case events.StepCompleted() | events.LessonCompleted():
                 with self._order:
                     self._deferred.append(event)
                     self._flush()
-            case StepRunning(step=step, running=running):
+            case events.StepRunning(step=step, running=running):
                 with self._order:
                     if running:
                         self._steps_running.add(step)
                     else:
                         self._steps_running.discard(step)
                         self._flush()
-            case CommandStarted():
+            case events.CommandStarted():
                 self._command_started(event)
-            case OutputLine(run=run, text=text, count=count):
+            case events.OutputLine(run=run, text=text, count=count):
                 self._output(run, text, count)
-            case CommandFinished():
+            case events.CommandFinished():
                 self._command_finished(event)
-            case ProcessChanged():
+            case events.ProcessChanged():
                 self._process_changed(event)
-            case PortTaken():
+            case events.PortTaken():
                 self._port_taken(event)
-            case AlreadyServed(process=process, port=port):
+            case events.AlreadyServed(process=process, port=port):
                 self.say(
                     f"[background] {process} not started: the lesson's app already answers on port {port} "
                     "(your own port-forward?), so a second one would only collide with it."
                 )
-            case VariableChanged(name=name, value=value, stopped=stopped):
+            case events.VariableChanged(name=name, value=value, stopped=stopped):
                 self.say(f"{name} is now {value}, for the rest of the lesson.")
                 for process in stopped:
                     self.say(f"  {process} listened on the old port: stopped. Run the step again to start it anew.")
                 self.print_step(self.session.viewing)
-            case InputNeeded(text=text, prompt=prompt):
+            case events.InputNeeded(text=text, prompt=prompt):
                 self.say(f"[input] `{text}` is asking for input: {prompt.strip()}")
                 self.say("  Run that command in your own terminal to answer it; the tutor keeps watching.")
-            case Notice(text=text, level=level):
+            case events.Notice(text=text, level=level):
                 self.say(f"{LEVELS[level]}: {text}")
-            case AutoplayStopped():
+            case events.AutoplayStopped():
                 self.failed = event
                 step_title = self.session.lesson.step(event.step).title
                 self.say(f"Autoplay stopped at step '{step_title}': {event.reason.rstrip('.')}.")
                 for check in event.checks:
                     if not check.result.passed:
                         self.explain(check)
-            case HintShown():
+            case events.HintShown():
                 pass  # `h` prints the hint it asked for
             case _:
                 assert_never(event)
 
-    def _opened(self, event: LessonOpened) -> None:
+    def _opened(self, event: events.LessonOpened) -> None:
         self.say(f"Lesson {event.lesson}: {event.title}")
         lesson = self.session.lesson
         if event.sandbox:
@@ -192,7 +169,7 @@ class LessonLines:
         else:
             self.say(f"[cluster] {label}{': ' + detail if detail else ''}")
 
-    def _checks_changed(self, event: ChecksChanged) -> None:
+    def _checks_changed(self, event: events.ChecksChanged) -> None:
         if event.step != self._printed:
             return  # a step not on screen (the next one, unlocked early): said once it is shown
         for check in event.checks:
@@ -212,8 +189,8 @@ class LessonLines:
         """Say what was deferred, in order, as far as it may be said now."""
         while self._deferred and not self._running:
             event = self._deferred[0]
-            if isinstance(event, StepCompleted):
-                finishing = any(isinstance(later, LessonCompleted) for later in self._deferred)
+            if isinstance(event, events.StepCompleted):
+                finishing = any(isinstance(later, events.LessonCompleted) for later in self._deferred)
                 if (event.step not in self._shown or event.step in self._steps_running) and not finishing:
                     return
                 self._say_step_done(event)
@@ -223,13 +200,13 @@ class LessonLines:
                 self._say_lesson_done(event)
             self._deferred.pop(0)
 
-    def _say_step_done(self, event: StepCompleted) -> None:
+    def _say_step_done(self, event: events.StepCompleted) -> None:
         index = self.session.lesson.index(event.step) + 1
         self.say(f"Step {index} done: {self.session.lesson.step(event.step).title}.")
         if self.interactive and self.session.frontier is not None:
             self.say("Press Enter for the next step.")
 
-    def _say_lesson_done(self, event: LessonCompleted) -> None:
+    def _say_lesson_done(self, event: events.LessonCompleted) -> None:
         outro = plain(self.session.text(self.session.lesson.outro))
         self.say()
         self.say(f"Lesson {event.lesson} complete: every step's checks pass.")
@@ -238,7 +215,7 @@ class LessonLines:
         self.completed = True
         self._inbox.put(None)
 
-    def _command_started(self, event: CommandStarted) -> None:
+    def _command_started(self, event: events.CommandStarted) -> None:
         if event.background:
             # Its lines come in among later commands' output: each says whose it is.
             self._background_runs[event.run] = event.process or event.run
@@ -263,9 +240,9 @@ class LessonLines:
             text, count = repeated
             self.say(f"  | {self._background_runs.get(run, run)}: (“{text}” came {count} times in a row)")
 
-    def _command_finished(self, event: CommandFinished) -> None:
+    def _command_finished(self, event: events.CommandFinished) -> None:
         if event.run in self._background_runs:
-            return  # "ready" is not "finished": ProcessChanged says how it goes
+            return  # "ready" is not "finished": events.ProcessChanged says how it goes
         with self._order:
             if event.ok:
                 self.say(f"[done] {event.text}")
@@ -274,7 +251,7 @@ class LessonLines:
             self._running.discard(event.run)
             self._flush()
 
-    def _process_changed(self, event: ProcessChanged) -> None:
+    def _process_changed(self, event: events.ProcessChanged) -> None:
         if event.state is not ProcessState.READY:
             for run, process in list(self._background_runs.items()):
                 if process == event.process:
@@ -282,7 +259,7 @@ class LessonLines:
         detail = f": {event.detail}" if event.detail else ""
         self.say(f"[background] {event.process} {PROCESS_WORDS[event.state]}{detail}")
 
-    def _port_taken(self, event: PortTaken) -> None:
+    def _port_taken(self, event: events.PortTaken) -> None:
         self.say(f"[background] {event.process} not started: {event.use.describe()}.")
         other = f"{event.variable}={event.suggestion or 'PORT'}"
         if event.variable is None:
@@ -292,12 +269,12 @@ class LessonLines:
         else:
             self.say(f"  Stop that program, or start the tutor again with --set {other}.")
 
-    def check_line(self, check: StepCheck) -> str:
+    def check_line(self, check: events.StepCheck) -> str:
         result = check.result
         reason = f": {result.reason}" if result.reason and not result.passed else ""
         return f"[check {result.status}] {check.title}{reason}"
 
-    def explain(self, check: StepCheck) -> None:
+    def explain(self, check: events.StepCheck) -> None:
         self.say("  " + self.check_line(check))
         for finding in check.result.findings:
             self.say(f"    - {finding.message}")

@@ -15,38 +15,16 @@ import threading
 import time
 from typing import TYPE_CHECKING, assert_never
 
-from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.events import ScreenResume
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher
 
-from tutor.session.events import (
-    AlreadyServed,
-    AutoplayStopped,
-    ChecksChanged,
-    CommandFinished,
-    CommandStarted,
-    ConnectionChanged,
-    DriftFound,
-    Event,
-    HintShown,
-    InputNeeded,
-    LessonCompleted,
-    LessonOpened,
-    Notice,
-    OutputLine,
-    PortTaken,
-    ProcessChanged,
-    StepCheck,
-    StepCompleted,
-    StepRunning,
-    StepShown,
-    VariableChanged,
-)
+from tutor.session import events
 from tutor.session.session import LessonSession
 from tutor.session.setup import Setup
 from tutor.ui.bridge import EventBridge
@@ -93,7 +71,7 @@ class LessonDrawing(Screen[None]):
         self.step_views: dict[str, StepView] = {}
         self.runs = CommandRuns(lambda step_id: self._view(step_id).command_views)
         self._drifted: set[str] = set()
-        self._stopped: AutoplayStopped | None = None
+        self._stopped: events.AutoplayStopped | None = None
         self._completed_shown = False
         self._drain_timer: Timer | None = None
         self._last_drain = 0.0
@@ -130,9 +108,9 @@ class LessonDrawing(Screen[None]):
         # what may have changed while it was hidden. The first time, every widget was styled
         # as it mounted, a moment before, with nothing changed since: ~8 ms of the first frame.
         # tests/ui/test_snapshots.py checks that the first frame is the same without it.
-        if isinstance(message, events.ScreenResume) and not self._shown_once:
+        if isinstance(message, ScreenResume) and not self._shown_once:
             self._shown_once = True
-            message = events.ScreenResume(refresh_styles=False)
+            message = ScreenResume(refresh_styles=False)
         return super().post_message(message)
 
     def stop_drawing(self) -> None:
@@ -162,7 +140,7 @@ class LessonDrawing(Screen[None]):
             return
         output: dict[str, list[str]] = {}
         for event in self.bridge.take():
-            if isinstance(event, OutputLine) and event.count == 1:
+            if isinstance(event, events.OutputLine) and event.count == 1:
                 output.setdefault(event.run, []).append(event.text)
                 continue
             self.runs.write(output)
@@ -173,67 +151,67 @@ class LessonDrawing(Screen[None]):
                 log.exception("drawing %s failed", event)
         self.runs.write(output)
 
-    def _draw(self, event: Event) -> None:
+    def _draw(self, event: events.Event) -> None:
         match event:
-            case LessonOpened():
+            case events.LessonOpened():
                 self._opened(event)
-            case ConnectionChanged(status=status):
+            case events.ConnectionChanged(status=status):
                 self.query_one(LessonHeader).show_connection(status)
-            case StepShown(step=step):
+            case events.StepShown(step=step):
                 self._show(step)
-            case ChecksChanged(step=step):
+            case events.ChecksChanged(step=step):
                 if step == self.current:
                     self._show_checks()
-            case HintShown(step=step):
+            case events.HintShown(step=step):
                 if step == self.current:
                     self._show_hints()
-            case StepCompleted(step=step):
+            case events.StepCompleted(step=step):
                 self._drifted.discard(step)
                 self._update_steps()
                 if step == self.current:
                     self._show_checks()
                     self._show_done_bar()
                 self.refresh_bindings()
-            case LessonCompleted():
+            case events.LessonCompleted():
                 self._update_steps()
                 self._show_done_bar()
                 self._show_complete()
-            case DriftFound(step=step, checks=checks):
+            case events.DriftFound(step=step, checks=checks):
                 self._drift_found(step, checks)
-            case CommandStarted():
+            case events.CommandStarted():
                 view = self.runs.started(event)
                 if view is not None and event.step == self.current:
                     view.scroll_visible(animate=False)  # its output then scrolls by itself
-            case OutputLine(run=run, text=text, count=count):
+            case events.OutputLine(run=run, text=text, count=count):
                 if (view := self.runs.view(run)) is not None:
                     view.repeated(text, count)
-            case CommandFinished(run=run, ok=ok, exit_status=status, detail=detail):
+            case events.CommandFinished(run=run, ok=ok, exit_status=status, detail=detail):
                 if (view := self.runs.view(run)) is not None:
                     view.finished(ok, status, detail)
-            case ProcessChanged():
+            case events.ProcessChanged():
                 self._process_changed(event)
-            case PortTaken():
+            case events.PortTaken():
                 self._port_taken(event)
-            case AlreadyServed(run=run, port=port):
+            case events.AlreadyServed(run=run, port=port):
                 if (view := self.runs.view(run)) is not None:
                     view.already_served(port)
-            case VariableChanged():
+            case events.VariableChanged():
                 self._variable_changed(event)
-            case InputNeeded():
+            case events.InputNeeded():
                 self._input_needed(event)
-            case Notice(text=text, level=level):
+            case events.Notice(text=text, level=level):
                 self.notify(text, severity="information" if level == "info" else level, timeout=10, markup=False)
-            case AutoplayStopped(step=step):
+            case events.AutoplayStopped(step=step):
                 self._stopped = event
                 self.explain = True
                 if step == self.current:
                     self._show_checks()
-            case StepRunning():
+            case events.StepRunning():
                 pass  # the screen's own `running` says when the learner's run ends
             case _:
                 assert_never(event)
 
-    def _opened(self, event: LessonOpened) -> None:
+    def _opened(self, event: events.LessonOpened) -> None:
         self.query_one(LessonHeader).show_cluster(sandbox=event.sandbox)
         if event.shell is not None:
             from tutor.ui.widgets.shell_line import ShellLine
@@ -249,7 +227,7 @@ class LessonDrawing(Screen[None]):
             self.query_one(ChecksPanel).show_message("Checking that the earlier steps still hold on this cluster…")
         self._update_steps()
 
-    def _drift_found(self, step: str, checks: tuple[StepCheck, ...]) -> None:
+    def _drift_found(self, step: str, checks: tuple[events.StepCheck, ...]) -> None:
         self._drifted.add(step)
         self._update_steps()
         failing = [check.title for check in checks if not check.result.passed]
@@ -262,14 +240,14 @@ class LessonDrawing(Screen[None]):
             markup=False,
         )
 
-    def _process_changed(self, event: ProcessChanged) -> None:
+    def _process_changed(self, event: events.ProcessChanged) -> None:
         self.runs.process_changed(event)
         if self._background_list is None:  # the first background command: the list appears
             self._background_list = BackgroundList()
             self.query_one("#sidebar").mount(self._background_list)
         self._background_list.set_state(event.process, event.state, event.detail)
 
-    def _input_needed(self, event: InputNeeded) -> None:
+    def _input_needed(self, event: events.InputNeeded) -> None:
         view = self.runs.view(event.run)
         if event.lent:
             # By the time this is drawn the learner has answered: say where the rest went.
@@ -399,8 +377,8 @@ class LessonDrawing(Screen[None]):
 
     # --- what the learner's side answers (tutor/ui/screens/lesson.py) ------------------------
 
-    def _port_taken(self, event: PortTaken) -> None:
+    def _port_taken(self, event: events.PortTaken) -> None:
         raise NotImplementedError
 
-    def _variable_changed(self, event: VariableChanged) -> None:
+    def _variable_changed(self, event: events.VariableChanged) -> None:
         raise NotImplementedError
