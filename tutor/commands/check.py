@@ -94,7 +94,7 @@ def run(options: CheckOptions) -> int:
     try:
         steps = [lesson.step(options.step)] if options.step else list(lesson.steps)
         trust = decide_trust(lesson, given=options.trust)
-        checks, broken, titles = build_checks(
+        built = build_checks(
             steps,
             variables,
             node_ip=lambda: connection.node_ip(variables.get("profile")),
@@ -102,8 +102,8 @@ def run(options: CheckOptions) -> int:
         )
         info = connection.info
         memory = _memory(lesson, info.identity if info else None)
-        results, judged = evaluate_once(connection, HeadlessContext(memory, executor), checks)
-        results.update(broken)
+        runnable = {check_id: item.check for check_id, item in built.items() if item.check is not None}
+        results, judged = evaluate_once(connection, HeadlessContext(memory, executor), runnable)
         report = Report(
             lesson.id,
             lesson.title,
@@ -113,12 +113,10 @@ def run(options: CheckOptions) -> int:
                     step.title,
                     tuple(
                         CheckLine(
-                            spec.kind,
-                            titles[cid],
-                            results[cid],
-                            counts=spec.kind not in UNJUDGED_KINDS,
+                            item.kind, item.title, item.held or results[item.id], counts=item.kind not in UNJUDGED_KINDS
                         )
-                        for cid, spec in ((f"{step.id}/{i}", spec) for i, spec in enumerate(step.checks))
+                        for item in built.values()
+                        if item.id.step == step.id
                     ),
                 )
                 for step in steps

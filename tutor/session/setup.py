@@ -1,8 +1,8 @@
-"""What a view and the CLI give `build_session`: where the cluster is, and how to reach the learner.
+"""What a view and the CLI give the session: where the cluster is, and how to reach the learner.
 
 Kept apart from `factory`, which wires the cluster and run layers (and so loads the
-kubernetes client and `sh`): the CLI and the TUI build a `Setup` before their first
-paint, when neither may be loaded yet.
+kubernetes client and `sh`): the CLI and the TUI build a `Setup` and the session
+(`new_session`) at start-up, when neither may be loaded yet.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from tutor.lesson import variables as typed
 from tutor.lesson.model import Lesson
+from tutor.progress import ProgressStore
+from tutor.session.session import LessonSession
 
 if TYPE_CHECKING:
     from tutor.cluster.guard import GuardDecision
@@ -86,3 +88,18 @@ def target_context(lesson: Lesson, named: str | None, profile: str) -> str | Non
     if "minikube" in lesson.requires:
         return profile
     return None
+
+
+def new_session(lesson: Lesson, setup: Setup, step: str | None = None) -> LessonSession:
+    """The lesson's session before its cluster is reached (`factory.attach_cluster` reaches it).
+
+    It shows the progress saved for the context it will watch, when that is known before
+    the kubeconfig is read (a minikube lesson's profile, `--context`): where the learner
+    most likely resumes. `step`: replay from this step.
+    """
+    variables = setup.variables(lesson)
+    store = ProgressStore() if setup.save_progress else None
+    cluster = target_context(lesson, setup.context, variables["profile"])
+    if cluster is not None and setup.sandbox:
+        cluster = f"sandbox-{cluster}"  # as `factory` names a sandbox started for this run
+    return LessonSession(lesson, variables=variables, cluster=cluster, store=store, sandbox=setup.sandbox, step=step)

@@ -10,12 +10,14 @@ from textual.widgets import Static
 
 STATE_STYLES = {
     "starting": "yellow",
+    "running": "yellow",
     "ready": "green",
     "restarting": "yellow",
-    "exited": "red",
     "failed": "bold red",
+    "needs-terminal": "bold red",
     "stopped": "dim",
 }
+"""By the run layer's `ProcessState` (a string enum), which the list shows as it is."""
 
 
 class BackgroundList(Static):
@@ -32,6 +34,6 @@ class BackgroundList(Static):
                 text.append("\n")
             text.append(f"{name}: ", style="bold")
             text.append(current, style=STATE_STYLES.get(current, ""))
-            if why and current in ("restarting", "failed", "exited"):
+            if why and current in ("restarting", "failed", "needs-terminal"):
                 text.append(f" ({why})", style="dim")
         self.update(text)

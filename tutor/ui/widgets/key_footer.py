@@ -1,9 +1,9 @@
 """The bottom line: the screen's keys, greyed when unavailable, as Textual's `Footer` draws them.
 
 One widget drawing one line, instead of Textual's `Footer`, which is a container of a
-widget per key that it only composes a few frames after the first paint (once the
-screen's bindings are known) and composes again whenever they change: on this screen,
-the last thing to reach the first paint. The look is the Footer's (its theme colours,
+widget per key that it only composes a few frames after the screen's first one (once
+the screen's bindings are known) and composes again whenever they change: on this
+screen, the last thing to be drawn. The look is the Footer's (its theme colours,
 the key in bold on its own background, unavailable keys dim); a click runs the key
 as the Footer's keys do, and the key under the mouse is highlighted.
 """

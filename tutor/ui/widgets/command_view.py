@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, assert_never
 
 from rich.style import Style
 from rich.text import Text
@@ -21,14 +22,29 @@ from tutor.safe_text import strip_controls
 MAX_OUTPUT_LINES = 1000
 """Per command: enough to scroll back through a `minikube start`, bounded for a chatty one."""
 
-PROCESS_LABELS = {
-    "starting": ("◌ starting…", "-running"),
-    "ready": ("● ready (kept running)", "-ok"),
-    "restarting": ("◌ restarting…", "-running"),
-    "exited": ("✗ exited", "-failed"),
-    "failed": ("✗ failed", "-failed"),
-    "stopped": ("■ stopped", ""),
-}
+if TYPE_CHECKING:
+    from tutor.run import ProcessState
+
+
+def process_label(state: ProcessState) -> tuple[str, str]:
+    """How a background command's state reads, and the class that colours it."""
+    from tutor.run import ProcessState  # the run layer: loaded with the session's cluster, not to draw a step
+
+    match state:
+        case ProcessState.STARTING | ProcessState.RUNNING:
+            return "◌ starting…", "-running"
+        case ProcessState.READY:
+            return "● ready (kept running)", "-ok"
+        case ProcessState.RESTARTING:
+            return "◌ restarting…", "-running"
+        case ProcessState.FAILED:
+            return "✗ failed", "-failed"
+        case ProcessState.NEEDS_TERMINAL:
+            return "✗ needs your terminal", "-failed"
+        case ProcessState.STOPPED:
+            return "■ stopped", ""
+        case _:
+            assert_never(state)
 
 
 class OutputLog(Log):
@@ -68,7 +84,7 @@ class CommandView(Vertical):
         """Order of the latest run that started here (-1: never); picks the view for a run."""
         self._needs_you = False
         # The status line and the output log are mounted when first needed: a step's commands
-        # are part of the first paint, where each hidden widget would still cost its styling.
+        # are part of the first frame, where each hidden widget would still cost its styling.
         self._status: Static | None = None
         self._output: OutputLog | None = None
         self._repeats: Static | None = None
@@ -178,9 +194,9 @@ class CommandView(Vertical):
         else:
             self._set_status(f"✗ {detail or f'exit status {exit_status}'}", "-failed")
 
-    def process_changed(self, state: str, detail: str) -> None:
-        label, css_class = PROCESS_LABELS.get(state, (state, ""))
-        if detail and state in ("exited", "failed", "restarting"):
+    def process_changed(self, state: ProcessState, detail: str) -> None:
+        label, css_class = process_label(state)
+        if detail and state in ("restarting", "failed", "needs-terminal"):
             label = f"{label} {detail}"
         self._set_status(label, css_class)
 

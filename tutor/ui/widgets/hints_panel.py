@@ -1,7 +1,7 @@
 """Hints, revealed one at a time, in the author's order.
 
-Part of the first paint; before the session exists the screen counts the hints shown,
-then the session does.
+The session counts the hints revealed; the screen draws them with the variables as they
+are now.
 """
 
 from __future__ import annotations

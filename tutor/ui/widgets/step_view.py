@@ -10,8 +10,8 @@ from textual.widget import Widget
 
 from tutor.lesson import prose
 from tutor.lesson.model import CommandBlock, Prose, Step
-from tutor.ui.widgets.step import prose_view
-from tutor.ui.widgets.step.command_view import CommandView
+from tutor.ui.widgets import prose_view
+from tutor.ui.widgets.command_view import CommandView
 
 Part = tuple[str, str] | CommandBlock
 """A piece of the step as drawn: prose as (markdown with the variables filled in, classes), or commands."""

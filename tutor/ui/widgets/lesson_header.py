@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from textual.app import ComposeResult
@@ -10,10 +11,14 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
+if TYPE_CHECKING:
+    from tutor.cluster.status import ConnectionStatus
+
 CONNECTION_LABELS = {
     "connected": "● connected",
     "connecting": "◌ connecting…",
-    "no-cluster": "○ no cluster yet: run the first step",
+    "no_cluster": "○ no cluster yet: run the first step",
+    "refused": "✗ not using this cluster",
     "unreachable": "✗ cluster unreachable",
     "rejected": "✗ the API server refuses the tutor",
 }
@@ -21,7 +26,8 @@ CONNECTION_CLASSES = {
     "connected": "-up",
     "connecting": "-waiting",
     "reconnecting": "-waiting",
-    "no-cluster": "-none",
+    "no_cluster": "-none",
+    "refused": "-down",
     "unreachable": "-down",
     "rejected": "-down",
 }
@@ -33,8 +39,6 @@ class LessonHeader(Horizontal):
         self._title = title
         self._sandbox = sandbox
         self._position = position
-        self._connection_state: str | None = None
-        self._since: str = ""
 
     def compose(self) -> ComposeResult:
         yield Static("k8s-tutor", id="app-name")
@@ -56,24 +60,22 @@ class LessonHeader(Horizontal):
         self._sandbox = sandbox
         self.query_one("#sandbox-badge").display = sandbox
 
-    def show_connection(self, state: str, detail: str = "", context: str = "", server: str = "") -> None:
-        if state == "connected" and context:
+    def show_connection(self, status: ConnectionStatus) -> None:
+        state = status.state
+        if state == "connected" and status.context:
             # Where the commands go: the context, and the server's host (its port is in the tooltip).
-            host = urlsplit(server).hostname or server
-            label = f"● {context} at {host}" if host else f"● {context}"
+            host = urlsplit(status.server or "").hostname or status.server
+            label = f"● {status.context} at {host}" if host else f"● {status.context}"
         elif state == "reconnecting":
             # The time the connection was lost, not now: a learner reads how long it has been.
-            if self._connection_state != "reconnecting":
-                self._since = time.strftime("%H:%M:%S")
-            label = f"◌ reconnecting since {self._since}"
+            label = f"◌ reconnecting since {time.strftime('%H:%M:%S', time.localtime(status.since))}"
         else:
-            label = CONNECTION_LABELS.get(state, state)
-        self._connection_state = state
+            label = CONNECTION_LABELS[state]
         widget = self.query_one("#connection", Static)
         widget.update(label)
-        widget.tooltip = Content(detail) if detail else None  # the cluster's words: not markup
+        widget.tooltip = Content(status.detail) if status.detail else None  # the cluster's words: not markup
         for css_class in set(CONNECTION_CLASSES.values()):
-            widget.set_class(CONNECTION_CLASSES.get(state) == css_class, css_class)
+            widget.set_class(CONNECTION_CLASSES[state] == css_class, css_class)
 
     def show_unavailable(self) -> None:
         widget = self.query_one("#connection", Static)

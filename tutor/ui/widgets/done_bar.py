@@ -1,7 +1,7 @@
 """Below the step: once its checks pass, a plain "Step done — next" to move on.
 
 Mounted the first time a step is done, not before: a Button is costly to style, and
-the first paint of the lesson has none to show.
+the first frame of the lesson has none to show.
 """
 
 from __future__ import annotations

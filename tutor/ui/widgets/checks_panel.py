@@ -14,64 +14,61 @@ from rich.text import Text
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from tutor.session.events import CheckResult
+    from tutor.session.events import StepCheck
 
 MARKS = {"pass": ("✓", "green"), "waiting": ("…", "yellow"), "fail": ("✗", "bold red")}
 
-CONNECTION_REASONS = ("no cluster yet", "not using this cluster", "reconnecting since", "cluster unreachable")
-"""Reasons that are about the cluster, not the check: said once, above the checks."""
 
-
-def _about_connection(result: CheckResult) -> bool:
-    return result.status == "waiting" and result.reason.lower().startswith(CONNECTION_REASONS)
+def _about_connection(check: StepCheck) -> bool:
+    """A reason about the cluster, not the check: said once, above the checks."""
+    return check.result.unjudged == "connection"
 
 
 class ChecksPanel(Static):
     def __init__(self) -> None:
         super().__init__("", id="checks")
         self.border_title = "Checks"
-        self.results: tuple[CheckResult, ...] = ()
+        self.results: tuple[StepCheck, ...] = ()
 
     def show_message(self, message: str, style: str = "dim") -> None:
         self.results = ()
         self.update(Text(message, style=style))
 
-    def show_results(
-        self, results: Sequence[CheckResult], *, explain: bool, heading: str = "", stopped: str = ""
-    ) -> None:
-        self.results = tuple(results)
+    def show_results(self, checks: Sequence[StepCheck], *, explain: bool, heading: str = "", stopped: str = "") -> None:
+        self.results = tuple(checks)
         text = Text()
         if heading:
             text.append(heading + "\n\n", style="bold yellow")
         if stopped:
             text.append(stopped + "\n\n", style="bold red")
-        if not results:
+        if not checks:
             text.append("Checking…", style="dim")
-        connection = next((result.reason for result in results if _about_connection(result)), "")
+        connection = next((check.result.reason for check in checks if _about_connection(check)), "")
         if connection:
             text.append(connection[0].upper() + connection[1:] + "\n\n", style="yellow")
-        for number, result in enumerate(results):
+        for number, check in enumerate(checks):
+            result = check.result
             if number:
                 text.append("\n")
-            mark, style = MARKS.get(result.status, ("?", ""))
+            mark, style = MARKS[result.status]
             text.append(f"{mark} ", style=style)
-            text.append(result.title, style="bold" if result.status != "pass" else "")
-            if _about_connection(result):
+            text.append(check.title, style="bold" if not result.passed else "")
+            if _about_connection(check) or result.passed:
                 continue
-            if result.status != "pass" and result.reason:
+            if result.reason:
                 text.append(f"\n  {result.reason}", style=style if result.status == "fail" else "")
-            if result.status != "pass" and (explain or result.status == "fail"):
-                _findings(text, result)
-        passing = sum(1 for result in results if result.status == "pass")
-        hidden = [r for r in results if r.status == "waiting" and r.findings and not _about_connection(r)]
+            if explain or result.status == "fail":
+                _findings(text, check)
+        passing = sum(1 for check in checks if check.result.passed)
+        hidden = [c for c in checks if c.result.status == "waiting" and c.result.findings and not _about_connection(c)]
         if hidden and not explain:
             text.append("\n\ne: explain why", style="dim italic")
-        self.border_subtitle = f"{passing}/{len(results)} pass" if results else ""
+        self.border_subtitle = f"{passing}/{len(checks)} pass" if checks else ""
         self.update(text)
 
 
-def _findings(text: Text, result: CheckResult) -> None:
-    for finding in result.findings:
+def _findings(text: Text, check: StepCheck) -> None:
+    for finding in check.result.findings:
         text.append(f"\n  ▸ {finding.message}", style="italic")
         for line in finding.evidence:
             text.append(f"\n      {line}", style="dim")
