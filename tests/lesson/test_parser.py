@@ -155,7 +155,7 @@ def test_step_title_may_come_from_its_first_heading(tmp_path: Path) -> None:
         ),
         (
             lambda t: t.replace("Intro text.", "```sh\nkubectl get ns\n```"),
-            "9: commands and checks belong inside a step",
+            "9: commands, checks and questions belong inside a step",
         ),
         (lambda t: t.replace("Intro text.", ":::"), "9: ':::' here closes no step"),
         (lambda t: t.replace("Run this:", "::: hint\nRun this:"), "12: unknown block '::: hint'"),
