@@ -486,7 +486,10 @@ def cmd_lesson(options: argparse.Namespace) -> int:
             return EXIT_OK
         # Then on exactly as if the learner had named it: same flags, same cluster set-up.
         options.lesson = chosen
-    lesson = _find_lesson(options, options.lesson)
+    from tutor.lesson.place import Place
+
+    # The lesson as it reads where it runs: what is only for another backend or platform goes.
+    lesson = _find_lesson(options, options.lesson).for_place(Place.here(sandbox=options.sandbox))
     overrides = parse_overrides(lesson, options.overrides, profile=options.profile)
     if options.sandbox and (options.kubeconfig or options.context):
         raise UsageError("--sandbox runs its own simulated cluster: leave out --kubeconfig and --context")

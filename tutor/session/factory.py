@@ -15,6 +15,7 @@ from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.kubeconfig import ContextInfo, Source
 from tutor.cluster.status import ConnectionStatus
 from tutor.lesson.model import Lesson
+from tutor.lesson.place import Place
 from tutor.progress import ProgressStore
 from tutor.run import ShExecutor
 from tutor.session.check_context import SessionContext
@@ -45,6 +46,7 @@ def open_connection(setup: Setup, context: str | None) -> ClusterConnection:
 
 
 def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
+    lesson = lesson.for_place(Place.here(sandbox=setup.sandbox))  # unchanged when the CLI chose already
     variables = setup.variables(lesson)
     profile = variables["profile"]
     trusted, trust_note = _trust(lesson, setup)
