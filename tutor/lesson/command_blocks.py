@@ -51,13 +51,7 @@ def read_commands(
         if problem:
             ctx.error(fence, f"'ready' {problem}")
             ready = None
-    timeout = None
-    if "timeout" in attrs:
-        problem = schema.positive_number(attrs["timeout"])
-        if problem:
-            ctx.error(fence, f"command timeout {problem}")
-        else:
-            timeout = float(attrs["timeout"])
+    timeout = ctx.timeout(attrs, fence, "command")
     ok_exit: tuple[int, ...] = (0,)
     if "ok" in attrs:
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutor.lesson import reach, variables
+from tutor.lesson import reach, schema, variables
 from tutor.lesson.paths import path_kind
 from tutor.lesson.place import When
 from tutor.lesson.problems import Problem
@@ -93,6 +93,17 @@ class ParseContext:
                 continue
             if not self.exists(path):
                 self.error(line, f"manifest '{arg}' not found (looked for {path})")
+
+    def timeout(self, attrs: Mapping[str, str], line: int, what: str) -> float | None:
+        """`timeout=SECONDS` among `attrs`; None when it is not there or not a positive number
+        (reported as `what`'s timeout)."""
+        if "timeout" not in attrs:
+            return None
+        problem = schema.positive_number(attrs["timeout"])
+        if problem:
+            self.error(line, f"{what} timeout {problem}")
+            return None
+        return float(attrs["timeout"])
 
     def valid_port(self, port: str, line: int) -> bool:
         """`port` is a port number (1-65535), or a variable whose value is one."""

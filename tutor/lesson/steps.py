@@ -12,7 +12,7 @@ import re
 
 from markdown_it.token import Token
 
-from tutor.lesson import attributes, schema
+from tutor.lesson import attributes
 from tutor.lesson.check_blocks import read_checks
 from tutor.lesson.command_blocks import ATTRIBUTES as COMMAND_ATTRIBUTES
 from tutor.lesson.command_blocks import read_commands
@@ -106,13 +106,7 @@ class StepReader:
         if step_id in ctx.step_ids:
             ctx.error(line, f"duplicate step id '{step_id}' (first used on line {ctx.step_ids[step_id]})")
         ctx.step_ids.setdefault(step_id, line)
-        timeout = 180.0
-        if "timeout" in attrs:
-            problem = schema.positive_number(attrs["timeout"])
-            if problem:
-                ctx.error(line, f"step timeout {problem}")
-            else:
-                timeout = float(attrs["timeout"])
+        timeout = ctx.timeout(attrs, line, "step") or 180.0
         body_reader = _StepBody(ctx, step_id, line)
         body_reader.read(body)
         title = attrs.get("title") or body_reader.heading
