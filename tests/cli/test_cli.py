@@ -14,7 +14,7 @@ from tests.conftest import REPO
 from tests.lesson.helpers import MINIMAL, write_lesson
 from tutor import __version__
 from tutor.cli import SUBCOMMANDS, main
-from tutor.lesson.parser import RESERVED_IDS
+from tutor.lesson.front_matter import RESERVED_IDS
 from tutor.progress import Progress, ProgressStore
 
 

@@ -25,6 +25,7 @@ from tutor.commands import listing
 from tutor.commands.exit_codes import OK, UsageError
 from tutor.commands.lessons import find_lesson
 from tutor.commands.options import ClusterChoice
+from tutor.lesson.place import Place
 from tutor.safe_text import strip_controls
 from tutor.session.asking import on_terminal
 
@@ -53,8 +54,9 @@ def run(options: LessonOptions) -> int:
         if name is None:
             return OK
         # Then on exactly as if the learner had named it: same flags, same cluster set-up.
-    lesson = find_lesson(options.lessons, name, options.step)
     choice = options.cluster
+    # The lesson as it reads where it runs: what is only for another backend or platform goes.
+    lesson = find_lesson(options.lessons, name, options.step).for_place(Place.here(sandbox=choice.sandbox))
     first = choice.setup(lesson)  # a bad --set or --profile stops here, before anything starts
     if choice.sandbox and (choice.kubeconfig or choice.context):
         raise UsageError("--sandbox runs its own simulated cluster: leave out --kubeconfig and --context")

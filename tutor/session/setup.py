@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from tutor.lesson import variables as typed
 from tutor.lesson.model import Lesson
+from tutor.lesson.place import Place
 from tutor.progress import ProgressStore
 from tutor.session.session import LessonSession
 
@@ -97,6 +98,7 @@ def new_session(lesson: Lesson, setup: Setup, step: str | None = None) -> Lesson
     the kubeconfig is read (a minikube lesson's profile, `--context`): where the learner
     most likely resumes. `step`: replay from this step.
     """
+    lesson = lesson.for_place(Place.here(sandbox=setup.sandbox))  # unchanged when the CLI chose already
     variables = setup.variables(lesson)
     store = ProgressStore() if setup.save_progress else None
     cluster = target_context(lesson, setup.context, variables["profile"])
