@@ -160,6 +160,7 @@ def _choice(text: str, correct: bool) -> Choice:
         (TYPED.replace("blocking: true", "blocking: often"), "26: 'blocking' is true or false"),
         (TYPED.replace("id: access-mode", "id: Access Mode"), "19: question id 'Access Mode' must be lower-case"),
         (TYPED.replace("answer: [ReadWriteOnce, Read Write Once]", "answer: []"), "21: 'answer' is the right answer"),
+        (CHOICE.replace("choices:\n", "choices:\nchoices:\n"), "21: 'choices' is given twice in this question"),
         ("```yaml {question}\n- a list\n```\n", "18: a question block is a YAML mapping"),
         (
             "```yaml {question manual}\nask: x\nanswer: y\nwhy: z\notherwise: w\n```\n",

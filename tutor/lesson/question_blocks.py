@@ -53,6 +53,14 @@ def read_question(ctx: ParseContext, content: str, first_line: int, default_id: 
         ctx.error(fence, "a question block is a YAML mapping: 'ask:', then 'choices:' or 'answer:'")
         return None
     lines = field_lines(node, first_line)
+    seen: set[str] = set()
+    for key_node, _value in node.value:
+        key = str(getattr(key_node, "value", ""))
+        if key in seen:
+            # YAML keeps the last one silently: say so, rather than read one and judge by the other.
+            ctx.error(first_line + key_node.start_mark.line, f"'{key}' is given twice in this question")
+            return None
+        seen.add(key)
     before = len(ctx.problems)
     for key in data:
         if key not in KEYS:
