@@ -77,17 +77,29 @@ def test_exit_status_signal_and_tail(executor: ShExecutor) -> None:
     assert killed.describe() == "killed by SIGTERM"
 
 
-def test_invalid_utf8_and_progress_lines_are_shown_sensibly(executor: ShExecutor) -> None:
+def test_invalid_utf8_and_progress_lines_are_shown_sensibly(executor: ShExecutor, tmp_path: Path) -> None:
+    # Each state of the bar waits until the learner has been shown it (the callback
+    # leaves a file behind), so no read can merge two states, however loaded the machine.
     program = (
-        "import sys, time\n"
+        "import os, sys, time\n"
         "out = sys.stdout.buffer\n"
         "out.write(b'bad \\xff byte\\n'); out.flush()\n"
-        "for p in (10, 50, 100):\n"
-        "    out.write(f'pulling {p}%\\r'.encode()); out.flush(); time.sleep(0.05)\n"
+        "for n, p in enumerate((10, 50, 100)):\n"
+        "    out.write(f'pulling {p}%\\r'.encode()); out.flush()\n"
+        "    deadline = time.monotonic() + 30\n"
+        f"    while not os.path.exists(os.path.join({str(tmp_path)!r}, f'shown-{{n}}')):\n"
+        "        if time.monotonic() > deadline: sys.exit(9)\n"
+        "        time.sleep(0.005)\n"
         "out.write(b'\\ndone\\n')\n"
     )
     lines: list[Line] = []
-    result = executor.run([PY, "-c", program], lines.append)
+
+    def shown(line: Line) -> None:
+        if line.progress:
+            (tmp_path / f"shown-{sum(seen.progress for seen in lines)}").touch()
+        lines.append(line)
+
+    result = executor.run([PY, "-c", program], shown)
     assert result.ok
     texts = [line.text for line in lines]
     assert texts[0] == "bad \ufffd byte"
