@@ -18,9 +18,9 @@ import threading
 import time
 from pathlib import Path
 
-from tests.cluster.conftest import wait_until
 from tests.cluster.lesson_driver import Background
 from tests.conftest import REPO, free_port
+from tests.polling import wait_until
 from tests.session.conftest import needs_kubectl
 from tutor.lesson.model import Command
 from tutor.lesson.parser import load

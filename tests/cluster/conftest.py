@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port, wait_until  # noqa: F401  (re-exported for the tests beside it)
+from tests.conftest import free_port  # noqa: F401  (re-exported for the tests beside it)
 from tests.network import loopback_only
 from tutor.cluster.results import CheckResult
 from tutor.cluster.status import ConnectionStatus

@@ -14,10 +14,10 @@ import re
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tests.polling import poll
 from tutor.lesson.model import Command
 from tutor.lesson.variables import substitute
 from tutor.run import describe_holders
@@ -108,9 +108,7 @@ class LessonContext:
             with self.lock:
                 self.processes[command.id] = process
             # As the tutor does: the commands after a background one run once it is ready.
-            deadline = time.monotonic() + 30
-            while process.state() == "starting" and time.monotonic() < deadline:
-                time.sleep(0.02)
+            poll(process.state, lambda state: state != "starting", within=30)
             assert process.state() == "ready", f"{' '.join(argv)}: {process.state()} {process.lines}"
             return
         done = subprocess.run(argv, env=self.env, capture_output=True, text=True, timeout=command.timeout or 120)

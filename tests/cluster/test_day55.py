@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import REPO, Recorder, free_port, wait_until
+from tests.cluster.conftest import REPO, Recorder, free_port
 from tests.cluster.lesson_driver import LessonContext
+from tests.polling import wait_until
 from tutor.cluster.checks import build_check
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.engine import CheckEngine

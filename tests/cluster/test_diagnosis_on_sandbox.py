@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import KUBECTL, activate, kubectl, wait_until
+from tests.cluster.conftest import KUBECTL, activate, kubectl
+from tests.polling import wait_until
 from tutor.cluster.results import Finding
 
 

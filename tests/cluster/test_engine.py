@@ -7,7 +7,8 @@ import json
 import time
 from typing import Any
 
-from tests.cluster.conftest import Recorder, activate, kubectl, tutor_threads, wait_until
+from tests.cluster.conftest import Recorder, activate, kubectl, tutor_threads
+from tests.polling import wait_until
 from tutor.cluster import watcher
 from tutor.cluster.checks import BasicContext, build_check
 from tutor.cluster.connection import ClusterConnection

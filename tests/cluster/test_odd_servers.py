@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.cluster.conftest import Recorder, wait_until
+from tests.cluster.conftest import Recorder
+from tests.polling import wait_until
 from tutor.cli import main
 from tutor.cluster import watcher
 from tutor.cluster.checks import BasicContext, build_check

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from tests.cluster import factory as f
-from tests.cluster.conftest import Recorder, wait_until
+from tests.cluster.conftest import Recorder
 from tests.cluster.helpers import evaluate
+from tests.polling import wait_until
 from tutor.cluster import http_probe
 from tutor.cluster.addons import ADDON_PARTS
 from tutor.cluster.api_kinds import API_KINDS

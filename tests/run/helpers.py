@@ -6,10 +6,11 @@ import contextlib
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.polling import poll
 
 PY = sys.executable
 MARK = "K8S_TUTOR_TEST_MARK"
@@ -43,18 +44,12 @@ def wait_for_marked(token: str, count: int, within: float = 5.0) -> list[int]:
     A process being exec'd cannot have its environment read for a moment, so a tree
     that exists may briefly look one short.
     """
-    deadline = time.monotonic() + within
-    while len(found := marked_processes(token)) != count and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return found
+    return poll(lambda: marked_processes(token), lambda found: len(found) == count, within)
 
 
 def wait_for_no_marked(token: str, within: float = 5.0) -> list[int]:
     """Marked processes still alive after `within` seconds (ideally none)."""
-    deadline = time.monotonic() + within
-    while (alive := marked_processes(token)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return alive
+    return poll(lambda: marked_processes(token), lambda alive: not alive, within)
 
 
 def kill_all(pids: list[int]) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from tests.polling import wait_until  # noqa: F401  (the standin tests take it from here)
 from tutor.sandbox.store import Store
 
 PACMAN_IMAGE = "quay.io/ifont/pacman-nodejs-app:latest"
@@ -215,16 +216,6 @@ def pacman_pod(store: Store, name: str, ns: str = "pacman", image: str = PACMAN_
             "status": running(),
         }
     )
-
-
-def wait_until(predicate: Any, timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def http(

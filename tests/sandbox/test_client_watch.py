@@ -10,6 +10,7 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
+from tests.polling import poll
 from tutor.sandbox import Sandbox
 
 
@@ -148,10 +149,7 @@ def test_watch_stop_from_another_thread_ends_a_quiet_stream(sandbox: Sandbox, ku
     assert done.wait(5)
     t.join(5)
     # The server noticed the client went away and dropped the watch.
-    deadline = time.monotonic() + 3
-    while sandbox.server._watches and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not sandbox.server._watches
+    assert not poll(lambda: sandbox.server._watches, lambda watches: not watches, within=3)
 
 
 def test_typed_reads_of_the_lesson_objects(sandbox: Sandbox, kube_client: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from tests.polling import wait_until
 from tutor.sandbox import Delays, ManualClock, Sandbox
 from tutor.sandbox.objects import Obj
 from tutor.sandbox.tables import pod_status_reason
@@ -52,13 +53,6 @@ def events(sb: Sandbox, name: str) -> list[tuple[str, str, str]]:
     return [(e["type"], e["reason"], e["message"]) for e in found]
 
 
-def wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
-
-
 def test_a_running_pod_is_complete_for_the_client(sandbox: Sandbox) -> None:
     sandbox.store.create(pod("web"))
     sandbox.wait_idle()
@@ -101,7 +95,7 @@ def test_realistic_delays_show_init_then_creating_then_running(sandbox_factory: 
                 seen.append(reason)
         return bool(seen) and seen[-1] == "Running"
 
-    wait_for(record)
+    wait_until(record)
     assert seen[-3:] == ["Init:0/1", "PodInitializing", "Running"]
 
 

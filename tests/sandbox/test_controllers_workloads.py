@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tutor.sandbox import Delays, Sandbox
+from tutor.sandbox import Delays, ManualClock, Sandbox
 from tutor.sandbox.objects import Obj
 
 
@@ -128,12 +128,13 @@ def test_a_statefulset_makes_ordered_pods_each_with_its_own_claim(sandbox: Sandb
 def test_ordered_ready_creates_the_next_pod_only_after_the_previous_is_ready(
     sandbox_factory: Any,
 ) -> None:
-    sb = sandbox_factory(delays=Delays(readiness=0.3))
+    clock = ManualClock()
+    sb = sandbox_factory(clock=clock, delays=Delays(readiness=5))
     sb.store.create(statefulset("cache"))
-    time.sleep(0.1)
-    assert names(sb, "pods", selector="app=cache") == ["cache-0"]
-    sb.wait_idle()
-    assert names(sb, "pods", selector="app=cache") == ["cache-0", "cache-1", "cache-2"]
+    for ready in (["cache-0"], ["cache-0", "cache-1"], ["cache-0", "cache-1", "cache-2"]):
+        sb.wait_idle()
+        assert names(sb, "pods", selector="app=cache") == ready
+        clock.advance(5)
 
 
 def test_scale_down_removes_the_highest_ordinal_and_keeps_claims(sandbox: Sandbox) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sandbox_helpers import KUBECTL, MANIFESTS, Kubectl, make_kubectl, needs_kubectl, table
 
+from tests.polling import poll
 from tutor.sandbox import Sandbox
 
 pytestmark = needs_kubectl
@@ -308,13 +309,9 @@ def test_get_watch_prints_rows_as_pods_change(deployed: Sandbox, kubectl: Kubect
     reader = threading.Thread(target=read)
     reader.start()
     try:
-        deadline = time.monotonic() + 10
-        while len(lines) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        poll(lambda: len(lines), lambda seen: seen >= 2, within=10)
         kubectl("delete", "pod", "mongo-0", "-n", "pacman", check=True)
-        deadline = time.monotonic() + 10
-        while not any("Terminating" in line for line in lines) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        poll(lambda: any("Terminating" in line for line in lines), bool, within=10)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -16,6 +16,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import free_port
+from tests.polling import wait_until_async
 from tutor.lesson.catalog import Catalog
 from tutor.lesson.model import Lesson
 from tutor.lesson.parser import load
@@ -68,12 +69,7 @@ def mini_setup(mini: Lesson, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
     """Let the app run until `condition()` holds; fail with `what` after `timeout` seconds."""
-    loop_time = 0.0
-    while not condition():
-        if loop_time > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or condition}")
-        await pilot.pause(0.05)
-        loop_time += 0.05
+    await wait_until_async(pilot.pause, condition, timeout, what or str(condition))
 
 
 async def wait_for_question(pilot: Pilot[None], what: str = "the question") -> None:

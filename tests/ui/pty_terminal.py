@@ -10,9 +10,10 @@ import subprocess
 import sys
 import termios
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.polling import wait_until
 
 ALTERNATE_SCREEN = b"\x1b[?1049h"
 
@@ -63,15 +64,18 @@ class Terminal:
     def type(self, keys: str) -> None:
         os.write(self.master, keys.encode())
 
+    def pressed(self, keys: str) -> bool:
+        """Type `keys`; False, so that `condition or term.pressed(k)` presses until the condition holds."""
+        self.type(keys)
+        return False
+
     def wait_for(self, condition: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                tail = bytes(self.output[-2000:]).decode(errors="replace")
-                raise AssertionError(f"timed out waiting for {what}; the screen ended with: {tail!r}")
-            if self.process.poll() is not None:
-                raise AssertionError(f"the tutor exited ({self.process.returncode}) while waiting for {what}")
-            time.sleep(0.05)
+        def screen() -> str:
+            return f"the screen ended with: {bytes(self.output[-2000:]).decode(errors='replace')!r}"
+
+        wait_until(lambda: condition() or self.process.poll() is not None, timeout, what, explain=screen)
+        if not condition():
+            raise AssertionError(f"the tutor exited ({self.process.returncode}) while waiting for {what}")
 
     def ended(self, timeout: float = 20.0) -> int:
         """Wait for the tutor to exit and for the last of its output to be read; its status."""

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Markdown, Static
 
+from tests.polling import poll
 from tests.ui.conftest import SIZE, opened, process_running, wait_for, wait_for_question
 from tutor.cluster.guard import GuardDecision
 from tutor.lesson.model import Lesson
@@ -414,10 +415,7 @@ class TestQuitting:
             started = time.monotonic()
             await pilot.press("q")
         assert time.monotonic() - started < 3.0
-        deadline = time.monotonic() + 3.0
-        while process_running("sleep", nap) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not process_running("sleep", nap)
+        assert not poll(lambda: process_running("sleep", nap), lambda running: not running, within=3.0)
 
     @pytest.mark.parametrize("after_steps", [2, 5, 8])
     async def test_quit_during_autoplay_draws_nothing_on_the_way_out(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.polling import wait_until
 from tests.ui.conftest import LESSONS, process_running
 from tests.ui.pty_terminal import ALTERNATE_SCREEN, Terminal
 
@@ -42,11 +43,7 @@ def test_quit_while_a_command_runs_exits_promptly_and_leaves_no_process(terminal
     term = terminal("--step", "slow", "--set", f"nap={nap}")
     continue_anyway(term)
     # `r` is ignored until the question is gone and the session open: type it until it runs.
-    deadline = time.monotonic() + 20
-    while not process_running("sleep", nap):
-        assert time.monotonic() < deadline, "sleep never started"
-        term.type("r")
-        time.sleep(0.3)
+    wait_until(lambda: process_running("sleep", nap) or term.pressed("r"), 20, "sleep to start", every=0.3)
     started = time.monotonic()
     term.type("q")
     status = term.process.wait(10)
@@ -59,11 +56,9 @@ def test_quit_while_a_command_runs_exits_promptly_and_leaves_no_process(terminal
 def test_a_password_prompt_gets_the_terminal_and_the_lesson_comes_back(terminal: Callable[..., Terminal]) -> None:
     term = terminal("--step", "password")
     continue_anyway(term)
-    deadline = time.monotonic() + 20
-    while not term.shows("needs you at the terminal"):
-        assert time.monotonic() < deadline, "the terminal was never lent"
-        term.type("r")
-        time.sleep(0.3)
+    wait_until(
+        lambda: term.shows("needs you at the terminal") or term.pressed("r"), 20, "the terminal to be lent", every=0.3
+    )
     lent = term.output.index(b"needs you at the terminal")
     term.wait_for(lambda: b"[sudo] password for learner:" in term.output[lent:], what="the prompt")
     term.type("secret\r")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.conftest import free_port, wait_until  # noqa: F401  (re-exported for the tests beside it)
+from tests.conftest import free_port  # noqa: F401  (re-exported for the tests beside it)
 from tutor.workshop.snapshot import CheckCounts, Cluster, Process, Snapshot, StepState, Stuck
 
 STEPS = (

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from tests.polling import wait_until
 from tutor.workshop.server.serve import ServerThread
 
-from .helpers import join, put_snapshot, raw, snapshot, wait_until
+from .helpers import join, put_snapshot, raw, snapshot
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.polling import wait_until
 from tutor.workshop.client import Backoff, ClientOptions, ConnectionChange, ConnectionState, WorkshopClient
 from tutor.workshop.http import WorkshopUrl
 from tutor.workshop.identity import IdentityStore
 from tutor.workshop.notices import GoToStep, Notice, RoomMessage
 from tutor.workshop.server.serve import ServerThread
 
-from .helpers import Gate, free_port, send_json, snapshot, wait_until
+from .helpers import Gate, free_port, send_json, snapshot
 
 QUICK = Backoff(first=0.05, most=0.3, jitter=0.1)
 

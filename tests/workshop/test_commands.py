@@ -19,11 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.polling import wait_until
 from tutor.workshop.main import ServeOptions, _advertised_hosts, _banner
 from tutor.workshop.server.serve import ServerThread, is_loopback
 from tutor.workshop.server.store import Store
 
-from .helpers import free_port, join, put_snapshot, raw, send_json, snapshot, wait_until
+from .helpers import free_port, join, put_snapshot, raw, send_json, snapshot
 
 JOIN_LINE = re.compile(r"k8s-tutor (\S+) --workshop (https?)://([\d.]+):(\d+)/([a-z0-9-]+)$")
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.polling import wait_until
 from tutor.workshop.server.serve import ServerThread
 from tutor.workshop.snapshot import MAX_BODY_BYTES
 
-from .helpers import Feed, join, put_snapshot, raw, room, send_json, snapshot, wait_until
+from .helpers import Feed, join, put_snapshot, raw, room, send_json, snapshot
 
 
 def stored(server: ServerThread) -> dict[str, Any]:
