@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from sandbox_helpers import api, make_kubectl, needs_kubectl, widget_crd
 
-from tutor.sandbox import Sandbox, sandbox_extension
+from tutor.sandbox import ManualClock, Sandbox, sandbox_extension
 
 
 def refused(port: int) -> bool:
@@ -204,16 +204,20 @@ def test_kubectl_accepts_the_kubeconfig_and_picks_the_reported_version(sandbox: 
     assert make_kubectl(sandbox)("config", "current-context", check=True).stdout.strip() == "mc-demo"
 
 
-def test_injected_failures_hit_the_next_matching_requests_only(sandbox: Sandbox) -> None:
+def test_injected_failures_hit_the_next_matching_requests_only(sandbox_factory: Any) -> None:
+    clock = ManualClock()
+    sandbox = sandbox_factory(clock=clock)
     rule = sandbox.faults.fail("GET", r"/api/v1/namespaces$", status=500, times=2)
     assert get(sandbox, "/api/v1/namespaces") == 500
     assert get(sandbox, "/api/v1/nodes") == 200
     assert get(sandbox, "/api/v1/namespaces") == 500
     assert get(sandbox, "/api/v1/namespaces") == 200
     assert rule.hits == 2
-    sandbox.faults.fail("*", "/api/v1", status=503, times=None, duration=0.3)
+    sandbox.faults.fail("*", "/api/v1", status=503, times=None, duration=30)
     assert get(sandbox, "/api/v1/pods") == 503
-    time.sleep(0.35)
+    clock.advance(29)
+    assert get(sandbox, "/api/v1/pods") == 503
+    clock.advance(1.5)
     assert get(sandbox, "/api/v1/pods") == 200
 
 

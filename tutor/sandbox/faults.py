@@ -65,8 +65,12 @@ class Faults:
     (:meth:`on_image_change`) hear when the image rules change, so the kubelet can look again.
     """
 
-    def __init__(self, normalize_image: Callable[[str], str] = lambda image: image) -> None:
+    def __init__(
+        self, normalize_image: Callable[[str], str] = lambda image: image, clock: Callable[[], float] = time.time
+    ) -> None:
         self._normalize = normalize_image
+        self._clock = clock
+        """The sandbox's clock: an outage of `duration` seconds lasts that long in its time."""
         self._lock = threading.Lock()
         self._rules: list[FailureRule] = []
         self._images: dict[str, ImageFault] = {}
@@ -93,7 +97,7 @@ class Faults:
             re.compile(path),
             status,
             None if duration is not None and times == 1 else times,
-            time.monotonic() + duration if duration is not None else None,
+            self._clock() + duration if duration is not None else None,
             reason or _REASONS.get(status, "InternalError"),
             message or f"k8s-tutor sandbox: injected failure ({status})",
         )
@@ -107,7 +111,7 @@ class Faults:
 
     def match_request(self, method: str, path: str) -> ApiError | None:
         """The injected error for this request, if a rule matches (and counts it)."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             for rule in self._rules:
                 if not rule.active(now):

@@ -104,7 +104,7 @@ class Sandbox:
         #: The API's secrets: the kubeconfig's bearer token, the service account token key.
         self.credentials = Credentials(self.clock)
         self._tls: tuple[ServerCertificate, ssl.SSLContext] | None = None
-        self.faults = Faults(normalize_image)
+        self.faults = Faults(normalize_image, self.clock)
         self.faults.on_image_change(self._image_rules_changed)
         self._build_cluster()
         self.server = ApiServer(
