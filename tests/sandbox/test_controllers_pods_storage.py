@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.polling import wait_until
@@ -176,8 +175,10 @@ def test_claims_without_a_class_get_the_default_retroactively(sandbox: Sandbox) 
     assert bound["status"]["phase"] == "Bound"
 
 
-def test_the_newest_default_class_wins(sandbox: Sandbox) -> None:
-    time.sleep(1.01)  # creationTimestamp has second precision
+def test_the_newest_default_class_wins(sandbox_factory: Any) -> None:
+    clock = ManualClock()
+    sandbox = sandbox_factory(clock=clock)
+    clock.advance(1)  # creationTimestamp has second precision
     sandbox.store.create(
         {
             "apiVersion": "storage.k8s.io/v1",
