@@ -6,22 +6,25 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import REPO, free_port, wait_until
+from tests.cluster.conftest import REPO, free_port, kubectl, tutor_threads, wait_until
 from tests.cluster.lesson_driver import LessonContext
+from tutor.cluster import watcher
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.kubeconfig import Source
+from tutor.cluster.map_watch import MapWatch
 from tutor.cluster.object_map import MapNode, ObjectMap
 from tutor.lesson.model import Lesson
 from tutor.lesson.parser import load
 from tutor.lesson.place import Place
 from tutor.plain.lines import map_lines
-from tutor.session.cluster_checks import ClusterChecks
+from tutor.session.cluster_checks import ClusterChecks, resolved_subjects
 
 pytestmark = pytest.mark.skipif(not shutil.which("kubectl"), reason="needs kubectl on PATH")
 
@@ -195,4 +198,40 @@ def test_day55_map_follows_the_lesson(lesson: Lesson, world: Any) -> None:
     finally:
         checks.close()
         ctx.close()
+        connection.close()
+
+
+def test_the_map_sends_no_request_while_idle_and_its_watches_end_with_it(lesson: Lesson, sandbox: Any) -> None:
+    kubectl(sandbox, "create", "-f", str(REPO / "manifests" / "day55" / "pacman-stateful.yaml"))
+    env = sandbox.env()
+    connection = ClusterConnection(Source.resolve(env["KUBECONFIG"]))
+    checks = ClusterChecks(connection, LessonContext(env), profile="mc-demo")
+    variables = {**lesson.defaults(local_port=str(free_port())), **sandbox.variable_overrides()}
+    maps = Maps()
+    try:
+        # The deploy step's checks watch the StatefulSet and the pods; the map needs more.
+        checks.activate(lesson.step("deploy"), variables, lambda _: None)
+        wait_until(lambda: checks.engine.settled() and set(checks.engine.cache.keys), what="the checks' watches")
+        for_checks = set(checks.engine.cache.keys)
+        watch = MapWatch(checks.engine, resolved_subjects(lesson, variables), [s.id for s in lesson.steps], maps)
+        watch.start()
+        maps.when("mongo-0 running", lambda m: (p := m.find("Pod", "mongo-0", "pacman")) and p.health == "ok")
+        with_map = set(checks.engine.cache.keys)
+        assert for_checks < with_map  # what no check of the step reads: Services, endpoints...
+        assert {key.kind for key in with_map - for_checks} >= {"endpoints", "service"}
+        sandbox.wait_idle()
+        wait_until(checks.engine.settled, what="the engine to settle")
+        builds, told = watch.builds, len(maps.seen)
+        start = time.time()
+        time.sleep(watcher.HEARTBEAT_EVERY + 0.5)  # a span of idle time, as the engine's idle test measures
+        sent = sandbox.requests.records(since=start)
+        # Only the liveness request: the map's watches are open, and it neither lists nor rebuilds.
+        assert [r.path for r in sent if r.path.rstrip("/") != "/version"] == []
+        assert watch.builds == builds and len(maps.seen) == told
+        # Closed, it watches nothing of its own: the checks' watches are all that stay.
+        watch.stop()
+        wait_until(lambda: set(checks.engine.cache.keys) == for_checks, what="the map's watches to end")
+        assert "k8s-tutor map" not in tutor_threads()
+    finally:
+        checks.close()
         connection.close()

@@ -22,6 +22,7 @@ from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tutor.cluster.object_map import MapLink, MapNode, ObjectMap, link_words, qualified, shows_step
+from tutor.safe_text import strip_controls
 from tutor.ui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -140,9 +141,9 @@ def node_label(node: MapNode, *, step: bool = True) -> Text:
     """`Pod pacman/mongo-0 Running 1/1  step: deploy`, the state in its health's colour."""
     text = Text(no_wrap=True)
     text.append(node.kind, style="bold")
-    text.append(f" {qualified(node.kind, node.namespace, node.name)}")
+    text.append(strip_controls(f" {qualified(node.kind, node.namespace, node.name)}"))
     if node.state:
-        text.append(f" {node.state}", style=HEALTH_STYLES[node.health])
+        text.append(strip_controls(f" {node.state}"), style=HEALTH_STYLES[node.health])
     if step and node.step:
         text.append(f"  step: {node.step}", style="dim")
     return text
@@ -151,7 +152,7 @@ def node_label(node: MapNode, *, step: bool = True) -> Text:
 def link_label(link: MapLink) -> Text:
     """`→ sends to Pod pacman/pacman-7d9f-abcde ready`, dim but for the state's colour."""
     head, state = link_words(link)
-    text = Text(f"→ {head}", style="dim", no_wrap=True)
+    text = Text(strip_controls(f"→ {head}"), style="dim", no_wrap=True)
     if state:
-        text.append(f" {state}", style=HEALTH_STYLES[link.health])
+        text.append(strip_controls(f" {state}"), style=HEALTH_STYLES[link.health])
     return text
