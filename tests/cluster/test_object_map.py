@@ -1,6 +1,7 @@
 """The live object map against the sandbox: day55's steps run with the real kubectl, and the
 map (built from the check engine's watch cache) shows what they build and how it hangs
-together, `mongo-0` going Terminating and coming back under the same claim."""
+together, `mongo-0` going Terminating and coming back under the same claim, the Ingress
+in front of the game's Service."""
 
 from __future__ import annotations
 
@@ -194,6 +195,19 @@ def test_day55_map_follows_the_lesson(lesson: Lesson, world: Any) -> None:
         assert parent.uid == claim.uid  # the same claim, not a new one of the same name
         volume_now = back.find("PersistentVolume", volume.name)
         assert volume_now is not None and volume_now.uid == volume.uid
+
+        # The Ingress: the game's Service moves under it, and the placeholder is gone.
+        _run_step(ctx, lesson, "ingress-addon", variables)
+        _run_step(ctx, lesson, "ingress", variables)
+        routed = maps.when(
+            "the Ingress with its address",
+            lambda m: (i := m.find("Ingress", "pacman-ingress", "pacman")) is not None and i.health == "ok",
+        )
+        ingress = routed.find("Ingress", "pacman-ingress", "pacman")
+        assert ingress is not None and ingress.step == "ingress" and ingress.state.startswith("address ")
+        assert [(child.kind, child.name) for child in ingress.children] == [("Service", "pacman")]
+        assert ingress.children[0].step == "deploy"  # made by an earlier step: said under the Ingress
+        assert "not created yet" not in "\n".join(map_lines(routed))
         assert maps.threads == {"k8s-tutor map"}
     finally:
         checks.close()
