@@ -49,11 +49,16 @@ class Maps:
             return self.seen[-1] if self.seen else ObjectMap(note="none yet", loading=True)
 
     def when(self, what: str, predicate: Any, timeout: float = 30) -> ObjectMap:
-        """The first map from now on (or the last one) for which `predicate(map)` holds."""
+        """The first map told from now on (or the last one before) for which `predicate(map)` holds."""
+
+        with self.lock:
+            start = max(0, len(self.seen) - 1)
 
         def found() -> ObjectMap | None:
-            current = self.last
-            return current if not current.loading and predicate(current) else None
+            # Every map told since, not only the latest: a state that passes (Terminating) is not missed.
+            with self.lock:
+                told = self.seen[start:]
+            return next((m for m in told if not m.loading and predicate(m)), None)
 
         result: ObjectMap = wait_until(found, timeout=timeout, what=f"{what}; last map: {map_lines(self.last)}")
         return result
@@ -119,6 +124,7 @@ def test_day55_map_follows_the_lesson(lesson: Lesson, world: Any) -> None:
             pod = found.find("Pod", "mongo-0", "pacman")
             sts = found.find("StatefulSet", "mongo", "pacman")
             deployment = found.find("Deployment", "pacman", "pacman")
+            services = [found.find("Service", name, "pacman") for name in ("pacman", "mongo")]
             return bool(
                 pod
                 and pod.state == "Running 1/1"
@@ -126,9 +132,13 @@ def test_day55_map_follows_the_lesson(lesson: Lesson, world: Any) -> None:
                 and sts.state == "1/1 ready"
                 and deployment
                 and deployment.health == "ok"
+                and all(
+                    service and service.links and all(link.health == "ok" for link in service.links)
+                    for service in services
+                )
             )
 
-        deployed = maps.when("mongo-0 running and the game ready", settled)
+        deployed = maps.when("mongo-0 running, the game ready, the endpoints too", settled)
         # StorageClass -> PersistentVolume -> claim -> mongo-0, the chain that outlasts the pod.
         sc = deployed.find("StorageClass", "csi-hostpath-sc")
         assert sc is not None and sc.state == "(default)" and deployed.parent_of(sc) is None
