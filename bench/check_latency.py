@@ -10,6 +10,9 @@ measures, with the real kubernetes client:
 - requests the engine sends while idle for 10 s (only its open watches may exist);
 - a naive poller, `kubectl get storageclass -o json` every 2 s as verify-on-click
   tools do, on the same changes: its latency and idle requests, and the ratio;
+- the live object map on the same engine: latency from the same PATCH to a rebuilt map
+  showing the class's new state (its 0.1 s debounce included), the watches it adds,
+  and the requests and rebuilds while idle for 10 s (none but the liveness request);
 - the whole way to the learner: from an API write to the lesson session announcing
   the step done and so the next one unlocked (StepCompleted, what the TUI and the plain view draw), with
   the 5,000 pods still there.
@@ -40,7 +43,10 @@ from tutor.cluster.checks import BasicContext, build_check  # noqa: E402
 from tutor.cluster.connection import ClusterConnection  # noqa: E402
 from tutor.cluster.engine import CheckEngine  # noqa: E402
 from tutor.cluster.kubeconfig import Source  # noqa: E402
+from tutor.cluster.map_watch import MapWatch  # noqa: E402
+from tutor.cluster.object_map import ObjectMap  # noqa: E402
 from tutor.cluster.results import CheckResult  # noqa: E402
+from tutor.lesson.map_subjects import MapSubject  # noqa: E402
 
 DEFAULT = "storageclass.kubernetes.io/is-default-class"
 
@@ -155,6 +161,68 @@ class Watcher:
                     raise TimeoutError(f"the engine did not report {status}")
                 self.cond.wait(left)
             return self.latest[0]
+
+
+class Maps:
+    """The object maps a MapWatch tells, with when each came."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.latest: tuple[float, ObjectMap] = (0.0, ObjectMap(loading=True))
+        self.told = 0
+
+    def on_map(self, found: ObjectMap) -> None:
+        with self.cond:
+            self.latest = (time.perf_counter(), found)
+            self.told += 1
+            self.cond.notify_all()
+
+    def wait_for(self, default: bool, after: float, timeout: float = 10) -> float:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                when, found = self.latest
+                node = found.find("StorageClass", "standard")
+                if when >= after and node is not None and (node.state == "(default)") == default:
+                    return when
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("the map did not show the change")
+                self.cond.wait(left)
+
+
+def map_figures(
+    sb: SandboxProcess, api: Any, engine: CheckEngine[str], count: int, state: list[bool]
+) -> dict[str, float]:
+    """The object map over the engine's watch cache: its latency, its watches, its idle cost."""
+    before = len(engine.cache.keys)
+    maps = Maps()
+    subjects = [MapSubject("storageclass", "standard"), MapSubject("statefulset", "mongo", namespace="pacman")]
+    watch = MapWatch(engine, subjects, [], maps.on_map)
+    watch.start()
+    out: dict[str, float] = {}
+    try:
+        maps.wait_for(state[0], 0.0)
+        latencies = []
+        for _ in range(count):
+            state[0] = not state[0]
+            start = time.perf_counter()
+            patch_default(api, "true" if state[0] else "false")
+            latencies.append((maps.wait_for(state[0], start) - start) * 1000)
+        out.update(figures("map_latency", latencies))
+        out["map_added_watches"] = len(engine.cache.keys) - before
+        assert engine.settled(30)
+        time.sleep(0.5)
+        builds, told = watch.builds, maps.told
+        idle_start = time.time()
+        time.sleep(10)
+        records = sb.ask(f"/requests?since={idle_start}")["records"]
+        out["map_idle_requests_10s"] = sum(1 for r in records if str(r.get("path", "")).rstrip("/") != "/version")
+        out["map_idle_rebuilds_10s"] = watch.builds - builds
+        out["map_idle_maps_told_10s"] = maps.told - told
+    finally:
+        watch.stop()
+    return out
 
 
 def patch_default(api: Any, value: str) -> None:
@@ -348,6 +416,7 @@ def main() -> int:
         out["idle_requests_10s"] = len(records) - len(liveness)
         out["idle_liveness_requests_10s"] = len(liveness)
         out["open_watches"] = len(engine.cache.keys)
+        out.update(map_figures(sb, api, engine, args.changes, state))
     finally:
         engine.close()
         connection.close()

@@ -32,7 +32,18 @@ from typing import Any
 
 from tutor import __version__
 from tutor.lesson import prose
-from tutor.lesson.model import CheckSpec, Choice, Command, CommandBlock, Hint, Lesson, Prose, Question, Step
+from tutor.lesson.model import (
+    CheckSpec,
+    Choice,
+    Command,
+    CommandBlock,
+    Hint,
+    Lesson,
+    MapEntry,
+    Prose,
+    Question,
+    Step,
+)
 from tutor.lesson.paths import path_kind
 from tutor.lesson.place import Place, When
 from tutor.private_files import private_dir, read_private, write_private
@@ -42,7 +53,7 @@ FORMAT = 2
 
 _CLASSES: Mapping[str, type] = {
     cls.__name__: cls
-    for cls in (Lesson, Step, Prose, CommandBlock, CheckSpec, Hint, Command, Question, Choice, When, Place)
+    for cls in (Lesson, Step, Prose, CommandBlock, CheckSpec, Hint, Command, Question, Choice, When, Place, MapEntry)
 }
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 
+from tutor.cluster.object_map import ObjectMap
 from tutor.cluster.results import passed, waiting
-from tutor.lesson.model import Step
+from tutor.lesson.model import Lesson, Step
 from tutor.run import PortUse, ProcessState
 from tutor.session.backends import (
     ConnectionCallback,
     LineCallback,
+    MapCallback,
     ProcessCallback,
     PromptCallback,
     ResultsCallback,
@@ -31,6 +33,9 @@ class FakeCluster:
         self.variables: list[dict[str, str]] = []
         """The variables of each activation, in order."""
         self.connection: ConnectionCallback | None = None
+        self.object_map = ObjectMap(note="a fake cluster")
+        """What `show_map` tells."""
+        self.map_shown: MapCallback | None = None
 
     def results(self, step: Step) -> tuple[StepCheck, ...]:
         result = passed("") if step.id in self.satisfied else waiting("not yet")
@@ -68,6 +73,13 @@ class FakeCluster:
 
     def processes_changed(self) -> None:
         pass
+
+    def show_map(self, lesson: Lesson, variables: Mapping[str, str], on_map: MapCallback) -> None:
+        self.map_shown = on_map
+        on_map(self.object_map)
+
+    def hide_map(self) -> None:
+        self.map_shown = None
 
     def close(self) -> None:
         self.active = None

@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
 """What the caller knows a check by (the session: which step, which check of it)."""
 StatusListener = Callable[[ConnectionStatus], None]
+ChangeHook = Callable[[], None]
 
 JOIN_TIMEOUT = 1.5
 
@@ -113,6 +114,8 @@ class CheckEngine(Generic[K]):
         self._entries: dict[K, _Entry] = {}
         self._results: dict[K, CheckResult] = {}
         self._generation = 0
+        self._also: frozenset[WatchKey] = frozenset()
+        self._also_changed: ChangeHook | None = None
         self._stop = threading.Event()
         self._probe_wake = threading.Event()
         self._dispatcher = threading.Thread(target=self._dispatch, name="k8s-tutor checks", daemon=True)
@@ -132,6 +135,12 @@ class CheckEngine(Generic[K]):
     def set_active(self, checks: Mapping[K, Check]) -> None:
         """Watch exactly these checks (ids chosen by the caller); others are dropped."""
         self._queue.put(("active", dict(checks)))
+
+    def watch_also(self, keys: Iterable[WatchKey], on_change: ChangeHook | None) -> None:
+        """Keep `keys` watched besides the active checks' keys (the object map, while it is
+        shown), and call `on_change()` after each batch of changes to any watched key or to
+        the connection, on the engine's thread: it must return at once. No keys and None stop it."""
+        self._queue.put(("also", frozenset(keys), on_change))
 
     def refresh(self, check_id: K | None = None) -> None:
         """Probe now (the session knows a process changed state), one check or all polled ones."""
@@ -198,18 +207,25 @@ class CheckEngine(Generic[K]):
                 break
         affected: set[K] = set()
         handled: list[threading.Event] = []
+        seen = False  # something the watched keys show, or the connection, changed
         for item in items:
             kind = item[0]
             if kind == "stop":
                 return False
             if kind == "active":
                 affected |= self._activate(item[1])
+            elif kind == "also":
+                self._also, self._also_changed = item[1], item[2]
+                self.cache.set_keys(self._keys())
+                seen = True
             elif kind == "change":
                 affected |= self._touched(item[1], item[2])
+                seen = True
             elif kind == "status":
                 if self._on_status:
                     self._on_status(item[1])
                 affected |= set(self._entries)
+                seen = True
             elif kind == "probe":
                 self._publish_probe(item[1], item[2], item[3])
             elif kind == "refresh":
@@ -217,6 +233,8 @@ class CheckEngine(Generic[K]):
             elif kind == "sync":
                 handled.append(item[1])
         self._evaluate(affected)
+        if seen and self._also_changed is not None:
+            self._also_changed()
         for event in handled:
             event.set()
         return True
@@ -233,9 +251,13 @@ class CheckEngine(Generic[K]):
                     self._generation += 1
                     self._entries[check_id] = _Entry(check, check.dependencies(), self._generation)
                     added.add(check_id)
-            keys = {dep.key for entry in self._entries.values() for dep in entry.deps}
-        self.cache.set_keys(keys)
+        self.cache.set_keys(self._keys())
         return added
+
+    def _keys(self) -> set[WatchKey]:
+        """The keys to watch: the active checks', and those asked for besides (`watch_also`)."""
+        with self._lock:
+            return {dep.key for entry in self._entries.values() for dep in entry.deps} | self._also
 
     def _touched(self, key: WatchKey, names: frozenset[str] | None) -> set[K]:
         touched = set()

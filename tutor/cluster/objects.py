@@ -78,6 +78,14 @@ def resource_version(obj: Obj) -> str | None:
     return str(value) if value else None
 
 
+def controller_ref(obj: Obj) -> tuple[str, str, str] | None:
+    """(kind, name, uid) of the object's controller, from `ownerReferences`; None without one."""
+    for ref in meta(obj).get("ownerReferences") or []:
+        if isinstance(ref, Mapping) and ref.get("controller"):
+            return str(ref.get("kind", "")), str(ref.get("name", "")), str(ref.get("uid", ""))
+    return None
+
+
 def terminating(obj: Obj) -> bool:
     return bool(meta(obj).get("deletionTimestamp"))
 

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from markdown_it.token import Token
 
-from tutor.lesson import variables
+from tutor.lesson import map_subjects, variables
+from tutor.lesson.model import MapEntry
 from tutor.lesson.parse_context import ParseContext
 
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -30,6 +31,7 @@ KEYS = {
     "variables": "a mapping of {name} placeholders to default values, or to {default: VALUE, type: TYPE}",
     "requires": "programs the commands need, e.g. [minikube, kubectl]",
     "manifests": "the manifests folder, relative to the lesson file (default: ../manifests)",
+    "map": "objects the live object map shows besides those the checks name, e.g. [service/mongo]",
 }
 
 
@@ -44,6 +46,7 @@ class FrontMatter:
     variable_types: dict[str, str] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
     manifests: Path | None = None
+    map: tuple[MapEntry, ...] = ()
 
     def sample(self, lesson_dir: Path) -> dict[str, str]:
         """A value for every variable a lesson may use: its own defaults, the built-in ones,
@@ -93,6 +96,7 @@ def read(ctx: ParseContext, tokens: list[Token], text: str) -> FrontMatter | Non
         variable_types=types,
         requires=_requires(ctx, meta),
         manifests=_manifests_dir(ctx, meta),
+        map=map_subjects.read_entries(ctx, meta.get("map"), meta["__lines__"].get("map", 1), tokens[0].content),
     )
 
 

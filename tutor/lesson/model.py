@@ -227,6 +227,19 @@ class Step:
 
 
 @dataclass(frozen=True)
+class MapEntry:
+    """One object the front matter's `map:` adds to the live object map, as written
+    (`tutor.lesson.map_subjects` reads it and says what else the map starts from)."""
+
+    object: str
+    """KIND/NAME; the name may hold `{variables}`."""
+    line: int
+    namespace: str | None = None
+    step: str | None = None
+    """The step that makes it, when the author says so."""
+
+
+@dataclass(frozen=True)
 class Lesson:
     id: str
     title: str
@@ -244,6 +257,8 @@ class Lesson:
     """The type each of the author's variables declares (`tutor.lesson.variables.TYPES`)."""
     requires: tuple[str, ...] = ()
     """Programs the lesson's commands need (for `doctor` and clear messages)."""
+    map: tuple[MapEntry, ...] = ()
+    """Objects the live object map shows besides those the checks are about (front matter `map:`)."""
     place: Place | None = None
     """Where the lesson was chosen for (`for_place`); None: as written, every variant in it."""
 

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from tutor.lesson import front_matter
+from tutor.lesson import front_matter, map_subjects
 from tutor.lesson.divs import div_plugin
 from tutor.lesson.model import Lesson
 from tutor.lesson.parse_context import ParseContext
@@ -123,6 +123,7 @@ def _lesson(ctx: ParseContext, meta: front_matter.FrontMatter, tokens: list[Toke
     steps, intro, outro = StepReader(ctx).walk(tokens[1:])
     if not steps and meta.id is not None:
         ctx.error(1, "the lesson has no steps; a step is written '::: step {#id title=\"...\"}' ... ':::'")
+    map_subjects.check_entries(ctx, meta.map)
     if meta.id is None or meta.title is None:
         return None
     if any(p.severity == "error" for p in ctx.problems):
@@ -141,4 +142,5 @@ def _lesson(ctx: ParseContext, meta: front_matter.FrontMatter, tokens: list[Toke
         variables=meta.variables,
         variable_types=meta.variable_types,
         requires=meta.requires,
+        map=meta.map,
     )

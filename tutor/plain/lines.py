@@ -11,6 +11,7 @@ import queue
 import threading
 from typing import TextIO, assert_never
 
+from tutor.cluster.object_map import ObjectMap, describe, describe_link, shows_step
 from tutor.cluster.status import ConnectionStatus
 from tutor.lesson.model import CommandBlock, Prose, Step
 from tutor.plain.text import plain
@@ -62,6 +63,8 @@ class LessonLines:
         self._deferred: list[events.StepCompleted | events.LessonCompleted] = []
         self._order = threading.RLock()
         self._connection_state = ""
+        self.map_asked = False
+        """`m`: print the object map once it is read, then stop keeping it."""
         session.subscribe(self.on_event)
 
     # --- output --------------------------------------------------------------------------
@@ -138,6 +141,8 @@ class LessonLines:
                         self.explain(check)
             case events.HintShown():
                 pass  # `h` prints the hint it asked for
+            case events.MapChanged(map=found):
+                self._map_changed(found)
             case _:
                 assert_never(event)
 
@@ -269,6 +274,15 @@ class LessonLines:
         else:
             self.say(f"  Stop that program, or start the tutor again with --set {other}.")
 
+    def _map_changed(self, found: ObjectMap) -> None:
+        if not self.map_asked or found.loading:
+            return  # a moment more and every kind it needs is read
+        self.map_asked = False
+        self.session.hide_map()
+        with self._lock:
+            self.out.write("".join(line + "\n" for line in map_lines(found)))
+            self.out.flush()
+
     def check_line(self, check: events.StepCheck) -> str:
         result = check.result
         reason = f": {result.reason}" if result.reason and not result.passed else ""
@@ -309,3 +323,20 @@ class LessonLines:
             self.say()
         if self.session.progress.is_done(step.id):
             self.say("This step is already done.")
+
+
+def map_lines(found: ObjectMap) -> list[str]:
+    """The object map as an indented text tree: each object with its state, and its step where
+    it differs from the step of the object it hangs under; the relations drawn elsewhere as
+    `-> ...` under the object they start from."""
+    lines = ["[map] What the lesson builds, as the cluster shows it now:"]
+    if found.note:
+        lines.append(f"  ({found.note})")
+    for depth, node, parent in found.placed():
+        indent = "  " * (depth + 1)
+        step = f"   (step: {node.step})" if shows_step(node, parent) else ""
+        lines.append(strip_controls(f"{indent}{describe(node)}{step}"))
+        lines.extend(strip_controls(f"{indent}  -> {describe_link(link)}") for link in node.links)
+    if not found.roots:
+        lines.append("  (nothing yet)")
+    return lines

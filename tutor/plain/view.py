@@ -24,7 +24,8 @@ from tutor.session.session import Opening
 HELP = (
     "Enter: run this step's commands (or go on, once the step is done)  "
     "n: next step  p: previous step  h: a hint  c: why the checks are not passing  "
-    "l: list the steps  set NAME=VALUE: another port (set local_port=9191)  q: quit"
+    "l: list the steps  m: the map of what the lesson builds  set NAME=VALUE: another port (set local_port=9191)  "
+    "q: quit"
 )
 
 
@@ -129,6 +130,9 @@ class PlainView(LessonLines):
                 self.say("No check results yet.")
             for check in results:
                 self.explain(check)
+        elif word == "m":
+            self.map_asked = True
+            session.show_map()
         elif word == "l":
             for index, step in enumerate(session.lesson.steps, 1):
                 state = "done" if session.progress.is_done(step.id) else "open"

@@ -12,15 +12,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from tutor.lesson.model import Step
+from tutor.lesson.model import Lesson, Step
 
 if TYPE_CHECKING:
+    from tutor.cluster.object_map import ObjectMap
     from tutor.cluster.status import ConnectionStatus
     from tutor.run import PortUse, ProcessState
     from tutor.session.events import StepCheck
 
 ResultsCallback = Callable[[tuple["StepCheck", ...]], None]
 ConnectionCallback = Callable[["ConnectionStatus"], None]
+MapCallback = Callable[["ObjectMap"], None]
 
 
 class CheckBackend(Protocol):
@@ -43,6 +45,13 @@ class CheckBackend(Protocol):
 
     def processes_changed(self) -> None:
         """A background command changed state: checks that depend on processes look again."""
+
+    def show_map(self, lesson: Lesson, variables: Mapping[str, str], on_map: MapCallback) -> None:
+        """Keep the lesson's object map current: call `on_map` with it, from a backend thread,
+        now and whenever it changes, until `hide_map`. Replaces a map shown before."""
+
+    def hide_map(self) -> None:
+        """Stop keeping the map (and the watches only it needed)."""
 
     def close(self) -> None: ...
 

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from tutor.cluster.checks import Check, CheckContext, CheckError, build_check, texts_in
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.engine import CheckEngine, evaluate_once
+from tutor.cluster.map_watch import MapWatch
 from tutor.cluster.results import CheckResult, Finding, failed, waiting
 from tutor.cluster.status import ConnectionStatus
-from tutor.lesson.model import CheckSpec, Step
+from tutor.lesson import map_subjects
+from tutor.lesson.map_subjects import MapSubject
+from tutor.lesson.model import CheckSpec, Lesson, Step
 from tutor.lesson.reach import hosts_in, is_loopback
 from tutor.lesson.variables import UnknownVariable, names, problem, substitute
-from tutor.session.backends import ConnectionCallback, ResultsCallback
+from tutor.session.backends import ConnectionCallback, MapCallback, ResultsCallback
 from tutor.session.events import CheckId, StepCheck
 
 CHECKING = waiting("checking", unjudged="loading")
@@ -67,6 +70,7 @@ class ClusterChecks:
         self._waiting_for_node = False
         self._connection_callbacks: list[ConnectionCallback] = []
         self._started = False
+        self._map: MapWatch | None = None
 
     # --- CheckBackend ------------------------------------------------------------------
 
@@ -76,10 +80,14 @@ class ClusterChecks:
             self._variables = dict(variables)
             self._callback = on_results
             self._shown = {}
-        if not self._started:
-            self._started = True
-            self.engine.start()
+        self._start()
         self._install()
+
+    def _start(self) -> None:
+        with self._lock:
+            starting, self._started = not self._started, True
+        if starting:
+            self.engine.start()
 
     def deactivate(self) -> None:
         with self._lock:
@@ -106,7 +114,23 @@ class ClusterChecks:
     def processes_changed(self) -> None:
         self.engine.refresh()
 
+    def show_map(self, lesson: Lesson, variables: Mapping[str, str], on_map: MapCallback) -> None:
+        watch = MapWatch(self.engine, resolved_subjects(lesson, variables), [step.id for step in lesson.steps], on_map)
+        with self._lock:
+            shown, self._map = self._map, watch
+        if shown is not None:
+            shown.stop()
+        self._start()
+        watch.start()
+
+    def hide_map(self) -> None:
+        with self._lock:
+            shown, self._map = self._map, None
+        if shown is not None:
+            shown.stop()
+
     def close(self) -> None:
+        self.hide_map()
         self.engine.close()
         self.connection.close()
 
@@ -152,6 +176,25 @@ class ClusterChecks:
             callback(status)
         if status.state == "connected" and self._waiting_for_node:
             self._install()
+
+
+def resolved_subjects(lesson: Lesson, variables: Mapping[str, str]) -> list[MapSubject]:
+    """The object map's subjects for this cluster: variables filled in, the lesson's namespace
+    where none is given. One that uses a variable without a value is left out."""
+    found = []
+    for subject in map_subjects.subjects(lesson):
+        try:
+            found.append(
+                dataclasses.replace(
+                    subject,
+                    name=substitute(subject.name, variables) if subject.name is not None else None,
+                    selector=substitute(subject.selector, variables) if subject.selector is not None else None,
+                    namespace=substitute(subject.namespace or "{namespace}", variables),
+                )
+            )
+        except UnknownVariable:
+            continue
+    return found
 
 
 def _explained(result: CheckResult) -> CheckResult:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from tutor.safe_text import strip_controls
 
 if TYPE_CHECKING:
+    from tutor.cluster.object_map import ObjectMap
     from tutor.cluster.results import CheckResult
     from tutor.cluster.status import ConnectionStatus
     from tutor.run import PortUse, ProcessState
@@ -214,6 +215,13 @@ class Notice:
 
 
 @dataclass
+class MapChanged:
+    """The live object map (shown on the learner's request: `LessonSession.show_map`) changed."""
+
+    map: ObjectMap
+
+
+@dataclass
 class LessonCompleted:
     lesson: str
 
@@ -245,6 +253,7 @@ Event = (
     | VariableChanged
     | InputNeeded
     | Notice
+    | MapChanged
     | LessonCompleted
     | AutoplayStopped
 )

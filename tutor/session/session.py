@@ -43,6 +43,7 @@ from tutor.session.events import (
     HintShown,
     LessonCompleted,
     LessonOpened,
+    MapChanged,
     Notice,
     ShellSetup,
     StepCheck,
@@ -54,6 +55,7 @@ from tutor.session.events import (
 from tutor.session.record import Record
 
 if TYPE_CHECKING:  # named only: the session loads before the cluster layer
+    from tutor.cluster.object_map import ObjectMap
     from tutor.cluster.status import ConnectionStatus
 
 Listener = Callable[[Event], None]
@@ -108,6 +110,9 @@ class LessonSession(SessionCommands):
         self._viewing = step or (frontier.id if frontier else lesson.steps[-1].id)
         self._active: str | None = None
         self._connection: ConnectionStatus | None = None
+        self._map_shown = False
+        self.object_map: ObjectMap | None = None
+        """The live object map as last told (MapChanged), while it is shown."""
 
     # --- the cluster ---------------------------------------------------------------------
 
@@ -147,6 +152,8 @@ class LessonSession(SessionCommands):
             runner.stop_all()
             return
         checks.on_connection(self._connection_changed)
+        if self._map_shown:
+            checks.show_map(self.lesson, self.variables, self._map_changed)
 
     @property
     def cluster(self) -> str:
@@ -167,6 +174,37 @@ class LessonSession(SessionCommands):
     def _connection_changed(self, status: ConnectionStatus) -> None:
         self._connection = status
         self._emit(ConnectionChanged(status))
+
+    # --- the live object map ----------------------------------------------------------------
+
+    def show_map(self) -> None:
+        """Keep the map of what the lesson builds current: MapChanged events follow, at once and
+        whenever it changes, until `hide_map`. It watches what no check watches only meanwhile.
+        Asked before the cluster is attached, it starts once the cluster is."""
+        with self._lock:
+            self._map_shown = True
+            checks = None if self._closed else self._checks
+        if checks is not None:
+            checks.show_map(self.lesson, self.variables, self._map_changed)
+
+    def hide_map(self) -> None:
+        with self._lock:
+            self._map_shown = False
+            self.object_map = None
+            checks = self._checks
+        if checks is not None:
+            checks.hide_map()
+
+    @property
+    def map_shown(self) -> bool:
+        return self._map_shown
+
+    def _map_changed(self, found: ObjectMap) -> None:
+        with self._lock:
+            if not self._map_shown or self._closed:
+                return
+            self.object_map = found
+        self._emit(MapChanged(found))
 
     # --- listeners -------------------------------------------------------------------
 

@@ -145,7 +145,7 @@ class ServedBy:
 
     def owner_problem(self, view: ClusterView, namespace: str, pod: Obj) -> str | None:
         """None when `pod` belongs to the workload; otherwise whose it is, in words."""
-        owner = _controller(pod)
+        owner = objects.controller_ref(pod)
         if owner is None:
             return "it has no owner"
         owner_kind, owner_name, owner_uid = owner
@@ -153,7 +153,7 @@ class ServedBy:
             replicaset = find(view, "replicaset", namespace, owner_name)
             if replicaset is None or objects.uid(replicaset) != owner_uid:
                 return f"its ReplicaSet {owner_name} is gone"
-            above = _controller(replicaset)
+            above = objects.controller_ref(replicaset)
             if above is None:
                 return f"it belongs to replicaset/{owner_name}, which no Deployment owns"
             owner_kind, owner_name, owner_uid = above
@@ -177,13 +177,6 @@ class ServedBy:
             return [f"{self} has no pods in namespace {namespace}"]
         names = ", ".join(sorted(f"{objects.name(pod)} ({objects.pod_phase(pod)})" for pod in pods)[:5])
         return [f"pods of {self} in namespace {namespace}: {names}"]
-
-
-def _controller(obj: Obj) -> tuple[str, str, str] | None:
-    for ref in objects.meta(obj).get("ownerReferences") or []:
-        if isinstance(ref, Mapping) and ref.get("controller"):
-            return str(ref.get("kind", "")), str(ref.get("name", "")), str(ref.get("uid", ""))
-    return None
 
 
 def _holder(ctx: CheckContext, host: str, port: int) -> str | None:

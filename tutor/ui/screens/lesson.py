@@ -38,6 +38,8 @@ from tutor.ui.widgets.step_list import StepList
 # What only the session's life needs (its modal screens, the terminal lender) is imported
 # where it is used, once the lesson is on screen.
 if TYPE_CHECKING:
+    from tutor.cluster.object_map import ObjectMap
+    from tutor.ui.screens.object_map import ObjectMapScreen
     from tutor.ui.terminal import TerminalLender
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class LessonScreen(LessonDrawing):
         Binding("e", "explain", "Explain"),
         Binding("o", "change_port", "Port"),
         Binding("s", "shell", "Your terminal"),
+        Binding("m", "object_map", "Map"),
         Binding("q", "app.quit", "Quit", key_display="q/^q"),
     ]
 
@@ -82,6 +85,7 @@ class LessonScreen(LessonDrawing):
         """After the learner picks another port: (variable, step, command index) to run again."""
         self._rerun_due: tuple[str, int] | None = None
         """That run, once the port has changed: started as soon as no other run is under way."""
+        self._map_screen: ObjectMapScreen | None = None
 
     # --- the session's life ---------------------------------------------------------------
 
@@ -307,6 +311,19 @@ class LessonScreen(LessonDrawing):
             from tutor.ui.screens.shell import ShellScreen
 
             self.app.push_screen(ShellScreen(shell.line, shell.about))
+
+    def action_object_map(self) -> None:
+        from tutor.ui.screens.object_map import ObjectMapScreen
+
+        self._map_screen = ObjectMapScreen(self.session)
+        self.app.push_screen(self._map_screen, self._map_closed)
+
+    def _map_closed(self, _: None) -> None:
+        self._map_screen = None
+
+    def _map_changed(self, found: ObjectMap) -> None:
+        if self._map_screen is not None:
+            self._map_screen.show_map(found)
 
     def _port_command(self, step_id: str) -> tuple[str, int] | None:
         """The step's command whose port the learner may move: (its variable, its index)."""

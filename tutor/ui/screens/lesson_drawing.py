@@ -39,6 +39,7 @@ from tutor.ui.widgets.step_list import StepList, StepState
 from tutor.ui.widgets.step_view import StepView
 
 if TYPE_CHECKING:
+    from tutor.cluster.object_map import ObjectMap
     from tutor.ui.widgets.done_bar import StepDoneBar
 
 log = logging.getLogger(__name__)
@@ -208,6 +209,8 @@ class LessonDrawing(Screen[None]):
                     self._show_checks()
             case events.StepRunning():
                 pass  # the screen's own `running` says when the learner's run ends
+            case events.MapChanged(map=found):
+                self._map_changed(found)
             case _:
                 assert_never(event)
 
@@ -381,4 +384,7 @@ class LessonDrawing(Screen[None]):
         raise NotImplementedError
 
     def _variable_changed(self, event: events.VariableChanged) -> None:
+        raise NotImplementedError
+
+    def _map_changed(self, found: ObjectMap) -> None:
         raise NotImplementedError
