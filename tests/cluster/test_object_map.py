@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import REPO, free_port, kubectl, tutor_threads, wait_until
+from tests.cluster.conftest import REPO, free_port, kubectl, tutor_threads
 from tests.cluster.lesson_driver import LessonContext
+from tests.polling import wait_until
 from tutor.cluster import watcher
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.kubeconfig import Source
