@@ -1,0 +1,101 @@
+"""The workshop in line mode: the board's connection once per change, the instructor's
+messages, and "everyone, step N" offered (with g), never forced, a locked step explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.lesson.helpers import write_lesson
+from tests.session.fakes import FakeCluster, attached
+from tutor.lesson.parser import load
+from tutor.plain.workshop import WorkshopLines
+from tutor.session.session import LessonSession
+from tutor.workshop.client import ConnectionChange, ConnectionState
+from tutor.workshop.notices import GoToStep, RoomMessage
+
+LESSON = """\
+---
+id: two
+title: Two steps
+---
+
+::: step {#one title="One"}
+```yaml {checks}
+- kind: exists
+  object: deployment/one
+```
+:::
+
+::: step {#two title="Two"}
+```yaml {checks}
+- kind: exists
+  object: deployment/two
+```
+:::
+"""
+
+
+def make(tmp_path: Path, *, interactive: bool = True) -> tuple[LessonSession, FakeCluster, WorkshopLines, list[str]]:
+    lesson = load(write_lesson(tmp_path, LESSON))
+    session = LessonSession(lesson, variables=lesson.defaults(), cluster="kind-test", store=None)
+    cluster = FakeCluster()
+    attached(session, cluster)
+    session.open()
+    said: list[str] = []
+    return session, cluster, WorkshopLines(session, said.append, name="Ana", interactive=interactive), said
+
+
+def test_the_board_s_connection_is_said_once_per_change(tmp_path: Path) -> None:
+    _, _, lines, said = make(tmp_path)
+    lines.on_state(ConnectionChange(ConnectionState.UNREACHABLE, None, "http://127.0.0.1:9: connection refused"))
+    lines.on_state(ConnectionChange(ConnectionState.CONNECTED, ConnectionState.UNREACHABLE, "workshop at X"))
+    lines.on_state(ConnectionChange(ConnectionState.UNREACHABLE, ConnectionState.CONNECTED, "X: no answer in time"))
+    lines.on_state(ConnectionChange(ConnectionState.CONNECTED, ConnectionState.UNREACHABLE, "workshop at X"))
+    assert said == [
+        "[workshop] The workshop board is unreachable (http://127.0.0.1:9: connection refused); "
+        "the lesson carries on, and your progress is sent when it is back.",
+        "[workshop] Joined the workshop at X as Ana: the instructor's board follows your progress.",
+        "[workshop] The workshop board is unreachable (X: no answer in time); "
+        "the lesson carries on, and your progress is sent when it is back.",
+        "[workshop] The workshop board is back; it has your latest progress.",
+    ]
+    said.clear()
+    lines.on_state(ConnectionChange(ConnectionState.REFUSED, None, "the workshop is full", warning="a\x1b[2Jnote"))
+    assert said == [
+        "[workshop] Not joined: the workshop is full. The lesson carries on without the board.",
+        "[workshop] Note: anote",
+    ]
+
+
+def test_a_message_is_a_line_and_a_step_is_offered_never_forced(tmp_path: Path) -> None:
+    session, cluster, lines, said = make(tmp_path)
+    lines.on_notice(RoomMessage(1, 0.0, "Break until 11:00"))
+    assert said[-1] == "[workshop] Message from the instructor: Break until 11:00"
+
+    lines.on_notice(GoToStep(2, 0.0, "two", "two"))
+    assert said[-1] == (
+        "[workshop] The instructor asks everyone to go to step 2 (Two). "
+        "It unlocks once “One” is done on your cluster: carry on with that first."
+    )
+    lines.go()
+    assert session.viewing.id == "one", "a locked step is explained, not jumped to"
+    assert said[-1].startswith("Nothing to go to")
+
+    cluster.satisfy("one")
+    lines.on_notice(GoToStep(3, 0.0, None, "two"))
+    assert said[-1] == "[workshop] The instructor asks everyone to go to step 2 (Two). Type g and Enter to go there."
+    assert session.viewing.id == "one", "offered, not forced"
+    lines.go()
+    assert session.viewing.id == "two"
+    lines.on_notice(GoToStep(4, 0.0, None, "two"))
+    assert said[-1] == "[workshop] The instructor asks everyone to go to step 2 (Two): you are on it."
+    lines.on_notice(GoToStep(5, 0.0, "day55", "ingress"))
+    assert said[-1] == "[workshop] The instructor asks everyone to go to step ingress of lesson day55."
+
+
+def test_without_a_learner_at_the_keyboard_the_offer_is_only_said(tmp_path: Path) -> None:
+    session, cluster, lines, said = make(tmp_path, interactive=False)
+    cluster.satisfy("one")
+    lines.on_notice(GoToStep(1, 0.0, None, "two"))
+    assert said[-1] == "[workshop] The instructor asks everyone to go to step 2 (Two); this run goes on by itself."
+    assert session.viewing.id == "one"
