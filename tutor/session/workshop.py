@@ -121,6 +121,7 @@ class WorkshopReporter:
         self._opened = False
         self._processes: dict[str, bool] = {}
         self._questions: set[tuple[str, str]] = set()
+        """(step, question) answered: none until the session takes answers (its QuestionAnswered event)."""
         self._frontier: tuple[str | None, float] = (None, 0.0)
         """The first step not done, and since when (on `clock`) it has been."""
         self._last: Snapshot | None = None
