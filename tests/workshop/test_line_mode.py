@@ -97,5 +97,5 @@ def test_without_a_learner_at_the_keyboard_the_offer_is_only_said(tmp_path: Path
     session, cluster, lines, said = make(tmp_path, interactive=False)
     cluster.satisfy("one")
     lines.on_notice(GoToStep(1, 0.0, None, "two"))
-    assert said[-1] == "[workshop] The instructor asks everyone to go to step 2 (Two); this run goes on by itself."
+    assert said[-1] == "[workshop] The instructor asks everyone to go to step 2 (Two). This run goes on by itself."
     assert session.viewing.id == "one"

@@ -9,8 +9,8 @@ from typing import assert_never
 
 from tutor.safe_text import strip_controls
 from tutor.session.session import LessonSession
-from tutor.session.workshop import Offer, OfferKind, offer_for
-from tutor.workshop.client import ConnectionChange, ConnectionState
+from tutor.session.workshop import ConnectionWords, Offer, OfferKind, offer_for
+from tutor.workshop.client import ConnectionChange
 from tutor.workshop.notices import GoToStep, Notice, RoomMessage
 
 
@@ -18,32 +18,14 @@ class WorkshopLines:
     def __init__(self, session: LessonSession, say: Callable[[str], None], *, name: str, interactive: bool) -> None:
         self.session = session
         self.say = say
-        self.name = name
         self.interactive = interactive
+        self._words = ConnectionWords(name)
         self._lock = threading.Lock()
         self._offer: Offer | None = None
-        self._joined = False
 
     def on_state(self, change: ConnectionChange) -> None:
         """The client's connection changed (its thread): said once per change."""
-        detail = strip_controls(change.detail)
-        match change.state:
-            case ConnectionState.CONNECTED if not self._joined:
-                self._joined = True
-                self.say(
-                    f"[workshop] Joined the {detail} as {self.name}: the instructor's board follows your progress."
-                )
-            case ConnectionState.CONNECTED:
-                self.say("[workshop] The workshop board is back; it has your latest progress.")
-            case ConnectionState.UNREACHABLE:
-                self.say(
-                    f"[workshop] The workshop board is unreachable ({detail}); the lesson carries on, "
-                    "and your progress is sent when it is back."
-                )
-            case ConnectionState.REFUSED:
-                self.say(f"[workshop] Not joined: {detail}. The lesson carries on without the board.")
-            case _:
-                assert_never(change.state)
+        self.say(f"[workshop] {self._words(change)}")
         if change.warning:
             self.say(f"[workshop] Note: {strip_controls(change.warning)}")
 
@@ -53,32 +35,13 @@ class WorkshopLines:
             case RoomMessage(text=text):
                 self.say(f"[workshop] Message from the instructor: {strip_controls(text)}")
             case GoToStep():
-                self._goto(notice)
+                offer = offer_for(self.session, notice)
+                with self._lock:
+                    self._offer = offer if offer.kind is OfferKind.GO else None
+                how = "Type g and Enter to go there." if self.interactive else "This run goes on by itself."
+                self.say(f"[workshop] {offer.words(how)}")
             case _:
                 assert_never(notice)
-
-    def _goto(self, notice: GoToStep) -> None:
-        offer = offer_for(self.session, notice)
-        asked = f"The instructor asks everyone to go to step {offer.number} ({offer.title})"
-        with self._lock:
-            self._offer = offer if offer.kind is OfferKind.GO else None
-        match offer.kind:
-            case OfferKind.GO if self.interactive:
-                self.say(f"[workshop] {asked}. Type g and Enter to go there.")
-            case OfferKind.GO:
-                self.say(f"[workshop] {asked}; this run goes on by itself.")
-            case OfferKind.HERE:
-                self.say(f"[workshop] {asked}: you are on it.")
-            case OfferKind.LOCKED:
-                self.say(
-                    f"[workshop] {asked}. It unlocks once “{offer.waits_for}” is done on your cluster: "
-                    "carry on with that first."
-                )
-            case OfferKind.ELSEWHERE:
-                where = f"lesson {notice.lesson}" if notice.lesson else "another lesson"
-                self.say(f"[workshop] The instructor asks everyone to go to step {notice.step} of {where}.")
-            case _:
-                assert_never(offer.kind)
 
     def go(self) -> None:
         """`g`: take the instructor's last offer, if it still stands."""

@@ -23,12 +23,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import assert_never
 
 from tutor import __version__
 from tutor.safe_text import strip_controls
 from tutor.session import events
 from tutor.session.session import LessonSession
-from tutor.workshop.client import ClientOptions, ConnectionChange, WorkshopClient
+from tutor.workshop.client import ClientOptions, ConnectionChange, ConnectionState, WorkshopClient
 from tutor.workshop.http import WorkshopUrl
 from tutor.workshop.identity import IdentityStore, UnsafeIdentity
 from tutor.workshop.notices import GoToStep, Notice
@@ -260,6 +261,24 @@ class Offer:
     title: str = ""
     waits_for: str = ""
     """LOCKED: the title of the step to finish first."""
+    lesson: str | None = None
+    """ELSEWHERE: the lesson the instructor named, if one."""
+
+    def words(self, how_to_go: str) -> str:
+        """The offer in a sentence; `how_to_go` ends a GO one ("Press g to go there.")."""
+        asked = f"The instructor asks everyone to go to step {self.number} ({self.title})"
+        match self.kind:
+            case OfferKind.GO:
+                return f"{asked}. {how_to_go}"
+            case OfferKind.HERE:
+                return f"{asked}: you are on it."
+            case OfferKind.LOCKED:
+                return f"{asked}. It unlocks once “{self.waits_for}” is done on your cluster: carry on with that first."
+            case OfferKind.ELSEWHERE:
+                where = f"lesson {self.lesson}" if self.lesson else "another lesson"
+                return f"The instructor asks everyone to go to step {self.step} of {where}."
+            case _:
+                assert_never(self.kind)
 
 
 def offer_for(session: LessonSession, notice: GoToStep) -> Offer:
@@ -267,7 +286,7 @@ def offer_for(session: LessonSession, notice: GoToStep) -> Offer:
     lesson = session.lesson
     known = {step.id for step in lesson.steps}
     if (notice.lesson is not None and notice.lesson != lesson.id) or notice.step not in known:
-        return Offer(OfferKind.ELSEWHERE, notice.step)
+        return Offer(OfferKind.ELSEWHERE, notice.step, lesson=notice.lesson)
     step = lesson.step(notice.step)
     number, title = lesson.index(step.id) + 1, step.title
     if session.viewing.id == step.id:
@@ -276,6 +295,33 @@ def offer_for(session: LessonSession, notice: GoToStep) -> Offer:
         frontier = session.frontier
         return Offer(OfferKind.LOCKED, step.id, number, title, frontier.title if frontier else "")
     return Offer(OfferKind.GO, step.id, number, title)
+
+
+class ConnectionWords:
+    """What a view says when the board's connection changes: one sentence per change."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._joined = False
+
+    def __call__(self, change: ConnectionChange) -> str:
+        detail = strip_controls(change.detail)
+        match change.state:
+            case ConnectionState.CONNECTED if not self._joined:
+                # The first answer, even after the board was away at the start, is the join.
+                self._joined = True
+                return f"Joined the {detail} as {self.name}: the instructor's board follows your progress."
+            case ConnectionState.CONNECTED:
+                return "The workshop board is back; it has your latest progress."
+            case ConnectionState.UNREACHABLE:
+                return (
+                    f"The workshop board is unreachable ({detail}); the lesson carries on, "
+                    "and your progress is sent when it is back."
+                )
+            case ConnectionState.REFUSED:
+                return f"Not joined: {detail}. The lesson carries on without the board."
+            case _:
+                assert_never(change.state)
 
 
 class WorkshopLink:

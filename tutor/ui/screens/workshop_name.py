@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Static
 
+from tutor.ui.screens.input_question import InputQuestion
 from tutor.workshop.snapshot import MAX_NAME, SnapshotError, display_name
 
 
-class WorkshopNameScreen(ModalScreen[str | None]):
+class WorkshopNameScreen(InputQuestion):
     """Returns the name, or None: the learner would rather not join."""
 
     DEFAULT_CSS = """
@@ -21,10 +18,9 @@ class WorkshopNameScreen(ModalScreen[str | None]):
     #workshop-name-problem { margin: 1 0; color: $text-error; }
     """
     AUTO_FOCUS = "#workshop-name"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Not now", show=False)]
 
     def __init__(self, where: str) -> None:
-        super().__init__(classes="question")
+        super().__init__()
         self._where = where
 
     def compose(self) -> ComposeResult:
@@ -39,23 +35,7 @@ class WorkshopNameScreen(ModalScreen[str | None]):
             )
             yield Input(placeholder="your name", max_length=MAX_NAME, id="workshop-name")
             yield Static("", id="workshop-name-problem", markup=False)
-            with Horizontal(id="question-buttons"):
-                yield Button("Join", id="yes", variant="primary")
-                yield Button("Not now", id="no")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._choose()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "yes":
-            self._choose()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            yield self.buttons("Join", "Not now")
 
     def _choose(self) -> None:
         try:

@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from tutor.safe_text import strip_controls
 from tutor.session.session import LessonSession
-from tutor.session.workshop import Offer, OfferKind, WorkshopLink, WorkshopSetup, offer_for
+from tutor.session.workshop import ConnectionWords, Offer, OfferKind, WorkshopLink, WorkshopSetup, offer_for
 from tutor.workshop.client import ConnectionChange, ConnectionState
 from tutor.workshop.notices import GoToStep, Notice, RoomMessage
 
@@ -48,7 +48,7 @@ class WorkshopStatus(Static):
         self.learner: str | None = setup.name
         self.offer: Offer | None = None
         """The instructor's step this learner may go to (`g`), if one stands."""
-        self._joined = False
+        self._words = ConnectionWords(setup.name or "")
         self._asked = False
         # Before the lesson opens: the board hears of it from its first event.
         self.link = WorkshopLink(
@@ -89,7 +89,7 @@ class WorkshopStatus(Static):
                 markup=False,
             )
             return
-        self.learner = name
+        self.learner = self._words.name = name
         self.link.join(name)
 
     def close(self) -> list[str]:
@@ -101,37 +101,17 @@ class WorkshopStatus(Static):
     def on_workshop_status_state_changed(self, message: StateChanged) -> None:
         change = message.change
         detail = strip_controls(change.detail)
+        words = self._words(change)
         match change.state:
             case ConnectionState.CONNECTED:
                 self._show(f"● workshop: {self.learner}", "-up", detail)
-                if self._joined:
-                    self.app.notify("The workshop board is back; it has your latest progress.", title="Workshop")
-                else:
-                    self.app.notify(
-                        f"Joined the {detail} as {self.learner}: the instructor's board follows your progress.",
-                        title="Workshop",
-                        markup=False,
-                    )
-                self._joined = True
+                self.app.notify(words, title="Workshop", markup=False)
             case ConnectionState.UNREACHABLE:
                 self._show("✗ workshop board unreachable", "-down", detail)
-                self.app.notify(
-                    f"The workshop board is unreachable ({detail}); the lesson carries on, "
-                    "and your progress is sent when it is back.",
-                    title="Workshop",
-                    severity="warning",
-                    timeout=10,
-                    markup=False,
-                )
+                self.app.notify(words, title="Workshop", severity="warning", timeout=10, markup=False)
             case ConnectionState.REFUSED:
                 self._show("✗ workshop: not joined", "-down", detail)
-                self.app.notify(
-                    f"Not joined: {detail}. The lesson carries on without the board.",
-                    title="Workshop",
-                    severity="error",
-                    timeout=15,
-                    markup=False,
-                )
+                self.app.notify(words, title="Workshop", severity="error", timeout=15, markup=False)
             case _:
                 assert_never(change.state)
         if change.warning:
@@ -155,23 +135,8 @@ class WorkshopStatus(Static):
 
     def _offer(self, notice: GoToStep) -> None:
         offer = offer_for(self.session, notice)
-        asked = f"The instructor asks everyone to go to step {offer.number} ({offer.title})"
         self.offer = offer if offer.kind is OfferKind.GO else None
-        match offer.kind:
-            case OfferKind.GO:
-                text = f"{asked}. Press g to go there."
-            case OfferKind.HERE:
-                text = f"{asked}: you are on it."
-            case OfferKind.LOCKED:
-                text = (
-                    f"{asked}. It unlocks once “{offer.waits_for}” is done on your cluster: carry on with that first."
-                )
-            case OfferKind.ELSEWHERE:
-                where = f"lesson {notice.lesson}" if notice.lesson else "another lesson"
-                text = f"The instructor asks everyone to go to step {notice.step} of {where}."
-            case _:
-                assert_never(offer.kind)
-        self.app.notify(text, title="From the instructor", timeout=30, markup=False)
+        self.app.notify(offer.words("Press g to go there."), title="From the instructor", timeout=30, markup=False)
         self.screen.refresh_bindings()
 
     def take_offer(self) -> str | None:
