@@ -101,12 +101,6 @@ class LessonScreen(LessonDrawing):
 
             self._lender = TerminalLender(self.app)
             self.session.subscribe(self._lender.on_event)
-        if self.setup.workshop is not None:
-            from tutor.ui.widgets.workshop_status import WorkshopStatus
-
-            # Before the lesson opens (the connect worker): the board hears of it from the start.
-            self.workshop = WorkshopStatus(self.session, self.setup.workshop)
-            self.query_one(LessonHeader).mount(self.workshop, before="#connection")
         self.call_after_refresh(self._connect_once_painted)
 
     def _connect_once_painted(self) -> None:
@@ -117,6 +111,12 @@ class LessonScreen(LessonDrawing):
         if not all(markdown.children for markdown in self.step_views[self.current].query("Markdown")):
             self.call_after_refresh(self._connect_once_painted)
             return
+        if self.setup.workshop is not None:
+            from tutor.ui.widgets.workshop_status import WorkshopStatus  # its client: ~50 ms, after the first paint
+
+            # Before the lesson opens (the connect worker): the board hears of it from the start.
+            self.workshop = WorkshopStatus(self.session, self.setup.workshop)
+            self.query_one(LessonHeader).mount(self.workshop, before="#connection")
         self.call_after_refresh(self._connect)  # the frame that draws the step's blocks first
 
     @work(thread=True, exit_on_error=False, group="session", name="connect")
