@@ -1,17 +1,22 @@
 """The workshop in line mode: the board's connection once per change, the instructor's
-messages, and "everyone, step N" offered (with g), never forced, a locked step explained."""
+messages, and "everyone, step N" offered (with g), never forced, a locked step explained;
+and the link under it, which keeps the board up to date while nothing happens."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tests.lesson.helpers import write_lesson
+from tests.polling import wait_until
 from tests.session.fakes import FakeCluster, attached
 from tutor.lesson.parser import load
 from tutor.plain.workshop import WorkshopLines
 from tutor.session.session import LessonSession
+from tutor.session.workshop import WorkshopLink, WorkshopSetup
 from tutor.workshop.client import ConnectionChange, ConnectionState
+from tutor.workshop.http import WorkshopUrl
 from tutor.workshop.notices import GoToStep, RoomMessage
+from tutor.workshop.server.serve import ServerThread
 
 LESSON = """\
 ---
@@ -35,12 +40,15 @@ title: Two steps
 """
 
 
-def make(tmp_path: Path, *, interactive: bool = True) -> tuple[LessonSession, FakeCluster, WorkshopLines, list[str]]:
+def make(
+    tmp_path: Path, *, interactive: bool = True, open_it: bool = True
+) -> tuple[LessonSession, FakeCluster, WorkshopLines, list[str]]:
     lesson = load(write_lesson(tmp_path, LESSON))
     session = LessonSession(lesson, variables=lesson.defaults(), cluster="kind-test", store=None)
     cluster = FakeCluster()
     attached(session, cluster)
-    session.open()
+    if open_it:
+        session.open()
     said: list[str] = []
     return session, cluster, WorkshopLines(session, said.append, name="Ana", interactive=interactive), said
 
@@ -99,3 +107,31 @@ def test_without_a_learner_at_the_keyboard_the_offer_is_only_said(tmp_path: Path
     lines.on_notice(GoToStep(1, 0.0, None, "two"))
     assert said[-1] == "[workshop] The instructor asks everyone to go to step 2 (Two). This run goes on by itself."
     assert session.viewing.id == "one"
+
+
+def test_the_link_sends_a_step_stuck_while_nothing_happens_and_stops_its_threads(
+    tmp_path: Path, server: ServerThread
+) -> None:
+    session, _, _, _ = make(tmp_path, open_it=False)
+    url = WorkshopUrl.parse(f"{server.url}/{server.join_code}", join=True)
+    changes: list[ConnectionChange] = []
+    link = WorkshopLink(
+        session,
+        WorkshopSetup(url, "Ana", stuck_after=0.3),
+        on_state=changes.append,
+        on_notice=lambda notice: None,
+        tick=0.1,
+    )
+    try:
+        session.open()  # before the learner's name is known: the board gets the latest state on joining
+        link.join("Ana")
+
+        def stuck() -> object:
+            learners = server.inspect(lambda store: list(store.learners.values()))
+            snap = learners[0].snapshot if learners else None
+            return snap is not None and snap.stuck is not None and snap.stuck.headline == "not yet"
+
+        wait_until(stuck, what="the step stuck on the board, with no event since")
+        assert [change.state for change in changes] == [ConnectionState.CONNECTED]
+    finally:
+        assert link.close() == [], "no thread of the link left behind"
