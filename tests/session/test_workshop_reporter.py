@@ -146,7 +146,9 @@ class Hostile(FakeCluster):
         return (StepCheck(CheckId(step.id, 0), "Title\x1b[31m", CheckResult("fail", reason, findings=(finding,))),)
 
 
-HOSTILE_LESSON = LESSON.replace("tool do:one", "tool do:one --token=S3cr3tT0k3nValue0123456789")
+HOSTILE_LESSON = LESSON.replace("tool do:one", "tool do:one --token=S3cr3tT0k3nValue0123456789").replace(
+    'title="Two"', 'title="Two\x1b]0;PWNED\x07 steps"'
+)
 
 
 def test_hostile_event_content_never_reaches_the_board(tmp_path: Path, monkeypatch: Any) -> None:
@@ -166,6 +168,7 @@ def test_hostile_event_content_never_reaches_the_board(tmp_path: Path, monkeypat
     stuck = sent[-1].stuck
     assert stuck is not None
     assert stuck.headline == "mongo-0: 0/1 ready token: [redacted] and more"
+    assert sent[-1].steps[1].title == "Two steps", "a lesson's title is one clean line too"
     # Only the schema's own fields travel; a process id that is not an id is left out.
     assert set(json.loads(wire[-1])) == {
         "schema", "lesson", "on_screen", "steps", "stuck", "questions_answered", "processes", "cluster",

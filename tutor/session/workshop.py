@@ -94,7 +94,13 @@ def headline(text: str) -> str:
             return "[redacted]"
         return run
 
-    return clip(_OPAQUE.sub(redact, strip_controls(text)), MAX_HEADLINE)
+    return _line(_OPAQUE.sub(redact, strip_controls(text)), MAX_HEADLINE)
+
+
+def _line(text: str, limit: int) -> str:
+    """A lesson's or a cluster's words as one printable line: control sequences go whole
+    (with what they carried, such as a terminal title), then the rest is clipped."""
+    return clip(strip_controls(text), limit)
 
 
 class WorkshopReporter:
@@ -182,7 +188,7 @@ class WorkshopReporter:
             steps.append(
                 StepState(
                     step.id,
-                    clip(step.title, MAX_TITLE) or step.id,
+                    _line(step.title, MAX_TITLE) or step.id,
                     done=session.progress.is_done(step.id),
                     checks=CheckCounts(counts["pass"], counts["waiting"], counts["fail"]),
                     hints_used=len(session.hints_shown(step.id)),
@@ -195,7 +201,7 @@ class WorkshopReporter:
         ]
         return Snapshot(
             lesson=lesson.id,
-            lesson_title=clip(lesson.title, MAX_TITLE) or lesson.id,
+            lesson_title=_line(lesson.title, MAX_TITLE) or lesson.id,
             steps=tuple(steps),
             cluster=Cluster.SANDBOX if session.sandbox else Cluster.REAL,
             tutor_version=__version__,
