@@ -177,6 +177,18 @@ def test_hostile_event_content_never_reaches_the_board(tmp_path: Path, monkeypat
     assert all(process.name != "fwd\nevil" for snapshot in sent for process in snapshot.processes)
 
 
+def test_a_learner_whose_clock_was_never_set_still_reaches_the_board(tmp_path: Path) -> None:
+    lesson = load(write_lesson(tmp_path, LESSON))
+    session = LessonSession(lesson, variables=lesson.defaults(), cluster="kind-test", store=None)
+    cluster = FakeCluster()
+    attached(session, cluster)
+    sent: list[Snapshot] = []
+    WorkshopReporter(session, sent.append, wall=lambda: 0.0)  # 1970
+    session.open()
+    cluster.satisfy("one")
+    assert sent and sent[-1].steps[0].done and sent[-1].sent_at >= 1_577_836_800.0
+
+
 def test_a_headline_keeps_kubernetes_names_and_drops_what_looks_like_a_credential() -> None:
     assert headline("pvc-3f2c9a1e-8b7d-4c1e-9f2a-1b2c3d4e5f60: Pending") == (
         "pvc-3f2c9a1e-8b7d-4c1e-9f2a-1b2c3d4e5f60: Pending"

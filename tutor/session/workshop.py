@@ -34,7 +34,9 @@ from tutor.workshop.http import WorkshopUrl
 from tutor.workshop.identity import IdentityStore, UnsafeIdentity
 from tutor.workshop.notices import GoToStep, Notice
 from tutor.workshop.snapshot import (
+    EARLIEST,
     ID,
+    LATEST,
     MAX_HEADLINE,
     MAX_PROCESSES,
     MAX_SECONDS,
@@ -205,7 +207,8 @@ class WorkshopReporter:
             steps=tuple(steps),
             cluster=Cluster.SANDBOX if session.sandbox else Cluster.REAL,
             tutor_version=__version__,
-            sent_at=self._wall(),
+            # A clock that was never set says 1970; the board keeps its own time of receipt anyway.
+            sent_at=min(max(self._wall(), EARLIEST), LATEST),
             seq=self._seq,
             on_screen=viewing if viewing in listed else None,
             stuck=self._stuck(listed),
