@@ -4,12 +4,14 @@ and the link under it, which keeps the board up to date while nothing happens.""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from tests.lesson.helpers import write_lesson
 from tests.polling import wait_until
 from tests.session.fakes import FakeCluster, attached
 from tutor.lesson.parser import load
+from tutor.plain.view import PlainView
 from tutor.plain.workshop import WorkshopLines
 from tutor.session.session import LessonSession
 from tutor.session.workshop import WorkshopLink, WorkshopSetup
@@ -135,3 +137,16 @@ def test_the_link_sends_a_step_stuck_while_nothing_happens_and_stops_its_threads
         assert [change.state for change in changes] == [ConnectionState.CONNECTED]
     finally:
         assert link.close() == [], "no thread of the link left behind"
+
+
+def test_g_at_the_line_view_s_prompt_takes_the_offer(tmp_path: Path) -> None:
+    session, cluster, _, _ = make(tmp_path)
+    out = io.StringIO()
+    view = PlainView(session, out, interactive=True)
+    view.workshop = WorkshopLines(session, view.say, name="Ana", interactive=True)
+    assert view._handle("g")
+    assert "Nothing to go to" in out.getvalue() and session.viewing.id == "one"
+    cluster.satisfy("one")
+    view.workshop.on_notice(GoToStep(1, 0.0, None, "two"))
+    assert view._handle("g") and session.viewing.id == "two"
+    assert "Step 2 of 2: Two" in out.getvalue()
