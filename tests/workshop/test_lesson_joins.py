@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import REPO, free_port, run_tutor
 from tests.polling import wait_until
 from tests.session.conftest import needs_kubectl
+from tests.ui.pty_terminal import Terminal
 from tutor.commands.exit_codes import UsageError
 from tutor.commands.lesson import LessonOptions, _workshop
 from tutor.workshop.server.serve import ServerThread
@@ -131,3 +132,30 @@ def test_a_name_from_the_terminal_is_checked(monkeypatch: pytest.MonkeyPatch) ->
         _workshop(options, ask_here=True)
     tui = _workshop(options, ask_here=False)
     assert tui is not None and tui.name is None, "the TUI asks in a window of its own"
+
+
+@needs_kubectl
+def test_the_name_is_asked_once_on_the_terminal_then_remembered_by_the_tui(server: ServerThread) -> None:
+    url = f"{server.url}/{server.join_code}"
+    plain = Terminal(["day55", "--sandbox", "--plain", "--workshop", url, "--set", f"local_port={free_port()}"], REPO)
+    try:
+        plain.wait_for(lambda: plain.shows("Your name on the workshop's board"), what="the name, asked")
+        plain.type("Ana Lee\r")
+        plain.wait_for(lambda: plain.shows("[workshop] Joined the workshop at"), what="the join")
+        plain.wait_for(lambda: plain.shows("Step 1 of 11"), what="the lesson")
+        plain.type("q\r")
+        assert plain.ended() == 0
+    finally:
+        plain.close()
+    assert server.inspect(lambda store: [each.name for each in store.learners.values()]) == ["Ana Lee"]
+
+    tui = Terminal(["day55", "--sandbox", "--workshop", url, "--set", f"local_port={free_port()}"], REPO)
+    try:
+        tui.wait_for(lambda: tui.shows("workshop: Ana Lee"), what="the TUI's header, joined without asking")
+        assert not tui.shows("Join the workshop")
+        tui.type("\x11")  # ctrl+q
+        assert tui.ended() == 0
+    finally:
+        tui.close()
+    learners = server.inspect(lambda store: list(store.learners.values()))
+    assert [each.name for each in learners] == ["Ana Lee"], "the same learner, not a second one"
