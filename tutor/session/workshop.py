@@ -144,8 +144,11 @@ class WorkshopReporter:
     def on_event(self, event: events.Event) -> None:
         """The session's listener (any thread): cheap, and never waits on the network."""
         match event:
-            case events.OutputLine() | events.CommandStarted() | events.CommandFinished() | events.Notice():
-                return  # what commands print and what the learner is told stay on this machine
+            case (
+                events.OutputLine() | events.CommandStarted() | events.CommandFinished() | events.Notice()
+                | events.MapChanged()
+            ):  # fmt: skip
+                return  # what commands print, what the learner is told and the cluster's map stay here
             case events.LessonOpened():
                 self._opened = True
             case events.ProcessChanged(process=process, state=state):
