@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step", metavar="STEP", help="jump to one step; earlier steps are checked first")
     parser.add_argument("--plain", action="store_true", help="line mode, no TUI (screen readers, logs, CI)")
     parser.add_argument("--autoplay", action="store_true", help="run every step's commands and wait for its checks")
+    parser.add_argument(
+        "--workshop",
+        metavar="URL",
+        help="join a workshop's board: the URL the instructor gave (with its join code); also K8S_TUTOR_WORKSHOP",
+    )
+    parser.add_argument("--name", metavar="NAME", help="your name on the workshop's board (asked once if not given)")
     _lesson_run(parser)
     return parser
 
@@ -263,6 +269,8 @@ def dispatch_lesson(options: argparse.Namespace) -> int:
             cluster=_cluster(options),
             lessons=tuple(options.lessons),
             trust=options.trust,
+            workshop=options.workshop or os.environ.get("K8S_TUTOR_WORKSHOP") or None,
+            name=options.name,
         )
     )
 

@@ -2,23 +2,30 @@
 
 It loads the board with the token in the URL's fragment, sees a learner appear as a test
 client sends snapshots, and a step turn done; it opens the learner's detail from the
-keyboard, and sends a message to the room from the page. Skipped, with the reason, where
+keyboard, and sends a message to the room from the page. Then the whole way: a learner's
+tutor autoplays day55 on the sandbox with `--workshop`, and the board sees them appear,
+their steps turn done one by one, and them finish. Skipped, with the reason, where
 Chromium or its driver is missing (`.ci/run` installs both).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import REPO
 from tests.polling import wait_until
+from tests.session.conftest import needs_kubectl
 from tutor.workshop.server.serve import ServerThread
 
-from .helpers import join, put_snapshot, raw, snapshot
+from .helpers import free_port, join, put_snapshot, raw, snapshot
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -146,3 +153,41 @@ def test_the_board_asks_for_the_token_and_refuses_a_wrong_one(browser: Any, serv
         what="the name, as text",
     )
     assert not browser.find_elements(By.CSS_SELECTOR, "#lessons img")
+
+
+@needs_kubectl
+def test_the_board_follows_a_learner_autoplaying_day55_on_the_sandbox(
+    browser: Any, server: ServerThread, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server.url}/board#token={server.instructor_token}")
+    wait_until(lambda: text_of(browser, "#connection") == "Live", what="the board's live feed")
+    log = tmp_path / "tutor.log"
+    with log.open("w") as out:
+        tutor = subprocess.Popen(
+            [
+                sys.executable, "-m", "tutor", "day55", "--sandbox", "--plain", "--autoplay",
+                "--workshop", f"{server.url}/{server.join_code}", "--name", "Ana Lee",
+                "--set", f"local_port={free_port()}",
+            ],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
+            env={**os.environ, "KUBECACHEDIR": str(tmp_path / "kubecache")},
+        )  # fmt: skip
+        try:
+            row = "tr[data-learner] th"
+            wait_until(lambda: "Ana Lee" in text_of(browser, row), timeout=60, what="the learner's row")
+            first = "tr[data-learner] td[data-step='start']"
+            wait_until(lambda: text_of(browser, f"{first} .cell") == "✓ done", timeout=120, what="step 1 done")
+            assert tutor.wait(240) == 0, log.read_text()[-3000:]
+        finally:
+            if tutor.poll() is None:
+                tutor.kill()
+                tutor.wait()
+    last = "tr[data-learner] td[data-step='tunnel']"
+    # The last step is still on the learner's screen: "▶ ✓ done".
+    wait_until(lambda: text_of(browser, f"{last} .cell") == "▶ ✓ done", what="the last step done")
+    wait_until(lambda: "Ana Lee" in text_of(browser, "#done"), what="Ana Lee among those done")
+    cells = browser.find_elements(By.CSS_SELECTOR, "tr[data-learner] td[data-step]")
+    assert len(cells) == 11 and all(cell.get_attribute("data-state") == "done" for cell in cells)
+    assert "[workshop] Joined the workshop at" in log.read_text()

@@ -290,7 +290,11 @@ def test_status_with_a_wrong_or_missing_token_or_no_server_fails_clearly(busy_se
     assert bad_url.returncode == 2 and "not a workshop URL" in bad_url.stderr
     not_ours = run("status", busy_server.url + "/nothing", "--token", busy_server.instructor_token)
     assert not_ours.returncode == 0  # any path names the same server
-    for result in (wrong, learner_secret, missing, nobody, bad_url):
+    pasted = run("status", busy_server.url, "--token", f"{busy_server.instructor_token}\nworkshop: more")
+    assert pasted.returncode == 2 and "one word of printable characters" in pasted.stderr
+    copied = run("status", busy_server.url, env={"K8S_TUTOR_WORKSHOP_TOKEN": busy_server.instructor_token + "\n"})
+    assert copied.returncode == 0, "a token read from a file keeps its line break: it is not part of it"
+    for result in (wrong, learner_secret, missing, nobody, bad_url, pasted):
         assert "Traceback" not in result.stderr
         assert busy_server.instructor_token not in result.stderr
 

@@ -27,10 +27,11 @@ from tutor.commands.lessons import find_lesson
 from tutor.commands.options import ClusterChoice
 from tutor.lesson.place import Place
 from tutor.safe_text import strip_controls
-from tutor.session.asking import on_terminal
+from tutor.session.asking import ask_text, on_terminal
 
 if TYPE_CHECKING:
     from tutor.sandbox import Sandbox
+    from tutor.session.workshop import WorkshopSetup
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class LessonOptions:
     cluster: ClusterChoice = field(default_factory=ClusterChoice)
     lessons: tuple[Path, ...] = ()
     trust: bool = False
+    workshop: str | None = None
+    """--workshop URL (or K8S_TUTOR_WORKSHOP): the board to join, its join code at the end."""
+    name: str | None = None
+    """--name: the learner's name on that board."""
 
 
 def run(options: LessonOptions) -> int:
@@ -61,6 +66,7 @@ def run(options: LessonOptions) -> int:
     if choice.sandbox and (choice.kubeconfig or choice.context):
         raise UsageError("--sandbox runs its own simulated cluster: leave out --kubeconfig and --context")
     tui = not options.plain and tui_possible()
+    workshop = _workshop(options, ask_here=not tui)  # before anything starts: a bad URL stops here
     if not tui:
         _install_exit_handlers()
     with _cluster_for(options, profile=first.variables(lesson)["profile"]) as where:
@@ -73,6 +79,7 @@ def run(options: LessonOptions) -> int:
             sandbox=where.sandbox,
             save_progress=not where.sandbox,
             trust_given=options.trust,
+            workshop=workshop,
         )
         if not tui:
             from tutor.plain.view import run_plain
@@ -100,6 +107,48 @@ def run(options: LessonOptions) -> int:
             )
         finally:
             gc.enable()
+
+
+NAME_TRIES = 3
+
+
+def _workshop(options: LessonOptions, *, ask_here: bool) -> WorkshopSetup | None:
+    """The workshop to join and the learner's name on its board: --name, else the name this
+    learner joined with before, else asked (here on the terminal, or by the TUI)."""
+    if options.workshop is None:
+        if options.name is not None:
+            raise UsageError("--name is your name on a workshop's board: give the workshop's URL too (--workshop URL)")
+        return None
+    from tutor.session.workshop import WorkshopSetup, saved_name
+    from tutor.workshop.http import BadUrl, WorkshopUrl
+    from tutor.workshop.snapshot import SnapshotError, display_name
+
+    try:
+        url = WorkshopUrl.parse(options.workshop, join=True)
+    except BadUrl as err:
+        raise UsageError(f"--workshop: {err}") from None
+    name = options.name
+    if name is not None:
+        try:
+            return WorkshopSetup(url, display_name(name.strip(), "--name"))
+        except SnapshotError as err:
+            raise UsageError(f"{err} (your name on the board: 1 to 40 characters on one line)") from None
+    name = saved_name(url)
+    if name is not None or not ask_here:
+        return WorkshopSetup(url, name)  # None: the TUI asks
+    if not on_terminal():
+        raise UsageError(
+            "joining a workshop needs your name on its board, and there is no terminal to ask it on: give --name NAME"
+        )
+    for _ in range(NAME_TRIES):
+        answer = ask_text("Your name on the workshop's board (as the instructor will see it): ")
+        if answer is None:
+            break
+        try:
+            return WorkshopSetup(url, display_name(answer.strip()))
+        except SnapshotError as err:
+            print(f"k8s-tutor: that name cannot be shown: {err.problem}", file=sys.stderr)
+    raise UsageError("no name given for the workshop's board: give --name NAME, or type one when asked")
 
 
 def tui_possible() -> bool:

@@ -10,7 +10,7 @@ import contextlib
 import queue
 import sys
 import threading
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tutor.lesson.model import Lesson
 from tutor.plain.lines import LessonLines
@@ -21,6 +21,10 @@ from tutor.session.commands import BadVariable
 from tutor.session.factory import SessionRefused, Setup, build_session
 from tutor.session.session import Opening
 
+if TYPE_CHECKING:  # only with --workshop
+    from tutor.plain.workshop import WorkshopLines
+    from tutor.session.workshop import WorkshopLink, WorkshopSetup
+
 HELP = (
     "Enter: run this step's commands (or go on, once the step is done)  "
     "n: next step  p: previous step  h: a hint  c: why the checks are not passing  "
@@ -30,6 +34,9 @@ HELP = (
 
 
 class PlainView(LessonLines):
+    workshop: WorkshopLines | None = None
+    """--workshop: the board's lines, and `g` for the instructor's "everyone, step N"."""
+
     # --- running -------------------------------------------------------------------------
 
     def run(self, *, autoplay: bool, input_stream: TextIO | None) -> int:
@@ -61,7 +68,7 @@ class PlainView(LessonLines):
 
     def _interactive(self, stream: TextIO | None) -> int:
         if stream is not None and self.interactive:
-            self.say(HELP)
+            self.say(HELP + ("  g: the step the instructor asks for" if self.workshop else ""))
             threading.Thread(target=self._read, args=(stream,), name="plain-input", daemon=True).start()
         else:
             self.say("Run the commands in your own terminal; this view moves on when each step's checks pass.")
@@ -101,6 +108,9 @@ class PlainView(LessonLines):
             return True
         if word == "eof":
             self.interactive = False
+            return True
+        if word == "g" and self.workshop is not None:
+            self.workshop.go()
             return True
         if word == "":
             if session.progress.is_done(session.viewing.id):
@@ -175,6 +185,7 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
         print(f"k8s-tutor: {err}", file=sys.stderr)
         return 2
     view = PlainView(session, sys.stdout, interactive=interactive)
+    link = _join(view, setup.workshop, interactive=interactive) if setup.workshop is not None else None
     try:
         return view.run(autoplay=autoplay, input_stream=sys.stdin if interactive else None)
     except KeyboardInterrupt:
@@ -182,6 +193,20 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
         return 130
     finally:
         session.close()
+        if link is not None:
+            link.close()  # after the session: its last state gets one try
+
+
+def _join(view: PlainView, workshop: WorkshopSetup, *, interactive: bool) -> WorkshopLink:
+    """Report to the workshop's board from now on (the name is known: the CLI asked for it)."""
+    from tutor.plain.workshop import WorkshopLines
+    from tutor.session.workshop import WorkshopLink
+
+    name = workshop.name or "learner"
+    lines = view.workshop = WorkshopLines(view.session, view.say, name=name, interactive=interactive)
+    link = WorkshopLink(view.session, workshop, on_state=lines.on_state, on_notice=lines.on_notice)
+    link.join(name)
+    return link
 
 
 def _ask_trust(explanation: str) -> bool:

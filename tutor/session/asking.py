@@ -28,6 +28,11 @@ def ask_yes_no(question: str) -> bool:
     return answer is not None and answer.strip().lower() in ("y", "yes")
 
 
+def ask_text(prompt: str) -> str | None:
+    """A line typed on the terminal; None without one, at end of input, or on Ctrl+C."""
+    return _read(prompt)
+
+
 def confirm_cluster(decision: GuardDecision) -> bool:
     """Ask to use a context the guard would not use unasked: the learner types its name."""
     print(decision.message, file=sys.stderr, flush=True)

@@ -21,6 +21,7 @@ from tutor.session.session import LessonSession
 
 if TYPE_CHECKING:
     from tutor.cluster.guard import GuardDecision
+    from tutor.session.workshop import WorkshopSetup
 
 TerminalLender = Callable[[], AbstractContextManager[object]]
 """Gives a command the learner's terminal for the duration of the `with`."""
@@ -56,6 +57,8 @@ class Setup:
     ask_trust: Callable[[str], bool] | None = None
     """Shows what an untrusted lesson runs and reaches (the text given) and asks whether to
     trust it; the answer is remembered. None: nobody to ask, so it runs nothing."""
+    workshop: WorkshopSetup | None = None
+    """--workshop: the board this run reports to (the view joins it; tutor/session/workshop.py)."""
 
     def variables(self, lesson: Lesson, cluster: Mapping[str, str] | None = None) -> dict[str, str]:
         """The lesson's variables on this cluster, in the one precedence every command and view

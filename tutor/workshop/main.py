@@ -180,9 +180,12 @@ def main(argv: Sequence[str]) -> int:
                     )
                 )
             case "status":
-                token = args.token or os.environ.get(TOKEN_ENV, "")
+                token = (args.token or os.environ.get(TOKEN_ENV, "")).strip()
                 if not token:
                     return _usage(f"give the instructor token with --token or ${TOKEN_ENV}")
+                if not token.isascii() or not token.isprintable() or " " in token:
+                    # It travels in a header: a token pasted with a line break would end it early.
+                    return _usage("the instructor token is one word of printable characters: copy it again")
                 return status(StatusOptions(args.url, token, args.json, args.cafile, args.timeout))
             case "export":
                 from tutor.workshop.server.store import default_db

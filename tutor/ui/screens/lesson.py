@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from tutor.cluster.object_map import ObjectMap
     from tutor.ui.screens.object_map import ObjectMapScreen
     from tutor.ui.terminal import TerminalLender
+    from tutor.ui.widgets.workshop_status import WorkshopStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class LessonScreen(LessonDrawing):
         Binding("o", "change_port", "Port"),
         Binding("s", "shell", "Your terminal"),
         Binding("m", "object_map", "Map"),
+        Binding("g", "workshop_go", "Go to step"),
         Binding("q", "app.quit", "Quit", key_display="q/^q"),
     ]
 
@@ -86,6 +88,8 @@ class LessonScreen(LessonDrawing):
         self._rerun_due: tuple[str, int] | None = None
         """That run, once the port has changed: started as soon as no other run is under way."""
         self._map_screen: ObjectMapScreen | None = None
+        self.workshop: WorkshopStatus | None = None
+        """--workshop: the board's word in the header, its messages and offers."""
 
     # --- the session's life ---------------------------------------------------------------
 
@@ -107,6 +111,12 @@ class LessonScreen(LessonDrawing):
         if not all(markdown.children for markdown in self.step_views[self.current].query("Markdown")):
             self.call_after_refresh(self._connect_once_painted)
             return
+        if self.setup.workshop is not None:
+            from tutor.ui.widgets.workshop_status import WorkshopStatus  # its client: ~50 ms, after the first paint
+
+            # Before the lesson opens (the connect worker): the board hears of it from the start.
+            self.workshop = WorkshopStatus(self.session, self.setup.workshop)
+            self.query_one(LessonHeader).mount(self.workshop, before="#connection")
         self.call_after_refresh(self._connect)  # the frame that draws the step's blocks first
 
     @work(thread=True, exit_on_error=False, group="session", name="connect")
@@ -153,6 +163,8 @@ class LessonScreen(LessonDrawing):
         # Stops every process and watch: the workers blocked on them return.
         self.stop_drawing()
         self.session.close()
+        if self.workshop is not None:
+            self.workshop.close()
 
     def on_session_opened(self, message: SessionOpened) -> None:
         self.opened = True
@@ -161,6 +173,8 @@ class LessonScreen(LessonDrawing):
         self.refresh_bindings()
         if message.opening.fast_forwarded is False and not self.autoplay:
             self.notify("Fast-forward stopped: the checks panel says why.", severity="warning")
+        if self.workshop is not None:
+            self.workshop.lesson_opened()
 
     def on_autoplay_finished(self, message: AutoplayFinished) -> None:
         self.running = False
@@ -216,6 +230,8 @@ class LessonScreen(LessonDrawing):
             return opened and self._port_command(self.current) is not None
         if action == "shell":
             return session.shell is not None
+        if action == "workshop_go":
+            return self.workshop is not None and self.workshop.offer is not None
         return True
 
     def action_run_step(self) -> None:
@@ -296,6 +312,11 @@ class LessonScreen(LessonDrawing):
             self.session.show(step_id)
         except ValueError as err:  # locked meanwhile
             self.post_message(WorkFailed("showing the step", err))
+
+    def action_workshop_go(self) -> None:
+        step = self.workshop.take_offer() if self.workshop is not None else None
+        if step is not None and self.opened:
+            self._navigate(step)  # a step locked meanwhile is explained there
 
     def action_hint(self) -> None:
         step = self.lesson.step(self.current)

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from tutor.ui.screens.input_question import InputQuestion
 
 
-class PortScreen(ModalScreen[str | None]):
+class PortScreen(InputQuestion):
     """Asks for a port; `problem(value)` (the session's rule) says what is wrong with one."""
 
     AUTO_FOCUS = "#port-input"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
     def __init__(
         self, variable: str, why: str, suggestion: int | None, problem: Callable[[str, str], str | None]
     ) -> None:
-        super().__init__(classes="question")
+        super().__init__()
         self.variable = variable
         self._why = why
         self._suggestion = suggestion
@@ -37,23 +35,7 @@ class PortScreen(ModalScreen[str | None]):
             )
             yield Input(str(self._suggestion or ""), placeholder="a port, e.g. 9191", type="integer", id="port-input")
             yield Static("", id="port-problem")
-            with Horizontal(id="question-buttons"):
-                yield Button("Use this port", id="yes", variant="primary")
-                yield Button("Cancel", id="no")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._choose()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "yes":
-            self._choose()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            yield self.buttons("Use this port", "Cancel")
 
     def _choose(self) -> None:
         value = self.query_one("#port-input", Input).value.strip()
