@@ -46,6 +46,8 @@ def test_the_sandboxs_own_client_gets_in(sandbox: Sandbox) -> None:
         ("a foreign Host (DNS rebinding)", {"headers": {"Host": "evil.example:80"}}, 403, "Forbidden"),
         ("an Origin header", {"headers": {"Origin": "http://evil.example"}}, 403, "Forbidden"),
         ("a null Origin", {"headers": {"Origin": "null"}}, 403, "Forbidden"),
+        ("a page on another loopback port", {"headers": {"Origin": "http://127.0.0.1:8001"}}, 403, "Forbidden"),
+        ("a page on loopback without a port", {"headers": {"Origin": "https://127.0.0.1"}}, 403, "Forbidden"),
         (
             "a request a page made",
             {"headers": {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}},
@@ -74,6 +76,12 @@ def test_strangers_are_refused_and_nothing_changes(
     if reason is not None:
         assert body["reason"] == reason
     assert nothing_changed(sandbox, before), what
+
+
+def test_a_websocket_client_naming_the_servers_own_origin_gets_in(sandbox: Sandbox) -> None:
+    # websocket-client (the kubernetes client's stream()) sends the target's own origin.
+    for origin in (f"https://127.0.0.1:{sandbox.port}", f"http://localhost:{sandbox.port}"):
+        assert api(sandbox, "GET", "/api/v1/namespaces", headers={"Origin": origin}).status == 200, origin
 
 
 def test_an_address_the_learner_types_in_a_browser_is_answered(sandbox: Sandbox) -> None:

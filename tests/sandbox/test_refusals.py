@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_helpers import Kubectl, api, needs_kubectl
+from sandbox_helpers import Kubectl, api, make_kubectl, needs_kubectl
 
 from tutor.sandbox import Sandbox
 
@@ -77,14 +78,121 @@ def test_run_interactive_returns_at_once_with_the_reason_and_removes_its_pod(
     assert "couldn't attach to pod/scratch" in result.stderr
     assert limit_said(result.stderr)
     assert 'pod "scratch" deleted' in result.stdout
+    sandbox.wait_idle()  # the deleted pod goes once its container has stopped
     assert sandbox.store.get("pods", "default", "scratch") is None
 
 
-def test_a_refused_attach_is_an_ended_session_for_the_kubelet(sandbox: Sandbox, web: Kubectl) -> None:
-    ended: list[tuple[str, str, str]] = []
-    sandbox.server.on_attach_ended = lambda *where: ended.append(where)
-    web("attach", "web")
-    assert ended[-1] == ("default", "web", "web")
+GENEROUS = 45.0
+"""Seconds a command that must not wait for kubectl's one-minute pod timeout may take."""
+
+
+@pytest.mark.parametrize(
+    ("version", "flags"),
+    # kubectl 1.27 attaches over SPDY alone; 1.31 and 1.33 try a WebSocket first.
+    [("v1.27.0", ["-i"]), ("v1.31.0", ["-i"]), ("v1.31.0", ["-it"]), ("v1.33.0", ["-it"])],
+)
+def test_run_interactive_never_restarting_ends_when_its_stdin_closes(
+    sandbox_factory: Callable[..., Sandbox], version: str, flags: list[str]
+) -> None:
+    # kubectl waits for a --restart=Never pod to complete; the refused attach is a session
+    # that ended, so the shell reads end of file and exits, as once a real client goes.
+    sandbox = sandbox_factory(kubernetes_version=version)
+    kubectl = make_kubectl(sandbox)
+    result, took = timed(
+        kubectl, "run", *flags, "--rm", "--restart=Never", "shell", "--image=busybox", "--", "sh", stdin=""
+    )
+    assert took < GENEROUS, result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "timed out" not in result.stderr
+    assert limit_said(result.stderr)
+    assert 'pod "shell" deleted' in result.stdout
+    sandbox.wait_idle()
+    assert sandbox.store.get("pods", "default", "shell") is None
+
+
+def test_run_interactive_shows_what_the_script_printed_around_its_input(kubectl: Kubectl) -> None:
+    result, took = timed(
+        kubectl,
+        "run",
+        "-i",
+        "--restart=Never",
+        "script",
+        "--image=busybox",
+        "--",
+        "sh",
+        "-c",
+        "echo before; cat; echo after",
+        stdin="",
+    )
+    assert (result.returncode, took < GENEROUS) == (0, True), result.stderr
+    assert result.stdout.split() == ["before", "after"]
+    status = kubectl("get", "pod", "script", "-o", "jsonpath={.status.phase}", check=True).stdout
+    assert status == "Succeeded"
+
+
+def test_run_interactive_passes_on_the_exit_code(kubectl: Kubectl) -> None:
+    result, took = timed(
+        kubectl, "run", "-i", "--rm", "--restart=Never", "fails", "--image=busybox", "--", "sh", "-c", "cat; exit 3"
+    )
+    assert took < GENEROUS
+    assert result.returncode == 3
+    assert "pod default/fails terminated (Error)" in result.stderr
+
+
+def test_an_attach_refused_to_the_client_ends_its_session_too(sandbox: Sandbox, kube_client: Any) -> None:
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+    from kubernetes.stream import stream
+
+    core = client.CoreV1Api(kube_client)
+    container = {"name": "sh", "image": "busybox", "stdin": True, "stdinOnce": True}
+    core.create_namespaced_pod(
+        "default", {"metadata": {"name": "py"}, "spec": {"restartPolicy": "Never", "containers": [container]}}
+    )
+    sandbox.wait_idle()
+    with pytest.raises(ApiException) as refused:
+        stream(core.connect_get_namespaced_pod_attach, "py", "default", stdin=True, stdout=True, tty=False)
+    assert "k8s-tutor sandbox" in str(refused.value)
+    sandbox.wait_idle()
+    assert core.read_namespaced_pod("py", "default").status.phase == "Succeeded"
+
+
+def test_an_attach_without_stdin_or_without_stdin_once_leaves_the_shell_running(
+    sandbox: Sandbox, kubectl: Kubectl
+) -> None:
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "open"},
+        "spec": {"containers": [{"name": "sh", "image": "busybox", "stdin": True, "tty": True}]},
+    }
+    kubectl("apply", "-f", "-", stdin=json.dumps(manifest), check=True)
+    kubectl("wait", "--for=condition=Ready", "pod/open", "--timeout=30s", check=True)
+    for flags in ([], ["-i"]):
+        result = kubectl("attach", *flags, "open", stdin="")
+        assert result.returncode == 1 and limit_said(result.stderr)
+    sandbox.wait_idle()
+    pod = sandbox.store.read("pods", "default", "open")
+    assert pod["status"]["phase"] == "Running"
+    assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
+
+
+def test_attach_to_a_stdin_once_container_ends_its_shell_which_restarts(sandbox: Sandbox, kubectl: Kubectl) -> None:
+    container = {"name": "sh", "image": "busybox", "stdin": True, "stdinOnce": True}
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "again"}, "spec": {"containers": [container]}}
+    kubectl("apply", "-f", "-", stdin=json.dumps(manifest), check=True)
+    kubectl("wait", "--for=condition=Ready", "pod/again", "--timeout=30s", check=True)
+    plain = kubectl("attach", "again")  # no stdin: nothing is closed
+    assert plain.returncode == 1
+    sandbox.wait_idle()
+    assert sandbox.store.read("pods", "default", "again")["status"]["containerStatuses"][0]["restartCount"] == 0
+    kubectl("attach", "-i", "again", stdin="")
+    sandbox.wait_idle()
+    status = sandbox.store.read("pods", "default", "again")["status"]["containerStatuses"][0]
+    # restartPolicy Always: the shell exited 0 at the end of its input; a new one waits.
+    assert status["restartCount"] == 1
+    assert status["lastState"]["terminated"]["reason"] == "Completed"
+    assert "running" in status["state"]
 
 
 def test_port_forward_through_the_api_names_the_stand_in(web: Kubectl) -> None:

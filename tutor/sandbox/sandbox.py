@@ -116,6 +116,10 @@ class Sandbox:
             bookmark_interval=bookmark_interval,
         )
         self.server.pod_logs = PodLogs(lambda: self.kubelet, self.clock)
+        # A refused attach is a session that ended: the kubelet of the cluster now running.
+        self.server.on_attach_ended = lambda namespace, pod, container: self.kubelet.attach_ended(
+            namespace, pod, container
+        )
         #: The stand-ins (None with ``standins=False``): for tools and tests that look inside
         #: (``shim_dir``, ``ingress_port``, ``apps``, ``databases``...).
         self.standins: StandIns | None = None

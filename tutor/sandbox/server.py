@@ -82,6 +82,14 @@ def _wants_table(request: web.Request) -> bool:
     return "as=Table" in request.headers.get("Accept", "")
 
 
+def _ends_session(request: web.Request) -> bool:
+    """Whether a refused streaming request ends its client's session: kubectl 1.30 and newer
+    try a WebSocket first and, refused, the same request over SPDY, so their session ends
+    with that last attempt; older kubectl and other clients make one attempt."""
+    websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+    return not (websocket and request.headers.get("User-Agent", "").startswith("kubectl/"))
+
+
 def _flag(value: str | None) -> bool:
     return value is not None and value.lower() in ("true", "1")
 
@@ -107,8 +115,9 @@ class ApiServer:
         self.faults = faults
         self.bookmark_interval = bookmark_interval
         self.log_provider: LogProvider | None = None
-        #: Told (namespace, pod, container) when an attach is refused: for the kubelet, that is a
-        #: session that ended at once, after which a container with stdinOnce reads end of file.
+        #: Told (namespace, pod, container) when an attach with stdin is refused: for the
+        #: kubelet, a session that ended at once, after which a container with stdinOnce
+        #: reads end of file (the sandbox wires it to Kubelet.attach_ended).
         self.on_attach_ended: Callable[[str, str, str], None] | None = None
         #: The pod log subresource's answers (the sandbox sets it; see podlogs.py).
         self.pod_logs: PodLogs | None = None
@@ -700,10 +709,11 @@ class ApiServer:
             "exec": '"' + " ".join(request.query.getall("command", [])) + '"',
             "proxy": p.tail or "/",
         }.get(sub, "")
-        if sub == "attach" and self.on_attach_ended is not None:
+        if sub == "attach" and _flag(request.query.get("stdin")) and _ends_session(request):
             containers = (obj.get("spec") or {}).get("containers") or [{}]
             container = request.query.get("container") or str(containers[0].get("name", ""))
-            self.on_attach_ended(p.namespace or "", name, container)
+            if self.on_attach_ended is not None:
+                self.on_attach_ended(p.namespace or "", name, container)
         raise refusals.refusal(sub, f"{p.rt.singular} {name}" if sub == "proxy" else name, detail)
 
     # ---- reviews and tokens ------------------------------------------------------------

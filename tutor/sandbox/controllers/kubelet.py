@@ -162,6 +162,16 @@ class Kubelet(Controller):
                 c.retry_now(now)
             self.requeue((run.namespace, run.name))
 
+    def attach_ended(self, namespace: str, name: str, container: str) -> None:
+        """An attach session with stdin ended: as the runtime does for a container with
+        ``stdinOnce``, its stdin is closed, and a shell reading it exits."""
+        run = self.runs.get(self._by_key.get((namespace, name), ""))
+        if run is None:
+            return
+        for c in run.mains:
+            if c.name == container and c.spec.get("stdinOnce") and c.close_stdin(self.store.clock()):
+                self.requeue((namespace, name))
+
     # ---- reconcile -------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> float | None:
@@ -415,7 +425,7 @@ class Kubelet(Controller):
             hostname=str(spec.get("hostname") or meta["name"]),
             ip=run.ip,
             tag=tag,
-            stdin=bool(c.spec.get("stdin")),
+            stdin=programs.Stdin() if c.spec.get("stdin") else None,
             long_running=c.restart_policy == "Always" and not c.init,
             task_seconds=self.cluster.delay("init_container" if c.init else "job_run"),
             started=at,
