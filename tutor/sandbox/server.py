@@ -459,6 +459,7 @@ class ApiServer:
                     rt.key,
                     [obj],
                     obj["metadata"].get("resourceVersion", ""),
+                    now=self.store.clock(),
                     include_object=include,
                     custom=self._custom_columns(rt),
                 ),
@@ -490,7 +491,16 @@ class ApiServer:
         objs, rv = self.store.list_with_version(rt.key, p.namespace if rt.namespaced else None, labels, fields)
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
-            return _json(tables.table(rt.key, objs, str(rv), include_object=include, custom=self._custom_columns(rt)))
+            return _json(
+                tables.table(
+                    rt.key,
+                    objs,
+                    str(rv),
+                    now=self.store.clock(),
+                    include_object=include,
+                    custom=self._custom_columns(rt),
+                )
+            )
         return _json(
             {
                 "kind": rt.list_kind,
@@ -845,6 +855,7 @@ class ApiServer:
                     rt.key,
                     [obj],
                     obj["metadata"].get("resourceVersion", ""),
+                    now=self.store.clock(),
                     include_object=include,
                     with_columns=first,
                     custom=custom,
