@@ -102,11 +102,8 @@ def image_pull_policy(image: str) -> str:
     reference by digest alone has no tag (SetDefaults_Container)."""
     last = image.rsplit("/", 1)[-1]
     name, _, digest = last.partition("@")
-    if ":" in name:
-        tag = name.split(":", 1)[1]
-    else:
-        tag = "" if digest else "latest"
-    return "Always" if tag == "latest" else "IfNotPresent"
+    _repository, _, tag = name.partition(":")
+    return "Always" if (tag or ("" if digest else "latest")) == "latest" else "IfNotPresent"
 
 
 def _default_probe(probe: Obj) -> None:
