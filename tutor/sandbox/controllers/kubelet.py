@@ -404,18 +404,11 @@ class Kubelet(Controller):
         for mount in c.spec.get("volumeMounts") or []:
             vol = volumes.get(mount.get("name")) or {}
             path = str(mount.get("mountPath", "")).rstrip("/")
-            for kind, resource, ref_field in (("configMap", "configmaps", "name"), ("secret", "secrets", "secretName")):
-                source = vol.get(kind)
-                if not source:
-                    continue
-                data = self._data(resource, namespace, str(source.get(ref_field, ""))) or {}
-                items = source.get("items")
-                if items:
-                    for item in items:
-                        if item.get("key") in data:
-                            files[f"{path}/{item.get('path')}"] = data[item["key"]]
-                else:
-                    files.update({f"{path}/{k}": v for k, v in data.items()})
+            # A projected volume (the service account's: token, ca.crt, namespace) is its
+            # sources' files side by side.
+            sources = (vol.get("projected") or {}).get("sources") or [vol]
+            for source in sources:
+                files.update(self._volume_files(pod, run, source, path))
         found = lookup(c.image)
         tag = found[0].tag if isinstance(found, tuple) else ""
         return programs.Context(
@@ -430,6 +423,33 @@ class Kubelet(Controller):
             task_seconds=self.cluster.delay("init_container" if c.init else "job_run"),
             started=at,
         )
+
+    def _volume_files(self, pod: Obj, run: PodRun, source: Obj, path: str) -> dict[str, str]:
+        """The files one volume (or projected source) shows at ``path``."""
+        namespace = run.namespace
+        for kind, resource, ref_field in (("configMap", "configmaps", "name"), ("secret", "secrets", "secretName")):
+            ref = source.get(kind)
+            if not ref:
+                continue
+            data = self._data(resource, namespace, str(ref.get(ref_field, ""))) or {}
+            items = ref.get("items")
+            if not items:
+                return {f"{path}/{k}": v for k, v in data.items()}
+            return {f"{path}/{item.get('path')}": data[item["key"]] for item in items if item.get("key") in data}
+        if source.get("downwardAPI"):
+            return {
+                f"{path}/{item.get('path')}": self._field(
+                    pod, run, str((item.get("fieldRef") or {}).get("fieldPath", ""))
+                )
+                for item in source["downwardAPI"].get("items") or []
+                if item.get("fieldRef")
+            }
+        token = source.get("serviceAccountToken")
+        if token and self.cluster.issue_token is not None:
+            account = str((pod.get("spec") or {}).get("serviceAccountName") or "default")
+            seconds = int(token.get("expirationSeconds") or 3607)
+            return {f"{path}/{token.get('path', 'token')}": self.cluster.issue_token(namespace, account, seconds)}
+        return {}
 
     def _field(self, pod: Obj, run: PodRun, path: str) -> str:
         meta, spec = pod["metadata"], pod.get("spec") or {}
