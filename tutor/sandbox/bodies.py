@@ -105,8 +105,11 @@ def checked_patch(rt: ResourceType, patch: Any, patch_type: str, patched: Obj, m
     def shown() -> str:
         return validation.go_format(patch) if strategic else json.dumps(patched, separators=(",", ":"))
 
+    # The stored object passed this check when it was written: what a merge patch can get
+    # wrong is in what it writes. A JSON patch's operations may touch anything.
+    checked = patched if patch_type == "json" else _written(patched, patch)
     try:
-        report = validation.check(patched, name, style="unstructured" if strategic else "json")
+        report = validation.check(checked, name, style="unstructured" if strategic else "json")
     except validation.DecodeError as bad:
         raise _patch_invalid(shown(), str(bad)) from None
     if not report.strict or mode == "Ignore":
@@ -114,6 +117,14 @@ def checked_patch(rt: ResourceType, patch: Any, patch_type: str, patched: Obj, m
     if mode == "Strict":
         raise _patch_invalid(shown(), validation.strict_error(report.strict))
     return report.strict
+
+
+def _written(patched: Any, patch: Any) -> Any:
+    """The part of ``patched`` that a merge or strategic merge patch wrote: the fields it
+    names, all the way down (a list whole, as a strategic merge makes it)."""
+    if not isinstance(patched, dict) or not isinstance(patch, dict):
+        return patched
+    return {key: _written(patched[key], patch[key]) for key in patch if key in patched}
 
 
 def _patch_invalid(shown: str, problem: str) -> ApiError:
