@@ -195,6 +195,25 @@ def test_attach_to_a_stdin_once_container_ends_its_shell_which_restarts(sandbox:
     assert "running" in status["state"]
 
 
+@pytest.mark.parametrize("flags", [["-it"], []])
+def test_debug_with_an_ephemeral_container_is_refused_at_once(web: Kubectl, flags: list[str]) -> None:
+    result, took = timed(web, "debug", *flags, "web", "--image=busybox", "--", "sh", stdin="")
+    assert (result.returncode, took < QUICK) == (1, True)
+    assert "Error from server (NotImplemented): " in result.stderr
+    assert "`kubectl debug`" in result.stderr and limit_said(result.stderr)
+    assert "ephemeral containers are disabled" not in result.stderr
+    missing = web("debug", "nope", "--image=busybox")
+    assert 'pods "nope" not found' in missing.stderr
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/logs/", "/debug/pprof/"])
+def test_the_api_servers_own_internals_are_refused_not_missing(kubectl: Kubectl, path: str) -> None:
+    result = kubectl("get", "--raw", path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error from server (NotImplemented): ")
+    assert "the server could not find" not in result.stderr and limit_said(result.stderr)
+
+
 def test_port_forward_through_the_api_names_the_stand_in(web: Kubectl) -> None:
     result, took = timed(web, "port-forward", "pod/web", "0:80")
     assert (result.returncode, took < QUICK) == (1, True)
@@ -240,3 +259,4 @@ def test_the_refusals_are_status_objects_for_any_client(sandbox: Sandbox, web: K
     discovery = json.loads(api(sandbox, "GET", "/api/v1").body)
     names = {r["name"] for r in discovery["resources"]}
     assert {"pods/exec", "pods/attach", "pods/portforward", "pods/proxy", "services/proxy"} <= names
+    assert "pods/ephemeralcontainers" in names

@@ -121,7 +121,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         short=("po",),
         categories=ALL,
         status=True,
-        extra=("log", "eviction", "binding", "exec", "attach", "portforward", "proxy"),
+        extra=("log", "eviction", "binding", "exec", "attach", "portforward", "proxy", "ephemeralcontainers"),
     ),
     _core("podtemplates", "PodTemplate"),
     _core(

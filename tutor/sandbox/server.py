@@ -288,6 +288,8 @@ class ApiServer:
             return _json(discovery.version_info(self.kubernetes_version))
         if path.startswith("/openapi/"):
             return self._openapi(request, path)
+        if path in ("/metrics", "/logs") or path.startswith(("/debug/", "/logs/", "/metrics/")):
+            raise refusals.refusal("internals", path, path)
         if path == "/api":
             return _json(discovery.api_versions(f"127.0.0.1:{self.port}"))
         if path == "/apis":
@@ -395,6 +397,11 @@ class ApiServer:
             return await self._scale(request, p, dry_run)
         if p.subresource == "token":
             return await self._token(request, p)
+        if p.subresource == "ephemeralcontainers":
+            pod = self.store.read(rt.key, namespace, p.name)  # a missing pod is a real 404
+            if method == "GET":
+                return self._respond(request, rt, pod)
+            raise refusals.refusal("debug", p.name)
         if p.subresource == "log":
             pod = self.store.read(rt.key, namespace, p.name)
             if self.log_provider is None and self.pod_logs is not None:
