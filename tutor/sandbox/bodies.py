@@ -84,12 +84,11 @@ def checked(rt: ResourceType, body: Body, mode: str) -> list[str]:
         report = validation.check(body.value, name, body.duplicates)
     except validation.DecodeError as bad:
         raise errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {rt.kind}: {bad}') from None
-    if not report.strict or mode == "Ignore":
-        return []
-    if mode == "Strict":
+    if mode == "Strict" and report.strict:
         problem = validation.strict_error(report.strict)
         raise errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {rt.kind}: {problem}')
-    return report.strict
+    report.drop_unknown()
+    return [] if mode == "Ignore" else report.strict
 
 
 def checked_patch(rt: ResourceType, patch: Any, patch_type: str, patched: Obj, mode: str) -> list[str]:
@@ -112,11 +111,12 @@ def checked_patch(rt: ResourceType, patch: Any, patch_type: str, patched: Obj, m
         report = validation.check(checked, name, style="unstructured" if strategic else "json")
     except validation.DecodeError as bad:
         raise _patch_invalid(shown(), str(bad)) from None
-    if not report.strict or mode == "Ignore":
-        return []
-    if mode == "Strict":
+    if mode == "Strict" and report.strict:
         raise _patch_invalid(shown(), validation.strict_error(report.strict))
-    return report.strict
+    if report.unknown:
+        # Found in what the patch wrote; dropped from the object that is stored.
+        validation.check(patched, name, style="unstructured" if strategic else "json").drop_unknown()
+    return [] if mode == "Ignore" else report.strict
 
 
 def _written(patched: Any, patch: Any) -> Any:
