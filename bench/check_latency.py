@@ -11,7 +11,7 @@ measures, with the real kubernetes client:
 - a naive poller, `kubectl get storageclass -o json` every 2 s as verify-on-click
   tools do, on the same changes: its latency and idle requests, and the ratio;
 - the whole way to the learner: from an API write to the lesson session announcing
-  the next step unlocked (StepUnlocked, what the TUI and the plain view draw), with
+  the step done and so the next one unlocked (StepCompleted, what the TUI and the plain view draw), with
   the 5,000 pods still there.
 
 Prints one figure per line, `name=value`. Usage: python bench/check_latency.py [--changes N]
@@ -233,16 +233,16 @@ def naive_poller(sb: SandboxProcess, api: Any, count: int, state: list[bool]) ->
 
 
 class Unlocks:
-    """StepUnlocked events from a session, with the time each arrived."""
+    """StepCompleted events from a session (the next step unlocks with each), with the time each arrived."""
 
     def __init__(self) -> None:
         self.cond = threading.Condition()
         self.seen: dict[str, float] = {}
 
     def on_event(self, event: Any) -> None:
-        from tutor.session.events import StepUnlocked
+        from tutor.session.events import StepCompleted
 
-        if isinstance(event, StepUnlocked):
+        if isinstance(event, StepCompleted):
             with self.cond:
                 self.seen[event.step] = time.perf_counter()
                 self.cond.notify_all()
@@ -289,7 +289,7 @@ def session_unlocks(kubeconfig: Path, count: int, folder: Path) -> list[float]:
         for index in range(count):
             start = time.perf_counter()
             core.patch_namespaced_config_map("bench", "default", {"data": {"round": str(index)}})
-            latencies.append((unlocks.wait_for(f"s{index + 1}") - start) * 1000)
+            latencies.append((unlocks.wait_for(f"s{index}") - start) * 1000)
     finally:
         session.close()
         writer.close()

@@ -29,7 +29,7 @@ the driver writes nothing: a real terminal adds the writing of the frame to both
 for the tutor's full screen than for one word).
 
 Prints `name=value` lines (milliseconds: median and min over the runs) and the ratio
-tutor/minimal, which DESIGN.md wants within 1.5.
+tutor/minimal, which docs/tui.md wants within 1.5.
 Usage: python bench/tui_startup.py [--runs N]
 """
 
@@ -83,6 +83,7 @@ import sys
 import time
 
 from tutor import cli  # as the console script does: the CLI first, Textual when it needs it
+from tutor.commands import lesson
 
 SANDBOX = "--sandbox" in sys.argv
 
@@ -119,7 +120,7 @@ def timed(module) -> None:
 
         def run_buttons_laid_out(self) -> bool:
             screen = self.lesson_screen
-            step = self.lesson.step(screen.shown_step)
+            step = self.lesson.step(screen.current)
             wanted = sum(1 for command in step.commands if not command.manual)
             view = screen.step_views.get(step.id)
             if view is None:
@@ -134,7 +135,7 @@ def timed(module) -> None:
             # What Textual drew, as text (its screenshot does the same).
             update = self.screen._compositor.render_update(full=True)
             lines = ["".join(strip.text for strip in line) for line in update.strips]
-            step = self.lesson.step(self.lesson_screen.shown_step)
+            step = self.lesson.step(self.lesson_screen.current)
             number = self.lesson.index(step.id) + 1
             header, footer, text = lines[0], lines[-1], "\\n".join(lines)
             wanted = {
@@ -174,7 +175,7 @@ class WhenImported:
 
 
 sys.meta_path.insert(0, WhenImported())
-cli._tui_possible = lambda: True
+lesson.tui_possible = lambda: True
 sys.exit(cli.main(sys.argv[1:]))
 """
 

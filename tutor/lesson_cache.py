@@ -32,15 +32,17 @@ from typing import Any
 
 from tutor import __version__
 from tutor.lesson import prose
-from tutor.lesson.model import CheckSpec, Command, CommandBlock, Hint, Lesson, Prose, Step
+from tutor.lesson.model import CheckSpec, Choice, Command, CommandBlock, Hint, Lesson, Prose, Question, Step
 from tutor.lesson.paths import path_kind
+from tutor.lesson.place import Place, When
 from tutor.private_files import private_dir, read_private, write_private
 
 FORMAT = 2
 """1 was pickled; 2 is JSON."""
 
 _CLASSES: Mapping[str, type] = {
-    cls.__name__: cls for cls in (Lesson, Step, Prose, CommandBlock, CheckSpec, Hint, Command)
+    cls.__name__: cls
+    for cls in (Lesson, Step, Prose, CommandBlock, CheckSpec, Hint, Command, Question, Choice, When, Place)
 }
 
 

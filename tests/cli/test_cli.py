@@ -14,7 +14,7 @@ from tests.conftest import REPO
 from tests.lesson.helpers import MINIMAL, write_lesson
 from tutor import __version__
 from tutor.cli import SUBCOMMANDS, main
-from tutor.lesson.parser import RESERVED_IDS
+from tutor.lesson.front_matter import RESERVED_IDS
 from tutor.progress import Progress, ProgressStore
 
 
@@ -165,12 +165,12 @@ def test_reserved_lesson_ids_match_the_cli_commands() -> None:
 def test_the_tui_starts_without_garbage_collection_until_its_first_paint(monkeypatch: pytest.MonkeyPatch) -> None:
     import gc
 
-    from tutor import cli
+    from tutor.commands import lesson
     from tutor.ui import app
 
     seen: list[str] = []
-    monkeypatch.setattr(cli, "_tui_possible", lambda: True)
-    monkeypatch.setattr(cli, "_install_exit_handlers", lambda: seen.append("exit handlers"))
+    monkeypatch.setattr(lesson, "tui_possible", lambda: True)
+    monkeypatch.setattr(lesson, "_install_exit_handlers", lambda: seen.append("exit handlers"))
     monkeypatch.setattr(gc, "freeze", lambda: seen.append("freeze"))
 
     def run_tui(*args: object, prepare: Callable[[], object], **options: object) -> int:
@@ -185,3 +185,26 @@ def test_the_tui_starts_without_garbage_collection_until_its_first_paint(monkeyp
     assert main(["day55"]) == 0
     assert seen == ["collecting before the first paint: False", "freeze", "exit handlers", "collecting after: True"]
     assert gc.isenabled()
+
+
+def test_a_command_named_after_options_is_told_to_come_first() -> None:
+    result = run("--lessons", str(REPO / "lessons"), "list")
+    assert result.returncode == 2
+    assert "k8s-tutor: list is a command: name it first (k8s-tutor list [options])" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [c for c in SUBCOMMANDS if c != "workshop"])
+def test_every_command_explains_itself_under_its_own_name(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: k8s-tutor {command} ")
+
+
+def test_the_sandbox_and_workshop_commands_get_the_rest_of_the_line_as_typed() -> None:
+    bad_port = run("sandbox", "--port", "http")
+    assert bad_port.returncode == 2
+    assert "k8s-tutor sandbox: error: argument --port: not a port number: 'http'" in bad_port.stderr
+    unknown = run("workshop", "status", "--frobnicate")
+    assert unknown.returncode == 2 and "k8s-tutor workshop" in unknown.stderr
+    assert "Traceback" not in bad_port.stderr + unknown.stderr

@@ -9,10 +9,8 @@ connection is attempted.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -22,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import free_port, wait_until  # noqa: F401  (re-exported for the tests beside it)
+from tests.network import loopback_only
 from tutor.cluster.results import CheckResult
 from tutor.cluster.status import ConnectionStatus
 
@@ -29,34 +28,9 @@ KUBECTL = shutil.which("kubectl")
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _loopback_only(address: Any) -> None:
-    if isinstance(address, tuple) and address:
-        host = str(address[0])
-        try:
-            loopback = ipaddress.ip_address(host.split("%")[0]).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if not loopback:
-            raise AssertionError(f"a test tried to connect to {host}: only loopback is allowed")
-
-
 @pytest.fixture(autouse=True)
 def _no_network_but_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            _loopback_only(address)
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            _loopback_only(address)
-        return real_connect_ex(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    loopback_only(monkeypatch)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from tests.cluster.conftest import Recorder, activate, kubectl, tutor_threads, wait_until
-from tutor.cluster import watch_cache
+from tutor.cluster import watcher
 from tutor.cluster.checks import BasicContext, build_check
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.engine import CheckEngine
@@ -281,7 +281,7 @@ def test_no_requests_while_idle_besides_the_open_watches(sandbox: Any, engine: A
     wait_until(lambda: rec.status_of("sc") == "pass" and rec.status_of("node") == "pass")
     sandbox.wait_idle()
     start = time.time()
-    time.sleep(watch_cache.HEARTBEAT_EVERY + 0.5)
+    time.sleep(watcher.HEARTBEAT_EVERY + 0.5)
     sent = sandbox.requests.records(since=start)
     # Only the liveness request (one per HEARTBEAT_EVERY): nothing lists or polls state.
     assert [r for r in sent if r.path.rstrip("/") != "/version"] == []

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.cluster.conftest import free_port
-from tests.cluster.test_kubeconfig_guard import kubeconfig
+from tests.cluster.kubeconfigs import kubeconfig
 from tests.lesson.helpers import MINIMAL, write_lesson
 from tutor.cli import main
 

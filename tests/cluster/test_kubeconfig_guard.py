@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.cluster.kubeconfigs import kubeconfig
 from tutor import provenance
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.guard import decide
@@ -41,27 +42,6 @@ def minikube_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir(parents=True)
     monkeypatch.setenv("MINIKUBE_HOME", str(home))
     return home
-
-
-def kubeconfig(path: Path, *contexts: tuple[str, str], current: str | None = None, **extensions: Any) -> Path:
-    """Contexts as (name, server); extensions by context name."""
-    data = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": name,
-                "cluster": {"server": server, **({"extensions": extensions[name]} if name in extensions else {})},
-            }
-            for name, server in contexts
-        ],
-        "users": [{"name": name, "user": {"token": "t"}} for name, _ in contexts],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}} for name, _ in contexts],
-    }
-    if current:
-        data["current-context"] = current
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
 
 
 def info_of(tmp_path: Path, name: str, server: str, **extensions: Any) -> Any:

@@ -20,7 +20,7 @@ import yaml
 
 from tests.cluster.conftest import Recorder, wait_until
 from tutor.cli import main
-from tutor.cluster import watch_cache
+from tutor.cluster import watcher
 from tutor.cluster.checks import BasicContext, build_check
 from tutor.cluster.connection import ClusterConnection
 from tutor.cluster.engine import CheckEngine
@@ -195,7 +195,7 @@ def test_check_reports_a_rejecting_server_and_fails(sandbox: Any, capsys: pytest
 
 def test_a_server_that_stops_answering_is_said_within_the_liveness_budget(sandbox: Any) -> None:
     # Nothing else would notice: the open watch stays quiet, a frozen server keeps its sockets.
-    assert watch_cache.HEARTBEAT_EVERY + watch_cache.HEARTBEAT_TIMEOUT <= 8.0
+    assert watcher.HEARTBEAT_EVERY + watcher.HEARTBEAT_TIMEOUT <= 8.0
     engine, connection, recorder = watch(sandbox.kubeconfig)
     try:
         wait_until(lambda: recorder.status_of("node") == "pass", what="the node")

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import REPO
 from tutor.lesson.parser import parse_text
+from tutor.lesson.place import BACKENDS, PLATFORMS, Place
+from tutor.lesson.questions import solution
 
 DAY55 = (REPO / "lessons" / "day55.md").read_text()
 LINES = DAY55.splitlines(keepends=True)
@@ -22,6 +24,14 @@ NASTY = [
     "```yaml {checks}\n",
     "```sh {background}\n",
     "> [!TIP]\n",
+    "> [!TIP] {platform=wsl2}\n",
+    "::: only {backend=real}\n",
+    "::: only {backend=sandbox platform=nope}\n",
+    "```yaml {question}\n",
+    "```sh {backend=real}\n",
+    "choices:\n",
+    "  - text: x\n",
+    "answer: [\n",
     "- kind: http\n",
     "  url: {nope}\n",
     "{",
@@ -75,6 +85,15 @@ def test_mangled_lessons_never_crash_the_parser(plan: list[tuple[str, int, str]]
         assert problem.message
     if lesson is None:
         assert any(p.severity == "error" for p in problems)
+        return
+    # Whatever survives lint can be chosen for every place, and its questions answered.
+    for backend in BACKENDS:
+        for platform in PLATFORMS:
+            chosen = lesson.for_place(Place(backend, platform))
+            assert [step.id for step in chosen.steps] == [step.id for step in lesson.steps]
+    for step in lesson.steps:
+        for question in step.questions:
+            assert solution(question)[1].correct
 
 
 @settings(max_examples=200, deadline=None)

@@ -139,6 +139,8 @@ def test_step_title_may_come_from_its_first_heading(tmp_path: Path) -> None:
             "11: bad step attributes",
         ),
         (lambda t: t.replace("{#first ", "{"), "11: the step has no id"),
+        (lambda t: t.replace('title="First step"}', 'title="First step" timeout=-1}'), "11: step timeout"),
+        (lambda t: t.replace("```sh\n", "```sh {timeout=soon}\n"), "14: command timeout"),
         (
             lambda t: t.replace("id: demo", "id: Demo Lesson"),
             "2: lesson id 'Demo Lesson' must be lower-case",
@@ -155,7 +157,7 @@ def test_step_title_may_come_from_its_first_heading(tmp_path: Path) -> None:
         ),
         (
             lambda t: t.replace("Intro text.", "```sh\nkubectl get ns\n```"),
-            "9: commands and checks belong inside a step",
+            "9: commands, checks and questions belong inside a step",
         ),
         (lambda t: t.replace("Intro text.", ":::"), "9: ':::' here closes no step"),
         (lambda t: t.replace("Run this:", "::: hint\nRun this:"), "12: unknown block '::: hint'"),

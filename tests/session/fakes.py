@@ -5,18 +5,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 
+from tutor.cluster.results import passed, waiting
 from tutor.lesson.model import Step
-from tutor.run.ports import PortUse
+from tutor.run import PortUse, ProcessState
 from tutor.session.backends import (
     ConnectionCallback,
     LineCallback,
     ProcessCallback,
-    ProcessState,
     PromptCallback,
     ResultsCallback,
     RunOutcome,
 )
-from tutor.session.events import CheckResult
+from tutor.session.events import CheckId, StepCheck
+from tutor.session.session import LessonSession
 
 
 class FakeCluster:
@@ -31,13 +32,10 @@ class FakeCluster:
         """The variables of each activation, in order."""
         self.connection: ConnectionCallback | None = None
 
-    def results(self, step: Step) -> tuple[CheckResult, ...]:
-        status = "pass" if step.id in self.satisfied else "waiting"
+    def results(self, step: Step) -> tuple[StepCheck, ...]:
+        result = passed("") if step.id in self.satisfied else waiting("not yet")
         return tuple(
-            CheckResult(
-                step.id, i, check.title or check.kind, check.kind, status, "" if status == "pass" else "not yet"
-            )
-            for i, check in enumerate(step.checks)
+            StepCheck(CheckId(step.id, i), check.title or check.kind, result) for i, check in enumerate(step.checks)
         )
 
     def satisfy(self, step_id: str, value: bool = True) -> None:
@@ -62,11 +60,14 @@ class FakeCluster:
 
     def evaluate(
         self, steps: Sequence[Step], variables: Mapping[str, str], settle: float
-    ) -> dict[str, tuple[CheckResult, ...]]:
+    ) -> dict[str, tuple[StepCheck, ...]]:
         return {step.id: self.results(step) for step in steps}
 
     def on_connection(self, callback: ConnectionCallback) -> None:
         self.connection = callback
+
+    def processes_changed(self) -> None:
+        pass
 
     def close(self) -> None:
         self.active = None
@@ -97,6 +98,7 @@ class FakeRunner:
         ok_exit: Sequence[int],
         on_line: LineCallback,
         on_prompt: PromptCallback,
+        interactive: bool = False,
     ) -> RunOutcome:
         self.ran.append(list(argv))
         on_line(" ".join(argv))
@@ -117,12 +119,12 @@ class FakeRunner:
         interactive: bool = False,
     ) -> None:
         self.ran.append(list(argv))
-        self.processes[process_id] = "ready"
+        self.processes[process_id] = ProcessState.READY
         self._states[process_id] = on_state
-        on_state("starting", "")
+        on_state(ProcessState.STARTING, "")
         for line in self.chatter:
             on_line(line)
-        on_state("ready", "")
+        on_state(ProcessState.READY, "")
         self._effects(argv)
 
     def missing(self, programs: Sequence[str]) -> list[str]:
@@ -132,9 +134,9 @@ class FakeRunner:
         return self.processes.get(process_id)
 
     def stop(self, process_id: str) -> None:
-        if self.processes.get(process_id) == "ready":
-            self.processes[process_id] = "stopped"
-            self._states[process_id]("stopped", "")
+        if self.processes.get(process_id) is ProcessState.READY:
+            self.processes[process_id] = ProcessState.STOPPED
+            self._states[process_id](ProcessState.STOPPED, "")
 
     def port_in_use(self, port: int) -> PortUse | None:
         return self.taken.get(port)
@@ -146,4 +148,16 @@ class FakeRunner:
         self.stopped = True
         for process_id in list(self.processes):
             self.stop(process_id)
-        self.processes = {key: "stopped" for key in self.processes}
+        self.processes = {key: ProcessState.STOPPED for key in self.processes}
+
+    @property
+    def lends_terminal(self) -> bool:
+        return False
+
+
+def attached(lesson_session: LessonSession, cluster: FakeCluster | None = None, **kwargs: object) -> FakeRunner:
+    """Attach a fake cluster (a new one by default) and its runner to the session; the runner."""
+    cluster = cluster or FakeCluster()
+    runner = FakeRunner(cluster)
+    lesson_session.attach(cluster, runner, **{"cluster": lesson_session.cluster, **kwargs})  # type: ignore[arg-type]
+    return runner

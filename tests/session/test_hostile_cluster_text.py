@@ -12,15 +12,14 @@ from tests.cluster import factory as f
 from tests.lesson.helpers import write_lesson
 from tests.session.fakes import FakeCluster, FakeRunner
 from tutor.cluster.diagnosis import Case, diagnose
-from tutor.cluster.results import Subject
-from tutor.cluster.results import waiting as cluster_waiting
+from tutor.cluster.results import CheckResult, Finding, Subject, waiting
+from tutor.cluster.status import ConnectionStatus
 from tutor.cluster.view import StaticView
 from tutor.lesson.model import Step
 from tutor.lesson.parser import load
 from tutor.safe_text import has_controls
 from tutor.session.backends import LineCallback, RunOutcome
-from tutor.session.cluster_checks import convert
-from tutor.session.events import CheckResult, Event, Finding, OutputLine
+from tutor.session.events import CheckId, Event, OutputLine, StepCheck
 from tutor.session.session import LessonSession
 
 LESSON = """\
@@ -49,16 +48,17 @@ EVIL = "\x1b]52;c;aGFja2Vk\x07\x1b]0;PWNED\x07\x1b[2J\x9b5A\u202e"
 class HostileCluster(FakeCluster):
     """Reports what a hostile cluster would: a diagnosis quoting an event message, and worse."""
 
-    def results(self, step: Step) -> tuple[CheckResult, ...]:
+    def results(self, step: Step) -> tuple[StepCheck, ...]:
         items = [
             f.pod("mongo-0", phase="Pending"),
             f.event("mongo-0", "FailedScheduling", f"0/1 nodes are available{EVIL}", type_="Warning"),
         ]
         findings = tuple(diagnose(Case(StaticView(items), (Subject("pod", "mongo-0", "pacman"),))))
         assert any(EVIL in text for finding in findings for text in strings(finding))  # raw from the cluster
-        diagnosed = convert(step, 0, step.checks[0], f"title{EVIL}", cluster_waiting("waiting").with_findings(findings))
-        made_up = Finding(f"event{EVIL} says", (f"pod/mongo{EVIL}-0",), f"kubectl get{EVIL} pods")
-        return (diagnosed, CheckResult(step.id, 1, f"title{EVIL}", "exists", "fail", f"reason{EVIL}", (made_up,)))
+        diagnosed = StepCheck(CheckId(step.id, 0), f"title{EVIL}", waiting("waiting").with_findings(findings))
+        made_up = Finding("made_up", f"event{EVIL} says", (f"pod/mongo{EVIL}-0",), f"kubectl get{EVIL} pods")
+        failing = CheckResult("fail", f"reason{EVIL}", findings=(made_up,))
+        return (diagnosed, StepCheck(CheckId(step.id, 1), f"title{EVIL}", failing))
 
 
 class HostileRunner(FakeRunner):
@@ -80,14 +80,13 @@ def strings(value: object) -> list[str]:
 def test_every_event_the_session_emits_is_plain_text(tmp_path: Path) -> None:
     lesson = load(write_lesson(tmp_path, LESSON))
     cluster = HostileCluster()
-    session = LessonSession(
-        lesson, variables=lesson.defaults(), checks=cluster, runner=HostileRunner(cluster), cluster=f"kind{EVIL}"
-    )
+    session = LessonSession(lesson, variables=lesson.defaults())
+    session.attach(cluster, HostileRunner(cluster), cluster=f"kind{EVIL}")
     events: list[Event] = []
     session.subscribe(events.append)
     session.open()
     assert cluster.connection is not None
-    cluster.connection("unreachable", f"server said{EVIL}")
+    cluster.connection(ConnectionStatus("unreachable", 0.0, f"server said{EVIL}", context=f"kind{EVIL}"))
     session.run_step()
     texts = [text for event in events if not isinstance(event, OutputLine) for text in strings(event)]
     assert not any(has_controls(text) for text in texts)

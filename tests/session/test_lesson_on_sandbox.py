@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from argparse import Namespace
 from pathlib import Path
 
+import pytest
+
 from tests.session.conftest import Simulated, needs_kubectl
+from tutor.cli import main
+from tutor.commands.reset import ResetOptions, reset_cluster
 from tutor.lesson.model import Lesson
 from tutor.progress import ProgressStore
 from tutor.session.events import (
@@ -21,7 +24,6 @@ from tutor.session.events import (
     StepShown,
 )
 from tutor.session.factory import build_session
-from tutor.session.reset import reset_cluster
 
 pytestmark = needs_kubectl
 
@@ -72,20 +74,20 @@ def test_autoplay_recovers_from_api_errors_and_a_killed_port_forward(day55: Less
     finally:
         session.close()
     assert injected == ["api", "forward"]
-    states = [e.state for e in events if isinstance(e, ConnectionChanged)]
+    states = [e.status.state for e in events if isinstance(e, ConnectionChanged)]
     assert "reconnecting" in states and states[-1] == "connected"
     forward = [e.state for e in events if isinstance(e, ProcessChanged) and e.process == "pacman-forward"]
     assert "restarting" in forward and forward.count("ready") >= 2
 
 
 def test_replay_a_late_step_fast_forwards_the_missing_ones(day55: Lesson, simulated: Simulated) -> None:
-    session = build_session(day55, simulated.setup())
+    session = build_session(day55, simulated.setup(), step="scale")
     try:
-        opening = session.open("scale")
+        missing: list[str] = []
+        opening = session.open(fast_forward=lambda opening: not missing.extend(opening.missing))
+        assert missing == [step.id for step in day55.steps[: day55.index("scale")]]
+        assert opening.fast_forwarded is True
         assert session.viewing.id == "scale"
-        assert opening.missing == [step.id for step in day55.steps[: day55.index("scale")]]
-        assert session.play(opening.missing)
-        session.show("scale")
         session.run_step("scale")
         assert session.wait_done("scale", 30)
     finally:
@@ -118,7 +120,7 @@ def test_resume_finds_the_default_storageclass_undone_by_a_minikube_restart(
     assert opening.drifted == ["default-storageclass"]
     assert opening.current == "default-storageclass"
     drift = next(e for e in events if isinstance(e, DriftFound))
-    assert "standard" in drift.results[0].reason
+    assert "standard" in drift.checks[0].result.reason
     # Drift is shown, never erased: only the learner's actions change the record.
     assert again.progress.completed == ["start", "deploy", "volumes"]
     assert ProgressStore().load("day55", again.cluster).completed == saved
@@ -140,7 +142,7 @@ def test_reset_cluster_removes_what_the_lesson_created(
     # kubeconfig itself says where the sandbox's minikube is, for the addon's cleanup.
     monkeypatch.setenv("KUBECONFIG", simulated.env["KUBECONFIG"])
     asked: list[str] = []
-    options = Namespace(sandbox=False, overrides=[], profile=None, kubeconfig=None, context=None, yes=False)
+    options = ResetOptions(lesson="day55", remove_created=True)
     code = reset_cluster(day55, options, ask=lambda question: asked.append(question) or True)
     out = capsys.readouterr().out
     assert code == 0, out
@@ -165,8 +167,8 @@ def test_reset_cluster_removes_what_the_lesson_created(
 
 
 def test_reset_acts_on_the_lessons_context_not_the_current_one(
-    day55: Lesson, tmp_path: Path, monkeypatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "config"
     config.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: prod\n"
@@ -174,7 +176,6 @@ def test_reset_acts_on_the_lessons_context_not_the_current_one(
         "contexts: [{name: prod, context: {cluster: prod, user: prod}}]\nusers: [{name: prod, user: {}}]\n"
     )
     monkeypatch.setenv("KUBECONFIG", str(config))
-    options = Namespace(sandbox=False, overrides=[], profile=None, kubeconfig=None, context=None, yes=True)
-    assert reset_cluster(day55, options) == 1
+    assert main(["reset", "day55", "--cluster", "--yes"]) == 1
     err = capsys.readouterr().err
-    assert "nothing to reset" in err and "there is no context 'mc-demo'" in err
+    assert "k8s-tutor reset: nothing to reset" in err and "there is no context 'mc-demo'" in err

@@ -238,6 +238,7 @@ def test_another_terminal_cannot_move_the_session(world: World, day55: Lesson, m
     kubectl_only = dataclasses.replace(day55, requires=("kubectl",))
     session = build_session(kubectl_only, Setup(save_progress=False))
     try:
+        session.open()
         step = day55.step("start")
         nodes = step.runnable[1]
         assert session.run_command(step, nodes).ok

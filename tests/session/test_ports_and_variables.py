@@ -13,18 +13,18 @@ from tutor.cluster.kubeconfig import ContextInfo
 from tutor.lesson.parser import load
 from tutor.plain.view import PlainView
 from tutor.run.ports import PortHolder, PortUse
+from tutor.session.commands import BadVariable
 from tutor.session.events import (
     AlreadyServed,
     Event,
     OutputLine,
-    OutputRepeated,
     PortTaken,
     ProcessChanged,
     ShellSetup,
     VariableChanged,
 )
 from tutor.session.factory import Setup, shell_setup
-from tutor.session.session import BadVariable, LessonSession
+from tutor.session.session import LessonSession
 
 LESSON = """\
 ---
@@ -77,9 +77,8 @@ class World:
         self.lesson = load(write_lesson(tmp_path, LESSON))
         self.cluster = FakeCluster()
         self.runner = FakeRunner(self.cluster)
-        self.session = LessonSession(
-            self.lesson, variables=self.lesson.defaults(), checks=self.cluster, runner=self.runner, cluster="c"
-        )
+        self.session = LessonSession(self.lesson, variables=self.lesson.defaults())
+        self.session.attach(self.cluster, self.runner, cluster="c")
         self.events: list[Event] = []
         self.session.subscribe(self.events.append)
         self.session.open()
@@ -185,13 +184,13 @@ class TestRepeatedLines:
         handling = "Handling connection for 9090"
         world.runner.chatter = ["Forwarding from 127.0.0.1:9090 -> 8080", handling, handling, handling, "E lost"]
         world.session.run_step("forward")
-        output = [e for e in world.events if isinstance(e, OutputLine | OutputRepeated)]
+        output = [e for e in world.events if isinstance(e, OutputLine)]
         run = output[0].run  # type: ignore[attr-defined]
         assert output == [
             OutputLine(run, "Forwarding from 127.0.0.1:9090 -> 8080"),
             OutputLine(run, handling),
-            OutputRepeated(run, handling, 2),
-            OutputRepeated(run, handling, 3),
+            OutputLine(run, handling, 2),
+            OutputLine(run, handling, 3),
             OutputLine(run, "E lost"),
         ]
 
@@ -260,9 +259,8 @@ class TestYourOwnTerminal:
         lesson = load(write_lesson(tmp_path, LESSON))
         cluster = FakeCluster()
         shell = ShellSetup("source /tmp/x/env.sh", "points kubectl at the sandbox")
-        session = LessonSession(
-            lesson, variables=lesson.defaults(), checks=cluster, runner=FakeRunner(cluster), cluster="c", shell=shell
-        )
+        session = LessonSession(lesson, variables=lesson.defaults())
+        session.attach(cluster, FakeRunner(cluster), cluster="c", shell=shell)
         out = io.StringIO()
         PlainView(session, out, interactive=False)
         session.open()

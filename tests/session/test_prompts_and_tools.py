@@ -59,7 +59,8 @@ def test_a_password_prompt_reaches_the_learner_and_nothing_hangs(tmp_path: Path)
     lesson = load(write_lesson(tmp_path, LESSON))
     executor = ShExecutor(env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
     runner = ProcessRunner(executor)  # no view lends the terminal here (CI, a pipe)
-    session = LessonSession(lesson, variables=lesson.defaults(), checks=FakeCluster(), runner=runner, cluster="c")
+    session = LessonSession(lesson, variables=lesson.defaults())
+    session.attach(FakeCluster(), runner, cluster="c")
     events: list[Event] = []
     session.subscribe(events.append)
     try:
@@ -74,6 +75,6 @@ def test_a_password_prompt_reaches_the_learner_and_nothing_hangs(tmp_path: Path)
     assert not asked[0].lent
     assert not outcomes[0].ok
     states = [e.state for e in events if isinstance(e, ProcessChanged)]
-    assert "ready" not in states and states[-1] in ("failed", "stopped")
+    assert "ready" not in states and states[-1] in ("failed", "needs-terminal", "stopped")
     missing = [e for e in events if isinstance(e, CommandFinished) and e.text.startswith("no-such-tool-xyz")]
     assert missing and not missing[0].ok and "no-such-tool-xyz: command not found" in missing[0].detail

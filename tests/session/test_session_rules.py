@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from tests.lesson.helpers import write_lesson
-from tests.session.fakes import FakeCluster, FakeRunner
+from tests.session.fakes import FakeCluster, attached
 from tutor.lesson.parser import load
 from tutor.progress import ProgressStore
 from tutor.session.events import (
@@ -16,11 +17,11 @@ from tutor.session.events import (
     Event,
     LessonCompleted,
     LessonOpened,
+    Notice,
     ProcessChanged,
     StepCompleted,
     StepRunning,
     StepShown,
-    StepUnlocked,
 )
 from tutor.session.session import LessonSession
 
@@ -71,18 +72,19 @@ tool do:three
 """
 
 
-def make(tmp_path: Path, store: ProgressStore | None = None, cluster: FakeCluster | None = None):  # type: ignore[no-untyped-def]
+def make(  # type: ignore[no-untyped-def]
+    tmp_path: Path, store: ProgressStore | None = None, cluster: FakeCluster | None = None, step: str | None = None
+):
     lesson = load(write_lesson(tmp_path, LESSON))
     cluster = cluster or FakeCluster()
-    runner = FakeRunner(cluster)
     session = LessonSession(
         lesson,
         variables=lesson.defaults(),
-        checks=cluster,
-        runner=runner,
         cluster="kind-test",
         store=store or ProgressStore(tmp_path / "state"),
+        step=step,
     )
+    runner = attached(session, cluster)
     events: list[Event] = []
     session.subscribe(events.append)
     return session, cluster, runner, events
@@ -101,10 +103,7 @@ def test_a_step_completes_when_its_checks_pass_whoever_acted(tmp_path: Path) -> 
     assert session.progress.is_done("one")
     assert session.is_unlocked("two")
     assert runner.ran == []
-    assert [e for e in events if isinstance(e, StepCompleted | StepUnlocked)] == [
-        StepCompleted("one"),
-        StepUnlocked("two"),
-    ]
+    assert [e for e in events if isinstance(e, StepCompleted)] == [StepCompleted("one")]
     # The learner decides when to move on; the next step's checks start when shown.
     assert session.viewing.id == "one"
     session.show("two")
@@ -179,16 +178,16 @@ def test_drift_is_done_again_by_the_learner_without_losing_the_record(tmp_path: 
 def test_replaying_a_later_step_keeps_the_record(tmp_path: Path) -> None:
     store = ProgressStore(tmp_path / "state")
     cluster = done_then_undone(tmp_path, store, ["one"])
-    again, _, _, _ = make(tmp_path, store, cluster)
-    opening = again.open("three")
+    again, _, _, _ = make(tmp_path, store, cluster, step="three")
+    opening = again.open()
     assert opening.missing == ["one", "two"] and opening.drifted == ["one"]
     again.close()
     assert store.load("three", "kind-test").completed == ["one"]
 
 
 def test_replay_a_step_lists_missing_earlier_steps_and_fast_forwards(tmp_path: Path) -> None:
-    session, _cluster, runner, events = make(tmp_path)
-    opening = session.open("three")
+    session, _cluster, runner, events = make(tmp_path, step="three")
+    opening = session.open()
     assert opening.missing == ["one", "two"]
     assert session.viewing.id == "three"
     assert session.play(opening.missing)
@@ -212,7 +211,7 @@ def test_autoplay_runs_everything_and_stops_with_the_reason(tmp_path: Path) -> N
     assert not stuck.autoplay()
     stopped = [e for e in stuck_events if isinstance(e, AutoplayStopped)]
     assert stopped and stopped[0].step == "one" and "did not pass within 2 s" in stopped[0].reason
-    assert stopped[0].results[0].status == "waiting"
+    assert stopped[0].checks[0].result.status == "waiting"
 
 
 def test_autoplay_tells_a_step_is_done_before_it_shows_the_next(tmp_path: Path) -> None:
@@ -259,3 +258,53 @@ def test_close_stops_processes_and_ignores_late_results(tmp_path: Path) -> None:
     cluster.satisfy("three")
     assert events == before
     assert not session.progress.is_done("three")
+
+
+def test_fast_forward_is_asked_once_the_earlier_steps_are_checked(tmp_path: Path) -> None:
+    session, _cluster, runner, _events = make(tmp_path, step="three")
+    asked: list[list[str]] = []
+    opening = session.open(fast_forward=lambda opening: asked.append(list(opening.missing)) is None)
+    assert asked == [["one", "two"]]
+    assert opening.fast_forwarded is True
+    assert runner.ran[:2] == [["tool", "do:one"], ["forward", "do:two"]]
+    assert session.viewing.id == "three"
+
+    declined, _, declined_runner, _ = make(tmp_path / "b", step="three")
+    assert declined.open(fast_forward=lambda _: False).fast_forwarded is None
+    assert declined_runner.ran == []
+
+
+def test_a_run_asked_for_before_the_lesson_opens_waits_for_it(tmp_path: Path) -> None:
+    session, _cluster, runner, _events = make(tmp_path)
+    ran = threading.Thread(target=session.run_step, args=("one",))
+    ran.start()
+    ran.join(0.2)
+    assert ran.is_alive() and runner.ran == []  # not before the lesson is open
+    session.open()
+    ran.join(5)
+    assert runner.ran == [["tool", "do:one"]]
+    assert session.progress.is_done("one")
+
+
+def test_a_run_asked_for_a_step_the_lesson_did_not_open_on_is_not_run(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path / "state")
+    cluster = done_then_undone(tmp_path, store, ["one"])
+    # Drawn on "two" (the saved progress), whose Run the learner presses before the cluster is
+    # reached; step one no longer holds there, so the lesson opens on "one": not what was pressed.
+    again, _, runner, events = make(tmp_path, store, cluster)
+    assert again.viewing.id == "two"
+    ran = threading.Thread(target=again.run_step, args=("two",))
+    ran.start()
+    again.open()
+    ran.join(5)
+    assert again.viewing.id == "one" and runner.ran == []
+    assert any(isinstance(e, Notice) and "opened on “One”" in e.text for e in events)
+
+
+def test_a_session_closed_before_its_cluster_is_attached_closes_what_it_is_given(tmp_path: Path) -> None:
+    lesson = load(write_lesson(tmp_path, LESSON))
+    session = LessonSession(lesson, variables=lesson.defaults())
+    session.close()
+    runner = attached(session)
+    assert runner.stopped
+    assert session.run_step("one") == []

@@ -44,8 +44,8 @@ def run_forward(session: LessonSession) -> RunOutcome:
 
 
 def check_of(session: LessonSession, step: str) -> str:
-    (result,) = session.results(step)
-    return f"{result.status}: {result.reason}"
+    (check,) = session.results(step)
+    return f"{check.result.status}: {check.result.reason}"
 
 
 def wait_for_reason(session: LessonSession, step: str, wanted: str, timeout: float = 30) -> str:
@@ -72,8 +72,8 @@ def test_a_stranger_on_the_port_fails_the_step_until_another_port_is_used(
             f"fail: something else answers on 127.0.0.1:{port}: it names pod pacman-fake-12345, "
             "which does not exist in namespace pacman"
         )
-        (result,) = session.results("port-forward")
-        assert any(f"(pid {os.getpid()})" in line for finding in result.findings for line in finding.evidence)
+        (check,) = session.results("port-forward")
+        assert any(f"(pid {os.getpid()})" in line for finding in check.result.findings for line in finding.evidence)
         # Run: reported before it starts, with the program that holds the port.
         outcome = run_forward(session)
         assert not outcome.ok and session.runner.process_state("pacman-forward") is None

@@ -39,7 +39,7 @@ def mini() -> Lesson:
 
 
 def _setup(lesson: Lesson, *, started: bool) -> Iterator[Setup]:
-    # As tutor/cli.py's _cluster_for does for --sandbox, with instant delays and free ports.
+    # As tutor/commands/lesson.py's _cluster_for does for --sandbox, with instant delays and free ports.
     with Sandbox(delays=Delays.instant(), started=started, profile=lesson.profile) as sandbox:
         overrides = {"local_port": str(free_port())} if "local_port" in lesson.variables else {}
         yield Setup(

@@ -24,7 +24,7 @@ from tutor.lesson.parser import load
 from tutor.session.factory import Setup
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.question import CautiousQuestionScreen
-from tutor.ui.widgets.step.command_view import CommandView, OutputLog
+from tutor.ui.widgets.command_view import CommandView, OutputLog
 
 ESC = "\x1b"
 HOSTILE_OUTPUT = r"printf '\033]52;c;aGFja2Vk\007\033]0;PWNED\007\033[2J\033[5A\033[31mred alert\033[0m\n'"

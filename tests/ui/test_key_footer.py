@@ -9,7 +9,7 @@ from tests.ui.conftest import SIZE, opened, wait_for
 from tutor.lesson.model import Lesson
 from tutor.session.factory import Setup
 from tutor.ui.app import TutorApp
-from tutor.ui.widgets.footer.key_footer import KeyFooter
+from tutor.ui.widgets.key_footer import KeyFooter
 
 
 def keys(footer: KeyFooter) -> dict[str, bool]:

@@ -20,10 +20,10 @@ from tutor.session.factory import Setup
 from tutor.session.session import LessonSession
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.complete import LessonCompleteScreen
-from tutor.ui.widgets.checks.checks_panel import ChecksPanel
-from tutor.ui.widgets.checks.hints_panel import HintsPanel
-from tutor.ui.widgets.sidebar.step_list import StepList
-from tutor.ui.widgets.step.done_bar import StepDoneBar
+from tutor.ui.widgets.checks_panel import ChecksPanel
+from tutor.ui.widgets.done_bar import StepDoneBar
+from tutor.ui.widgets.hints_panel import HintsPanel
+from tutor.ui.widgets.step_list import StepList
 
 
 def checks_text(app: TutorApp) -> str:
@@ -31,15 +31,15 @@ def checks_text(app: TutorApp) -> str:
     return str(panel.render())
 
 
-def gated(release: threading.Event) -> Callable[[Lesson, Setup], LessonSession]:
-    """A session builder that waits for `release`: the screen as it is before the session exists."""
+def gated(release: threading.Event) -> Callable[[LessonSession, Setup], None]:
+    """Attaches the cluster once `release` is set: the screen as it is before the cluster is reached."""
     from tutor.session import factory
 
-    def build(lesson: Lesson, setup: Setup) -> LessonSession:
+    def attach(session: LessonSession, setup: Setup) -> None:
         release.wait(20)
-        return factory.build_session(lesson, setup)
+        factory.attach_cluster(session, setup)
 
-    return build
+    return attach
 
 
 class TestOpening:
@@ -59,17 +59,17 @@ class TestOpening:
             assert "Step 1 of 11" in str(screen.query_one("#step-position").render())
             assert "no cluster yet" in str(screen.query_one("#connection").render())
 
-    async def test_the_first_paint_is_the_step_itself_before_the_session_exists(
+    async def test_the_first_paint_is_the_step_itself_before_the_cluster_is_reached(
         self, day55: Lesson, day55_setup: Setup
     ) -> None:
         release = threading.Event()
-        app = TutorApp(day55, day55_setup, build=gated(release))
+        app = TutorApp(day55, day55_setup, attach=gated(release))
         try:
             async with app.run_test(size=SIZE) as pilot:
                 await pilot.pause()
                 screen = app.lesson_screen
-                assert screen.session is None
-                assert screen.shown_step == "start"
+                assert not screen.opened
+                assert screen.current == "start"
                 assert "Step 1 of 11" in str(screen.query_one("#step-position").render())
                 assert str(screen.query_one(StepList).get_option("start").prompt).startswith("▶")
                 views = [screen.command_view("start", index) for index in range(2)]
@@ -84,11 +84,11 @@ class TestOpening:
         finally:
             release.set()
 
-    async def test_a_run_asked_for_before_the_session_runs_once_it_is_open(
+    async def test_a_run_asked_for_before_the_lesson_is_open_runs_once_it_is(
         self, mini: Lesson, mini_setup: Setup
     ) -> None:
         release = threading.Event()
-        app = TutorApp(mini, mini_setup, build=gated(release))
+        app = TutorApp(mini, mini_setup, attach=gated(release))
         try:
             async with app.run_test(size=SIZE) as pilot:
                 await pilot.pause()
@@ -110,12 +110,12 @@ class TestOpening:
         self, mini: Lesson, mini_setup: Setup
     ) -> None:
         release = threading.Event()
-        app = TutorApp(mini, mini_setup, step_id="broken", build=gated(release))
+        app = TutorApp(mini, mini_setup, step_id="broken", attach=gated(release))
         try:
             async with app.run_test(size=SIZE) as pilot:
                 await pilot.pause()
                 screen = app.lesson_screen
-                assert screen.shown_step == "broken"
+                assert screen.current == "broken"
                 await pilot.press("r")
                 view = screen.command_view("broken", 0)
                 await wait_for(pilot, lambda: "waiting for the cluster" in view.status, what="the run to wait")
@@ -127,9 +127,11 @@ class TestOpening:
         finally:
             release.set()
 
-    async def test_hints_before_the_session_are_counted_once_it_exists(self, mini: Lesson, mini_setup: Setup) -> None:
+    async def test_hints_before_the_cluster_is_reached_are_counted_once_it_is(
+        self, mini: Lesson, mini_setup: Setup
+    ) -> None:
         release = threading.Event()
-        app = TutorApp(mini, mini_setup, build=gated(release))
+        app = TutorApp(mini, mini_setup, attach=gated(release))
         try:
             async with app.run_test(size=SIZE) as pilot:
                 await pilot.pause()
@@ -163,7 +165,7 @@ class TestRunningAStep:
             await pilot.press("r")
             await wait_for(pilot, lambda: session.progress.is_done("start"), what="step 1 to be done")
             # The session is ahead of the screen (its events are drawn in batches): wait for the screen.
-            await wait_for(pilot, lambda: [r.status for r in screen.checks()] == ["pass"] * 3, what="3 passes")
+            await wait_for(pilot, lambda: [c.result.status for c in screen.checks()] == ["pass"] * 3, what="3 passes")
             minikube, nodes = screen.command_view("start", 0), screen.command_view("start", 1)
             await wait_for(pilot, lambda: nodes.status.startswith("✓"), what="both commands to finish")
             assert minikube.status.startswith("✓")
@@ -291,10 +293,12 @@ class TestChecksAndHints:
     async def test_a_failing_check_shows_its_reason(self, mini: Lesson, mini_setup: Setup) -> None:
         app = TutorApp(mini, mini_setup, step_id="broken")
         async with app.run_test(size=SIZE) as pilot:
-            screen = await opened(pilot)
             await wait_for_question(pilot, what="the replay question")
             await pilot.press("n")  # continue anyway
-            await wait_for(pilot, lambda: any(r.status == "fail" for r in screen.checks()), what="the check to fail")
+            screen = await opened(pilot)
+            await wait_for(
+                pilot, lambda: any(c.result.status == "fail" for c in screen.checks()), what="the check to fail"
+            )
             text = checks_text(app)
             assert "✗ the missing tool runs" in text
             assert "`k8s-tutor-test-no-such-tool` was not found: is it installed and on PATH?" in text
@@ -310,7 +314,7 @@ class TestChecksAndHints:
             await wait_for(pilot, lambda: session.progress.is_done("start") and not screen.running)
             await pilot.press("n")
             await wait_for(pilot, lambda: screen.current == "default-storageclass" and screen.checks())
-            await wait_for(pilot, lambda: screen.checks()[0].findings, what="findings")
+            await wait_for(pilot, lambda: screen.checks()[0].result.findings, what="findings")
             assert "what the cluster shows" not in checks_text(app)  # waiting: findings on request
             await pilot.press("e")
             await wait_for(pilot, lambda: "what the cluster shows" in checks_text(app))
@@ -343,7 +347,7 @@ class TestReplayAndResume:
     ) -> None:
         app = TutorApp(day55, day55_setup, step_id="volumes")
         async with app.run_test(size=SIZE) as pilot:
-            screen = await opened(pilot)
+            screen = app.lesson_screen
             await wait_for_question(pilot, what="the replay question")
             question = str(app.screen.query_one("#question-text").render())
             assert "Look at the volume and its claim" in question
@@ -401,9 +405,9 @@ class TestQuitting:
         setup = replace(mini_setup, overrides={"nap": nap})
         app = TutorApp(mini, setup, step_id="slow")
         async with app.run_test(size=SIZE) as pilot:
-            screen = await opened(pilot)
             await wait_for_question(pilot)
             await pilot.press("n")
+            screen = await opened(pilot)
             await wait_for(pilot, lambda: app.screen is screen)
             await pilot.press("r")
             await wait_for(pilot, lambda: process_running("sleep", nap), what="sleep to start")
@@ -434,9 +438,9 @@ class TestQuitting:
     async def test_a_password_prompt_without_a_terminal_asks_the_learner(self, mini: Lesson, mini_setup: Setup) -> None:
         app = TutorApp(mini, mini_setup, step_id="password")
         async with app.run_test(size=SIZE) as pilot:
-            screen = await opened(pilot)
             await wait_for_question(pilot)
             await pilot.press("n")
+            screen = await opened(pilot)
             await pilot.press("r")
             view = screen.command_view("password", 0)
             await wait_for(pilot, lambda: "needs your terminal" in view.status, what="the prompt to be seen")
@@ -445,10 +449,10 @@ class TestQuitting:
     async def test_a_refused_cluster_ends_with_the_reason(self, mini: Lesson, mini_setup: Setup) -> None:
         from tutor.session.factory import SessionRefused
 
-        def refuse(lesson: Lesson, setup: Setup) -> LessonSession:
+        def refuse(session: LessonSession, setup: Setup) -> None:
             raise SessionRefused("context prod-eu is not a local cluster: pass --context prod-eu to use it")
 
-        app = TutorApp(mini, mini_setup, build=refuse)
+        app = TutorApp(mini, mini_setup, attach=refuse)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
         assert app.return_code == 2
@@ -460,15 +464,15 @@ class TestClusterQuestions:
 
         asked: list[str] = []
 
-        def guarded(lesson: Lesson, setup: Setup) -> LessonSession:
-            # What build_session does when the guard refuses a context the learner named.
+        def guarded(session: LessonSession, setup: Setup) -> None:
+            # What attach_cluster does when the guard refuses a context the learner named.
             assert setup.confirm is not None
             asked.append("context prod-eu is not a local cluster")
             if not setup.confirm(GuardDecision(False, True, asked[-1], "prod-eu")):
                 raise factory.SessionRefused("not using context prod-eu")
-            return factory.build_session(lesson, setup)
+            factory.attach_cluster(session, setup)
 
-        app = TutorApp(mini, mini_setup, build=guarded)
+        app = TutorApp(mini, mini_setup, attach=guarded)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_question(pilot, what="the question")
             assert "prod-eu is not a local cluster" in str(app.screen.query_one("#question-text").render())
@@ -476,34 +480,33 @@ class TestClusterQuestions:
             screen = await opened(pilot)
             assert screen.current == "first"
 
-        app = TutorApp(mini, mini_setup, build=guarded)
+        app = TutorApp(mini, mini_setup, attach=guarded)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_question(pilot, what="the question")
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
 
         # Enter takes the safe answer: the focused button is "Quit".
-        app = TutorApp(mini, mini_setup, build=guarded)
+        app = TutorApp(mini, mini_setup, attach=guarded)
         async with app.run_test(size=SIZE) as pilot:
             await wait_for_question(pilot, what="the question")
             await pilot.press("enter")
             await wait_for(pilot, lambda: app.return_code == 2, what="the app to end")
 
-    async def test_reconnecting_says_since_when(
-        self, mini: Lesson, mini_setup: Setup, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        from tutor.ui.widgets.header import lesson_header
+    async def test_reconnecting_says_since_when(self, mini: Lesson, mini_setup: Setup) -> None:
+        from tutor.cluster.status import ConnectionStatus
+        from tutor.ui.widgets.lesson_header import LessonHeader
 
         app = TutorApp(mini, mini_setup)
         async with app.run_test(size=SIZE) as pilot:
             screen = await opened(pilot)
-            header = screen.query_one(lesson_header.LessonHeader)
-            monkeypatch.setattr("tutor.ui.widgets.header.lesson_header.time.strftime", lambda _: "10:15:00")
-            header.show_connection("reconnecting", "connection refused")
-            monkeypatch.setattr("tutor.ui.widgets.header.lesson_header.time.strftime", lambda _: "10:15:30")
-            header.show_connection("reconnecting", "connection refused")  # still the first time
+            header = screen.query_one(LessonHeader)
+            lost = time.mktime((2026, 3, 1, 10, 15, 0, 0, 0, -1))
+            header.show_connection(ConnectionStatus("reconnecting", lost, last_error="connection refused"))
             await pilot.pause()
-            assert "reconnecting since 10:15:00" in str(screen.query_one("#connection").render())
-            header.show_connection("connected", "context mc-demo")
+            connection = screen.query_one("#connection")
+            assert "reconnecting since 10:15:00" in str(connection.render())  # when it was lost, not now
+            assert str(connection.tooltip) == "connection refused"
+            header.show_connection(ConnectionStatus("connected", time.time(), context="mc-demo", server="https://h:1"))
             await pilot.pause()
-            assert "● connected" in str(screen.query_one("#connection").render())
+            assert "● mc-demo at h" in str(connection.render())

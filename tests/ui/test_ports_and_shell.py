@@ -19,9 +19,9 @@ from tutor.session.factory import Setup
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.port import PortScreen
 from tutor.ui.screens.shell import ShellScreen
-from tutor.ui.widgets.checks.checks_panel import ChecksPanel
-from tutor.ui.widgets.checks.hints_panel import HintsPanel
-from tutor.ui.widgets.footer.key_footer import KeyFooter
+from tutor.ui.widgets.checks_panel import ChecksPanel
+from tutor.ui.widgets.hints_panel import HintsPanel
+from tutor.ui.widgets.key_footer import KeyFooter
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ class TestAnotherPort:
             await wait_for(pilot, lambda: "ready" in web.status, timeout=30, what="the server on the new port")
             await wait_for(
                 pilot,
-                lambda: [r.status for r in screen.checks()] == ["pass"],
+                lambda: [c.result.status for c in screen.checks()] == ["pass"],
                 timeout=30,
                 what=f"the check on port {other}: {screen.checks()}",
             )

@@ -17,7 +17,7 @@ from textual.widgets import Markdown
 
 from tutor.lesson import prose
 from tutor.ui.app import CSS
-from tutor.ui.widgets.step import prose_view
+from tutor.ui.widgets import prose_view
 
 Cell = tuple[str, object, object, bool, bool, bool, bool, bool, bool]
 Cells = list[list[Cell]]
@@ -96,10 +96,10 @@ def test_a_cached_lesson_draws_its_first_step_without_markdown_it(tmp_path: Path
         "import sys\n"
         "from tutor import cli, lesson_cache\n"
         "from tutor.lesson.catalog import Catalog\n"
-        "from tutor.session.setup import Setup\n"
+        "from tutor.session.setup import Setup, new_session\n"
         "from tutor.ui.screens.lesson import LessonScreen\n"
         "lesson = Catalog.discover(loader=lesson_cache.load).get('day55')\n"
-        "screen = LessonScreen(lesson, Setup())\n"
+        "screen = LessonScreen(new_session(lesson, Setup(save_progress=False)), Setup())\n"
         "view = screen._make_view(lesson.steps[0].id)\n"
         "print(','.join(m for m in ('markdown_it', 'textual.widgets._markdown') if m in sys.modules))\n"
     )

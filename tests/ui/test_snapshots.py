@@ -20,7 +20,7 @@ from tutor.session.factory import SessionRefused, Setup
 from tutor.session.session import LessonSession
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.lesson import LessonScreen
-from tutor.ui.widgets.step.done_bar import StepDoneBar
+from tutor.ui.widgets.done_bar import StepDoneBar
 
 SnapCompare = Callable[..., bool]
 
@@ -50,9 +50,9 @@ class TestLessonScreen:
 class TestReplay:
     def test_the_fast_forward_question(self, snap_compare: SnapCompare, mini: Lesson, mini_setup: Setup) -> None:
         async def asked(pilot: Pilot[None]) -> None:
-            screen = await opened(pilot)
+            screen = app_screen(pilot)
             await wait_for_question(pilot)
-            await wait_for(pilot, lambda: any(result.status == "fail" for result in screen.checks()))
+            await wait_for(pilot, lambda: any(check.result.status == "fail" for check in screen.checks()))
             await pilot.pause()
 
         assert snap_compare(TutorApp(mini, mini_setup, step_id="broken"), terminal_size=SIZE, run_before=asked)
@@ -83,11 +83,17 @@ async def first_frame(lesson: Lesson, setup: Setup) -> list[list[tuple[str, Styl
                     ]
                 )
 
-    app = Watched(lesson, setup, build=lambda *_: never_built())
+    app = Watched(lesson, setup, attach=never_attached)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: bool(frames), what="the first frame")
     return frames[0]
 
 
-def never_built() -> LessonSession:
-    raise SessionRefused("not needed: the first frame is before the session")
+def never_attached(session: LessonSession, setup: Setup) -> None:
+    raise SessionRefused("not needed: the first frame is before the cluster")
+
+
+def app_screen(pilot: Pilot[None]) -> LessonScreen:
+    app = pilot.app
+    assert isinstance(app, TutorApp)
+    return app.lesson_screen

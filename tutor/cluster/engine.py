@@ -19,9 +19,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tutor.cluster.checks import Check, CheckContext
 from tutor.cluster.connection import ClusterConnection
@@ -33,7 +33,8 @@ from tutor.cluster.watch_cache import WatchCache
 
 log = logging.getLogger(__name__)
 
-ResultListener = Callable[[str, CheckResult], None]
+K = TypeVar("K", bound=Hashable)
+"""What the caller knows a check by (the session: which step, which check of it)."""
 StatusListener = Callable[[ConnectionStatus], None]
 
 JOIN_TIMEOUT = 1.5
@@ -46,9 +47,9 @@ def gate(check: Check, view: ClusterView, errors: Callable[[WatchKey], str | Non
         return None
     status = view.connection
     if status.state in ("no_cluster", "refused", "rejected"):
-        return waiting(status.message or status.describe())
+        return waiting(status.message or status.describe(), unjudged="connection")
     if status.state == "unreachable":
-        return waiting(status.describe())
+        return waiting(status.describe(), unjudged="connection")
     for key in required:
         problem = errors(key) if errors else None
         if problem:
@@ -56,8 +57,8 @@ def gate(check: Check, view: ClusterView, errors: Callable[[WatchKey], str | Non
     unsynced = [key for key in required if not view.synced(key)]
     if unsynced:
         if status.state == "reconnecting":
-            return waiting(status.describe())
-        return waiting(f"reading {unsynced[0]} from the cluster")
+            return waiting(status.describe(), unjudged="connection")
+        return waiting(f"reading {unsynced[0]} from the cluster", unjudged="loading")
     return None
 
 
@@ -78,7 +79,7 @@ def run_check(
         view,
         result.subjects,
         check_kind=check.kind,
-        wanted_default=str(check.fields["name"]) if check.kind == "default_storageclass" else None,
+        wanted_default=check.wanted_default,
         profile=profile,
     )
     return result.with_findings(diagnose(case, objects_read=gated is None))
@@ -92,13 +93,13 @@ class _Entry:
     next_probe: float = 0.0
 
 
-class CheckEngine:
+class CheckEngine(Generic[K]):
     def __init__(
         self,
         connection: ClusterConnection,
         context: CheckContext,
         *,
-        on_result: ResultListener | None = None,
+        on_result: Callable[[K, CheckResult], None] | None = None,
         on_status: StatusListener | None = None,
     ) -> None:
         self.connection = connection
@@ -109,8 +110,8 @@ class CheckEngine:
         self.cache = WatchCache(connection, lambda key, names: self._queue.put(("change", key, names)))
         connection.add_listener(lambda status: self._queue.put(("status", status)))
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
-        self._results: dict[str, CheckResult] = {}
+        self._entries: dict[K, _Entry] = {}
+        self._results: dict[K, CheckResult] = {}
         self._generation = 0
         self._stop = threading.Event()
         self._probe_wake = threading.Event()
@@ -128,11 +129,11 @@ class CheckEngine:
             self._dispatcher.start()
             self._prober.start()
 
-    def set_active(self, checks: Mapping[str, Check]) -> None:
-        """Watch exactly these checks (ids chosen by the session); others are dropped."""
+    def set_active(self, checks: Mapping[K, Check]) -> None:
+        """Watch exactly these checks (ids chosen by the caller); others are dropped."""
         self._queue.put(("active", dict(checks)))
 
-    def refresh(self, check_id: str | None = None) -> None:
+    def refresh(self, check_id: K | None = None) -> None:
         """Probe now (the session knows a process changed state), one check or all polled ones."""
         self._queue.put(("refresh", check_id))
 
@@ -149,11 +150,11 @@ class CheckEngine:
         self._queue.put(("sync", done))
         return done.wait(max(0.0, deadline - time.monotonic()))
 
-    def result(self, check_id: str) -> CheckResult | None:
+    def result(self, check_id: K) -> CheckResult | None:
         with self._lock:
             return self._results.get(check_id)
 
-    def results(self) -> dict[str, CheckResult]:
+    def results(self) -> dict[K, CheckResult]:
         with self._lock:
             return dict(self._results)
 
@@ -195,7 +196,7 @@ class CheckEngine:
                 items.append(self._queue.get_nowait())
             except queue.Empty:
                 break
-        affected: set[str] = set()
+        affected: set[K] = set()
         handled: list[threading.Event] = []
         for item in items:
             kind = item[0]
@@ -212,7 +213,7 @@ class CheckEngine:
             elif kind == "probe":
                 self._publish_probe(item[1], item[2], item[3])
             elif kind == "refresh":
-                self._kick([item[1]] if item[1] else list(self._entries))
+                self._kick([item[1]] if item[1] is not None else list(self._entries))
             elif kind == "sync":
                 handled.append(item[1])
         self._evaluate(affected)
@@ -220,7 +221,7 @@ class CheckEngine:
             event.set()
         return True
 
-    def _activate(self, checks: dict[str, Check]) -> set[str]:
+    def _activate(self, checks: dict[K, Check]) -> set[K]:
         with self._lock:
             for check_id in list(self._entries):
                 if check_id not in checks or self._entries[check_id].check is not checks[check_id]:
@@ -236,7 +237,7 @@ class CheckEngine:
         self.cache.set_keys(keys)
         return added
 
-    def _touched(self, key: WatchKey, names: frozenset[str] | None) -> set[str]:
+    def _touched(self, key: WatchKey, names: frozenset[str] | None) -> set[K]:
         touched = set()
         with self._lock:
             for check_id, entry in self._entries.items():
@@ -250,13 +251,11 @@ class CheckEngine:
                         break
         return touched
 
-    def _evaluate(self, check_ids: set[str]) -> None:
+    def _evaluate(self, check_ids: set[K]) -> None:
         polled = []
-        for check_id in sorted(check_ids):
-            with self._lock:
-                entry = self._entries.get(check_id)
-            if entry is None:
-                continue
+        with self._lock:  # in the order they were activated
+            entries = [(check_id, entry) for check_id, entry in self._entries.items() if check_id in check_ids]
+        for check_id, entry in entries:
             if entry.check.polled:
                 polled.append(check_id)
                 continue
@@ -277,7 +276,7 @@ class CheckEngine:
         except Exception as err:  # a bug in one check must not stop the others
             return waiting(f"this check could not be evaluated: {type(err).__name__}: {err}")
 
-    def _publish(self, check_id: str, result: CheckResult) -> None:
+    def _publish(self, check_id: K, result: CheckResult) -> None:
         with self._lock:
             if check_id not in self._entries or self._results.get(check_id) == result:
                 return
@@ -285,14 +284,14 @@ class CheckEngine:
         if self._on_result:
             self._on_result(check_id, result)
 
-    def _publish_probe(self, check_id: str, generation: int, result: CheckResult) -> None:
+    def _publish_probe(self, check_id: K, generation: int, result: CheckResult) -> None:
         with self._lock:
             entry = self._entries.get(check_id)
             current = entry is not None and entry.generation == generation
         if current:
             self._publish(check_id, result)
 
-    def _kick(self, check_ids: list[str]) -> None:
+    def _kick(self, check_ids: list[K]) -> None:
         with self._lock:
             for check_id in check_ids:
                 entry = self._entries.get(check_id)
@@ -324,11 +323,11 @@ class CheckEngine:
 def evaluate_once(
     connection: ClusterConnection,
     context: CheckContext,
-    checks: Mapping[str, Check],
+    checks: Mapping[K, Check],
     *,
     settle: float = 8.0,
     give_up_after: float = 1.5,
-) -> tuple[dict[str, CheckResult], ConnectionStatus]:
+) -> tuple[dict[K, CheckResult], ConnectionStatus]:
     """Evaluate `checks` once (the headless `check`): list what they need, judge, stop.
 
     Returns the results and the connection status they were judged under.

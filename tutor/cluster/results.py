@@ -10,6 +10,12 @@ Status = Literal["pass", "waiting", "fail"]
 it there. `fail`: the cluster reports a state that waiting will not mend (an image that
 cannot be pulled, a crash loop, a wrong HTTP answer, a process that exited)."""
 
+Unjudged = Literal["connection", "loading"]
+"""Why a waiting result is not the check's own verdict: the cluster cannot be read now
+(`connection`: no cluster yet, refused, unreachable, reconnecting), or what the check reads
+is still being read (`loading`). A view says the first once for all checks, and the second
+not at all."""
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -47,13 +53,15 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     subjects: tuple[Subject, ...] = field(default=(), compare=False)
     """The objects involved, for diagnosis; not part of what the learner sees."""
+    unjudged: Unjudged | None = None
+    """Set when the check could not be judged (see `Unjudged`)."""
 
     @property
     def passed(self) -> bool:
         return self.status == "pass"
 
     def with_findings(self, findings: tuple[Finding, ...]) -> CheckResult:
-        return CheckResult(self.status, self.reason, self.evidence, findings, self.subjects)
+        return CheckResult(self.status, self.reason, self.evidence, findings, self.subjects, self.unjudged)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,8 +76,10 @@ def passed(reason: str, *evidence: str, subjects: tuple[Subject, ...] = ()) -> C
     return CheckResult("pass", reason, tuple(evidence), subjects=subjects)
 
 
-def waiting(reason: str, *evidence: str, subjects: tuple[Subject, ...] = ()) -> CheckResult:
-    return CheckResult("waiting", reason, tuple(evidence), subjects=subjects)
+def waiting(
+    reason: str, *evidence: str, subjects: tuple[Subject, ...] = (), unjudged: Unjudged | None = None
+) -> CheckResult:
+    return CheckResult("waiting", reason, tuple(evidence), subjects=subjects, unjudged=unjudged)
 
 
 def failed(reason: str, *evidence: str, subjects: tuple[Subject, ...] = ()) -> CheckResult:

@@ -28,6 +28,16 @@ class ConnectionStatus:
     def ok(self) -> bool:
         return self.state == "connected"
 
+    @property
+    def detail(self) -> str:
+        """What is behind the state, in a line: the learner's message, the last error, or where
+        the connection goes once it is up."""
+        if self.message or self.last_error:
+            return self.message or self.last_error or ""
+        if self.state == "connected" and self.context:
+            return f"context {self.context} at {self.server}"
+        return ""
+
     def describe(self) -> str:
         when = time.strftime("%H:%M:%S", time.localtime(self.since))
         text = {

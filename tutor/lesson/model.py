@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tutor.lesson import commandline
+from tutor.lesson.place import ALWAYS, Place, When
 from tutor.lesson.variables import BUILTIN_TYPES, names, substitute
 
 
@@ -69,6 +70,9 @@ class Prose:
 
     markdown: str
     line: int
+    when: When = ALWAYS
+    """Where it is shown (`::: only`); a lesson chosen for a place (`Lesson.for_place`) keeps
+    only what applies there, and every `when` in it is ALWAYS."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,46 @@ class CommandBlock:
 
     commands: tuple[Command, ...]
     line: int
+    when: When = ALWAYS
 
 
-Block = Prose | CommandBlock
+@dataclass(frozen=True)
+class Choice:
+    """One answer of a multiple-choice question, and why it is right or wrong."""
+
+    text: str
+    why: str
+    correct: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    """A short check of understanding, in its place among the prose (```` ```yaml {question} ````).
+
+    Either multiple choice (`choices`, each with its explanation) or a typed answer of a word
+    or two (`answers`, the accepted spellings; `why` explains it, `wrong` explains some
+    wrong answers, `otherwise` any other). `tutor.lesson.questions` judges an answer.
+    """
+
+    id: str
+    ask: str
+    line: int
+    choices: tuple[Choice, ...] = ()
+    answers: tuple[str, ...] = ()
+    why: str = ""
+    wrong: Mapping[str, str] = field(default_factory=dict)
+    otherwise: str = ""
+    blocking: bool = False
+    """The author's say: the step is not done until this is answered right. Otherwise a
+    question never holds up the cluster steps."""
+    when: When = ALWAYS
+
+    @property
+    def multiple_choice(self) -> bool:
+        return bool(self.choices)
+
+
+Block = Prose | CommandBlock | Question
 
 
 @dataclass(frozen=True)
@@ -143,6 +184,7 @@ def _local_port(url: str) -> int | None:
 class Hint:
     markdown: str
     line: int
+    when: When = ALWAYS
 
 
 @dataclass(frozen=True)
@@ -171,6 +213,18 @@ class Step:
     def prose(self) -> str:
         return "\n".join(block.markdown for block in self.blocks if isinstance(block, Prose))
 
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(block for block in self.blocks if isinstance(block, Question))
+
+    def for_place(self, place: Place) -> Step:
+        """The step as a learner in `place` sees it: only the blocks and hints that apply there."""
+        return replace(
+            self,
+            blocks=tuple(replace(block, when=ALWAYS) for block in self.blocks if block.when.applies(place)),
+            hints=tuple(replace(hint, when=ALWAYS) for hint in self.hints if hint.when.applies(place)),
+        )
+
 
 @dataclass(frozen=True)
 class Lesson:
@@ -190,6 +244,16 @@ class Lesson:
     """The type each of the author's variables declares (`tutor.lesson.variables.TYPES`)."""
     requires: tuple[str, ...] = ()
     """Programs the lesson's commands need (for `doctor` and clear messages)."""
+    place: Place | None = None
+    """Where the lesson was chosen for (`for_place`); None: as written, every variant in it."""
+
+    def for_place(self, place: Place) -> Lesson:
+        """The lesson as a learner in `place` sees and runs it: prose, hints, commands and
+        questions marked for other backends or platforms left out. Choosing again for
+        another place changes nothing: what was left out is gone."""
+        if self.place is not None:
+            return self
+        return replace(self, steps=tuple(step.for_place(place) for step in self.steps), place=place)
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:

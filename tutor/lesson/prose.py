@@ -3,7 +3,7 @@
 `document(text)` parses Markdown as Textual's `Markdown` widget does (markdown-it's
 "gfm-like" preset: CommonMark, tables, strikethrough, links found in the text) and
 returns its blocks, if they are all headings and paragraphs: a view can draw those
-without Textual's Markdown (`tutor/ui/widgets/step/prose_view.py`); for anything else
+without Textual's Markdown (`tutor/ui/widgets/prose_view.py`); for anything else
 (lists, quotes, code, tables, rules, HTML) it returns None. Parsing needs markdown-it
 and, for the links, linkify's large expressions: ~35 ms the first time in a process.
 So the documents of a lesson's prose, as drawn with its default variables, are

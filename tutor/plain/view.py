@@ -1,9 +1,7 @@
-"""Plain line mode: the lesson as lines of text, one event at a time.
+"""Plain line mode: the lesson as lines of text (`LessonLines`), and the learner's input.
 
-For screen readers, logs, CI and dumb terminals: no colour, no cursor movement, no
-box drawing; every line stands on its own. Input, when there is a terminal, is a word
-and Enter. Without input (a pipe, /dev/null) the view follows along: a step done by
-someone else's commands moves it on by itself.
+Input, when there is a terminal, is a word and Enter. Without input (a pipe, /dev/null)
+the view follows along: a step done by someone else's commands moves it on by itself.
 """
 
 from __future__ import annotations
@@ -12,38 +10,16 @@ import contextlib
 import queue
 import sys
 import threading
-from collections.abc import Callable
 from typing import TextIO
 
-from tutor.lesson.model import CommandBlock, Lesson, Prose, Step
+from tutor.lesson.model import Lesson
+from tutor.plain.lines import LessonLines
 from tutor.plain.text import plain
 from tutor.safe_text import strip_controls
-from tutor.session.asking import ask_yes_no, confirm_cluster
-from tutor.session.events import (
-    AlreadyServed,
-    AutoplayStopped,
-    CheckResult,
-    ChecksChanged,
-    CommandFinished,
-    CommandStarted,
-    ConnectionChanged,
-    DriftFound,
-    Event,
-    InputNeeded,
-    LessonCompleted,
-    LessonOpened,
-    Notice,
-    OutputLine,
-    OutputRepeated,
-    PortTaken,
-    ProcessChanged,
-    StepCompleted,
-    StepRunning,
-    StepShown,
-    VariableChanged,
-)
+from tutor.session.asking import ask_yes_no, confirm_cluster, on_terminal
+from tutor.session.commands import BadVariable
 from tutor.session.factory import SessionRefused, Setup, build_session
-from tutor.session.session import BadVariable, LessonSession
+from tutor.session.session import Opening
 
 HELP = (
     "Enter: run this step's commands (or go on, once the step is done)  "
@@ -52,300 +28,19 @@ HELP = (
 )
 
 
-class PlainView:
-    def __init__(self, session: LessonSession, out: TextIO, *, interactive: bool) -> None:
-        self.session = session
-        self.out = out
-        self.interactive = interactive
-        self._lock = threading.Lock()
-        self._seen: dict[tuple[str, int], tuple[str, str]] = {}
-        self._background_runs: dict[str, str] = {}
-        """Background runs -> the name their lines are labelled with."""
-        self._repeats: dict[str, tuple[str, int]] = {}
-        """Per background run, the line that keeps coming and how often, until something else comes."""
-        self._inbox: queue.Queue[str | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
-        self.completed = False
-        self.failed: AutoplayStopped | None = None
-        self._printed: str | None = None
-        self._shown: set[str] = set()
-        self._running: set[str] = set()
-        self._steps_running: set[str] = set()
-        self._deferred: list[StepCompleted | LessonCompleted] = []
-        self._order = threading.RLock()
-        self._connection_state = ""
-        session.subscribe(self.on_event)
-
-    # --- output --------------------------------------------------------------------------
-
-    def say(self, text: str = "") -> None:
-        # Every line passes here: what a lesson, the cluster or a command wrote reaches the
-        # terminal without its control sequences (and, in line mode, without colours).
-        text = strip_controls(text)
-        with self._lock:
-            self.out.write(text + "\n")
-            self.out.flush()
-
-    def on_event(self, event: Event) -> None:
-        handler: Callable[[Event], None] | None = getattr(self, f"_on_{type(event).__name__}", None)
-        if handler is not None:
-            handler(event)
-
-    def _on_LessonOpened(self, event: LessonOpened) -> None:
-        self.say(f"Lesson {event.lesson}: {event.title}")
-        lesson = self.session.lesson
-        if event.sandbox:
-            self.say("Cluster: the SIMULATED cluster built into k8s-tutor (the sandbox). Nothing runs for real.")
-        else:
-            self.say(f"Cluster: {event.cluster}")
-        if event.shell is not None:
-            self.say(f"Your own terminal: {event.shell.line}")
-            self.say(f"  ({event.shell.about}; any step's commands can be typed there)")
-        for notice in event.notices:
-            self.say(f"Note: {notice}")
-        if event.completed:
-            self.say(f"Resuming: {len(event.completed)} of {len(lesson.steps)} steps were done.")
-        self.say()
-        if lesson.intro and event.current == lesson.steps[0].id:
-            self.say(plain(self.session.text(lesson.intro)))
-
-    def _on_ConnectionChanged(self, event: ConnectionChanged) -> None:
-        if event.state == self._connection_state and event.state != "connected":
-            return  # one line per change of state, not per failing request
-        self._connection_state = event.state
-        label = {
-            "connected": "Connected to the cluster",
-            "connecting": "Connecting to the cluster",
-            "reconnecting": "Lost the cluster; reconnecting",
-            "unreachable": "The cluster is unreachable",
-            "no-cluster": "No cluster yet",
-            "rejected": "The API server refuses the tutor",
-        }.get(event.state, event.state)
-        if event.detail.lower().startswith(label.lower()):
-            self.say(f"[cluster] {event.detail[0].upper()}{event.detail[1:]}")
-        else:
-            self.say(f"[cluster] {label}{': ' + event.detail if event.detail else ''}")
-
-    def _on_ChecksChanged(self, event: ChecksChanged) -> None:
-        if event.step != self._printed:
-            return  # a step not on screen (the next one, unlocked early): said once it is shown
-        for result in event.results:
-            key = (result.step, result.index)
-            seen = (result.status, result.reason)
-            if self._seen.get(key) == seen or _transient(result):
-                continue
-            if result.status == "waiting" and result.reason.startswith(CONNECTION_REASONS):
-                continue  # the [cluster] lines say it once for every check
-            self._seen[key] = seen
-            self.say(self.check_line(result))
-
-    def _on_StepShown(self, event: StepShown) -> None:
-        with self._order:
-            if event.step != self._printed:
-                self.print_step(self.session.lesson.step(event.step))
-            self._flush()
-
-    def _on_DriftFound(self, event: DriftFound) -> None:
-        step = self.session.lesson.step(event.step)
-        self.say(f"Step '{step.title}' was done before, but no longer holds on this cluster:")
-        for result in event.results:
-            if result.status != "pass":
-                self.say("  " + self.check_line(result))
-
-    # A step's checks may pass before the commands that made them pass have printed their
-    # last lines, and a step may pass before it is shown (step 3's manifest satisfies step
-    # 4). The line that says so waits for both, so that the log reads in order: the step,
-    # its commands and their output, then "done".
-
-    def _on_StepCompleted(self, event: StepCompleted) -> None:
-        with self._order:
-            self._deferred.append(event)
-            self._flush()
-
-    def _on_LessonCompleted(self, event: LessonCompleted) -> None:
-        with self._order:
-            self._deferred.append(event)
-            self._flush()
-
-    def _on_StepRunning(self, event: StepRunning) -> None:
-        with self._order:
-            if event.running:
-                self._steps_running.add(event.step)
-            else:
-                self._steps_running.discard(event.step)
-                self._flush()
-
-    def _flush(self) -> None:
-        """Say what was deferred, in order, as far as it may be said now."""
-        while self._deferred and not self._running:
-            event = self._deferred[0]
-            if isinstance(event, StepCompleted):
-                finishing = any(isinstance(later, LessonCompleted) for later in self._deferred)
-                if (event.step not in self._shown or event.step in self._steps_running) and not finishing:
-                    return
-                self._say_step_done(event)
-            elif self._steps_running:
-                return
-            else:
-                self._say_lesson_done(event)
-            self._deferred.pop(0)
-
-    def _say_step_done(self, event: StepCompleted) -> None:
-        index = self.session.lesson.index(event.step) + 1
-        self.say(f"Step {index} done: {self.session.lesson.step(event.step).title}.")
-        if self.interactive and self.session.frontier is not None:
-            self.say("Press Enter for the next step.")
-
-    def _say_lesson_done(self, event: LessonCompleted) -> None:
-        outro = plain(self.session.text(self.session.lesson.outro))
-        self.say()
-        self.say(f"Lesson {event.lesson} complete: every step's checks pass.")
-        if outro:
-            self.say(outro)
-        self.completed = True
-        self._inbox.put(None)
-
-    def _on_CommandStarted(self, event: CommandStarted) -> None:
-        if event.background:
-            # Its lines come in among later commands' output: each says whose it is.
-            self._background_runs[event.run] = event.process or event.run
-            self.say(f"[start] $ {event.text}   (kept running in the background)")
-        else:
-            with self._order:
-                self._running.add(event.run)
-            self.say(f"[run] $ {event.text}")
-
-    def _on_OutputLine(self, event: OutputLine) -> None:
-        self._say_repeats(event.run)
-        label = self._background_runs.get(event.run)
-        self.say(f"  | {label}: {event.text}" if label else f"  | {event.text}")
-
-    def _on_OutputRepeated(self, event: OutputRepeated) -> None:
-        # A log cannot take a line back: the count is said once the line stops coming.
-        self._repeats[event.run] = (event.text, event.count)
-
-    def _say_repeats(self, run: str) -> None:
-        repeated = self._repeats.pop(run, None)
-        if repeated is not None:
-            text, count = repeated
-            self.say(f"  | {self._background_runs.get(run, run)}: (“{text}” came {count} times in a row)")
-
-    def _on_CommandFinished(self, event: CommandFinished) -> None:
-        if event.run in self._background_runs:
-            return  # "ready" is not "finished": ProcessChanged says how it goes
-        with self._order:
-            if event.ok:
-                self.say(f"[done] {event.text}")
-            else:
-                self.say(f"[failed] {event.text}: {event.detail or f'exit status {event.exit_status}'}")
-            self._running.discard(event.run)
-            self._flush()
-
-    def _on_ProcessChanged(self, event: ProcessChanged) -> None:
-        words = {
-            "starting": "starting",
-            "ready": "ready",
-            "restarting": "stopped unexpectedly; restarting it",
-            "exited": "exited",
-            "failed": "failed",
-            "stopped": "stopped",
-        }[event.state]
-        if event.state != "ready":
-            for run, process in list(self._background_runs.items()):
-                if process == event.process:
-                    self._say_repeats(run)
-        self.say(f"[background] {event.process} {words}{': ' + event.detail if event.detail else ''}")
-
-    def _on_PortTaken(self, event: PortTaken) -> None:
-        self.say(f"[background] {event.process} not started: {event.use.describe()}.")
-        other = f"{event.variable}={event.suggestion or 'PORT'}"
-        if event.variable is None:
-            self.say("  Stop that program, then run the step again.")
-        elif self.interactive:
-            self.say(f"  To use another port for the rest of the lesson, type: set {other}")
-        else:
-            self.say(f"  Stop that program, or start the tutor again with --set {other}.")
-
-    def _on_AlreadyServed(self, event: AlreadyServed) -> None:
-        self.say(
-            f"[background] {event.process} not started: the lesson's app already answers on port {event.port} "
-            "(your own port-forward?), so a second one would only collide with it."
-        )
-
-    def _on_VariableChanged(self, event: VariableChanged) -> None:
-        self.say(f"{event.name} is now {event.value}, for the rest of the lesson.")
-        for process in event.stopped:
-            self.say(f"  {process} listened on the old port: stopped. Run the step again to start it anew.")
-        self.print_step(self.session.viewing)
-
-    def _on_InputNeeded(self, event: InputNeeded) -> None:
-        self.say(f"[input] `{event.text}` is asking for input: {event.prompt.strip()}")
-        self.say("  Run that command in your own terminal to answer it; the tutor keeps watching.")
-
-    def _on_Notice(self, event: Notice) -> None:
-        prefix = {"info": "Note", "warning": "Warning", "error": "Error"}[event.level]
-        self.say(f"{prefix}: {event.text}")
-
-    def _on_AutoplayStopped(self, event: AutoplayStopped) -> None:
-        self.failed = event
-        step = self.session.lesson.step(event.step)
-        self.say(f"Autoplay stopped at step '{step.title}': {event.reason.rstrip('.')}.")
-        for result in event.results:
-            if result.status != "pass":
-                self.explain(result)
-
-    def check_line(self, result: CheckResult) -> str:
-        reason = f": {result.reason}" if result.reason and result.status != "pass" else ""
-        return f"[check {result.status}] {result.title}{reason}"
-
-    def explain(self, result: CheckResult) -> None:
-        self.say("  " + self.check_line(result))
-        for finding in result.findings:
-            self.say(f"    - {finding.message}")
-            for line in finding.evidence:
-                self.say(f"        {line}")
-            if finding.command:
-                self.say(f"      see: {finding.command}")
-
-    # --- steps ---------------------------------------------------------------------------
-
-    def print_step(self, step: Step) -> None:
-        self._printed = step.id
-        self._shown.add(step.id)
-        lesson = self.session.lesson
-        index = lesson.index(step.id) + 1
-        self.say()
-        self.say(f"Step {index} of {len(lesson.steps)}: {step.title}")
-        self.say("-" * 40)
-        for block in step.blocks:
-            if isinstance(block, Prose):
-                text = plain(self.session.text(block.markdown))
-                first, _, rest = text.partition("\n")
-                if first.strip().lower() == step.title.lower():
-                    text = rest.strip()  # the step's own heading: already printed above
-                if text:
-                    self.say(text)
-            elif isinstance(block, CommandBlock):
-                for command in block.commands:
-                    suffix = "   (background)" if command.background else ""
-                    suffix = "   (type this yourself)" if command.manual else suffix
-                    self.say(f"    $ {command.display(self.session.variables)}{suffix}")
-            self.say()
-        if self.session.progress.is_done(step.id):
-            self.say("This step is already done.")
-
+class PlainView(LessonLines):
     # --- running -------------------------------------------------------------------------
 
-    def run(self, step_id: str | None, *, autoplay: bool, input_stream: TextIO | None) -> int:
+    def run(self, *, autoplay: bool, input_stream: TextIO | None) -> int:
         session = self.session
-        opening = session.open(step_id)
-        if opening.missing and session.runs_commands:
+
+        def fast_forward(opening: Opening) -> bool:
             titles = ", ".join(session.lesson.step(s).title for s in opening.missing)
             self.say(f"Before '{session.viewing.title}', these steps are not done on this cluster: {titles}.")
-            if autoplay or self._ask("Fast-forward by running their commands? [Y/n] ", input_stream, True):
-                if not session.play(opening.missing):
-                    return 1
-                session.show(opening.current)
+            return autoplay or self._ask("Fast-forward by running their commands? [Y/n] ", input_stream, True)
+
+        if session.open(fast_forward=fast_forward).fast_forwarded is False:
+            return 1
         if autoplay:
             if session.frontier is None:
                 self.say("Every step of this lesson is already done on this cluster.")
@@ -432,8 +127,8 @@ class PlainView:
             results = session.results(session.viewing.id)
             if not results:
                 self.say("No check results yet.")
-            for result in results:
-                self.explain(result)
+            for check in results:
+                self.explain(check)
         elif word == "l":
             for index, step in enumerate(session.lesson.steps, 1):
                 state = "done" if session.progress.is_done(step.id) else "open"
@@ -464,35 +159,20 @@ class PlainView:
         self._worker.start()
 
 
-CONNECTION_REASONS = ("no cluster yet", "not using this cluster", "reconnecting since", "cluster unreachable")
-
-
-def _transient(result: CheckResult) -> bool:
-    """Reasons that only say the tutor is still looking: not worth a line in a log."""
-    return result.status == "waiting" and (result.reason == "checking" or result.reason.startswith("reading "))
-
-
-def interactive_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bool) -> int:
     """Run the lesson in line mode on stdin/stdout; returns the exit status."""
-    interactive = interactive_terminal(sys.stdin) and not autoplay
-    setup.terminal = contextlib.nullcontext if interactive_terminal(sys.stdin) else None
-    setup.confirm = confirm_cluster if interactive_terminal(sys.stdin) else None
-    setup.ask_trust = _ask_trust if interactive_terminal(sys.stdin) else None
+    interactive = on_terminal() and not autoplay
+    setup.terminal = contextlib.nullcontext if on_terminal() else None
+    setup.confirm = confirm_cluster if on_terminal() else None
+    setup.ask_trust = _ask_trust if on_terminal() else None
     try:
-        session = build_session(lesson, setup)
+        session = build_session(lesson, setup, step_id)
     except SessionRefused as err:
         print(f"k8s-tutor: {err}", file=sys.stderr)
         return 2
     view = PlainView(session, sys.stdout, interactive=interactive)
     try:
-        return view.run(step_id, autoplay=autoplay, input_stream=sys.stdin if interactive else None)
+        return view.run(autoplay=autoplay, input_stream=sys.stdin if interactive else None)
     except KeyboardInterrupt:
         view.say("Stopped. Your progress is saved.")
         return 130

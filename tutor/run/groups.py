@@ -20,6 +20,8 @@ import time
 from collections.abc import Iterable
 
 _PROC = "/proc"
+KILL_WAIT = 2.0
+"""Seconds to wait for SIGKILLed processes to be gone before reporting them as left over."""
 _HAS_PROC = os.path.isdir(os.path.join(_PROC, "self"))
 
 
@@ -75,7 +77,11 @@ def terminate_groups(pgids: Iterable[int], grace: float, *, poll: float = 0.01) 
         pending = {pgid for pgid in pending if group_alive(pgid)}
     for pgid in pending:
         signal_group(pgid, signal.SIGKILL)
-    if not pending:
-        return set()
-    time.sleep(poll)
-    return {pgid for pgid in pending if group_alive(pgid)}
+    # SIGKILL cannot be refused, but a process dies only once it is next scheduled: on a
+    # busy machine that takes a while. Wait for it (bounded: a process in uninterruptible
+    # sleep, or one this process may not signal, is reported instead).
+    deadline = time.monotonic() + KILL_WAIT
+    while pending and time.monotonic() < deadline:
+        time.sleep(poll)
+        pending = {pgid for pgid in pending if group_alive(pgid)}
+    return pending

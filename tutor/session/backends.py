@@ -1,29 +1,26 @@
 """What the session needs from the cluster and from the process runner.
 
 Two small protocols, so the session's rules (unlocking, resume, drift, autoplay) are
-tested with fakes, and the real implementations are thin adapters over
-`tutor.cluster` and `tutor.run` (see `tutor/session/adapters.py`).
+tested with fakes; the real implementations are thin adapters over the cluster layer
+(`cluster_checks.ClusterChecks`) and the run layer (`process_runner.ProcessRunner`).
+They speak those layers' own types: `ConnectionStatus`, `ProcessState`, `PortUse`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tutor.lesson.model import Step
-from tutor.session.events import CheckResult
 
 if TYPE_CHECKING:
-    from tutor.run.ports import PortUse
+    from tutor.cluster.status import ConnectionStatus
+    from tutor.run import PortUse, ProcessState
+    from tutor.session.events import StepCheck
 
-ResultsCallback = Callable[[tuple[CheckResult, ...]], None]
-
-
-class ConnectionCallback(Protocol):
-    def __call__(self, state: str, detail: str, context: str = "", server: str = "") -> None:
-        """state: connected / connecting / reconnecting / unreachable / no-cluster / rejected;
-        context and server: where the session's commands and checks go."""
+ResultsCallback = Callable[[tuple["StepCheck", ...]], None]
+ConnectionCallback = Callable[["ConnectionStatus"], None]
 
 
 class CheckBackend(Protocol):
@@ -38,10 +35,14 @@ class CheckBackend(Protocol):
 
     def evaluate(
         self, steps: Sequence[Step], variables: Mapping[str, str], settle: float
-    ) -> dict[str, tuple[CheckResult, ...]]:
+    ) -> dict[str, tuple[StepCheck, ...]]:
         """Evaluate the steps' checks once, by step id, giving slow sources up to `settle` seconds."""
 
-    def on_connection(self, callback: ConnectionCallback) -> None: ...
+    def on_connection(self, callback: ConnectionCallback) -> None:
+        """Call `callback` with the connection's status now, and whenever it changes."""
+
+    def processes_changed(self) -> None:
+        """A background command changed state: checks that depend on processes look again."""
 
     def close(self) -> None: ...
 
@@ -57,8 +58,7 @@ class RunOutcome:
 
 
 LineCallback = Callable[[str], None]
-ProcessState = Literal["starting", "ready", "restarting", "exited", "failed", "stopped"]
-ProcessCallback = Callable[[ProcessState, str], None]
+ProcessCallback = Callable[["ProcessState", str], None]
 PromptCallback = Callable[[str], None]
 
 

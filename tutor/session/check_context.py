@@ -8,54 +8,48 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tutor.run import MissingExecutable, RunError, ShExecutor, describe_holders
+from tutor.run import MissingExecutable, ProcessState, RunError, ShExecutor, describe_holders
 
 if TYPE_CHECKING:
-    from tutor.session.process_runner import ProcessRunner
     from tutor.session.session import LessonSession
 
 
 class SessionContext:
-    def __init__(self, runner: ProcessRunner, executor: ShExecutor) -> None:
-        self.runner = runner
+    def __init__(self, session: LessonSession, executor: ShExecutor) -> None:
+        self.session = session
         self.executor = executor
-        self.session: LessonSession | None = None
-        """Set once the session exists (the engine is built before it)."""
-        self._memory: dict[str, Any] = {}
 
     def process_state(self, process_id: str) -> str | None:
         info = self.executor.processes().get(process_id)
         if info is None:
             return None
-        state = self.runner.process_state(process_id)
-        if state == "ready":
+        if info.state is ProcessState.READY:
             return "ready"
-        if state in ("starting", "restarting"):
+        if not info.state.finished:
             return "starting"
-        return f"exited: {info.reason or state}"
+        return f"exited: {info.reason or info.state}"
 
     def remember(self, key: str, value: Any) -> None:
-        if self.session is not None:
-            self.session.remember(key, value)
-        else:
-            self._memory[key] = value
+        self.session.remember(key, value)
 
     def recall(self, key: str) -> Any | None:
-        if self.session is not None:
-            return self.session.recall(key)
-        return self._memory.get(key)
+        return self.session.recall(key)
 
     def run_command(self, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:
-        lines: list[str] = []
-        try:
-            result = self.executor.run(argv, lambda line: lines.append(line.text), timeout=timeout)
-        except MissingExecutable as err:
-            return 127, str(err)
-        except RunError as err:
-            return 126, str(err)
-        if result.timed_out:
-            return None, "\n".join(lines)
-        return result.exit_code, "\n".join(lines)
+        return run_for_check(self.executor, argv, timeout)
 
     def listener(self, port: int) -> str | None:
         return describe_holders(port)
+
+
+def run_for_check(executor: ShExecutor, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:
+    """A `command` check's run: its exit status (None: timed out; 127: no such program; 126:
+    refused or not runnable) and its output."""
+    lines: list[str] = []
+    try:
+        result = executor.run(argv, lambda line: lines.append(line.text), timeout=timeout)
+    except MissingExecutable as err:
+        return 127, str(err)
+    except RunError as err:
+        return 126, str(err)
+    return (None if result.timed_out else result.exit_code), "\n".join(lines)

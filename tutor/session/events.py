@@ -1,50 +1,53 @@
 """What a lesson session tells its views, as past events.
 
-The TUI and the plain line mode both consume exactly these; neither reaches into the
-session's state. Events are immutable and carry what a view needs to draw them.
+The TUI and the plain line mode both consume exactly these (`Event`, a closed union a view
+dispatches with `match`); neither reaches into the session's state for what happened.
+Events are values: made once, never changed (plain dataclasses: frozen ones take twice as
+long to define, and this module loads with the session, at start-up), and carry the lower
+layers' own types: a check's result is the
+cluster layer's `CheckResult`, a connection is its `ConnectionStatus`, a background
+command's state is the run layer's `ProcessState`. Those are named here for the type
+checker only: the session and its events load at start-up, the cluster and run layers
+once the cluster is attached.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from tutor.safe_text import strip_controls
 
-if TYPE_CHECKING:  # the run layer's own type, named only: events load before it
-    from tutor.run.ports import PortUse
+if TYPE_CHECKING:
+    from tutor.cluster.results import CheckResult
+    from tutor.cluster.status import ConnectionStatus
+    from tutor.run import PortUse, ProcessState
 
-Status = Literal["pass", "waiting", "fail"]
 _T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
-class Finding:
-    """Evidence for why a check is not passing, with the command that shows it."""
+class CheckId:
+    """Which check: its step, and its place among the step's checks."""
 
-    message: str
-    evidence: tuple[str, ...] = ()
-    command: str | None = None
-
-
-@dataclass(frozen=True)
-class CheckResult:
     step: str
     index: int
-    """Position of the check in its step."""
+
+
+@dataclass(frozen=True)
+class StepCheck:
+    """A check of a step as the learner follows it: which, its title, how it stands."""
+
+    id: CheckId
     title: str
-    kind: str
-    status: Status
-    reason: str = ""
-    findings: tuple[Finding, ...] = ()
+    result: CheckResult
 
 
-@dataclass(frozen=True)
-class Event:
-    pass
+def all_pass(checks: tuple[StepCheck, ...]) -> bool:
+    return bool(checks) and all(check.result.passed for check in checks)
 
 
-@dataclass(frozen=True)
+@dataclass
 class ShellSetup:
     """How the learner points a shell of their own at the lesson's cluster."""
 
@@ -54,8 +57,8 @@ class ShellSetup:
     """What it does, in a sentence."""
 
 
-@dataclass(frozen=True)
-class LessonOpened(Event):
+@dataclass
+class LessonOpened:
     lesson: str
     title: str
     cluster: str
@@ -66,53 +69,49 @@ class LessonOpened(Event):
     shell: ShellSetup | None = None
 
 
-@dataclass(frozen=True)
-class ConnectionChanged(Event):
-    state: Literal["connected", "connecting", "reconnecting", "unreachable", "no-cluster", "rejected"]
-    detail: str = ""
-    context: str = ""
-    """The context the session's commands and checks go to ("" while there is none)."""
-    server: str = ""
-    """Its API server's address."""
+@dataclass
+class ConnectionChanged:
+    status: ConnectionStatus
 
 
-@dataclass(frozen=True)
-class StepShown(Event):
+@dataclass
+class StepShown:
     step: str
     index: int
     done: bool
 
 
-@dataclass(frozen=True)
-class StepCompleted(Event):
+@dataclass
+class StepCompleted:
+    """The step's checks all pass: it is done, and the step after it is unlocked."""
+
     step: str
 
 
-@dataclass(frozen=True)
-class StepUnlocked(Event):
+@dataclass
+class ChecksChanged:
     step: str
+    checks: tuple[StepCheck, ...]
 
 
-@dataclass(frozen=True)
-class ChecksChanged(Event):
-    step: str
-    results: tuple[CheckResult, ...]
-
-    @property
-    def passing(self) -> bool:
-        return bool(self.results) and all(result.status == "pass" for result in self.results)
-
-
-@dataclass(frozen=True)
-class DriftFound(Event):
+@dataclass
+class DriftFound:
     """A step completed earlier no longer holds on this cluster."""
 
     step: str
-    results: tuple[CheckResult, ...]
+    checks: tuple[StepCheck, ...]
 
 
-@dataclass(frozen=True)
-class CommandStarted(Event):
+@dataclass
+class HintShown:
+    """The learner asked for a hint: `shown` of the step's hints are revealed now."""
+
+    step: str
+    shown: int
+
+
+@dataclass
+class CommandStarted:
     run: str
     """Identifies this run of the command in later OutputLine/CommandFinished events."""
     step: str
@@ -122,8 +121,8 @@ class CommandStarted(Event):
     """A background command's id (what ProcessChanged names)."""
 
 
-@dataclass(frozen=True)
-class StepRunning(Event):
+@dataclass
+class StepRunning:
     """The session starts (`running`) or ends running a step's commands, one after another
     (the learner's "run this step", autoplay, fast-forward); single commands are not framed."""
 
@@ -131,25 +130,18 @@ class StepRunning(Event):
     running: bool
 
 
-@dataclass(frozen=True)
-class OutputLine(Event):
+@dataclass
+class OutputLine:
     run: str
     text: str
     """One line of output: no control characters, but its colours (SGR sequences) if it had any."""
+    count: int = 1
+    """More than 1: a background command printed this line again, `count` times in a row so
+    far ("Handling connection for 9090"); its first time came with a count of 1."""
 
 
-@dataclass(frozen=True)
-class OutputRepeated(Event):
-    """A background command printed its last line again: `count` times in a row so far
-    ("Handling connection for 9090"). Its first time came as an OutputLine."""
-
-    run: str
-    text: str
-    count: int
-
-
-@dataclass(frozen=True)
-class CommandFinished(Event):
+@dataclass
+class CommandFinished:
     run: str
     step: str
     text: str
@@ -158,17 +150,17 @@ class CommandFinished(Event):
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class ProcessChanged(Event):
+@dataclass
+class ProcessChanged:
     """A background command (port-forward, tunnel) changed state."""
 
     process: str
-    state: Literal["starting", "ready", "restarting", "exited", "failed", "stopped"]
+    state: ProcessState
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class PortTaken(Event):
+@dataclass
+class PortTaken:
     """A background command was not started: another program holds the port it would listen on."""
 
     run: str
@@ -183,8 +175,8 @@ class PortTaken(Event):
     """A port that is free now, to offer."""
 
 
-@dataclass(frozen=True)
-class AlreadyServed(Event):
+@dataclass
+class AlreadyServed:
     """A background command was not started: the lesson's app already answers at its port
     (a forward the learner started in a terminal of their own); a second one would collide."""
 
@@ -194,8 +186,8 @@ class AlreadyServed(Event):
     port: int
 
 
-@dataclass(frozen=True)
-class VariableChanged(Event):
+@dataclass
+class VariableChanged:
     """A lesson variable has a new value from now on: commands shown and run, checks."""
 
     name: str
@@ -204,8 +196,8 @@ class VariableChanged(Event):
     """Background commands stopped because they listened on the old value."""
 
 
-@dataclass(frozen=True)
-class InputNeeded(Event):
+@dataclass
+class InputNeeded:
     """A command waits for the learner at the terminal (a sudo password)."""
 
     run: str
@@ -215,24 +207,47 @@ class InputNeeded(Event):
     """True: the command is run again with the learner's terminal; False: run it yourself."""
 
 
-@dataclass(frozen=True)
-class Notice(Event):
+@dataclass
+class Notice:
     text: str
     level: Literal["info", "warning", "error"] = "info"
 
 
-@dataclass(frozen=True)
-class LessonCompleted(Event):
+@dataclass
+class LessonCompleted:
     lesson: str
 
 
-@dataclass(frozen=True)
-class AutoplayStopped(Event):
-    """Autoplay gave up on a step: its checks did not pass in time."""
+@dataclass
+class AutoplayStopped:
+    """Autoplay or fast-forward gave up on a step: its checks did not pass in time."""
 
     step: str
-    results: tuple[CheckResult, ...] = field(default_factory=tuple)
+    checks: tuple[StepCheck, ...] = ()
     reason: str = ""
+
+
+Event = (
+    LessonOpened
+    | ConnectionChanged
+    | StepShown
+    | StepCompleted
+    | ChecksChanged
+    | DriftFound
+    | HintShown
+    | CommandStarted
+    | StepRunning
+    | OutputLine
+    | CommandFinished
+    | ProcessChanged
+    | PortTaken
+    | AlreadyServed
+    | VariableChanged
+    | InputNeeded
+    | Notice
+    | LessonCompleted
+    | AutoplayStopped
+)
 
 
 def shown_safely(event: Event) -> Event:
@@ -243,7 +258,7 @@ def shown_safely(event: Event) -> Event:
     """
     if isinstance(event, OutputLine):
         text = strip_controls(event.text, keep_colours=True)
-        return event if text is event.text else OutputLine(event.run, text)
+        return event if text is event.text else replace(event, text=text)
     return _safe(event)
 
 

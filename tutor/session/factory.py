@@ -1,8 +1,9 @@
 """Build a LessonSession for a lesson and a cluster: the wiring of the layers.
 
 The CLI decides where the cluster is (a kubeconfig and context, or the sandbox it
-started) and which view runs; this module connects the cluster layer, the run layer
-and the progress store behind the session's two protocols. Every command the session
+started) and which view runs; the view builds the session at once (`new_session`) and
+this module attaches the cluster layer and the run layer behind the session's two
+protocols (`attach_cluster`), on a worker thread in the TUI. Every command the session
 runs goes through one policy (`targeting.ClusterCommands`) that keeps it on the
 cluster the connection watches.
 """
@@ -11,82 +12,76 @@ from __future__ import annotations
 
 import shlex
 
-from tutor.cluster.connection import ClusterConnection
-from tutor.cluster.kubeconfig import ContextInfo, Source
+from tutor.cluster.kubeconfig import ContextInfo
 from tutor.cluster.status import ConnectionStatus
 from tutor.lesson.model import Lesson
-from tutor.progress import ProgressStore
 from tutor.run import ShExecutor
 from tutor.session.check_context import SessionContext
 from tutor.session.cluster_checks import ClusterChecks
 from tutor.session.events import ShellSetup
+from tutor.session.guarded import open_connection
 from tutor.session.process_runner import ProcessRunner
 from tutor.session.session import LessonSession
-from tutor.session.setup import SessionRefused, Setup, target_context
+from tutor.session.setup import SessionRefused, Setup, new_session, target_context
 from tutor.session.targeting import ClusterCommands
 from tutor.trust import TrustStore, decide_trust, explain
 
-__all__ = ["SessionRefused", "Setup", "build_session", "open_connection", "target_context"]
+__all__ = [
+    "SessionRefused",
+    "Setup",
+    "attach_cluster",
+    "build_session",
+    "new_session",
+    "open_connection",
+    "target_context",
+]
 
 
-def open_connection(setup: Setup, context: str | None) -> ClusterConnection:
-    """The connection to the session's cluster, once the guard (and the learner) allowed it."""
-    source = Source.resolve(setup.kubeconfig, context)
-    connection = ClusterConnection(source, explicit=bool(setup.context), pin=True)
-    status = connection.open()
-    decision = connection.decision
-    if status.state == "refused" and decision is not None:
-        if decision.needs_confirmation and setup.confirm is not None and setup.confirm(decision):
-            connection.confirm()
-        else:
-            connection.close()
-            raise SessionRefused(decision.refusal())
-    return connection
-
-
-def build_session(lesson: Lesson, setup: Setup) -> LessonSession:
-    variables = setup.variables(lesson)
-    profile = variables["profile"]
+def attach_cluster(session: LessonSession, setup: Setup) -> None:
+    """Reach the session's cluster and attach it: the trust in the lesson (asked of the learner
+    when needed), the connection (once the guard, and the learner, allowed it), the command
+    runner and the checks. Raises SessionRefused. Loads the kubernetes client and `sh`."""
+    lesson = session.lesson
+    profile = session.variables["profile"]
     trusted, trust_note = _trust(lesson, setup)
-
+    untrusted = None if trusted else trust_note
     context_name = target_context(lesson, setup.context, profile)
     connection = open_connection(setup, context_name)
-    executor = ShExecutor(env=setup.env, policy=ClusterCommands(connection, profile=profile))
-    runner = ProcessRunner(executor, terminal=setup.terminal)
-    context = SessionContext(runner, executor)
-    checks = ClusterChecks(connection, context, profile=profile, untrusted=None if trusted else trust_note)
     info = connection.info
-    sandbox = setup.sandbox or (info is not None and info.is_sandbox)
-    if info is not None:
-        cluster = f"sandbox-{info.name}" if setup.sandbox and not info.is_sandbox else info.identity
-    else:
-        name = context_name or "current-context"
-        cluster = f"sandbox-{name}" if setup.sandbox else name
-    store = ProgressStore() if setup.save_progress else None
-    session = LessonSession(
-        lesson,
+    # A simulated cluster's kubeconfig names variables of its own (its ingress port).
+    variables = setup.variables(lesson, info.variables if info is not None else None)
+    executor = ShExecutor(env=setup.env, policy=ClusterCommands(connection, profile=profile))
+    checks = ClusterChecks(connection, SessionContext(session, executor), profile=profile, untrusted=untrusted)
+    session.attach(
+        checks,
+        ProcessRunner(executor, terminal=setup.terminal),
         variables=variables,
-        checks=checks,
-        runner=runner,
-        cluster=cluster,
-        sandbox=sandbox,
-        store=store,
-        untrusted=None if trusted else trust_note,
+        cluster=None if info is None else _identity(info, setup),
+        sandbox=setup.sandbox or (info is not None and info.is_sandbox),
+        untrusted=untrusted,
         notices=(trust_note,) if trusted and trust_note else (),
-        provisional=info is None,
         shell=shell_setup(setup, info, context_name),
     )
-    context.session = session
-    session.on_processes_changed = checks.engine.refresh
     if info is None:
 
         def identify(status: ConnectionStatus) -> None:
             found = connection.info
             if found is not None and status.state not in ("no_cluster", "refused"):
-                session.adopt_identity(f"sandbox-{found.name}" if setup.sandbox else found.identity)
+                session.adopt_identity(_identity(found, setup))
 
         connection.add_listener(identify)
+
+
+def build_session(lesson: Lesson, setup: Setup, step: str | None = None) -> LessonSession:
+    """A session with its cluster attached, in one go (plain mode, tests, benchmarks)."""
+    session = new_session(lesson, setup, step)
+    attach_cluster(session, setup)
     return session
+
+
+def _identity(info: ContextInfo, setup: Setup) -> str:
+    """The name progress is kept under; a sandbox started for this run never shares a real cluster's."""
+    return f"sandbox-{info.name}" if setup.sandbox and not info.is_sandbox else info.identity
 
 
 def _trust(lesson: Lesson, setup: Setup) -> tuple[bool, str]:

@@ -1,7 +1,8 @@
 """The session's RunBackend over the run layer's executor.
 
-It turns the run layer's results and background events into the session's vocabulary,
-and handles the one case that needs a view's help: a command that asks the learner
+It turns the run layer's results into outcomes and its background events into a process's
+state (the run layer's `ProcessState`) and a detail in words, and handles the one case that
+needs a view's help: a command that asks the learner
 for a password (`minikube tunnel` needs sudo for ports 80 and 443). When the view lends
 the terminal (`terminal`: the plain view has it; the TUI suspends itself), the command is
 run again with the terminal; otherwise the learner is told to run it in their own.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Sequence
+from typing import assert_never
 
 from tutor.run import (
     Exited,
@@ -30,20 +32,9 @@ from tutor.run import (
     free_port_near,
     port_in_use,
 )
-from tutor.run.supervisor import BackgroundEvent
-from tutor.run.supervisor import ProcessState as RunState
-from tutor.session.backends import LineCallback, ProcessCallback, ProcessState, PromptCallback, RunOutcome
+from tutor.run.supervisor import BackgroundEvent, ProcessState
+from tutor.session.backends import LineCallback, ProcessCallback, PromptCallback, RunOutcome
 from tutor.session.setup import TerminalLender
-
-STATES: dict[RunState, ProcessState] = {
-    RunState.STARTING: "starting",
-    RunState.RUNNING: "starting",
-    RunState.READY: "ready",
-    RunState.RESTARTING: "restarting",
-    RunState.STOPPED: "stopped",
-    RunState.FAILED: "failed",
-    RunState.NEEDS_TERMINAL: "failed",
-}
 
 
 class ProcessRunner:
@@ -97,31 +88,35 @@ class ProcessRunner:
         interactive: bool = False,
     ) -> None:
         current = self.executor.processes().get(process_id)
-        if current is not None and current.state not in (RunState.STOPPED, RunState.FAILED, RunState.NEEDS_TERMINAL):
-            on_state(STATES[current.state], "already running")
+        if current is not None and not current.state.finished:
+            on_state(current.state, "already running")
             return
         if current is not None:
             self.executor.stop(process_id)
+        exit_words = [""]
 
         def on_event(event: BackgroundEvent) -> None:
-            if isinstance(event, Output):
-                if not event.line.progress:
-                    on_line(event.line.styled or event.line.text)
-            elif isinstance(event, Starting):
-                on_state("starting", "" if event.attempt == 1 else f"attempt {event.attempt}")
-            elif isinstance(event, Ready):
-                on_state("ready", "")
-            elif isinstance(event, Exited):
-                on_state("exited", _last_words(event.result))
-            elif isinstance(event, Restarting):
-                on_state("restarting", f"in {event.delay:.1f} s")
-            elif isinstance(event, Stopped):
-                on_state("stopped", "")
-            elif isinstance(event, Failed):
-                on_state("failed", event.reason)
-            elif isinstance(event, TerminalNeeded):
-                on_prompt(event.need.text)
-                on_state("failed", event.need.explain())
+            match event:
+                case Output(line=line):
+                    if not line.progress:
+                        on_line(line.styled or line.text)
+                case Starting(attempt=attempt):
+                    on_state(ProcessState.STARTING, "" if attempt == 1 else f"attempt {attempt}")
+                case Ready():
+                    on_state(ProcessState.READY, "")
+                case Exited(result=result):
+                    exit_words[0] = _last_words(result)  # said with what follows: a restart, or failing
+                case Restarting(delay=delay):
+                    on_state(ProcessState.RESTARTING, f"{exit_words[0]}; again in {delay:.1f} s")
+                case Stopped():
+                    on_state(ProcessState.STOPPED, "")
+                case Failed(reason=reason):
+                    on_state(ProcessState.FAILED, reason)
+                case TerminalNeeded(need=need):
+                    on_prompt(need.text)
+                    on_state(ProcessState.NEEDS_TERMINAL, need.explain())
+                case _:
+                    assert_never(event)
 
         try:
             if interactive:
@@ -130,7 +125,7 @@ class ProcessRunner:
             else:
                 self.executor.start_background(process_id, argv, ready, on_event)
         except (MissingExecutable, RunError) as err:
-            on_state("failed", str(err))
+            on_state(ProcessState.FAILED, str(err))
 
     def missing(self, programs: Sequence[str]) -> list[str]:
         return [
@@ -141,7 +136,7 @@ class ProcessRunner:
 
     def process_state(self, process_id: str) -> ProcessState | None:
         info = self.executor.processes().get(process_id)
-        return None if info is None else STATES[info.state]
+        return None if info is None else info.state
 
     def stop(self, process_id: str) -> None:
         if process_id in self.executor.processes():

@@ -1,9 +1,9 @@
 """The Textual app: a thin shell around the lesson screen (and the lesson picker).
 
 `run_tui` and `pick_lesson` are what the CLI calls. The app gets its domain objects
-through its constructor (the parsed lesson and the CLI's `Setup`); the session itself
-is built by the lesson screen after the first paint, because building it loads the
-kubernetes client.
+through its constructor (the parsed lesson and the CLI's `Setup`) and builds the session
+at once (`new_session`: pure, the lesson and its progress); the lesson screen attaches
+its cluster once it is on screen, because that loads the kubernetes client.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tutor.lesson.model import Lesson
-from tutor.session.setup import Setup
-from tutor.ui.screens.lesson import Builder, LessonScreen, build_session
+from tutor.session.setup import Setup, new_session
+from tutor.ui.screens.lesson import Attach, LessonScreen, attach_cluster
 
 if TYPE_CHECKING:
     from tutor.ui.choices import LessonChoice
@@ -41,16 +41,17 @@ class TutorApp(App[None]):
         *,
         step_id: str | None = None,
         autoplay: bool = False,
-        build: Builder = build_session,
+        attach: Attach = attach_cluster,
         prepare: Callable[[], object] | None = None,
     ) -> None:
-        """`build` makes the session (tests may pass their own); `prepare` runs on the app thread first."""
+        """`attach` reaches the session's cluster (tests may pass their own); `prepare` runs on
+        the app thread before it."""
         super().__init__()
         self.lesson = lesson
         self.setup = setup
-        self.step_id = step_id
+        self.session = new_session(lesson, setup, step_id)
         self.autoplay = autoplay
-        self.build = build
+        self.attach = attach
         self.prepare = prepare
 
     input_since = 0.0
@@ -78,14 +79,7 @@ class TutorApp(App[None]):
         super().exit(result, return_code, message)
 
     def get_default_screen(self) -> Screen[None]:
-        return LessonScreen(
-            self.lesson,
-            self.setup,
-            step_id=self.step_id,
-            autoplay=self.autoplay,
-            build=self.build,
-            prepare=self.prepare,
-        )
+        return LessonScreen(self.session, self.setup, autoplay=self.autoplay, attach=self.attach, prepare=self.prepare)
 
     @property
     def lesson_screen(self) -> LessonScreen:

@@ -11,29 +11,12 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from tutor.session.session import LessonSession, Opening
-    from tutor.ui.bridge import EventBridge
-
-
-class SessionBuilt(Message):
-    """The session exists and the bridge listens to it; `open` runs next."""
-
-    def __init__(self, session: LessonSession, bridge: EventBridge) -> None:
-        super().__init__()
-        self.session = session
-        self.bridge = bridge
-
-
-class SessionUnavailable(Message):
-    """No session could be built (the guard refused the cluster, a broken kubeconfig...)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
+    from tutor.session.session import Opening
 
 
 class SessionOpened(Message):
-    """`open` returned: where the learner is, and which earlier steps need work."""
+    """`open` returned: where the learner is, which earlier steps needed work, and whether
+    fast-forward ran them."""
 
     def __init__(self, opening: Opening) -> None:
         super().__init__()
@@ -52,13 +35,12 @@ class CommandsFinished(Message):
         self.step_id = step_id
 
 
-class PlayFinished(Message):
-    """Fast-forward or autoplay returned; `ok` is False when a step's checks timed out."""
+class AutoplayFinished(Message):
+    """Autoplay returned; `ok` is False when a step's checks timed out."""
 
-    def __init__(self, ok: bool, *, autoplay: bool) -> None:
+    def __init__(self, ok: bool) -> None:
         super().__init__()
         self.ok = ok
-        self.autoplay = autoplay
 
 
 class WorkFailed(Message):

@@ -53,7 +53,7 @@ def build_check(kind: str, fields: Mapping[str, Any], *, namespace: str, title: 
     if cls is None:
         raise CheckError(f"unknown check kind '{kind}'; known kinds: {', '.join(CHECK_CLASSES)}")
     for key, value in fields.items():
-        for text in _strings(value):
+        for text in texts_in(value):
             left = list(variables.names(text))
             if left:
                 raise CheckError(f"{kind}: field '{key}' still has {{{left[0]}}} in it: substitute it first")
@@ -63,13 +63,14 @@ def build_check(kind: str, fields: Mapping[str, Any], *, namespace: str, title: 
     return cls(fields, namespace=namespace, title=title)
 
 
-def _strings(value: Any) -> list[str]:
+def texts_in(value: Any) -> list[str]:
+    """Every string in a check's field value (lists and mappings looked into)."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
-        return [item for entry in value for item in _strings(entry)]
+        return [item for entry in value for item in texts_in(entry)]
     if isinstance(value, dict):
-        return [item for entry in value.values() for item in _strings(entry)]
+        return [item for entry in value.values() for item in texts_in(entry)]
     return []
 
 
@@ -81,4 +82,5 @@ __all__ = [
     "CheckError",
     "Remembered",
     "build_check",
+    "texts_in",
 ]

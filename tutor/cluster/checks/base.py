@@ -29,6 +29,9 @@ class Check(ABC):
     polled: ClassVar[bool] = False
     interval: ClassVar[float] = 0.0
     """Seconds between two probes of a polled check."""
+    wanted_default: str | None = None
+    """The StorageClass the check wants as the only default: diagnosis then looks for what
+    undoes that (a minikube restart)."""
 
     def __init__(self, fields: Mapping[str, Any], *, namespace: str, title: str | None = None) -> None:
         self.fields = dict(fields)

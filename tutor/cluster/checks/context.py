@@ -1,6 +1,6 @@
 """What a check may ask of the session: the context protocol.
 
-The cluster layer may not import the session (DESIGN.md layers), so the session hands
+The cluster layer may not import the session (docs/architecture.md), so the session hands
 the engine an object with these methods. Checks call them from the engine's probe
 thread; implementations must be thread-safe and return quickly (except `run_command`,
 which is bounded by its timeout).

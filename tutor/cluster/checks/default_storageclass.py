@@ -27,6 +27,7 @@ class DefaultStorageClass(Check):
 
     def setup(self) -> None:
         self.name = self.text("name")
+        self.wanted_default = self.name
 
     def default_title(self) -> str:
         return f"{self.name} is the only default StorageClass"

@@ -1,0 +1,237 @@
+"""One command of a step: the line the learner would type, a Run button, its status and live output."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, assert_never
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Button, Log, Static
+
+from tutor.lesson.model import Command
+from tutor.safe_text import strip_controls
+
+MAX_OUTPUT_LINES = 1000
+"""Per command: enough to scroll back through a `minikube start`, bounded for a chatty one."""
+
+if TYPE_CHECKING:
+    from tutor.run import ProcessState
+
+
+def process_label(state: ProcessState) -> tuple[str, str]:
+    """How a background command's state reads, and the class that colours it."""
+    from tutor.run import ProcessState  # the run layer: loaded with the session's cluster, not to draw a step
+
+    match state:
+        case ProcessState.STARTING | ProcessState.RUNNING:
+            return "◌ starting…", "-running"
+        case ProcessState.READY:
+            return "● ready (kept running)", "-ok"
+        case ProcessState.RESTARTING:
+            return "◌ restarting…", "-running"
+        case ProcessState.FAILED:
+            return "✗ failed", "-failed"
+        case ProcessState.NEEDS_TERMINAL:
+            return "✗ needs your terminal", "-failed"
+        case ProcessState.STOPPED:
+            return "■ stopped", ""
+        case _:
+            assert_never(state)
+
+
+class OutputLog(Log):
+    """A Log that draws the colours a command's output lines keep (their SGR sequences,
+    the only sequences `tutor.safe_text` leaves in them); other lines are drawn as Log draws them."""
+
+    @classmethod
+    def _process_line(cls, line: str) -> str:
+        # What Log measures and draws: the line without its colour sequences.
+        return super()._process_line(strip_controls(line) if "\x1b" in line else line)
+
+    def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
+        raw = self._lines[y]
+        if "\x1b" not in raw or self.text_selection is not None:
+            return super()._render_line_strip(y, rich_style)
+        text = Text.from_ansi(raw.expandtabs(), no_wrap=True, end="")
+        text.stylize_before(rich_style)  # the line's own colours over the widget's
+        return Strip(text.render(self.app.console), text.cell_len)
+
+
+class CommandView(Vertical):
+    class RunPressed(Message):
+        """The learner asked to run this one command."""
+
+        def __init__(self, step_id: str, index: int) -> None:
+            super().__init__()
+            self.step_id = step_id
+            self.index = index
+
+    def __init__(self, step_id: str, index: int, command: Command, text: str) -> None:
+        super().__init__(classes="command")
+        self.step_id = step_id
+        self.index = index
+        self.command = command
+        self.text = text
+        self.last_started = -1
+        """Order of the latest run that started here (-1: never); picks the view for a run."""
+        self._needs_you = False
+        # The status line and the output log are mounted when first needed: a step's commands
+        # are part of the first frame, where each hidden widget would still cost its styling.
+        self._status: Static | None = None
+        self._output: OutputLog | None = None
+        self._repeats: Static | None = None
+        """A background command's line that keeps coming: shown once in the output, counted here."""
+        self._repeated: tuple[str, int] | None = None
+        # Output that arrives before the Log is mounted: Log.write_lines needs a mounted Log.
+        self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
+        self._button: Button | None = None
+        self._line: Horizontal | None = None
+        if not command.manual:
+            self._button = Button("▶ Run", classes="run-button", compact=True, disabled=True)
+            self._button.tooltip = "Run this command (r runs the whole step)"
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="command-line") as self._line:
+            yield Static(Text(f"$ {self.text}"), classes="command-text")
+            if self.command.manual:
+                yield Static("type this yourself", classes="manual-tag")
+            elif self.command.background:
+                yield Static("background", classes="background-tag")
+            if self._button is not None:
+                yield self._button
+        # Created before this view was composed (its step's events came first).
+        yield from (widget for widget in (self._status, self._output, self._repeats) if widget is not None)
+
+    def _add(self, widget: Widget, after: Widget | None) -> None:
+        """Mount a part made after compose; one made before is yielded by compose."""
+        if self._line is not None and self._line.parent is self:
+            self.mount(widget, after=after or self._line)
+
+    # --- driven by the screen ----------------------------------------------------------
+
+    def set_runnable(self, runnable: bool) -> None:
+        if self._button is not None:
+            self._button.disabled = not runnable
+
+    def _flush(self) -> None:
+        if self._output is None or not self._output.is_mounted:
+            return
+        if self._pending:
+            self._output.write_lines(list(self._pending))
+            self._pending.clear()
+
+    def started(self, order: int) -> None:
+        self.last_started = order
+        self._needs_you = False
+        self._pending.clear()
+        self._repeated = None
+        if self._repeats is not None:
+            self._repeats.display = False
+        if self._output is not None:
+            self._output.clear()
+            self._output.display = False  # until it prints something: no empty box
+        self._set_status("◌ running…", "-running")
+
+    def queued(self, why: str = "waiting for the cluster connection…") -> None:
+        """Asked to run before it can (the session is not open, another run is under way)."""
+        self._set_status(f"◌ {why}", "-running")
+
+    def unqueue(self) -> None:
+        if self._status is not None and self.last_started < 0:
+            self._status.display = False
+
+    def retext(self, text: str) -> None:
+        """The command with a variable's new value (another port)."""
+        if text == self.text:
+            return
+        self.text = text
+        if self._line is not None and self._line.is_mounted:
+            self._line.query_one(".command-text", Static).update(Text(f"$ {text}"))
+
+    def repeated(self, text: str, count: int) -> None:
+        """The last line came again: `count` times in a row so far."""
+        self._repeated = (text, count)
+        if self._repeats is None:
+            self._repeats = Static("", classes="command-repeats")
+            self._add(self._repeats, self._output or self._status)
+        self._repeats.display = True
+        self._repeats.update(Text(f"↻ the line above, {count} times in a row", style="italic"))
+
+    def write(self, lines: Sequence[str]) -> None:
+        if self._repeated is not None:
+            # Something else came: the count stays in the output, where the repeats were.
+            _, count = self._repeated
+            self._repeated = None
+            if self._repeats is not None:
+                self._repeats.display = False
+            lines = [f"  ↑ {count} times in a row", *lines]
+        if self._output is None:
+            self._output = OutputLog(max_lines=MAX_OUTPUT_LINES, classes="command-output")
+            self._add(self._output, self._status)
+        self._output.display = True
+        if self._output.is_mounted:
+            self._flush()
+            self._output.write_lines(lines)
+        else:
+            self._pending.extend(lines)
+            self._output.call_after_refresh(self._flush)
+
+    def finished(self, ok: bool, exit_status: int | None, detail: str) -> None:
+        if self.command.background:
+            return  # its state comes from ProcessChanged: "ready" is not "finished"
+        if self._needs_you:
+            return  # "run it in your own terminal" says more than "exit status 1"
+        if ok:
+            self._set_status("✓ done", "-ok")
+        else:
+            self._set_status(f"✗ {detail or f'exit status {exit_status}'}", "-failed")
+
+    def process_changed(self, state: ProcessState, detail: str) -> None:
+        label, css_class = process_label(state)
+        if detail and state in ("restarting", "failed", "needs-terminal"):
+            label = f"{label} {detail}"
+        self._set_status(label, css_class)
+
+    def port_taken(self, description: str, can_change: bool) -> None:
+        """Not started: another program holds its port."""
+        advice = ": press o to use another port" if can_change else ": stop that program, then run it again"
+        self._set_status(f"✗ not started, {description}{advice}", "-failed")
+
+    def already_served(self, port: int) -> None:
+        """Not started: the lesson's app already answers on its port (the learner's own forward)."""
+        self._set_status(f"● port {port} already serves the game (your own forward?): not started again", "-ok")
+
+    def needs_you(self, prompt: str) -> None:
+        """The command waits for input the tutor cannot give it: the learner runs it."""
+        self._needs_you = True
+        asks = f" (it asks: {prompt.strip()})" if prompt.strip() else ""
+        self._set_status(f"⚠ needs your terminal{asks}: run it in your own terminal", "-failed")
+
+    @property
+    def output(self) -> Sequence[str]:
+        return [*(self._output.lines if self._output is not None else ()), *self._pending]
+
+    @property
+    def status(self) -> str:
+        return str(self._status.content) if self._status is not None and self._status.display else ""
+
+    def _set_status(self, label: str, css_class: str) -> None:
+        if self._status is None:
+            self._status = Static("", classes="command-status")
+            self._add(self._status, None)
+        self._status.display = True
+        self._status.update(Content(label))
+        for name in ("-running", "-ok", "-failed"):
+            self._status.set_class(name == css_class, name)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.RunPressed(self.step_id, self.index))
