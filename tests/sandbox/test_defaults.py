@@ -205,7 +205,7 @@ def test_pods_services_and_policies_read_back_their_defaults(sandbox: Sandbox, k
     assert netpol["egress"][0]["ports"][0]["protocol"] == "TCP"
 
 
-def test_an_hpa_without_min_replicas_reads_one(sandbox: Sandbox, kubectl: Kubectl) -> None:
+def test_an_hpa_without_min_replicas_or_a_target_reads_one_and_80_percent(sandbox: Sandbox, kubectl: Kubectl) -> None:
     hpa = {
         "apiVersion": "autoscaling/v1",
         "kind": "HorizontalPodAutoscaler",
@@ -213,7 +213,15 @@ def test_an_hpa_without_min_replicas_reads_one(sandbox: Sandbox, kubectl: Kubect
         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}, "maxReplicas": 4},
     }
     assert apply(kubectl, hpa).returncode == 0
-    assert table(kubectl("get", "hpa", check=True).stdout)["web"]["MINPODS"] == "1"
+    row = table(kubectl("get", "hpa", check=True).stdout)["web"]
+    assert (row["MINPODS"], row["TARGETS"]) == ("1", "cpu: <unknown>/80%")
+    # `kubectl autoscale` without --cpu-percent leaves the target out too.
+    for name in ("api", "own"):
+        kubectl("create", "deployment", name, "--image=nginx:1.27", check=True)
+    kubectl("autoscale", "deployment", "api", "--max=3", check=True)
+    assert table(kubectl("get", "hpa", check=True).stdout)["api"]["TARGETS"] == "cpu: <unknown>/80%"
+    kubectl("autoscale", "deployment", "own", "--max=3", "--cpu-percent=50", check=True)
+    assert table(kubectl("get", "hpa", check=True).stdout)["own"]["TARGETS"] == "cpu: <unknown>/50%"
 
 
 def test_the_client_reads_the_defaults_in_its_models(sandbox: Sandbox, kube_client: Any) -> None:
