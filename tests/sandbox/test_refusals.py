@@ -214,6 +214,37 @@ def test_the_api_servers_own_internals_are_refused_not_missing(kubectl: Kubectl,
     assert "the server could not find" not in result.stderr and limit_said(result.stderr)
 
 
+@pytest.mark.parametrize(
+    ("args", "kind"),
+    [
+        (["get", "cs"], "ComponentStatus"),
+        (["get", "csr"], "CertificateSigningRequest"),
+        (["certificate", "approve", "alice"], "CertificateSigningRequest"),
+        (["get", "runtimeclass"], "RuntimeClass"),
+        (["get", "flowschemas"], "FlowSchema"),
+        (["get", "validatingadmissionpolicies"], "ValidatingAdmissionPolicy"),
+        (["get", "apiservices"], "APIService"),
+    ],
+)
+def test_kinds_a_real_cluster_serves_are_known_and_refused(kubectl: Kubectl, args: list[str], kind: str) -> None:
+    # A real cluster has them: "the server doesn't have a resource type" would be a lie.
+    result, took = timed(kubectl, *args)
+    assert (result.returncode, took < QUICK) == (1, True)
+    assert result.stderr.startswith("Error from server (NotImplemented): ")
+    assert f"does not model {kind} objects" in result.stderr and limit_said(result.stderr)
+    assert "doesn't have a resource type" not in result.stderr
+
+
+def test_the_client_hears_the_same_refusal(sandbox: Sandbox, kube_client: Any) -> None:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as refused:
+        client.CertificatesV1Api(kube_client).list_certificate_signing_request()
+    assert refused.value.status == 501
+    assert "does not model CertificateSigningRequest objects" in json.loads(refused.value.body)["message"]
+
+
 def test_port_forward_through_the_api_names_the_stand_in(web: Kubectl) -> None:
     result, took = timed(web, "port-forward", "pod/web", "0:80")
     assert (result.returncode, took < QUICK) == (1, True)

@@ -26,6 +26,7 @@ _STATUS = {
     "internals": (501, "NotImplemented"),
     # What a real server answers while an aggregated API (metrics-server) is unavailable.
     "metrics": (503, "ServiceUnavailable"),
+    "unmodelled": (501, "NotImplemented"),
 }
 KINDS = tuple(_STATUS)
 

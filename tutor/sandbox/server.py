@@ -375,6 +375,8 @@ class ApiServer:
         if rt.namespaced and p.name is not None and p.namespace is None:
             raise errors.page_not_found()
         dry_run = "All" in request.query.getall("dryRun", [])
+        if rt.refusal == "unmodelled":
+            raise refusals.refusal(rt.refusal, rt.key, rt.kind)
         if rt.refusal:
             scope = f"{rt.kind} in namespace {p.namespace}" if p.namespace else rt.kind
             raise refusals.refusal(rt.refusal, p.name or rt.plural, scope)
