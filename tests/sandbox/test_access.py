@@ -46,6 +46,8 @@ def test_the_sandboxs_own_client_gets_in(sandbox: Sandbox) -> None:
         ("a foreign Host (DNS rebinding)", {"headers": {"Host": "evil.example:80"}}, 403, "Forbidden"),
         ("an Origin header", {"headers": {"Origin": "http://evil.example"}}, 403, "Forbidden"),
         ("a null Origin", {"headers": {"Origin": "null"}}, 403, "Forbidden"),
+        ("a page on another loopback port", {"headers": {"Origin": "http://127.0.0.1:8001"}}, 403, "Forbidden"),
+        ("a page on loopback without a port", {"headers": {"Origin": "https://127.0.0.1"}}, 403, "Forbidden"),
         (
             "a request a page made",
             {"headers": {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}},
@@ -74,6 +76,12 @@ def test_strangers_are_refused_and_nothing_changes(
     if reason is not None:
         assert body["reason"] == reason
     assert nothing_changed(sandbox, before), what
+
+
+def test_a_websocket_client_naming_the_servers_own_origin_gets_in(sandbox: Sandbox) -> None:
+    # websocket-client (the kubernetes client's stream()) sends the target's own origin.
+    for origin in (f"https://127.0.0.1:{sandbox.port}", f"http://localhost:{sandbox.port}"):
+        assert api(sandbox, "GET", "/api/v1/namespaces", headers={"Origin": origin}).status == 200, origin
 
 
 def test_an_address_the_learner_types_in_a_browser_is_answered(sandbox: Sandbox) -> None:
@@ -207,3 +215,42 @@ def test_the_certificate_is_a_valid_p256_certificate_for_loopback() -> None:
     signature = _sign(private, b"message")
     assert verify(public, b"message", signature)
     assert not verify(public, b"another message", signature)
+
+
+@needs_kubectl
+def test_kube_root_ca_crt_is_the_apis_own_certificate_in_every_namespace(sandbox: Sandbox) -> None:
+    kubectl = make_kubectl(sandbox)
+    kubectl("create", "namespace", "team", check=True)
+    sandbox.wait_idle()
+    for namespace in ("default", "kube-system", "team"):
+        shown = kubectl("get", "configmap", "kube-root-ca.crt", "-n", namespace, "-o", r"jsonpath={.data.ca\.crt}")
+        assert shown.stdout == sandbox.certificate_authority, namespace
+    # What a pod would do with it: verify the API server it talks to.
+    published = sandbox.store.read("configmaps", "default", "kube-root-ca.crt")["data"]["ca.crt"]
+    context = ssl.create_default_context(cadata=published)
+    connection = http.client.HTTPSConnection("127.0.0.1", sandbox.port, timeout=5, context=context)
+    try:
+        connection.request("GET", "/version", headers={"Authorization": f"Bearer {sandbox.credentials.admin_token}"})
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+    # Changed by hand, it is put back, as the root CA publisher does.
+    kubectl("patch", "configmap", "kube-root-ca.crt", "-p", '{"data":{"ca.crt":"forged"}}', check=True)
+    sandbox.wait_idle()
+    assert sandbox.store.read("configmaps", "default", "kube-root-ca.crt")["data"]["ca.crt"] == published
+
+
+@needs_kubectl
+def test_a_pod_reads_its_service_account_volume(sandbox: Sandbox) -> None:
+    kubectl = make_kubectl(sandbox)
+    folder = "/var/run/secrets/kubernetes.io/serviceaccount"
+    script = f"cat {folder}/ca.crt; echo ns=$(cat {folder}/namespace) token=$(cat {folder}/token)"
+    kubectl("run", "reader", "--image=busybox", "--restart=Never", "--", "sh", "-c", script, check=True)
+    sandbox.wait_idle()
+    lines = kubectl("logs", "reader", check=True).stdout.splitlines()
+    assert "\n".join(lines[:-1]) + "\n" == sandbox.certificate_authority
+    namespace, token = (word.partition("=")[2] for word in lines[-1].split())
+    assert namespace == "default"
+    # The token the kubelet projected is one the API accepts, as the pod's service account.
+    whoami = api(sandbox, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", b'{"spec":{}}', token=token)
+    assert whoami.json()["status"]["userInfo"]["username"] == "system:serviceaccount:default:default"

@@ -38,8 +38,31 @@ def test_a_shell_image_with_nothing_to_do_exits_at_once() -> None:
         assert exit_of(run(None, name)) == (0.0, 0), name
 
 
-def test_a_shell_with_stdin_waits_for_input() -> None:
-    assert run(None, "busybox", stdin=True) == [(0.0, "block", "", 0)]
+def test_a_shell_with_stdin_waits_for_input_and_exits_at_its_end() -> None:
+    stdin = programs.Stdin()
+    context = programs.Context(image=image("busybox"), stdin=stdin, started=100.0)
+    events = programs.start(["sh"], context).events
+    first = next(events)
+    assert (first.at, first.kind) == (0.0, "read")
+    stdin.closed_at = 107.0  # the attached client went at cluster time 107
+    done = next(events)
+    assert (done.at, done.kind, done.code) == (7.0, "exit", 0)
+
+
+def test_cat_reads_its_input_to_the_end_and_the_script_goes_on() -> None:
+    stdin = programs.Stdin()
+    context = programs.Context(image=image("busybox"), stdin=stdin, started=0.0)
+    events = programs.start(["sh", "-c", "echo before; sleep 2; cat; echo after; exit 4"], context).events
+    seen = [(e.at, e.kind, e.text) for e in islice(events, 2)]
+    assert seen == [(0.0, "out", "before"), (2.0, "read", "")]
+    stdin.closed_at = 1.0  # closed before cat read it: end of file at once, at 2 s
+    rest = [(e.at, e.kind, e.text, e.code) for e in events]
+    assert rest == [(2.0, "out", "after", 0), (2.0, "exit", "", 4)]
+
+
+def test_without_stdin_a_shell_or_cat_read_end_of_file_at_once() -> None:
+    assert exit_of(run(["sh"])) == (0.0, 0)
+    assert run(["sh", "-c", "cat; echo done"]) == [(0.0, "out", "done", 0), (0.0, "exit", "", 0)]
 
 
 def test_a_server_image_prints_its_start_up_and_serves() -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_helpers import Kubectl, api, needs_kubectl
+from sandbox_helpers import Kubectl, api, make_kubectl, needs_kubectl
 
 from tutor.sandbox import Sandbox
 
@@ -77,14 +78,171 @@ def test_run_interactive_returns_at_once_with_the_reason_and_removes_its_pod(
     assert "couldn't attach to pod/scratch" in result.stderr
     assert limit_said(result.stderr)
     assert 'pod "scratch" deleted' in result.stdout
+    sandbox.wait_idle()  # the deleted pod goes once its container has stopped
     assert sandbox.store.get("pods", "default", "scratch") is None
 
 
-def test_a_refused_attach_is_an_ended_session_for_the_kubelet(sandbox: Sandbox, web: Kubectl) -> None:
-    ended: list[tuple[str, str, str]] = []
-    sandbox.server.on_attach_ended = lambda *where: ended.append(where)
-    web("attach", "web")
-    assert ended[-1] == ("default", "web", "web")
+GENEROUS = 45.0
+"""Seconds a command that must not wait for kubectl's one-minute pod timeout may take."""
+
+
+@pytest.mark.parametrize(
+    ("version", "flags"),
+    # kubectl 1.27 attaches over SPDY alone; 1.31 and 1.33 try a WebSocket first.
+    [("v1.27.0", ["-i"]), ("v1.31.0", ["-i"]), ("v1.31.0", ["-it"]), ("v1.33.0", ["-it"])],
+)
+def test_run_interactive_never_restarting_ends_when_its_stdin_closes(
+    sandbox_factory: Callable[..., Sandbox], version: str, flags: list[str]
+) -> None:
+    # kubectl waits for a --restart=Never pod to complete; the refused attach is a session
+    # that ended, so the shell reads end of file and exits, as once a real client goes.
+    sandbox = sandbox_factory(kubernetes_version=version)
+    kubectl = make_kubectl(sandbox)
+    result, took = timed(
+        kubectl, "run", *flags, "--rm", "--restart=Never", "shell", "--image=busybox", "--", "sh", stdin=""
+    )
+    assert took < GENEROUS, result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "timed out" not in result.stderr
+    assert limit_said(result.stderr)
+    assert 'pod "shell" deleted' in result.stdout
+    sandbox.wait_idle()
+    assert sandbox.store.get("pods", "default", "shell") is None
+
+
+def test_run_interactive_shows_what_the_script_printed_around_its_input(kubectl: Kubectl) -> None:
+    result, took = timed(
+        kubectl,
+        "run",
+        "-i",
+        "--restart=Never",
+        "script",
+        "--image=busybox",
+        "--",
+        "sh",
+        "-c",
+        "echo before; cat; echo after",
+        stdin="",
+    )
+    assert (result.returncode, took < GENEROUS) == (0, True), result.stderr
+    assert result.stdout.split() == ["before", "after"]
+    status = kubectl("get", "pod", "script", "-o", "jsonpath={.status.phase}", check=True).stdout
+    assert status == "Succeeded"
+
+
+def test_run_interactive_passes_on_the_exit_code(kubectl: Kubectl) -> None:
+    result, took = timed(
+        kubectl, "run", "-i", "--rm", "--restart=Never", "fails", "--image=busybox", "--", "sh", "-c", "cat; exit 3"
+    )
+    assert took < GENEROUS
+    assert result.returncode == 3
+    assert "pod default/fails terminated (Error)" in result.stderr
+
+
+def test_an_attach_refused_to_the_client_ends_its_session_too(sandbox: Sandbox, kube_client: Any) -> None:
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+    from kubernetes.stream import stream
+
+    core = client.CoreV1Api(kube_client)
+    container = {"name": "sh", "image": "busybox", "stdin": True, "stdinOnce": True}
+    core.create_namespaced_pod(
+        "default", {"metadata": {"name": "py"}, "spec": {"restartPolicy": "Never", "containers": [container]}}
+    )
+    sandbox.wait_idle()
+    with pytest.raises(ApiException) as refused:
+        stream(core.connect_get_namespaced_pod_attach, "py", "default", stdin=True, stdout=True, tty=False)
+    assert "k8s-tutor sandbox" in str(refused.value)
+    sandbox.wait_idle()
+    assert core.read_namespaced_pod("py", "default").status.phase == "Succeeded"
+
+
+def test_an_attach_without_stdin_or_without_stdin_once_leaves_the_shell_running(
+    sandbox: Sandbox, kubectl: Kubectl
+) -> None:
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "open"},
+        "spec": {"containers": [{"name": "sh", "image": "busybox", "stdin": True, "tty": True}]},
+    }
+    kubectl("apply", "-f", "-", stdin=json.dumps(manifest), check=True)
+    kubectl("wait", "--for=condition=Ready", "pod/open", "--timeout=30s", check=True)
+    for flags in ([], ["-i"]):
+        result = kubectl("attach", *flags, "open", stdin="")
+        assert result.returncode == 1 and limit_said(result.stderr)
+    sandbox.wait_idle()
+    pod = sandbox.store.read("pods", "default", "open")
+    assert pod["status"]["phase"] == "Running"
+    assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
+
+
+def test_attach_to_a_stdin_once_container_ends_its_shell_which_restarts(sandbox: Sandbox, kubectl: Kubectl) -> None:
+    container = {"name": "sh", "image": "busybox", "stdin": True, "stdinOnce": True}
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "again"}, "spec": {"containers": [container]}}
+    kubectl("apply", "-f", "-", stdin=json.dumps(manifest), check=True)
+    kubectl("wait", "--for=condition=Ready", "pod/again", "--timeout=30s", check=True)
+    plain = kubectl("attach", "again")  # no stdin: nothing is closed
+    assert plain.returncode == 1
+    sandbox.wait_idle()
+    assert sandbox.store.read("pods", "default", "again")["status"]["containerStatuses"][0]["restartCount"] == 0
+    kubectl("attach", "-i", "again", stdin="")
+    sandbox.wait_idle()
+    status = sandbox.store.read("pods", "default", "again")["status"]["containerStatuses"][0]
+    # restartPolicy Always: the shell exited 0 at the end of its input; a new one waits.
+    assert status["restartCount"] == 1
+    assert status["lastState"]["terminated"]["reason"] == "Completed"
+    assert "running" in status["state"]
+
+
+@pytest.mark.parametrize("flags", [["-it"], []])
+def test_debug_with_an_ephemeral_container_is_refused_at_once(web: Kubectl, flags: list[str]) -> None:
+    result, took = timed(web, "debug", *flags, "web", "--image=busybox", "--", "sh", stdin="")
+    assert (result.returncode, took < QUICK) == (1, True)
+    assert "Error from server (NotImplemented): " in result.stderr
+    assert "`kubectl debug`" in result.stderr and limit_said(result.stderr)
+    assert "ephemeral containers are disabled" not in result.stderr
+    missing = web("debug", "nope", "--image=busybox")
+    assert 'pods "nope" not found' in missing.stderr
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/logs/", "/debug/pprof/"])
+def test_the_api_servers_own_internals_are_refused_not_missing(kubectl: Kubectl, path: str) -> None:
+    result = kubectl("get", "--raw", path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error from server (NotImplemented): ")
+    assert "the server could not find" not in result.stderr and limit_said(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("args", "kind"),
+    [
+        (["get", "cs"], "ComponentStatus"),
+        (["get", "csr"], "CertificateSigningRequest"),
+        (["certificate", "approve", "alice"], "CertificateSigningRequest"),
+        (["get", "runtimeclass"], "RuntimeClass"),
+        (["get", "flowschemas"], "FlowSchema"),
+        (["get", "validatingadmissionpolicies"], "ValidatingAdmissionPolicy"),
+        (["get", "apiservices"], "APIService"),
+    ],
+)
+def test_kinds_a_real_cluster_serves_are_known_and_refused(kubectl: Kubectl, args: list[str], kind: str) -> None:
+    # A real cluster has them: "the server doesn't have a resource type" would be a lie.
+    result, took = timed(kubectl, *args)
+    assert (result.returncode, took < QUICK) == (1, True)
+    assert result.stderr.startswith("Error from server (NotImplemented): ")
+    assert f"does not model {kind} objects" in result.stderr and limit_said(result.stderr)
+    assert "doesn't have a resource type" not in result.stderr
+
+
+def test_the_client_hears_the_same_refusal(sandbox: Sandbox, kube_client: Any) -> None:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as refused:
+        client.CertificatesV1Api(kube_client).list_certificate_signing_request()
+    assert refused.value.status == 501
+    assert "does not model CertificateSigningRequest objects" in json.loads(refused.value.body)["message"]
 
 
 def test_port_forward_through_the_api_names_the_stand_in(web: Kubectl) -> None:
@@ -132,3 +290,4 @@ def test_the_refusals_are_status_objects_for_any_client(sandbox: Sandbox, web: K
     discovery = json.loads(api(sandbox, "GET", "/api/v1").body)
     names = {r["name"] for r in discovery["resources"]}
     assert {"pods/exec", "pods/attach", "pods/portforward", "pods/proxy", "services/proxy"} <= names
+    assert "pods/ephemeralcontainers" in names

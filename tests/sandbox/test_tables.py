@@ -3,14 +3,16 @@ columns are data (tutor/sandbox/data/tables.yaml)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sandbox_helpers import Kubectl, needs_kubectl, table, widget_crd
+from sandbox_helpers import Kubectl, advance, needs_kubectl, table, widget_crd
 
-from tutor.sandbox import Sandbox, tables
+from tutor.sandbox import ManualClock, Sandbox, tables
+from tutor.sandbox.objects import rfc3339
 from tutor.sandbox.resources import BUILTIN, CREATE_ONLY
 
 pytestmark = needs_kubectl
@@ -201,3 +203,32 @@ def test_the_default_table_is_name_and_created_at(sandbox: Sandbox, kubectl: Any
         check=True,
     )
     assert columns(kubectl, "limitranges") == ["NAME", "CREATED AT"]
+
+
+def test_ages_count_on_the_clusters_clock(timed: Sandbox, timed_kubectl: Kubectl, clock: ManualClock) -> None:
+    kubectl = timed_kubectl
+    kubectl("run", "early", "--image=nginx", check=True)
+    kubectl("create", "job", "task", "--image=busybox", "--", "sleep", "86400", check=True)
+    timed.wait_idle()
+    early = timed.store.read("pods", "default", "early")
+    assert early["metadata"]["creationTimestamp"] == rfc3339(clock())  # stamped by the same clock
+    advance(timed, clock, 2 * 3600 + 5 * 60)
+    kubectl("run", "late", "--image=nginx", check=True)
+    timed.wait_idle()
+    pods = table(kubectl("get", "pods", check=True).stdout)
+    assert (pods["early"]["AGE"], pods["late"]["AGE"]) == ("125m", "0s")
+    job = table(kubectl("get", "jobs", check=True).stdout)["task"]
+    assert (job["STATUS"], job["DURATION"], job["AGE"]) == ("Running", "125m", "125m")
+    seen = {row["OBJECT"] + " " + row["REASON"]: row["LAST SEEN"] for row in rows(kubectl("get", "events").stdout)}
+    assert seen["pod/early Started"] == "125m"
+    assert seen["pod/late Started"] == "0s"
+    assert "<invalid>" not in kubectl("get", "all", "-A", check=True).stdout
+
+
+def rows(output: str) -> list[dict[str, str]]:
+    """Every row of `kubectl get` output (names may repeat, as events' objects do)."""
+    lines = output.rstrip().splitlines()
+    starts = [m.start() for m in re.finditer(r"(?:^|(?<=\s\s))\S", lines[0])]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+    names = [lines[0][a:b].strip() for a, b in bounds]
+    return [dict(zip(names, (line[a:b].strip() for a, b in bounds), strict=True)) for line in lines[1:]]

@@ -80,6 +80,28 @@ def test_validate_warn_creates_and_warns_and_false_says_nothing(
     assert "created" in silent.stdout
 
 
+def test_an_unknown_field_let_through_is_not_stored(cluster: tuple[Sandbox, Kubectl], tmp_path: Path) -> None:
+    # A real server decodes into its types: a field they lack is dropped, whatever it warns.
+    sandbox, kubectl = cluster
+    path = manifest(tmp_path, deployment(imagePullPolice="Always"))
+    for flag in ("--validate=warn", "--validate=false"):
+        kubectl("create", "-f", path, flag, check=True)
+        container = sandbox.store.read("deployments.apps", "default", "web")["spec"]["template"]["spec"]["containers"][
+            0
+        ]
+        assert "imagePullPolice" not in container, flag
+        assert container["imagePullPolicy"] == "Always"  # the real field, defaulted from the tag
+        kubectl("delete", "-f", path, check=True)
+    kubectl("create", "-f", path, "--validate=false", check=True)
+    patched = kubectl("patch", "deployment", "web", "--type=merge", "-p", '{"spec":{"replicaz":3}}', check=True)
+    assert 'Warning: unknown field "spec.replicaz"' in patched.stderr
+    assert "patched (no change)" in patched.stdout  # the field went nowhere
+    loose = kubectl("patch", "deployment", "web", "--type=merge", "-p", '{"spec":{"replicaz":3,"replicas":2}}')
+    assert loose.returncode == 0, loose.stderr
+    spec = sandbox.store.read("deployments.apps", "default", "web")["spec"]
+    assert (spec["replicas"], "replicaz" in spec) == (2, False)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -6,11 +6,14 @@ sandbox's own clients (kubectl, the kubernetes client, the stand-ins), in this o
 
 1. The ``Host`` header must name the server's own loopback address and port. A web page
    that rebinds its own domain name to 127.0.0.1 (DNS rebinding) sends its domain here.
-2. Nothing a web page makes a browser send: an ``Origin`` header, a ``Sec-Fetch-Site`` of
-   another site (every request a page makes to another origin carries one of them), or a
-   body of a type a page may post without asking first (``text/plain``, form data). A
-   learner who types an API address into the browser (through ``kubectl proxy``) sends
-   ``Sec-Fetch-Site: none`` and no Origin, and is answered.
+2. Nothing a web page makes a browser send: an ``Origin`` header other than the server's
+   own origin, a ``Sec-Fetch-Site`` of another site (every request a page makes to another
+   origin carries one of them), or a body of a type a page may post without asking first
+   (``text/plain``, form data). A learner who types an API address into the browser
+   (through ``kubectl proxy``) sends ``Sec-Fetch-Site: none`` and no Origin, and is
+   answered. The server's own origin (``https://127.0.0.1:PORT``) is what WebSocket
+   clients such as the kubernetes client's ``stream()`` send; only a page the server
+   itself served could send it, and it serves none.
 3. The credential (the caller checks it: a bearer token for the API, a token header for
    the control endpoint), which no other local user can read: it lives in files only the
    learner may read (the kubeconfig, the shims).
@@ -43,6 +46,11 @@ def own_hosts(port: int) -> frozenset[str]:
     return frozenset(f"{name}:{port}" for name in LOOPBACK_NAMES)
 
 
+def own_origins(port: int) -> frozenset[str]:
+    """The ``Origin`` values of pages the server on 127.0.0.1:``port`` would itself serve."""
+    return frozenset(f"{scheme}://{host}" for scheme in ("http", "https") for host in own_hosts(port))
+
+
 def refusal(headers: Mapping[str, str], port: int) -> Refusal | None:
     """Why a request with these headers, made to our server on ``port``, is refused; or None."""
     host = headers.get("Host", "")
@@ -52,7 +60,9 @@ def refusal(headers: Mapping[str, str], port: int) -> Refusal | None:
             "Forbidden",
             f"the k8s-tutor sandbox answers only requests for 127.0.0.1:{port}, not for host {host!r}",
         )
-    if "Origin" in headers or headers.get("Sec-Fetch-Site", "none").lower() not in ("none", "same-origin"):
+    origin = headers.get("Origin")
+    foreign = origin is not None and origin.lower() not in own_origins(port)
+    if foreign or headers.get("Sec-Fetch-Site", "none").lower() not in ("none", "same-origin"):
         return Refusal(
             403,
             "Forbidden",

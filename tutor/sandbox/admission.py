@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any, Protocol
 
 from tutor.sandbox import errors
+from tutor.sandbox.datafiles import load_yaml
 from tutor.sandbox.objects import Obj, annotations_of, clone, parse_time, random_suffix
 from tutor.sandbox.resources import ResourceType
 from tutor.sandbox.selectors import selector_from_object
@@ -76,31 +78,47 @@ def default_ingress_class(store: StoredObjects) -> Obj | None:
     return defaults[0]
 
 
+@cache
+def defaults() -> dict[str, Any]:
+    """The API's defaults (``data/defaults.yaml``), read once per process."""
+    loaded: dict[str, Any] = load_yaml("defaults.yaml")
+    return loaded
+
+
+def fill(obj: Obj, values: Mapping[str, Any]) -> None:
+    """Merge defaults into ``obj`` as the API's defaulting does: a field that is missing or
+    null (or an empty string where the default is one) takes the default; a mapping the
+    object has is merged field by field; whatever else it has wins."""
+    for key, value in values.items():
+        current = obj.get(key)
+        if current is None or (current == "" and isinstance(value, str)):
+            obj[key] = clone(value)
+        elif isinstance(value, dict) and isinstance(current, dict):
+            fill(current, value)
+
+
 def image_pull_policy(image: str) -> str:
+    """Always for the tag ``latest`` (or none: docker's default tag), else IfNotPresent; a
+    reference by digest alone has no tag (SetDefaults_Container)."""
     last = image.rsplit("/", 1)[-1]
-    if "@" in last:
-        return "IfNotPresent"
-    tag = last.split(":", 1)[1] if ":" in last else "latest"
-    return "Always" if tag == "latest" else "IfNotPresent"
+    name, _, digest = last.partition("@")
+    _repository, _, tag = name.partition(":")
+    return "Always" if (tag or ("" if digest else "latest")) == "latest" else "IfNotPresent"
 
 
 def _default_probe(probe: Obj) -> None:
-    probe.setdefault("timeoutSeconds", 1)
-    probe.setdefault("periodSeconds", 10)
-    probe.setdefault("successThreshold", 1)
-    probe.setdefault("failureThreshold", 3)
+    fill(probe, defaults()["probe"])
     if isinstance(probe.get("httpGet"), dict):
-        probe["httpGet"].setdefault("scheme", "HTTP")
-        probe["httpGet"].setdefault("path", "/")
+        fill(probe["httpGet"], defaults()["http_get"])
 
 
 def default_container(c: Obj) -> None:
-    c.setdefault("imagePullPolicy", image_pull_policy(str(c.get("image", ""))))
-    c.setdefault("terminationMessagePath", "/dev/termination-log")
-    c.setdefault("terminationMessagePolicy", "File")
-    c.setdefault("resources", {})
+    if not c.get("imagePullPolicy"):
+        c["imagePullPolicy"] = image_pull_policy(str(c.get("image", "")))
+    fill(c, defaults()["container"])
     for port in c.get("ports") or []:
-        port.setdefault("protocol", "TCP")
+        if not port.get("protocol"):
+            port["protocol"] = "TCP"
     for name in ("livenessProbe", "readinessProbe", "startupProbe"):
         if isinstance(c.get(name), dict):
             _default_probe(c[name])
@@ -111,11 +129,7 @@ def default_container(c: Obj) -> None:
 
 
 def default_pod_spec(spec: Obj) -> None:
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("securityContext", {})
-    spec.setdefault("schedulerName", "default-scheduler")
+    fill(spec, defaults()["pod_spec"])
     for c in spec.get("initContainers") or []:
         default_container(c)
     for c in spec.get("containers") or []:
@@ -208,9 +222,10 @@ class Admission:
 
     def on_create(self, rt: ResourceType, obj: Obj) -> None:
         self._validate_meta(rt, obj)
-        hook = getattr(self, "_create_" + rt.key.split(".", 1)[0].replace("-", "_"), None)
         if rt.custom:
-            hook = None
+            return
+        fill(obj, defaults()["kinds"].get(rt.key, {}))
+        hook = getattr(self, "_create_" + rt.key.split(".", 1)[0].replace("-", "_"), None)
         if hook is not None:
             hook(obj)
         self._validate(rt, obj, None)
@@ -220,6 +235,7 @@ class Admission:
             return
         if rt.custom:
             return
+        fill(new, defaults()["kinds"].get(rt.key, {}))
         hook = getattr(self, "_update_" + rt.key.split(".", 1)[0], None)
         if hook is not None:
             hook(old, new)
@@ -283,6 +299,8 @@ class Admission:
                         )
                     )
             causes += _container_causes((template.get("spec") or {}), "spec.template.spec")
+            if rt.key == "jobs.batch":
+                causes += _job_restart_causes(template, "spec.template.spec")
             if (
                 old is not None
                 and rt.key
@@ -327,6 +345,10 @@ class Admission:
                 )
         elif rt.key == "pods":
             causes += _container_causes(spec, "spec")
+        elif rt.key == "cronjobs.batch":
+            template = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+            causes += _container_causes(template.get("spec") or {}, "spec.jobTemplate.spec.template.spec")
+            causes += _job_restart_causes(template, "spec.jobTemplate.spec.template.spec")
         elif rt.key == "persistentvolumeclaims":
             if not spec.get("accessModes"):
                 causes.append(("spec.accessModes", "Required value: at least 1 access mode is required"))
@@ -386,13 +408,13 @@ class Admission:
         self._create_secrets(new)
 
     def _create_pods(self, obj: Obj) -> None:
-        spec = obj.setdefault("spec", {})
+        fill(obj, defaults()["pod"])
+        spec = obj["spec"]
         default_pod_spec(spec)
+        for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+            _requests_from_limits(c)
         spec.setdefault("serviceAccountName", "default")
         spec["serviceAccount"] = spec["serviceAccountName"]
-        spec.setdefault("enableServiceLinks", True)
-        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-        spec.setdefault("priority", 0)
         tolerations = spec.setdefault("tolerations", [])
         for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
             if not any(t.get("key") == key for t in tolerations):
@@ -479,8 +501,8 @@ class Admission:
 
     def _create_services(self, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
-        kind = spec.setdefault("type", "ClusterIP")
-        spec.setdefault("sessionAffinity", "None")
+        kind = spec["type"]
+        _session_affinity(spec)
         if kind != "ExternalName":
             if spec.get("clusterIP") == "None":
                 spec["clusterIPs"] = ["None"]
@@ -505,8 +527,8 @@ class Admission:
     def _update_services(self, old: Obj, new: Obj) -> None:
         before = old.get("spec") or {}
         spec = new.setdefault("spec", {})
-        kind = spec.setdefault("type", "ClusterIP")
-        spec.setdefault("sessionAffinity", "None")
+        kind = spec["type"]
+        _session_affinity(spec)
         if kind != "ExternalName":
             spec.setdefault("clusterIP", before.get("clusterIP"))
             spec.setdefault("clusterIPs", before.get("clusterIPs"))
@@ -526,8 +548,7 @@ class Admission:
             spec.setdefault("allocateLoadBalancerNodePorts", True)
 
     def _create_persistentvolumeclaims(self, obj: Obj) -> None:
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("volumeMode", "Filesystem")
+        spec = obj["spec"]
         if "storageClassName" not in spec:
             default = default_storage_class(self.store)
             if default is not None:
@@ -538,17 +559,10 @@ class Admission:
             finalizers.append("kubernetes.io/pvc-protection")
 
     def _create_persistentvolumes(self, obj: Obj) -> None:
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
-        spec.setdefault("volumeMode", "Filesystem")
         obj.setdefault("status", {}).setdefault("phase", "Pending")
         finalizers = obj["metadata"].setdefault("finalizers", [])
         if "kubernetes.io/pv-protection" not in finalizers:
             finalizers.append("kubernetes.io/pv-protection")
-
-    def _create_storageclasses(self, obj: Obj) -> None:
-        obj.setdefault("reclaimPolicy", "Delete")
-        obj.setdefault("volumeBindingMode", "Immediate")
 
     def _create_ingresses(self, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
@@ -559,12 +573,8 @@ class Admission:
         obj.setdefault("status", {}).setdefault("loadBalancer", {})
 
     def _create_deployments(self, obj: Obj) -> None:
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("replicas", 1)
-        spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault("progressDeadlineSeconds", 600)
-        strategy = spec.setdefault("strategy", {})
-        strategy.setdefault("type", "RollingUpdate")
+        spec = obj["spec"]
+        strategy = spec["strategy"]
         if strategy["type"] == "RollingUpdate":
             rolling = strategy.setdefault("rollingUpdate", {})
             rolling.setdefault("maxSurge", "25%")
@@ -575,25 +585,16 @@ class Admission:
         self._create_deployments(new)
 
     def _create_replicasets(self, obj: Obj) -> None:
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("replicas", 1)
-        default_template(spec.setdefault("template", {}))
+        default_template(obj["spec"].setdefault("template", {}))
 
     def _update_replicasets(self, old: Obj, new: Obj) -> None:
         self._create_replicasets(new)
 
     def _create_statefulsets(self, obj: Obj) -> None:
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("replicas", 1)
-        spec.setdefault("podManagementPolicy", "OrderedReady")
-        spec.setdefault("revisionHistoryLimit", 10)
-        strategy = spec.setdefault("updateStrategy", {})
-        strategy.setdefault("type", "RollingUpdate")
+        spec = obj["spec"]
+        strategy = spec["updateStrategy"]
         if strategy["type"] == "RollingUpdate":
-            strategy.setdefault("rollingUpdate", {}).setdefault("partition", 0)
-        policy = spec.setdefault("persistentVolumeClaimRetentionPolicy", {})
-        policy.setdefault("whenDeleted", "Retain")
-        policy.setdefault("whenScaled", "Retain")
+            fill(strategy, {"rollingUpdate": {"partition": 0}})
         # volumeClaimTemplates stay as written: the real server defaults fields inside
         # them, which makes every later `kubectl apply` of the manifest report
         # "configured"; the lessons teach that a second apply is "unchanged".
@@ -603,29 +604,26 @@ class Admission:
         self._create_statefulsets(new)
 
     def _create_daemonsets(self, obj: Obj) -> None:
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("revisionHistoryLimit", 10)
-        strategy = spec.setdefault("updateStrategy", {})
-        strategy.setdefault("type", "RollingUpdate")
+        spec = obj["spec"]
+        strategy = spec["updateStrategy"]
         if strategy["type"] == "RollingUpdate":
-            rolling = strategy.setdefault("rollingUpdate", {})
-            rolling.setdefault("maxUnavailable", 1)
-            rolling.setdefault("maxSurge", 0)
+            fill(strategy, {"rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
         default_template(spec.setdefault("template", {}))
 
     def _update_daemonsets(self, old: Obj, new: Obj) -> None:
         self._create_daemonsets(new)
 
     def _create_jobs(self, obj: Obj) -> None:
-        spec = obj.setdefault("spec", {})
-        spec.setdefault("parallelism", 1)
-        spec.setdefault("completions", 1)
-        spec.setdefault("backoffLimit", 6)
-        spec.setdefault("completionMode", "NonIndexed")
-        spec.setdefault("suspend", False)
-        spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
+        spec = obj["spec"]
+        # SetDefaults_Job: one completion for a Job that names neither; a parallel one
+        # without completions runs until a pod succeeds.
+        if spec.get("completions") is None and spec.get("parallelism") is None:
+            spec["completions"] = 1
+        if spec.get("parallelism") is None:
+            spec["parallelism"] = 1
+        if spec.get("podReplacementPolicy") is None:
+            spec["podReplacementPolicy"] = "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed"
         template = spec.setdefault("template", {})
-        template.setdefault("spec", {}).setdefault("restartPolicy", "Never")
         default_template(template)
         if not spec.get("manualSelector") and "selector" not in spec:
             uid = obj["metadata"]["uid"]
@@ -635,6 +633,10 @@ class Admission:
             labels["controller-uid"] = uid
             labels["batch.kubernetes.io/job-name"] = obj["metadata"]["name"]
             labels["job-name"] = obj["metadata"]["name"]
+        # A Job without labels of its own gets its pods' (read back through the defaults).
+        labels = (template.get("metadata") or {}).get("labels")
+        if labels and not obj["metadata"].get("labels"):
+            obj["metadata"]["labels"] = dict(labels)
 
     def _update_jobs(self, old: Obj, new: Obj) -> None:
         spec = new.setdefault("spec", {})
@@ -654,6 +656,38 @@ class Admission:
             spec["template"] = clone(before["template"])
         default_template(spec.setdefault("template", {}))
 
+    def _create_cronjobs(self, obj: Obj) -> None:
+        job_template = obj["spec"].setdefault("jobTemplate", {})
+        default_template(job_template.setdefault("spec", {}).setdefault("template", {}))
+
+    def _update_cronjobs(self, old: Obj, new: Obj) -> None:
+        self._create_cronjobs(new)
+
+    def _create_networkpolicies(self, obj: Obj) -> None:
+        spec = obj.setdefault("spec", {})
+        for rule in (spec.get("ingress") or []) + (spec.get("egress") or []):
+            for port in rule.get("ports") or []:
+                if not port.get("protocol"):
+                    port["protocol"] = "TCP"
+        if not spec.get("policyTypes"):
+            # SetDefaults_NetworkPolicy: Ingress always, Egress when it has egress rules.
+            spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+
+    def _update_networkpolicies(self, old: Obj, new: Obj) -> None:
+        self._create_networkpolicies(new)
+
+    def _create_rolebindings(self, obj: Obj) -> None:
+        for subject in obj.get("subjects") or []:
+            if not subject.get("apiGroup") and subject.get("kind") in ("User", "Group"):
+                # SetDefaults_Subject: users and groups are RBAC's (service accounts: core, "").
+                subject["apiGroup"] = "rbac.authorization.k8s.io"
+
+    def _update_rolebindings(self, old: Obj, new: Obj) -> None:
+        self._create_rolebindings(new)
+
+    _create_clusterrolebindings = _create_rolebindings
+    _update_clusterrolebindings = _update_rolebindings
+
     def _create_customresourcedefinitions(self, obj: Obj) -> None:
         spec = obj.setdefault("spec", {})
         names = spec.setdefault("names", {})
@@ -661,6 +695,38 @@ class Admission:
         names.setdefault("listKind", f"{names.get('kind', '')}List")
         spec.setdefault("conversion", {"strategy": "None"})
         obj.setdefault("status", {})
+
+
+def _job_restart_causes(template: Obj, prefix: str) -> list[tuple[str, str]]:
+    """A Job's pods must not restart forever: the template's restartPolicy (defaulted to
+    Always when left out) is OnFailure or Never."""
+    policy = (template.get("spec") or {}).get("restartPolicy")
+    if policy in ("OnFailure", "Never"):
+        return []
+    return [(f"{prefix}.restartPolicy", f'Unsupported value: "{policy}": supported values: "OnFailure", "Never"')]
+
+
+def _requests_from_limits(container: Obj) -> None:
+    """A Pod's container with limits but no request for them requests its limits
+    (SetDefaults_Pod; templates keep theirs as written)."""
+    resources = container.get("resources")
+    limits = resources.get("limits") if isinstance(resources, dict) else None
+    if not isinstance(limits, dict) or not limits:
+        return
+    assert isinstance(resources, dict)
+    requests = resources.get("requests")
+    if not isinstance(requests, dict):
+        requests = resources["requests"] = {}
+    for name, value in limits.items():
+        requests.setdefault(name, value)
+
+
+def _session_affinity(spec: Obj) -> None:
+    """ClientIP affinity lasts three hours unless said otherwise (SetDefaults_Service)."""
+    if spec.get("sessionAffinity") == "ClientIP":
+        fill(spec, {"sessionAffinityConfig": {"clientIP": {"timeoutSeconds": 10800}}})
+    else:
+        spec.pop("sessionAffinityConfig", None)
 
 
 def _container_causes(pod_spec: Obj, prefix: str) -> list[tuple[str, str]]:

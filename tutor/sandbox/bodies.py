@@ -84,12 +84,11 @@ def checked(rt: ResourceType, body: Body, mode: str) -> list[str]:
         report = validation.check(body.value, name, body.duplicates)
     except validation.DecodeError as bad:
         raise errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {rt.kind}: {bad}') from None
-    if not report.strict or mode == "Ignore":
-        return []
-    if mode == "Strict":
+    if mode == "Strict" and report.strict:
         problem = validation.strict_error(report.strict)
         raise errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {rt.kind}: {problem}')
-    return report.strict
+    report.drop_unknown()
+    return [] if mode == "Ignore" else report.strict
 
 
 def checked_patch(rt: ResourceType, patch: Any, patch_type: str, patched: Obj, mode: str) -> list[str]:
@@ -105,15 +104,27 @@ def checked_patch(rt: ResourceType, patch: Any, patch_type: str, patched: Obj, m
     def shown() -> str:
         return validation.go_format(patch) if strategic else json.dumps(patched, separators=(",", ":"))
 
+    # The stored object passed this check when it was written: what a merge patch can get
+    # wrong is in what it writes. A JSON patch's operations may touch anything.
+    checked = patched if patch_type == "json" else _written(patched, patch)
     try:
-        report = validation.check(patched, name, style="unstructured" if strategic else "json")
+        report = validation.check(checked, name, style="unstructured" if strategic else "json")
     except validation.DecodeError as bad:
         raise _patch_invalid(shown(), str(bad)) from None
-    if not report.strict or mode == "Ignore":
-        return []
-    if mode == "Strict":
+    if mode == "Strict" and report.strict:
         raise _patch_invalid(shown(), validation.strict_error(report.strict))
-    return report.strict
+    if report.unknown:
+        # Found in what the patch wrote; dropped from the object that is stored.
+        validation.check(patched, name, style="unstructured" if strategic else "json").drop_unknown()
+    return [] if mode == "Ignore" else report.strict
+
+
+def _written(patched: Any, patch: Any) -> Any:
+    """The part of ``patched`` that a merge or strategic merge patch wrote: the fields it
+    names, all the way down (a list whole, as a strategic merge makes it)."""
+    if not isinstance(patched, dict) or not isinstance(patch, dict):
+        return patched
+    return {key: _written(patched[key], patch[key]) for key in patch if key in patched}
 
 
 def _patch_invalid(shown: str, problem: str) -> ApiError:

@@ -25,6 +25,7 @@ SUBRESOURCE_INFO: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "attach": ("", "", "PodAttachOptions", ("create", "get")),
     "portforward": ("", "", "PodPortForwardOptions", ("create", "get")),
     "proxy": ("", "", "", ("create", "delete", "get", "patch", "update")),
+    "ephemeralcontainers": ("", "", "Pod", ("get", "patch", "update")),
 }
 
 

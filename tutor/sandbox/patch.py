@@ -56,12 +56,22 @@ def merge_patch(original: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
         return clone(patch)
     result = clone(original) if isinstance(original, dict) else {}
+    _merge_into(result, patch)
+    return result
+
+
+def _merge_into(target: dict[str, Any], patch: dict[str, Any]) -> None:
+    """RFC 7386 in place, on a copy the caller owns (each field copied once)."""
     for key, value in patch.items():
         if value is None:
-            result.pop(key, None)
+            target.pop(key, None)
+        elif isinstance(value, dict):
+            current = target.get(key)
+            if not isinstance(current, dict):
+                current = target[key] = {}
+            _merge_into(current, value)
         else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+            target[key] = clone(value)
 
 
 # ---- RFC 6902 ----------------------------------------------------------------------

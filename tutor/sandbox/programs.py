@@ -18,8 +18,9 @@ prints nothing, or, in a pod that is not restarted on success (a Job's), does it
 for ``Context.task_seconds`` and exits 0.
 
 A process is a lazy stream of :class:`Event`\\ s in time order (seconds since it started):
-lines printed, files written or removed, a server starting, blocking for good, exiting,
-and a ``tick`` at the end of each loop iteration (so a reader can stop at any instant).
+lines printed, files written or removed, a server starting, blocking for good, waiting on
+its standard input (it goes on once :class:`Stdin` is closed), exiting, and a ``tick`` at
+the end of each loop iteration (so a reader can stop at any instant).
 The kubelet reads the stream as the clock moves; an endless loop costs only what has
 been read.
 """
@@ -29,13 +30,13 @@ from __future__ import annotations
 import ast
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from tutor.sandbox.images import Image, Route, Served
 
-EventKind = Literal["out", "file", "serve", "block", "exit", "tick"]
+EventKind = Literal["out", "file", "serve", "block", "read", "exit", "tick"]
 
 #: Events at one instant after which a loop with no sleep in it counts as spinning: it
 #: prints nothing more (a real one would fill the node's log rotation in seconds).
@@ -90,6 +91,19 @@ class Event:
     simulated: bool = False
 
 
+class Stdin:
+    """A container's standard input (``stdin: true``): open until the kubelet closes it.
+
+    With ``stdinOnce`` the runtime closes it when the first attach session ends, and a
+    program reading it (an interactive shell, ``cat``) reads end of file then; without a
+    ``Stdin`` a program reads ``/dev/null``, end of file at once.
+    """
+
+    def __init__(self) -> None:
+        #: The cluster time it was closed at (None: still open).
+        self.closed_at: float | None = None
+
+
 @dataclass(frozen=True)
 class Context:
     """What a process can see: its image, environment, mounted files and pod."""
@@ -100,7 +114,8 @@ class Context:
     hostname: str = ""
     ip: str = ""
     tag: str = ""
-    stdin: bool = False
+    #: The container's standard input, or None for /dev/null.
+    stdin: Stdin | None = None
     #: The pod restarts this container even after it succeeded (restartPolicy Always).
     long_running: bool = True
     task_seconds: float = 0.0
@@ -269,11 +284,21 @@ def _image_process(ctx: Context) -> Iterator[Event]:
 
 
 def _interactive(ctx: Context) -> Iterator[Event]:
-    """sh, bash, python with nothing to read: exits at once, unless stdin stays open."""
-    if ctx.stdin:
-        yield Event(0.0, "block")
-    else:
-        yield Event(0.0, "exit", code=0)
+    """sh, bash, python reading their commands: they exit 0 at the end of their input, at
+    once without a stdin, when it is closed with one."""
+    ended = yield from end_of_input(ctx, 0.0)
+    yield Event(ended, "exit", code=0)
+
+
+def end_of_input(ctx: Context, now: float) -> Generator[Event, None, float]:
+    """Read the standard input to its end from ``now`` (seconds since the process
+    started): a ``read`` event while it is open; when it ends."""
+    stdin = ctx.stdin
+    if stdin is None:
+        return now
+    while stdin.closed_at is None:
+        yield Event(now, "read")
+    return max(now, stdin.closed_at - ctx.started)
 
 
 def _stops_on_sigterm(words: list[str], ctx: Context) -> bool:
@@ -727,6 +752,11 @@ class _Shell:
                 # that anyone could read.
                 raise _Block
 
+    def _read_input(self) -> Iterator[Event]:
+        """Read the standard input to its end (an exec probe has none)."""
+        if not self.probe:
+            self.now = yield from end_of_input(self.ctx, self.now)
+
     # -- a simple command
 
     def _simple(self, node: Simple) -> Iterator[Event]:
@@ -817,7 +847,11 @@ class _Shell:
             out.extend(str(i) for i in range(first, last + (1 if step > 0 else -1), step or 1))
             return
         if name == "cat":
-            for path in [a for a in args if not a.startswith("-")]:
+            paths = [a for a in args if not a.startswith("-") or a == "-"]
+            if not paths or paths == ["-"]:
+                yield from self._read_input()
+                return
+            for path in paths:
                 if path in self.files:
                     out.extend(self.files[path].splitlines())
                 else:
@@ -866,14 +900,13 @@ class _Shell:
         if name in SHELLS:
             script = _script_of(words)
             if script is None:
-                if self.ctx.stdin and not self.probe:
-                    raise _Block  # an interactive shell waits for its input
-                return  # nothing to read: it exits at once
+                # An interactive shell: it runs what it reads, and exits at the end of it.
+                yield from self._read_input()
+                return
             yield from self._seq(parse(script))
             return
         if self.ctx.image is not None and self.ctx.image.runs == "shell" and words == list(self.ctx.image.cmd):
-            if self.ctx.stdin and not self.probe:
-                raise _Block
+            yield from self._read_input()
             return
         if self.probe:
             return  # the image's own health tool: taken to succeed

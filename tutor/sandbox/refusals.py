@@ -22,8 +22,11 @@ _STATUS = {
     "attach": (501, "NotImplemented"),
     "portforward": (501, "NotImplemented"),
     "proxy": (501, "NotImplemented"),
+    "debug": (501, "NotImplemented"),
+    "internals": (501, "NotImplemented"),
     # What a real server answers while an aggregated API (metrics-server) is unavailable.
     "metrics": (503, "ServiceUnavailable"),
+    "unmodelled": (501, "NotImplemented"),
 }
 KINDS = tuple(_STATUS)
 

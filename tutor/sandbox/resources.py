@@ -121,7 +121,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         short=("po",),
         categories=ALL,
         status=True,
-        extra=("log", "eviction", "binding", "exec", "attach", "portforward", "proxy"),
+        extra=("log", "eviction", "binding", "exec", "attach", "portforward", "proxy", "ephemeralcontainers"),
     ),
     _core("podtemplates", "PodTemplate"),
     _core(
@@ -214,6 +214,34 @@ BUILTIN: tuple[ResourceType, ...] = (
         "validatingwebhookconfigurations",
         "ValidatingWebhookConfiguration",
         False,
+    ),
+    # Kinds a real cluster (minikube, Kubernetes 1.31) serves that nothing in the sandbox
+    # makes or acts on: named in discovery, so kubectl knows them, and refused with the
+    # sandbox's limit rather than "the server doesn't have a resource type".
+    *(
+        ResourceType(group, "v1", plural, "", kind, False, short, verbs=verbs, refusal="unmodelled")
+        for group, plural, kind, short, verbs in (
+            ("", "componentstatuses", "ComponentStatus", ("cs",), ("get", "list")),
+            ("certificates.k8s.io", "certificatesigningrequests", "CertificateSigningRequest", ("csr",), ALL_VERBS),
+            ("node.k8s.io", "runtimeclasses", "RuntimeClass", (), ALL_VERBS),
+            ("apiregistration.k8s.io", "apiservices", "APIService", (), ALL_VERBS),
+            ("flowcontrol.apiserver.k8s.io", "flowschemas", "FlowSchema", (), ALL_VERBS),
+            (
+                "flowcontrol.apiserver.k8s.io",
+                "prioritylevelconfigurations",
+                "PriorityLevelConfiguration",
+                (),
+                ALL_VERBS,
+            ),
+            ("admissionregistration.k8s.io", "validatingadmissionpolicies", "ValidatingAdmissionPolicy", (), ALL_VERBS),
+            (
+                "admissionregistration.k8s.io",
+                "validatingadmissionpolicybindings",
+                "ValidatingAdmissionPolicyBinding",
+                (),
+                ALL_VERBS,
+            ),
+        )
     ),
 )
 

@@ -38,7 +38,7 @@ from tutor.sandbox.controllers.volumes import VolumeController
 from tutor.sandbox.delays import Delays
 from tutor.sandbox.events import EventRecorder
 from tutor.sandbox.faults import Faults
-from tutor.sandbox.identity import Credentials
+from tutor.sandbox.identity import ISSUER, Credentials
 from tutor.sandbox.images import normalize_image
 from tutor.sandbox.podlogs import PodLogs
 from tutor.sandbox.requestlog import RequestLog
@@ -116,6 +116,10 @@ class Sandbox:
             bookmark_interval=bookmark_interval,
         )
         self.server.pod_logs = PodLogs(lambda: self.kubelet, self.clock)
+        # A refused attach is a session that ended: the kubelet of the cluster now running.
+        self.server.on_attach_ended = lambda namespace, pod, container: self.kubelet.attach_ended(
+            namespace, pod, container
+        )
         #: The stand-ins (None with ``standins=False``): for tools and tests that look inside
         #: (``shim_dir``, ``ingress_port``, ``apps``, ``databases``...).
         self.standins: StandIns | None = None
@@ -153,6 +157,9 @@ class Sandbox:
             node_name=self.profile,
             node_ip=NODE_IP,
             container_runtime=self.container_runtime,
+            # The API's own certificate, once it has one (made on the first start).
+            root_ca=self._tls[0].certificate_pem if self._tls is not None else "",
+            issue_token=self._issue_token,
         )
         self.kubelet = Kubelet(self.cluster)
         self.scheduler = Scheduler(self.cluster)
@@ -225,6 +232,7 @@ class Sandbox:
             certificate = make_server_certificate()
             self._tls = certificate, server_context(certificate, self.state_dir)
             self.certificate_authority_file.write_text(certificate.certificate_pem)
+            self.cluster.root_ca = certificate.certificate_pem
         return self._tls
 
     @property
@@ -394,6 +402,12 @@ class Sandbox:
             token=self.credentials.admin_token,
             extension=extension,
         )
+
+    def _issue_token(self, namespace: str, account: str, seconds: int) -> str:
+        """A token for a pod's service account volume, as the kubelet asks for one."""
+        found = self.store.peek("serviceaccounts", namespace, account)
+        uid = str(found["metadata"].get("uid", "")) if found is not None else ""
+        return self.credentials.issue(namespace, account, uid, seconds=seconds, audiences=[ISSUER]).token
 
     def _image_rules_changed(self) -> None:
         if not self._closed:

@@ -82,6 +82,14 @@ def _wants_table(request: web.Request) -> bool:
     return "as=Table" in request.headers.get("Accept", "")
 
 
+def _ends_session(request: web.Request) -> bool:
+    """Whether a refused streaming request ends its client's session: kubectl 1.30 and newer
+    try a WebSocket first and, refused, the same request over SPDY, so their session ends
+    with that last attempt; older kubectl and other clients make one attempt."""
+    websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+    return not (websocket and request.headers.get("User-Agent", "").startswith("kubectl/"))
+
+
 def _flag(value: str | None) -> bool:
     return value is not None and value.lower() in ("true", "1")
 
@@ -107,8 +115,9 @@ class ApiServer:
         self.faults = faults
         self.bookmark_interval = bookmark_interval
         self.log_provider: LogProvider | None = None
-        #: Told (namespace, pod, container) when an attach is refused: for the kubelet, that is a
-        #: session that ended at once, after which a container with stdinOnce reads end of file.
+        #: Told (namespace, pod, container) when an attach with stdin is refused: for the
+        #: kubelet, a session that ended at once, after which a container with stdinOnce
+        #: reads end of file (the sandbox wires it to Kubelet.attach_ended).
         self.on_attach_ended: Callable[[str, str, str], None] | None = None
         #: The pod log subresource's answers (the sandbox sets it; see podlogs.py).
         self.pod_logs: PodLogs | None = None
@@ -279,6 +288,8 @@ class ApiServer:
             return _json(discovery.version_info(self.kubernetes_version))
         if path.startswith("/openapi/"):
             return self._openapi(request, path)
+        if path in ("/metrics", "/logs") or path.startswith(("/debug/", "/logs/", "/metrics/")):
+            raise refusals.refusal("internals", path, path)
         if path == "/api":
             return _json(discovery.api_versions(f"127.0.0.1:{self.port}"))
         if path == "/apis":
@@ -364,6 +375,8 @@ class ApiServer:
         if rt.namespaced and p.name is not None and p.namespace is None:
             raise errors.page_not_found()
         dry_run = "All" in request.query.getall("dryRun", [])
+        if rt.refusal == "unmodelled":
+            raise refusals.refusal(rt.refusal, rt.key, rt.kind)
         if rt.refusal:
             scope = f"{rt.kind} in namespace {p.namespace}" if p.namespace else rt.kind
             raise refusals.refusal(rt.refusal, p.name or rt.plural, scope)
@@ -386,6 +399,11 @@ class ApiServer:
             return await self._scale(request, p, dry_run)
         if p.subresource == "token":
             return await self._token(request, p)
+        if p.subresource == "ephemeralcontainers":
+            pod = self.store.read(rt.key, namespace, p.name)  # a missing pod is a real 404
+            if method == "GET":
+                return self._respond(request, rt, pod)
+            raise refusals.refusal("debug", p.name)
         if p.subresource == "log":
             pod = self.store.read(rt.key, namespace, p.name)
             if self.log_provider is None and self.pod_logs is not None:
@@ -450,6 +468,7 @@ class ApiServer:
                     rt.key,
                     [obj],
                     obj["metadata"].get("resourceVersion", ""),
+                    now=self.store.clock(),
                     include_object=include,
                     custom=self._custom_columns(rt),
                 ),
@@ -481,7 +500,16 @@ class ApiServer:
         objs, rv = self.store.list_with_version(rt.key, p.namespace if rt.namespaced else None, labels, fields)
         if _wants_table(request):
             include = request.query.get("includeObject", "Metadata")
-            return _json(tables.table(rt.key, objs, str(rv), include_object=include, custom=self._custom_columns(rt)))
+            return _json(
+                tables.table(
+                    rt.key,
+                    objs,
+                    str(rv),
+                    now=self.store.clock(),
+                    include_object=include,
+                    custom=self._custom_columns(rt),
+                )
+            )
         return _json(
             {
                 "kind": rt.list_kind,
@@ -700,10 +728,11 @@ class ApiServer:
             "exec": '"' + " ".join(request.query.getall("command", [])) + '"',
             "proxy": p.tail or "/",
         }.get(sub, "")
-        if sub == "attach" and self.on_attach_ended is not None:
+        if sub == "attach" and _flag(request.query.get("stdin")) and _ends_session(request):
             containers = (obj.get("spec") or {}).get("containers") or [{}]
             container = request.query.get("container") or str(containers[0].get("name", ""))
-            self.on_attach_ended(p.namespace or "", name, container)
+            if self.on_attach_ended is not None:
+                self.on_attach_ended(p.namespace or "", name, container)
         raise refusals.refusal(sub, f"{p.rt.singular} {name}" if sub == "proxy" else name, detail)
 
     # ---- reviews and tokens ------------------------------------------------------------
@@ -835,6 +864,7 @@ class ApiServer:
                     rt.key,
                     [obj],
                     obj["metadata"].get("resourceVersion", ""),
+                    now=self.store.clock(),
                     include_object=include,
                     with_columns=first,
                     custom=custom,

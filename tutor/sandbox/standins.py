@@ -126,6 +126,11 @@ class StandIns:
         self.control: ControlServer
         self._unsubscribe: Callable[[], None] | None = None
         self._changed: asyncio.Event | None = None
+        #: How many wait_for calls are waiting for a store change; the store's writers wake
+        #: this loop only for them, once per burst of writes.
+        self._waiters = 0
+        self._signal_lock = threading.Lock()
+        self._signal_pending = False
         self._started = False
 
     @property
@@ -212,8 +217,19 @@ class StandIns:
         # Runs on whichever thread wrote to the store, with the store locked: hand over.
         self.apps.on_event(event)
         self.router.on_event(event)
+        if self._changed is None or not self._waiters:
+            return  # nobody waits: no need to wake this loop for every write to the store
+        with self._signal_lock:
+            if self._signal_pending:
+                return
+            self._signal_pending = True
+        self.loop.call_soon_threadsafe(self._signal_changed)
+
+    def _signal_changed(self) -> None:
+        with self._signal_lock:
+            self._signal_pending = False
         if self._changed is not None:
-            self.loop.call_soon_threadsafe(self._changed.set)
+            self._changed.set()
 
     # ---- what the tutor and the shims need ---------------------------------------
 
@@ -271,14 +287,18 @@ class StandIns:
         """Re-evaluate `check` after each store change until it holds or `timeout` passes."""
         assert self._changed is not None
         deadline = self.loop.time() + timeout
-        while True:
-            self._changed.clear()
-            ok, detail = check()
-            remaining = deadline - self.loop.time()
-            if ok or remaining <= 0:
-                return ok, detail
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+        self._waiters += 1
+        try:
+            while True:
+                self._changed.clear()
+                ok, detail = check()
+                remaining = deadline - self.loop.time()
+                if ok or remaining <= 0:
+                    return ok, detail
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+        finally:
+            self._waiters -= 1
 
     # ---- tunnel ------------------------------------------------------------------
 

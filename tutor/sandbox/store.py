@@ -317,13 +317,15 @@ class Store:
         resource: str | None = None,
         subresource: str | None = None,
         dry_run: bool = False,
+        owned: bool = False,
     ) -> Obj:
         """Replace an object (PUT semantics) and return what was stored.
 
         A ``metadata.resourceVersion`` in ``obj`` must be the stored one (409 Conflict
         otherwise); leave it out to overwrite unconditionally. With ``subresource=None``
         the stored status is kept (for kinds with a status subresource); with
-        ``subresource="status"`` only the status is taken from ``obj``.
+        ``subresource="status"`` only the status is taken from ``obj``. ``owned``: ``obj``
+        is the caller's own copy (a patch's result), kept rather than copied.
         """
         with self._lock:
             rt = self._resource_type(obj, resource)
@@ -351,7 +353,7 @@ class Store:
                 else:
                     new.pop("status", None)
             else:
-                new = clone(obj)
+                new = obj if owned else clone(obj)
                 new["apiVersion"], new["kind"] = rt.api_version, rt.kind
                 new_meta = new.setdefault("metadata", {})
                 for field in (
@@ -448,7 +450,7 @@ class Store:
                 patched["metadata"]["namespace"] = namespace
             if str(patched["metadata"].get("resourceVersion", "")) == old["metadata"]["resourceVersion"]:
                 patched["metadata"].pop("resourceVersion", None)
-            return self.update(patched, resource=resource, subresource=subresource, dry_run=dry_run)
+            return self.update(patched, resource=resource, subresource=subresource, dry_run=dry_run, owned=True)
 
     def patch_status(self, resource: str, namespace: str, name: str, status_patch: Obj) -> Obj:
         """Merge-patch (RFC 7386) an object's status."""

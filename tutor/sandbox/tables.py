@@ -7,13 +7,15 @@ each names its cell, either a generic reading (a path with a default, a count, a
 since, containers, a selector...) or one of the printers below, for the cells the real
 server computes (a pod's status, a Job's completions, a Service's ports...). A custom
 resource gets its CRD's ``additionalPrinterColumns``, or Name and Age.
+
+Ages (AGE, LAST SEEN, a Job's DURATION...) count to ``now``, the cluster's clock, which
+also wrote the timestamps: a test that moves a ManualClock sees the ages a learner would.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -26,6 +28,8 @@ from tutor.sandbox.objects import Obj, parse_time
 from tutor.sandbox.selectors import selector_from_object
 
 Cells = list[Any]
+Cell = Callable[[Obj, float], Any]
+"""A column's cell: the object and the cluster's time now."""
 
 
 def human_duration(seconds: float) -> str:
@@ -60,11 +64,11 @@ def human_duration(seconds: float) -> str:
     return f"{hours // 24 // 365}y"
 
 
-def since(timestamp: str | None, now: float | None = None) -> str:
+def since(timestamp: str | None, now: float) -> str:
     ts = parse_time(timestamp)
     if ts is None:
         return "<unknown>"
-    return human_duration((now or time.time()) - ts)
+    return human_duration(now - ts)
 
 
 def _dig(obj: Any, path: str) -> Any:
@@ -84,8 +88,8 @@ def _status(obj: Obj) -> Obj:
     return obj.get("status") or {}
 
 
-def _age(obj: Obj) -> str:
-    return since(obj["metadata"].get("creationTimestamp"))
+def _age(obj: Obj, now: float) -> str:
+    return since(obj["metadata"].get("creationTimestamp"), now)
 
 
 def _label_text(labels: Any) -> str:
@@ -189,9 +193,9 @@ def _pod_ready(pod: Obj) -> str:
     return f"{ready}/{total}"
 
 
-def _pod_restarts(pod: Obj) -> str:
+def _pod_restarts(pod: Obj, now: float) -> str:
     _reason, _ready, _total, restarts, last = pod_status_reason(pod)
-    return f"{restarts} ({since(last)} ago)" if restarts and last else str(restarts)
+    return f"{restarts} ({since(last, now)} ago)" if restarts and last else str(restarts)
 
 
 def _pod_readiness_gates(pod: Obj) -> str:
@@ -229,9 +233,9 @@ def _job_completions(job: Obj) -> str:
     return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
 
 
-def _job_duration(job: Obj) -> str:
+def _job_duration(job: Obj, now: float) -> str:
     start, end = parse_time(_status(job).get("startTime")), parse_time(_status(job).get("completionTime"))
-    return "" if start is None else human_duration((end or time.time()) - start)
+    return "" if start is None else human_duration((now if end is None else end) - start)
 
 
 def _controller_of(obj: Obj) -> str:
@@ -366,16 +370,16 @@ def _node_address(node: Obj, kind: str) -> str:
     )
 
 
-def _event_first(ev: Obj) -> str:
+def _event_first(ev: Obj, now: float) -> str:
     first = ev.get("firstTimestamp") or ev.get("eventTime")
-    return since(first) if first else "<unknown>"
+    return since(first, now) if first else "<unknown>"
 
 
-def _event_last(ev: Obj) -> str:
+def _event_last(ev: Obj, now: float) -> str:
     series = ev.get("series") or {}
     if series.get("lastObservedTime"):
-        return since(series["lastObservedTime"])
-    return since(ev["lastTimestamp"]) if ev.get("lastTimestamp") else _event_first(ev)
+        return since(series["lastObservedTime"], now)
+    return since(ev["lastTimestamp"], now) if ev.get("lastTimestamp") else _event_first(ev, now)
 
 
 def _event_object(ev: Obj) -> str:
@@ -468,18 +472,24 @@ def _subjects(binding: Obj, kind: str) -> str:
     return ", ".join(names)
 
 
+#: The printers whose cells count time to now.
+TIMED_PRINTERS: dict[str, Cell] = {
+    "age": _age,
+    "pod_restarts": _pod_restarts,
+    "job_duration": _job_duration,
+    "event_last_seen": _event_last,
+    "event_first_seen": _event_first,
+}
+
 PRINTERS: dict[str, Callable[[Obj], Any]] = {
     "name": lambda obj: obj["metadata"]["name"],
-    "age": _age,
     "created_at": lambda obj: obj["metadata"].get("creationTimestamp", ""),
     "pod_ready": _pod_ready,
     "pod_status": lambda pod: pod_status_reason(pod)[0],
-    "pod_restarts": _pod_restarts,
     "pod_readiness_gates": _pod_readiness_gates,
     "controller_of": _controller_of,
     "job_status": _job_status,
     "job_completions": _job_completions,
-    "job_duration": _job_duration,
     "hpa_targets": _hpa_targets,
     "service_cluster_ip": _service_cluster_ip,
     "service_external_ip": _service_external_ip,
@@ -495,8 +505,6 @@ PRINTERS: dict[str, Callable[[Obj], Any]] = {
     "node_roles": _node_roles,
     "node_internal_ip": lambda node: _node_address(node, "InternalIP"),
     "node_external_ip": lambda node: _node_address(node, "ExternalIP"),
-    "event_last_seen": _event_last,
-    "event_first_seen": _event_first,
     "event_object": _event_object,
     "event_source": _event_source,
     "event_message": lambda ev: str(ev.get("message", "")).strip(),
@@ -529,22 +537,33 @@ def _count(value: Any) -> int:
     return len(value) if isinstance(value, (list, dict)) else 0
 
 
-def _cell(spec: Any) -> Callable[[Obj], Any]:
+def _timeless(read: Callable[[Obj], Any]) -> Cell:
+    return lambda obj, _now: read(obj)
+
+
+def _cell(spec: Any) -> Cell:
     """The function of one column's cell, from its data."""
     if isinstance(spec, str):
+        if spec in TIMED_PRINTERS:
+            return TIMED_PRINTERS[spec]
         if spec not in PRINTERS:
             raise ValueError(f"tables.yaml: no printer named {spec!r}")
-        return PRINTERS[spec]
+        return _timeless(PRINTERS[spec])
     if not isinstance(spec, dict) or len(spec.keys() - {"default"}) != 1:
         raise ValueError(f"tables.yaml: a cell is a printer's name or one reading, not {spec!r}")
     kind = next(iter(spec.keys() - {"default"}))
     arg, default = spec[kind], spec.get("default")
+    if kind == "since":
+        return lambda obj, now: since(v, now) if (v := _dig(obj, arg)) else default
+    return _timeless(_reading(kind, arg, default))
+
+
+def _reading(kind: str, arg: Any, default: Any) -> Callable[[Obj], Any]:
+    """A generic reading of tables.yaml that does not depend on the time."""
     if kind == "path":
         return lambda obj: default if (v := _dig(obj, arg)) is None else v
     if kind == "count":
         return lambda obj: _count(_dig(obj, arg))
-    if kind == "since":
-        return lambda obj: since(v) if (v := _dig(obj, arg)) else default
     if kind == "containers":
         return lambda obj: ",".join(str(c.get("name", "")) for c in _containers(_dig(obj, arg)))
     if kind == "images":
@@ -570,7 +589,7 @@ class Column:
     priority: int
     format: str
     description: str
-    cell: Callable[[Obj], Any]
+    cell: Cell
 
     def definition(self) -> Obj:
         return {
@@ -632,11 +651,11 @@ def _jsonpath(expression: str) -> Callable[[Obj], Any]:
     return read
 
 
-def _printer_column_cell(read: Callable[[Obj], Any], kind: str) -> Callable[[Obj], Any]:
-    def cell(obj: Obj) -> Any:
+def _printer_column_cell(read: Callable[[Obj], Any], kind: str) -> Cell:
+    def cell(obj: Obj, now: float) -> Any:
         value = read(obj)
         if kind == "date":
-            return since(value) if value else "<unknown>"
+            return since(value, now) if value else "<unknown>"
         return "<none>" if value is None else value
 
     return cell
@@ -672,8 +691,8 @@ def columns_of(resource: str, custom: list[Column] | None = None) -> list[Column
     return columns().get(resource) or columns()["default"]
 
 
-def row(columns_: list[Column], obj: Obj, include_object: str = "Metadata") -> Obj:
-    out: Obj = {"cells": [column.cell(obj) for column in columns_]}
+def row(columns_: list[Column], obj: Obj, now: float, include_object: str = "Metadata") -> Obj:
+    out: Obj = {"cells": [column.cell(obj, now) for column in columns_]}
     if include_object == "Object":
         out["object"] = obj
     elif include_object != "None":
@@ -690,6 +709,7 @@ def table(
     objs: list[Obj],
     resource_version: str,
     *,
+    now: float,
     include_object: str = "Metadata",
     with_columns: bool = True,
     custom: list[Column] | None = None,
@@ -700,5 +720,5 @@ def table(
         "apiVersion": "meta.k8s.io/v1",
         "metadata": {"resourceVersion": resource_version},
         "columnDefinitions": [c.definition() for c in used] if with_columns else [],
-        "rows": [row(used, o, include_object) for o in objs],
+        "rows": [row(used, o, now, include_object) for o in objs],
     }

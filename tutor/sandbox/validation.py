@@ -39,6 +39,14 @@ class Report:
     strict: list[str] = field(default_factory=list)
     #: The unknown fields as server-side apply names them.
     ssa_paths: list[str] = field(default_factory=list)
+    #: Where each unknown field is: (the mapping that holds it, its key).
+    unknown: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+
+    def drop_unknown(self) -> None:
+        """Remove the unknown fields from the decoded value, as decoding into the API's
+        types does: a field the type lacks is never stored (Warn and Ignore keep going)."""
+        for holder, key in self.unknown:
+            holder.pop(key, None)
 
 
 class JSONWithDuplicates:
@@ -252,6 +260,7 @@ class Walker:
             prop = properties.get(key)
             if prop is None:
                 self.report.strict.append(f'unknown field "{child}"')
+                self.report.unknown.append((value, key))
                 self.ssa_paths.append(f"{ssa}.{key}")
                 continue
             self.walk(item, prop, child, inner_struct, [*stack, key], prop.get("go", ""), f"{ssa}.{key}")

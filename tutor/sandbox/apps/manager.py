@@ -82,7 +82,10 @@ class AppServers:
         if event.resource == "pods":
             key = (event.namespace, event.name)
             obj = None if event.type == "DELETED" else event.obj
-            self.loop.call_soon_threadsafe(self._queue, key, obj)
+            # Only a pod with a stand-in, or one that had servers, is work for this loop:
+            # waking it for every other pod's event would cost the writer a thread switch.
+            if (obj is not None and has_standin(obj)) or key in self._servers or key in self._pending:
+                self.loop.call_soon_threadsafe(self._queue, key, obj)
         elif event.resource == "persistentvolumes" and event.type == "DELETED":
             # Reclaim policy Delete: the volume's data goes with it.
             self.databases.forget(pv_key(event.name))

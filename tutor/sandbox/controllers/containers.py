@@ -143,6 +143,10 @@ class Instance:
     ready: bool = False
     unhealthy_reported: bool = False
 
+    def waiting_for_input(self) -> bool:
+        """Whether a process that reads its stdin now still waits (it is open)."""
+        return self.ctx.stdin is not None and self.ctx.stdin.closed_at is None
+
     def terminated(self) -> Obj:
         return {
             "exitCode": self.exit_code if self.exit_code is not None else 0,
@@ -386,6 +390,9 @@ class ContainerRun:
                     inst.exit_at, inst.exit_code = at, event.code
                 case "block":
                     inst.exhausted = True
+                case "read":
+                    # Waiting for input: nothing more happens until its stdin is closed.
+                    inst.exhausted = inst.waiting_for_input()
                 case "tick":
                     pass
 
@@ -405,7 +412,7 @@ class ContainerRun:
             looked += 1
             if event.kind in ("exit", "serve", "file"):
                 return inst.started + event.at
-            if event.kind == "block":
+            if event.kind == "block" or (event.kind == "read" and inst.waiting_for_input()):
                 inst.exhausted = True
                 break
             if inst.started + event.at > now + 3600:
@@ -607,6 +614,18 @@ class ContainerRun:
         assert inst is not None
         self._consume(inst, at)
         self._exited(host, at)
+
+    def close_stdin(self, at: float) -> bool:
+        """The runtime closes the running process's stdin (its attached client went, with
+        ``stdinOnce``): a program reading it reads end of file. False: nothing to close."""
+        inst = self.current
+        if self.stage is not Stage.RUNNING or inst is None or not inst.waiting_for_input():
+            return False
+        assert inst.ctx.stdin is not None
+        inst.ctx.stdin.closed_at = at
+        inst.exhausted = False  # a process paused on its input goes on from there
+        self.next_at, self.urgent = at, True
+        return True
 
     def change_image(self, host: Host, at: float, image: str) -> None:
         """The pod's spec now names another image: restart the container with it."""

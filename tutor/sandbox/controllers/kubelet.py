@@ -162,6 +162,16 @@ class Kubelet(Controller):
                 c.retry_now(now)
             self.requeue((run.namespace, run.name))
 
+    def attach_ended(self, namespace: str, name: str, container: str) -> None:
+        """An attach session with stdin ended: as the runtime does for a container with
+        ``stdinOnce``, its stdin is closed, and a shell reading it exits."""
+        run = self.runs.get(self._by_key.get((namespace, name), ""))
+        if run is None:
+            return
+        for c in run.mains:
+            if c.name == container and c.spec.get("stdinOnce") and c.close_stdin(self.store.clock()):
+                self.requeue((namespace, name))
+
     # ---- reconcile -------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> float | None:
@@ -394,18 +404,11 @@ class Kubelet(Controller):
         for mount in c.spec.get("volumeMounts") or []:
             vol = volumes.get(mount.get("name")) or {}
             path = str(mount.get("mountPath", "")).rstrip("/")
-            for kind, resource, ref_field in (("configMap", "configmaps", "name"), ("secret", "secrets", "secretName")):
-                source = vol.get(kind)
-                if not source:
-                    continue
-                data = self._data(resource, namespace, str(source.get(ref_field, ""))) or {}
-                items = source.get("items")
-                if items:
-                    for item in items:
-                        if item.get("key") in data:
-                            files[f"{path}/{item.get('path')}"] = data[item["key"]]
-                else:
-                    files.update({f"{path}/{k}": v for k, v in data.items()})
+            # A projected volume (the service account's: token, ca.crt, namespace) is its
+            # sources' files side by side.
+            sources = (vol.get("projected") or {}).get("sources") or [vol]
+            for source in sources:
+                files.update(self._volume_files(pod, run, source, path))
         found = lookup(c.image)
         tag = found[0].tag if isinstance(found, tuple) else ""
         return programs.Context(
@@ -415,11 +418,38 @@ class Kubelet(Controller):
             hostname=str(spec.get("hostname") or meta["name"]),
             ip=run.ip,
             tag=tag,
-            stdin=bool(c.spec.get("stdin")),
+            stdin=programs.Stdin() if c.spec.get("stdin") else None,
             long_running=c.restart_policy == "Always" and not c.init,
             task_seconds=self.cluster.delay("init_container" if c.init else "job_run"),
             started=at,
         )
+
+    def _volume_files(self, pod: Obj, run: PodRun, source: Obj, path: str) -> dict[str, str]:
+        """The files one volume (or projected source) shows at ``path``."""
+        namespace = run.namespace
+        for kind, resource, ref_field in (("configMap", "configmaps", "name"), ("secret", "secrets", "secretName")):
+            ref = source.get(kind)
+            if not ref:
+                continue
+            data = self._data(resource, namespace, str(ref.get(ref_field, ""))) or {}
+            items = ref.get("items")
+            if not items:
+                return {f"{path}/{k}": v for k, v in data.items()}
+            return {f"{path}/{item.get('path')}": data[item["key"]] for item in items if item.get("key") in data}
+        if source.get("downwardAPI"):
+            return {
+                f"{path}/{item.get('path')}": self._field(
+                    pod, run, str((item.get("fieldRef") or {}).get("fieldPath", ""))
+                )
+                for item in source["downwardAPI"].get("items") or []
+                if item.get("fieldRef")
+            }
+        token = source.get("serviceAccountToken")
+        if token and self.cluster.issue_token is not None:
+            account = str((pod.get("spec") or {}).get("serviceAccountName") or "default")
+            seconds = int(token.get("expirationSeconds") or 3607)
+            return {f"{path}/{token.get('path', 'token')}": self.cluster.issue_token(namespace, account, seconds)}
+        return {}
 
     def _field(self, pod: Obj, run: PodRun, path: str) -> str:
         meta, spec = pod["metadata"], pod.get("spec") or {}

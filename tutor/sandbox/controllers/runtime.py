@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -54,6 +54,11 @@ class Cluster:
     container_runtime: str = DEFAULT_RUNTIME
     #: Set while the baseline boots: everything converges with no delay.
     booting: bool = False
+    #: The cluster's CA certificate (PEM): the API server's, which kube-root-ca.crt publishes.
+    root_ca: str = ""
+    #: Mints a service account token (namespace, account, seconds): what the kubelet
+    #: projects into a pod's service account volume.
+    issue_token: Callable[[str, str, int], str] | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     def delay(self, name: str) -> float:

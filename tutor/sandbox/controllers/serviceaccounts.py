@@ -1,4 +1,6 @@
-"""Every namespace gets the ``default`` ServiceAccount and the ``kube-root-ca.crt`` ConfigMap."""
+"""Every namespace gets the ``default`` ServiceAccount and the ``kube-root-ca.crt`` ConfigMap,
+which holds the cluster's CA certificate: the one the API server's certificate verifies
+against, as the kubeconfig's ``certificate-authority`` is."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ from collections.abc import Iterable
 from tutor.sandbox.controllers.runtime import Controller, Key
 from tutor.sandbox.store import WatchEvent
 
-# Not the API server's certificate (no pod connects to the API): pods only see that it exists.
-ROOT_CA = (
-    "-----BEGIN CERTIFICATE-----\n"
-    "azhzLXR1dG9yIHNhbmRib3g6IHRoaXMgaXMgbm90IGEgcmVhbCBjZXJ0aWZpY2F0ZQ==\n"
-    "-----END CERTIFICATE-----\n"
+ROOT_CA_NAME = "kube-root-ca.crt"
+DESCRIPTION = (
+    "Contains a CA bundle that can be used to verify the kube-apiserver when using internal "
+    "endpoints such as the internal service IP or kubernetes.default.svc. No other usage is "
+    "guaranteed across distributions of Kubernetes clusters."
 )
 
 
@@ -22,7 +24,9 @@ class ServiceAccountController(Controller):
     def keys_for(self, event: WatchEvent) -> Iterable[Key]:
         if event.resource == "namespaces":
             return [("", event.name)]
-        if event.type == "DELETED" and event.name in ("default", "kube-root-ca.crt"):
+        if event.name == ROOT_CA_NAME and event.resource == "configmaps":
+            return [("", event.namespace)]  # as the root CA publisher, put back what was changed
+        if event.type == "DELETED" and event.name == "default" and event.resource == "serviceaccounts":
             return [("", event.namespace)]
         return []
 
@@ -40,25 +44,22 @@ class ServiceAccountController(Controller):
                 },
                 resource="serviceaccounts",
             )
-        if self.store.peek("configmaps", name, "kube-root-ca.crt") is None:
+        data = {"ca.crt": self.cluster.root_ca}
+        current = self.store.peek("configmaps", name, ROOT_CA_NAME)
+        if current is None:
             self.store.create(
                 {
                     "apiVersion": "v1",
                     "kind": "ConfigMap",
                     "metadata": {
-                        "name": "kube-root-ca.crt",
+                        "name": ROOT_CA_NAME,
                         "namespace": name,
-                        "annotations": {
-                            "kubernetes.io/description": "Contains a CA bundle that can be used "
-                            "to verify the "
-                            "kube-apiserver when using internal endpoints such as the internal "
-                            "service IP or "
-                            "kubernetes.default.svc. No other usage is guaranteed across "
-                            "distributions of Kubernetes clusters."
-                        },
+                        "annotations": {"kubernetes.io/description": DESCRIPTION},
                     },
-                    "data": {"ca.crt": ROOT_CA},
+                    "data": data,
                 },
                 resource="configmaps",
             )
+        elif current.get("data") != data:
+            self.store.patch("configmaps", name, ROOT_CA_NAME, {"data": data})
         return None
