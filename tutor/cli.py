@@ -118,6 +118,12 @@ def build_command_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.
     check.add_argument("lesson")
     check.add_argument("--step", metavar="STEP", help="only this step's checks")
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--no-start",
+        action="store_true",
+        help="start none of the lesson's background commands (port-forward, tunnel) for the checks "
+        "that need one: report those as not judged",
+    )
     _lesson_run(check)
 
     reset = commands.add_parser(
@@ -209,6 +215,7 @@ def dispatch(args: list[str]) -> int:
                     cluster=_cluster(options),
                     lessons=lessons,
                     trust=options.trust,
+                    start=not options.no_start,
                 )
             )
         case "reset":
