@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step", metavar="STEP", help="jump to one step; earlier steps are checked first")
     parser.add_argument("--plain", action="store_true", help="line mode, no TUI (screen readers, logs, CI)")
     parser.add_argument("--autoplay", action="store_true", help="run every step's commands and wait for its checks")
+    parser.add_argument(
+        "--pause", action="store_true", help="with --autoplay: wait for Enter before each step's commands (live demos)"
+    )
+    parser.add_argument(
+        "--present", action="store_true", help="projector layout: the prose alone, centred, high-contrast colours"
+    )
     _lesson_run(parser)
     return parser
 
@@ -270,6 +276,8 @@ def dispatch_lesson(options: argparse.Namespace) -> int:
             cluster=_cluster(options),
             lessons=tuple(options.lessons),
             trust=options.trust,
+            pause=options.pause,
+            present=options.present,
         )
     )
 

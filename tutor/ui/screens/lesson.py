@@ -24,11 +24,13 @@ from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.widgets import Button
 
+from tutor.lesson.model import Step
 from tutor.safe_text import strip_controls
 from tutor.session.events import PortTaken, StepCheck, VariableChanged
 from tutor.session.session import LessonSession
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.messages import AutoplayFinished, CommandsFinished, SessionOpened, WorkFailed
+from tutor.ui.presenter import PLAIN_PRESENTATION, PRESENT_CLASS, PROJECTOR_THEME, Pauses, Presentation
 from tutor.ui.screens.lesson_drawing import LessonDrawing
 from tutor.ui.widgets.checks_panel import ChecksPanel
 from tutor.ui.widgets.command_view import CommandView
@@ -62,6 +64,8 @@ class LessonScreen(LessonDrawing):
         Binding("o", "change_port", "Port"),
         Binding("s", "shell", "Your terminal"),
         Binding("q", "app.quit", "Quit", key_display="q/^q"),
+        # Only while autoplay waits for the presenter (--pause): the key is free for the rest otherwise.
+        Binding("enter,space", "go_on", "Run the step", key_display="Enter/space", priority=True),
     ]
 
     def __init__(
@@ -72,9 +76,12 @@ class LessonScreen(LessonDrawing):
         autoplay: bool = False,
         attach: Attach = attach_cluster,
         prepare: Callable[[], object] | None = None,
+        presentation: Presentation = PLAIN_PRESENTATION,
     ) -> None:
         """`prepare` runs on the app thread before the cluster is attached (the CLI's exit handlers)."""
         super().__init__(session, setup, autoplay=autoplay)
+        self.presentation = presentation
+        self.pauses = Pauses(lambda step: self.app.call_from_thread(self._paused, step))
         self._attach_cluster = attach
         self._prepare = prepare
         self._lender: TerminalLender | None = None
@@ -86,6 +93,10 @@ class LessonScreen(LessonDrawing):
     # --- the session's life ---------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.presentation.present:
+            self.app.register_theme(PROJECTOR_THEME)
+            self.app.theme = PROJECTOR_THEME.name
+            self.add_class(PRESENT_CLASS)
         self.query_one(ChecksPanel).show_message("Connecting to the cluster…")
         self.session.subscribe(self.bridge)
         if not self.app.is_headless:
@@ -133,7 +144,8 @@ class LessonScreen(LessonDrawing):
                 )
             self.post_message(SessionOpened(opening))
             if self.autoplay:
-                ok = opening.fast_forwarded is not False and session.autoplay()
+                pause = self.pauses.gate if self.presentation.pause else None
+                ok = opening.fast_forwarded is not False and session.autoplay(before_commands=pause)
                 self.post_message(AutoplayFinished(ok))
         except Exception as err:
             log.exception("opening the lesson failed")
@@ -147,6 +159,7 @@ class LessonScreen(LessonDrawing):
 
     def on_unmount(self) -> None:
         # Stops every process and watch: the workers blocked on them return.
+        self.pauses.close()
         self.stop_drawing()
         self.session.close()
 
@@ -212,7 +225,17 @@ class LessonScreen(LessonDrawing):
             return opened and self._port_command(self.current) is not None
         if action == "shell":
             return session.shell is not None
+        if action == "go_on":
+            return self.pauses.waiting is not None
         return True
+
+    def action_go_on(self) -> None:
+        if self.pauses.go_on():
+            self.refresh_bindings()
+
+    def _paused(self, step: Step) -> None:
+        self.refresh_bindings()
+        self.notify(f"Enter or space runs the commands of “{step.title}”.", title="Paused", timeout=6, markup=False)
 
     def action_run_step(self) -> None:
         if self._can_run():
