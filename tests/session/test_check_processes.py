@@ -40,8 +40,13 @@ def test_each_check_that_needs_a_process_is_served_by_the_lessons_own_command(da
     assert serving(_spec(day55, "port-forward"), found[1:], moved) is None
 
 
-class Prompting(FakeRunner):
-    """A background command that stops at a password prompt (`sudo` in `minikube tunnel`)."""
+class Stuck(FakeRunner):
+    """A background command that never gets ready: it stops at a password prompt (`sudo` in
+    `minikube tunnel`), or runs without ever printing its ready line."""
+
+    def __init__(self, *, prompt: str | None) -> None:
+        super().__init__(FakeCluster())
+        self.prompt = prompt
 
     def start_background(
         self,
@@ -55,26 +60,11 @@ class Prompting(FakeRunner):
         interactive: bool = False,
     ) -> None:
         self.ran.append(list(argv))
-        self.processes[process_id] = ProcessState.NEEDS_TERMINAL
-        on_prompt("[sudo] password for learner:")
-        on_state(ProcessState.NEEDS_TERMINAL, "it asks for a password")
-
-
-class Silent(FakeRunner):
-    """A background command that runs but never prints its ready line."""
-
-    def start_background(
-        self,
-        process_id: str,
-        argv: Sequence[str],
-        *,
-        ready: str | None,
-        on_line: LineCallback,
-        on_state: ProcessCallback,
-        on_prompt: PromptCallback,
-        interactive: bool = False,
-    ) -> None:
-        self.ran.append(list(argv))
+        if self.prompt is not None:
+            self.processes[process_id] = ProcessState.NEEDS_TERMINAL
+            on_prompt(self.prompt)
+            on_state(ProcessState.NEEDS_TERMINAL, "it asks for a password")
+            return
         self.processes[process_id] = ProcessState.RUNNING
         on_line("* Starting something")
         on_state(ProcessState.RUNNING, "")
@@ -108,7 +98,7 @@ def test_a_taken_port_is_left_to_its_program_and_the_note_says_how_to_move(day55
 
 
 def test_a_password_prompt_is_not_answered_and_the_command_is_stopped(day55: Lesson) -> None:
-    runner = Prompting(FakeCluster())
+    runner = Stuck(prompt="[sudo] password for learner:")
     tunnel = backgrounds(day55)[1]
     start = CheckProcesses(runner, day55.defaults()).start([tunnel])["tunnel"]
     assert start.needs_terminal and not start.running
@@ -116,7 +106,7 @@ def test_a_password_prompt_is_not_answered_and_the_command_is_stopped(day55: Les
 
 
 def test_a_command_up_without_its_ready_line_is_judged_with_all_the_same(day55: Lesson) -> None:
-    runner = Silent(FakeCluster())
+    runner = Stuck(prompt=None)
     start = CheckProcesses(runner, day55.defaults(), ready_timeout=0.3).start([backgrounds(day55)[1]])["tunnel"]
     assert start.running and not start.ready
     assert start.detail == "running, not ready within 0.3 s: * Starting something"
