@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -231,6 +232,31 @@ def test_a_check_ended_by_a_signal_leaves_nothing_running(sandbox: Any, tmp_path
     assert check.returncode == -signum
     assert check.stderr is not None and b"Traceback" not in check.stderr.read()
     wait_until(lambda: _running(marker) == [], timeout=5, what="the background command to be gone")
+
+
+def test_a_process_whose_port_is_held_is_not_judged_and_the_port_is_left_alone(
+    sandbox: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The port is held (a tutor still running its own forward, or any program): check cannot
+    # tell whose it is, so it starts nothing there and does not judge the process.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        lessons = _watching_lesson(tmp_path, f"kubectl port-forward svc/pacman {port}:80 -n default")
+        text = (lessons / "demo.md").read_text().replace("ready=default", f"ready=default port={port}")
+        (lessons / "demo.md").write_text(text)
+        args = ["check", "demo", "--lessons", str(lessons), "--kubeconfig", str(sandbox.kubeconfig), "--trust"]
+        code = main([*args, "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    alive = report["steps"][0]["checks"][0]
+    assert alive["status"] == "not_judged"
+    assert alive["reason"].startswith(
+        f"not judged: `kubectl port-forward svc/pacman {port}:80 -n default` was not started here: port {port} on "
+        "127.0.0.1 is taken by "
+    )
+    assert report["started"] == []  # nothing was started: the port is left to its program
 
 
 def _running(words: str) -> list[int]:

@@ -146,6 +146,7 @@ def run(options: CheckOptions) -> int:
             started=tuple(
                 Started(item.background.process_id, item.background.step.id, item.command, item.ready, item.detail)
                 for item in processes.started
+                if item.attempted
             ),
             start=options.start,
         )
@@ -201,6 +202,12 @@ def _judge_started(
         elif start.needs_terminal:
             out[check_id] = dataclasses.replace(
                 line, not_judged=f"not judged: it needs `{start.command}` running, and {start.detail}"
+            )
+        elif not start.attempted and line.kind == "process_alive":
+            # Its port is held, perhaps by that very command in a tutor still running: a check
+            # cannot see the tutor's processes. The checks of that port judge what answers there.
+            out[check_id] = dataclasses.replace(
+                line, not_judged=f"not judged: `{start.command}` was not started here: {start.detail}"
             )
         else:
             out[check_id] = dataclasses.replace(line, note=note)
