@@ -67,9 +67,9 @@ class Pauses:
 
     def gate(self, step: Step) -> bool:
         """Wait for the presenter before `step`'s commands; False when the screen closed meanwhile."""
-        if self._closed:
-            return False
         self._go.clear()
+        if self._closed:  # after the clear: a close from now on sets it again
+            return False
         self.waiting = step
         self._announce(step)
         self._go.wait()
