@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from tests.ui.conftest import SIZE, opened, process_running, wait_for
 from tests.ui.test_key_footer import keys
 from tutor.lesson.model import Lesson
@@ -15,7 +17,9 @@ from tutor.ui.presenter import PROJECTOR_THEME, Presentation
 from tutor.ui.widgets.key_footer import KeyFooter
 
 
-async def test_autoplay_waits_for_the_presenter_before_each_steps_commands(mini: Lesson, mini_setup: Setup) -> None:
+async def test_autoplay_waits_for_the_presenter_before_each_steps_commands(
+    mini: Lesson, mini_setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
     nap = "986.5"
     setup = replace(mini_setup, overrides={"nap": nap})
     app = TutorApp(mini, setup, autoplay=True, presentation=Presentation(pause=True))
@@ -33,8 +37,9 @@ async def test_autoplay_waits_for_the_presenter_before_each_steps_commands(mini:
         await wait_for(pilot, lambda: screen.pauses.waiting is not None and screen.pauses.waiting.id == "slow")
         await wait_for(pilot, lambda: screen.current == "slow", what="the next step on screen")
         assert not process_running("sleep", nap)
-        await pilot.press("q")
+        await pilot.press("q")  # while it waits: nothing more runs, and nothing fails on the way out
     assert not process_running("sleep", nap)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
 
 
 async def test_without_a_pause_the_keys_are_the_lessons(mini: Lesson, mini_setup: Setup) -> None:

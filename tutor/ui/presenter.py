@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from textual.message import Message
 from textual.theme import Theme
 
 from tutor.lesson.model import Step
@@ -41,6 +42,14 @@ PROJECTOR_THEME = Theme(
 """White on black, and bright colours for the states: what a projector in a lit room still shows."""
 
 
+class PauseBegan(Message):
+    """Autoplay waits for the presenter before `step`'s commands (posted from its worker)."""
+
+    def __init__(self, step: Step) -> None:
+        super().__init__()
+        self.step = step
+
+
 @dataclass(frozen=True)
 class Presentation:
     """How the lesson is presented: `pause` autoplay before each step's commands, `present` for a projector."""
@@ -56,9 +65,9 @@ PLAIN_PRESENTATION = Presentation()
 class Pauses:
     """The presenter's pauses: autoplay's worker waits in `gate`; the presenter's key calls `go_on`."""
 
-    def __init__(self, announce: Callable[[Step | None], None]) -> None:
-        """`announce(step)` runs on the worker when a pause begins (None: it ended); it must
-        hand the news to the app's thread (`call_from_thread`)."""
+    def __init__(self, announce: Callable[[Step], object]) -> None:
+        """`announce(step)` runs on the worker when a pause begins; it must not block (post
+        `PauseBegan` to the screen)."""
         self._announce = announce
         self._go = threading.Event()
         self._closed = False

@@ -24,13 +24,12 @@ from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.widgets import Button
 
-from tutor.lesson.model import Step
 from tutor.safe_text import strip_controls
 from tutor.session.events import PortTaken, StepCheck, VariableChanged
 from tutor.session.session import LessonSession
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.messages import AutoplayFinished, CommandsFinished, SessionOpened, WorkFailed
-from tutor.ui.presenter import PLAIN_PRESENTATION, PRESENT_CLASS, PROJECTOR_THEME, Pauses, Presentation
+from tutor.ui.presenter import PLAIN_PRESENTATION, PRESENT_CLASS, PROJECTOR_THEME, PauseBegan, Pauses, Presentation
 from tutor.ui.screens.lesson_drawing import LessonDrawing
 from tutor.ui.widgets.checks_panel import ChecksPanel
 from tutor.ui.widgets.command_view import CommandView
@@ -81,7 +80,7 @@ class LessonScreen(LessonDrawing):
         """`prepare` runs on the app thread before the cluster is attached (the CLI's exit handlers)."""
         super().__init__(session, setup, autoplay=autoplay)
         self.presentation = presentation
-        self.pauses = Pauses(lambda step: self.app.call_from_thread(self._paused, step))
+        self.pauses = Pauses(lambda step: self.post_message(PauseBegan(step)))
         self._attach_cluster = attach
         self._prepare = prepare
         self._lender: TerminalLender | None = None
@@ -233,9 +232,10 @@ class LessonScreen(LessonDrawing):
         if self.pauses.go_on():
             self.refresh_bindings()
 
-    def _paused(self, step: Step) -> None:
+    def on_pause_began(self, message: PauseBegan) -> None:
         self.refresh_bindings()
-        self.notify(f"Enter or space runs the commands of “{step.title}”.", title="Paused", timeout=6, markup=False)
+        title = message.step.title
+        self.notify(f"Enter or space runs the commands of “{title}”.", title="Paused", timeout=6, markup=False)
 
     def action_run_step(self) -> None:
         if self._can_run():
