@@ -46,3 +46,11 @@ def run_tutor(
         env={**os.environ, **(env or {})},
         check=False,
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_exit_handlers_in_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`check` guards the processes it starts with signal handlers and a watchdog: pytest owns
+    this process's signals, so tests that call it in-process run without them (the program's
+    own are tested in a child process)."""
+    monkeypatch.setattr("tutor.commands.check.guard_processes", lambda: None)

@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="join a workshop's board: the URL the instructor gave (with its join code); also K8S_TUTOR_WORKSHOP",
     )
     parser.add_argument("--name", metavar="NAME", help="your name on the workshop's board (asked once if not given)")
+    parser.add_argument(
+        "--pause", action="store_true", help="with --autoplay: wait for Enter before each step's commands (live demos)"
+    )
+    parser.add_argument(
+        "--present", action="store_true", help="projector layout: the prose alone, centred, high-contrast colours"
+    )
     _lesson_run(parser)
     return parser
 
@@ -124,6 +130,12 @@ def build_command_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.
     check.add_argument("lesson")
     check.add_argument("--step", metavar="STEP", help="only this step's checks")
     check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.add_argument(
+        "--no-start",
+        action="store_true",
+        help="start none of the lesson's background commands (port-forward, tunnel) for the checks "
+        "that need one: report those as not judged",
+    )
     _lesson_run(check)
 
     reset = commands.add_parser(
@@ -215,6 +227,7 @@ def dispatch(args: list[str]) -> int:
                     cluster=_cluster(options),
                     lessons=lessons,
                     trust=options.trust,
+                    start=not options.no_start,
                 )
             )
         case "reset":
@@ -271,6 +284,8 @@ def dispatch_lesson(options: argparse.Namespace) -> int:
             trust=options.trust,
             workshop=options.workshop or os.environ.get("K8S_TUTOR_WORKSHOP") or None,
             name=options.name,
+            pause=options.pause,
+            present=options.present,
         )
     )
 

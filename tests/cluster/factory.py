@@ -254,13 +254,15 @@ def event(
     type_: str = "Normal",
     at: str = "2024-01-01T00:00:10Z",
     count: int = 1,
+    uid: str | None = None,
 ) -> dict[str, Any]:
+    involved = {"kind": kind, "name": name, "namespace": namespace, **({"uid": uid} if uid else {})}
     return obj(
         "v1",
         "Event",
         f"{name}.{next(_uids)}",
         namespace,
-        involvedObject={"kind": kind, "name": name, "namespace": namespace},
+        involvedObject=involved,
         reason=reason,
         message=message,
         type=type_,

@@ -184,9 +184,24 @@ class TestDataSurvives:
 
     def test_without_a_record_the_first_pod_is_not_a_replacement(self, app: App) -> None:
         app.scores = [{"name": "k8s-tutor", "score": 2500}]
-        result = evaluate("data_survives", self.by_hand("2024-01-01T10:00:01Z"), **self.fields(app))
+        items = self.by_hand("2024-01-01T10:00:01Z")
+        current = items[0]["metadata"]["uid"]
+        # Its own events, and those of another pod, say nothing of an earlier mongo-0.
+        items += [f.event("mongo-0", "Started", "Started container mongo", uid=current)]
+        items += [f.event("mongo-1", "Killing", "Stopping container mongo", uid="another-uid")]
+        result = evaluate("data_survives", items, **self.fields(app))
         assert result.status == "waiting"
-        assert "mongo-0 has not been replaced since its claim was made" in result.reason
+        assert "nothing shows that mongo-0 was replaced: delete it with kubectl delete pod mongo-0" in result.reason
+
+    def test_without_a_record_events_of_an_earlier_pod_show_a_quick_replacement(self, app: App) -> None:
+        # Autoplay deletes mongo-0 seconds after its claim was made: its age alone cannot tell.
+        app.scores = [{"name": "k8s-tutor", "score": 2500}]
+        items = self.by_hand("2024-01-01T10:00:08Z")
+        items.append(f.event("mongo-0", "Killing", "Stopping container mongo", uid="the-first-mongo-0"))
+        result = evaluate("data_survives", items, **self.fields(app))
+        assert result.passed, result.reason
+        assert result.reason.startswith("the events name an earlier mongo-0 (uid the-first-mongo-0, now ")
+        assert "judged from the cluster" in result.reason
 
     def test_without_a_record_an_empty_list_is_not_survival(self, app: App) -> None:
         app.scores = []

@@ -1,14 +1,16 @@
 """The headless check's report: a table for people, a stable JSON document for scripts.
 
-JSON schema, version 1 (docs/checks.md describes every field; fields are only ever
-added within a version):
+JSON schema, version 2 (docs/checks.md describes every field; fields are only ever
+added within a version; 2 added the status `not_judged`):
 
-    {"version": 1,
+    {"version": 2,
      "lesson": {"id", "title"},
      "context": {"name", "server", "cluster_kind", "local", "profile"} | null,
      "connection": {"state", "message", "last_error"},
      "passed": bool,
-     "summary": {"pass": n, "waiting": n, "fail": n},
+     "summary": {"pass": n, "waiting": n, "fail": n, "not_judged": n},
+     "start": bool,
+     "started": [{"id", "step", "command", "ready", "detail"}],
      "steps": [{"id", "title", "passed",
                 "checks": [{"kind", "title", "counts", "status", "reason", "evidence": [...],
                             "findings": [{"rule", "message", "evidence": [...], "command"}]}]}]}
@@ -24,8 +26,9 @@ from tutor.cluster.kubeconfig import ContextInfo
 from tutor.cluster.results import CheckResult
 from tutor.cluster.status import ConnectionStatus
 
-SCHEMA_VERSION = 1
-STATUS_WORDS = {"pass": "PASS", "waiting": "WAIT", "fail": "FAIL"}
+SCHEMA_VERSION = 2
+STATUSES = ("pass", "waiting", "fail", "not_judged")
+STATUS_WORDS = {"pass": "PASS", "waiting": "WAIT", "fail": "FAIL", "not_judged": "NOT JUDGED"}
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,49 @@ class CheckLine:
     kind: str
     title: str
     result: CheckResult
-    counts: bool = True
-    """False for what this run cannot judge (a process only the tutor starts): shown, but
-    left out of `passed` and the exit status."""
+    note: str = ""
+    """What this run did for the check that the learner should know (a command it started, which failed)."""
+    not_judged: str | None = None
+    """Why this run does not judge the check (what it needs is not running, and was not
+    started); None when it is judged. A check not judged is neither passed nor failed: it is
+    shown, with `result` as what was seen, and left out of `passed` and the exit status."""
+
+    @property
+    def counts(self) -> bool:
+        return self.not_judged is None
+
+    @property
+    def status(self) -> str:
+        return self.result.status if self.not_judged is None else "not_judged"
+
+    def to_json(self) -> dict[str, Any]:
+        fields = {"kind": self.kind, "title": self.title, "counts": self.counts, **self.result.to_json()}
+        if self.note:
+            fields["evidence"] = [*fields["evidence"], self.note]
+        if self.not_judged is not None:
+            seen = [f"seen without it: {self.result.reason}", *self.result.evidence]
+            fields.update(status="not_judged", reason=self.not_judged, evidence=seen, findings=[])
+        return fields
+
+
+@dataclass(frozen=True)
+class Started:
+    """A background command of the lesson this run started for its checks, and stopped after."""
+
+    process: str
+    step: str
+    command: str
+    ready: bool
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.process,
+            "step": self.step,
+            "command": self.command,
+            "ready": self.ready,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -56,16 +99,22 @@ class Report:
     steps: tuple[StepReport, ...]
     context: ContextInfo | None
     connection: ConnectionStatus
+    started: tuple[Started, ...] = ()
+    start: bool = True
+    """Whether this run could start what its checks need (False: `--no-start`)."""
 
     @property
     def passed(self) -> bool:
-        return all(step.passed for step in self.steps)
+        """Every check judged passes, and at least one was judged: nothing judged is no answer."""
+        return any(line.counts for step in self.steps for line in step.checks) and all(
+            step.passed for step in self.steps
+        )
 
     def summary(self) -> dict[str, int]:
-        counts = {"pass": 0, "waiting": 0, "fail": 0}
+        counts = dict.fromkeys(STATUSES, 0)
         for step in self.steps:
             for line in step.checks:
-                counts[line.result.status] += 1
+                counts[line.status] += 1
         return counts
 
     def to_json(self) -> dict[str, Any]:
@@ -89,14 +138,14 @@ class Report:
             },
             "passed": self.passed,
             "summary": self.summary(),
+            "start": self.start,
+            "started": [item.to_json() for item in self.started],
             "steps": [
                 {
                     "id": step.id,
                     "title": step.title,
                     "passed": step.passed,
-                    "checks": [
-                        {"kind": line.kind, "title": line.title, **line.result.to_json()} for line in step.checks
-                    ],
+                    "checks": [line.to_json() for line in step.checks],
                 }
                 for step in self.steps
             ],
@@ -108,28 +157,37 @@ class Report:
             lines.append(f"cluster: {self.context.describe()}")
         if not self.connection.ok:
             lines.append(f"connection: {self.connection.describe()}")
+        if self.started:
+            lines.append("started for this check, and stopped after it:")
+            lines.extend(
+                f"  {item.command}  ({'ready' if item.ready else 'not ready: ' + item.detail})" for item in self.started
+            )
         lines.append("")
         width = max((len(step.id) for step in self.steps), default=4)
+        shown = {line.status for step in self.steps for line in step.checks}
+        column = max((len(STATUS_WORDS[status]) for status in shown), default=4)
+        indent = " " * (width + column + 4)
         for step in self.steps:
             for line in step.checks:
-                status = STATUS_WORDS[line.result.status]
-                note = "" if line.counts else " (not counted here)"
-                lines.append(f"{step.id:<{width}}  {status}  {line.title}{note}")
-                if not line.result.passed:
-                    lines.append(f"{'':<{width}}        {line.result.reason}")
+                lines.append(f"{step.id:<{width}}  {STATUS_WORDS[line.status]:<{column}}  {line.title}")
+                if line.not_judged is not None:
+                    lines.append(f"{indent}{line.not_judged}")
+                elif not line.result.passed:
+                    lines.append(f"{indent}{line.result.reason}")
+                    if line.note:
+                        lines.append(f"{indent}{line.note}")
                     for finding in line.result.findings:
-                        lines.extend(_finding_lines(finding, indent=" " * (width + 8)))
+                        lines.extend(_finding_lines(finding, indent=indent))
         counted = [line for step in self.steps for line in step.checks if line.counts]
-        uncounted = sum(len(step.checks) for step in self.steps) - len(counted)
-        counts = {
-            status: sum(line.result.status == status for line in counted) for status in ("pass", "waiting", "fail")
-        }
+        counts = {status: sum(line.status == status for line in counted) for status in ("pass", "waiting", "fail")}
+        unjudged = self.summary()["not_judged"]
         lines.append("")
         lines.append(
             f"{counts['pass']}/{len(counted)} checks pass"
             + (f", {counts['waiting']} waiting" if counts["waiting"] else "")
             + (f", {counts['fail']} failing" if counts["fail"] else "")
-            + (f" ({uncounted} more not counted here)" if uncounted else "")
+            + (f"; {unjudged} not judged" if unjudged else "")
+            + ("" if counted or not unjudged else ": nothing was judged, which is no answer")
         )
         return "\n".join(lines)
 

@@ -48,9 +48,17 @@ class LessonOptions:
     """--workshop URL (or K8S_TUTOR_WORKSHOP): the board to join, its join code at the end."""
     name: str | None = None
     """--name: the learner's name on that board."""
+    pause: bool = False
+    """With autoplay: wait for a key before each step's commands (a presenter talks them through)."""
+    present: bool = False
+    """The projector's layout in the TUI: the prose alone, centred, in a high-contrast theme."""
 
 
 def run(options: LessonOptions) -> int:
+    if options.pause and not options.autoplay:
+        raise UsageError("--pause pauses autoplay before each step's commands: give it with --autoplay")
+    if options.present and options.plain:
+        raise UsageError("--present is a layout of the TUI: leave out --plain (line mode has no layout)")
     name = options.lesson
     if name is None:
         if options.plain or not tui_possible():
@@ -68,6 +76,8 @@ def run(options: LessonOptions) -> int:
     tui = not options.plain and tui_possible()
     workshop = _workshop(options, ask_here=not tui)  # before anything starts: a bad URL stops here
     if not tui:
+        if options.present:
+            print("k8s-tutor: --present needs a terminal to draw on: showing the lesson in line mode", file=sys.stderr)
         _install_exit_handlers()
     with _cluster_for(options, profile=first.variables(lesson)["profile"]) as where:
         setup = replace(
@@ -84,13 +94,14 @@ def run(options: LessonOptions) -> int:
         if not tui:
             from tutor.plain.view import run_plain
 
-            return run_plain(lesson, setup, step_id=options.step, autoplay=options.autoplay)
+            return run_plain(lesson, setup, step_id=options.step, autoplay=options.autoplay, pause=options.pause)
         # Until the first paint, no garbage collection: building the screen allocates tens of
         # thousands of objects that live as long as the app, and Python's collector walked
         # them ~200 times on the way to the first paint (~40 ms, 15 ms of it in one pass).
         gc.disable()
         try:
             from tutor.ui.app import run_tui
+            from tutor.ui.presenter import Presentation
             from tutor.ui.terminal import terminal_keeper
 
             # A signal ends the tutor without Textual's own way out: the terminal is given
@@ -103,7 +114,14 @@ def run(options: LessonOptions) -> int:
             # The TUI installs them itself, after its first paint: loading the run layer (sh)
             # first would cost the learner a visibly slower start.
             return int(
-                run_tui(lesson, setup, step_id=options.step, autoplay=options.autoplay, prepare=_after_first_paint)
+                run_tui(
+                    lesson,
+                    setup,
+                    step_id=options.step,
+                    autoplay=options.autoplay,
+                    prepare=_after_first_paint,
+                    presentation=Presentation(pause=options.pause, present=options.present),
+                )
             )
         finally:
             gc.enable()

@@ -10,9 +10,10 @@ import contextlib
 import queue
 import sys
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from tutor.lesson.model import Lesson
+from tutor.lesson.model import Lesson, Step
 from tutor.plain.lines import LessonLines
 from tutor.plain.text import plain
 from tutor.safe_text import strip_controls
@@ -39,7 +40,8 @@ class PlainView(LessonLines):
 
     # --- running -------------------------------------------------------------------------
 
-    def run(self, *, autoplay: bool, input_stream: TextIO | None) -> int:
+    def run(self, *, autoplay: bool, input_stream: TextIO | None, pauses: TextIO | None = None) -> int:
+        """`pauses`: with autoplay, wait for a line from it (Enter) before each step's commands."""
         session = self.session
 
         def fast_forward(opening: Opening) -> bool:
@@ -53,7 +55,10 @@ class PlainView(LessonLines):
             if session.frontier is None:
                 self.say("Every step of this lesson is already done on this cluster.")
                 return 0
-            return 0 if session.autoplay() else 1
+            if pauses is None:
+                return 0 if session.autoplay() else 1
+            gate = PresenterPauses(self.say, pauses)
+            return 0 if session.autoplay(before_commands=gate) or gate.stopped else 1
         return self._interactive(input_stream)
 
     def _ask(self, question: str, stream: TextIO | None, default: bool) -> bool:
@@ -173,8 +178,35 @@ class PlainView(LessonLines):
         self._worker.start()
 
 
-def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bool) -> int:
-    """Run the lesson in line mode on stdin/stdout; returns the exit status."""
+class PresenterPauses:
+    """`--autoplay --pause`: before each step's commands, wait for the presenter's Enter."""
+
+    def __init__(self, say: Callable[[str], None], stream: TextIO) -> None:
+        self.say = say
+        self.stream = stream
+        self.stopped = False
+        """The presenter typed q: autoplay ends there, as asked."""
+        self._ended = False
+
+    def __call__(self, step: Step) -> bool:
+        if self._ended:
+            return True
+        self.say(f"Paused before the commands of “{step.title}”. Enter: run them  q: stop here")
+        line = self.stream.readline()
+        if not line:
+            self._ended = True
+            self.say("No more input: playing on without pauses.")
+            return True
+        if line.strip().lower() in ("q", "quit", "exit"):
+            self.stopped = True
+            self.say("Autoplay stopped here, as asked. Your progress is saved.")
+            return False
+        return True
+
+
+def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bool, pause: bool = False) -> int:
+    """Run the lesson in line mode on stdin/stdout; returns the exit status. `pause` (with
+    autoplay): wait for Enter on stdin before each step's commands."""
     interactive = on_terminal() and not autoplay
     setup.terminal = contextlib.nullcontext if on_terminal() else None
     setup.confirm = confirm_cluster if on_terminal() else None
@@ -187,7 +219,11 @@ def run_plain(lesson: Lesson, setup: Setup, *, step_id: str | None, autoplay: bo
     view = PlainView(session, sys.stdout, interactive=interactive)
     link = _join(view, setup.workshop, interactive=interactive) if setup.workshop is not None else None
     try:
-        return view.run(autoplay=autoplay, input_stream=sys.stdin if interactive else None)
+        return view.run(
+            autoplay=autoplay,
+            input_stream=sys.stdin if interactive else None,
+            pauses=sys.stdin if autoplay and pause and sys.stdin is not None else None,
+        )
     except KeyboardInterrupt:
         view.say("Stopped. Your progress is saved.")
         return 130

@@ -20,14 +20,7 @@ class SessionContext:
         self.executor = executor
 
     def process_state(self, process_id: str) -> str | None:
-        info = self.executor.processes().get(process_id)
-        if info is None:
-            return None
-        if info.state is ProcessState.READY:
-            return "ready"
-        if not info.state.finished:
-            return "starting"
-        return f"exited: {info.reason or info.state}"
+        return process_word(self.executor, process_id)
 
     def remember(self, key: str, value: Any) -> None:
         self.session.remember(key, value)
@@ -40,6 +33,18 @@ class SessionContext:
 
     def listener(self, port: int) -> str | None:
         return describe_holders(port)
+
+
+def process_word(executor: ShExecutor, process_id: str) -> str | None:
+    """A background command's state in the checks' words (`CheckContext.process_state`)."""
+    info = executor.processes().get(process_id)
+    if info is None:
+        return None
+    if info.state is ProcessState.READY:
+        return "ready"
+    if not info.state.finished:
+        return "starting"
+    return f"exited: {info.reason or info.state}"
 
 
 def run_for_check(executor: ShExecutor, argv: Sequence[str], timeout: float) -> tuple[int | None, str]:

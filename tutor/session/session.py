@@ -422,8 +422,18 @@ class LessonSession(SessionCommands):
 
     # --- autoplay and fast-forward -----------------------------------------------------
 
-    def play(self, steps: Sequence[str], *, on_step: Callable[[Step], None] | None = None) -> bool:
-        """Run each step's commands and wait for its checks, in order; False when one times out."""
+    def play(
+        self,
+        steps: Sequence[str],
+        *,
+        on_step: Callable[[Step], None] | None = None,
+        before_commands: Callable[[Step], bool] | None = None,
+    ) -> bool:
+        """Run each step's commands and wait for its checks, in order; False when one times out.
+
+        `before_commands(step)` is asked, once the step is shown and before its commands run
+        (not for a step already done): the presenter's pause. It may block (autoplay runs on a
+        worker); False stops the play there."""
         for step_id in steps:
             step = self.lesson.step(step_id)
             if self._closed:
@@ -436,6 +446,8 @@ class LessonSession(SessionCommands):
                 continue
             if self.untrusted:
                 self._emit(AutoplayStopped(step.id, self.results(step.id), self.untrusted))
+                return False
+            if before_commands is not None and not before_commands(step):
                 return False
             with self._running_step(step):
                 played = self._play_step(step)
@@ -468,13 +480,18 @@ class LessonSession(SessionCommands):
             pending = failed
         return self.wait_done(step.id, max(deadline - time.monotonic(), 0.0))
 
-    def autoplay(self, on_step: Callable[[Step], None] | None = None) -> bool:
-        """Play from the frontier to the end of the lesson."""
+    def autoplay(
+        self,
+        on_step: Callable[[Step], None] | None = None,
+        *,
+        before_commands: Callable[[Step], bool] | None = None,
+    ) -> bool:
+        """Play from the frontier to the end of the lesson (`before_commands`: see `play`)."""
         frontier = self.frontier
         if frontier is None:
             return True
         remaining = [step.id for step in self.lesson.steps[self.lesson.index(frontier.id) :]]
-        return self.play(remaining, on_step=on_step)
+        return self.play(remaining, on_step=on_step, before_commands=before_commands)
 
     # --- lifetime ----------------------------------------------------------------------
 

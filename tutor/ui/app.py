@@ -20,6 +20,7 @@ from textual.screen import Screen
 
 from tutor.lesson.model import Lesson
 from tutor.session.setup import Setup, new_session
+from tutor.ui.presenter import PLAIN_PRESENTATION, Presentation
 from tutor.ui.screens.lesson import Attach, LessonScreen, attach_cluster
 
 if TYPE_CHECKING:
@@ -43,9 +44,10 @@ class TutorApp(App[None]):
         autoplay: bool = False,
         attach: Attach = attach_cluster,
         prepare: Callable[[], object] | None = None,
+        presentation: Presentation = PLAIN_PRESENTATION,
     ) -> None:
         """`attach` reaches the session's cluster (tests may pass their own); `prepare` runs on
-        the app thread before it."""
+        the app thread before it; `presentation`: presenter mode (tutor/ui/presenter.py)."""
         super().__init__()
         self.lesson = lesson
         self.setup = setup
@@ -53,6 +55,7 @@ class TutorApp(App[None]):
         self.autoplay = autoplay
         self.attach = attach
         self.prepare = prepare
+        self.presentation = presentation
 
     input_since = 0.0
     """Input read before this moment is dropped (see `drop_input_before`)."""
@@ -79,7 +82,14 @@ class TutorApp(App[None]):
         super().exit(result, return_code, message)
 
     def get_default_screen(self) -> Screen[None]:
-        return LessonScreen(self.session, self.setup, autoplay=self.autoplay, attach=self.attach, prepare=self.prepare)
+        return LessonScreen(
+            self.session,
+            self.setup,
+            autoplay=self.autoplay,
+            attach=self.attach,
+            prepare=self.prepare,
+            presentation=self.presentation,
+        )
 
     @property
     def lesson_screen(self) -> LessonScreen:
@@ -111,13 +121,14 @@ def run_tui(
     step_id: str | None = None,
     autoplay: bool = False,
     prepare: Callable[[], object] | None = None,
+    presentation: Presentation = PLAIN_PRESENTATION,
 ) -> int:
     """Run the lesson in the TUI until the learner quits; returns the exit status.
 
     `prepare` runs on the app's (main) thread after the first paint, before any command:
     the CLI installs its exit handlers there, which loads the run layer.
     """
-    app = TutorApp(lesson, setup, step_id=step_id, autoplay=autoplay, prepare=prepare)
+    app = TutorApp(lesson, setup, step_id=step_id, autoplay=autoplay, prepare=prepare, presentation=presentation)
     app.run()
     return app.return_code or 0
 

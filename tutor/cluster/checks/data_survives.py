@@ -5,11 +5,13 @@ that was running when the data was remembered (its uid differs; for records with
 that pod's uid, it was created after the data was remembered), and every remembered
 entry is still in what the URL serves.
 
-Without a record (the lesson was done by hand and checked with `k8s-tutor check`, which
-keeps nothing), the cluster's own evidence is used, and the reason says so: the pod is
-younger than the claim it mounts by more than a StatefulSet takes to create its first
-pod (so it was replaced), and the URL still serves data. It cannot tell an entry that
-survived from one saved after the replacement.
+Without a record (the lesson was done by hand, or its progress kept elsewhere, and checked
+with `k8s-tutor check`, which keeps nothing), the cluster's own evidence is used, and the
+reason says so: the namespace's events name an earlier pod of that name (another uid:
+the kubelet's `Killing`, the scheduler's `Scheduled`), or, once those events have expired
+(an hour on most clusters), the pod is younger than the claim it mounts by more than a
+StatefulSet takes to create its first pod; and the URL still serves data. It cannot tell
+an entry that survived from one saved after the replacement.
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ class DataSurvives(Check):
         return [
             Dependency(WatchKey.of("pod", self.namespace), frozenset({self.target.name})),
             Dependency(WatchKey.of("node"), required=False),
-            # The claim's age is the evidence of a replacement when nothing was remembered.
+            # The evidence of a replacement when nothing was remembered: events of an earlier
+            # pod of that name, or the claim's age.
+            Dependency(WatchKey.of("event", self.namespace)),
             Dependency(WatchKey.of("pvc", self.namespace)),
             *(self.served_by.dependencies(self.namespace) if self.served_by else []),
             *self.diagnosis_dependencies(),
@@ -152,15 +156,12 @@ class DataSurvives(Check):
         pod_name = self.target.name
         nothing = f"nothing is remembered as {self.key} yet: the step that saves it must pass first"
         pod = find(view, "pod", self.namespace, pod_name)
-        born = objects.created(pod) if pod is not None else None
-        claims = [find(view, "pvc", self.namespace, name) for name in objects.pod_claims(pod)] if pod else []
-        claimed = [objects.created(claim) if claim is not None else None for claim in claims]
-        if pod is None or born is None or not claimed or None in claimed:
+        if pod is None or objects.terminating(pod):
             return waiting(nothing, subjects=subjects)
-        younger = (born - min(when for when in claimed if when is not None)).total_seconds()
-        if younger < REPLACED_AFTER or objects.terminating(pod):
+        replaced = self._replacement(view, pod)
+        if replaced is None:
             return waiting(
-                f"{nothing}; and {pod_name} has not been replaced since its claim was made: "
+                f"{nothing}; and nothing shows that {pod_name} was replaced: "
                 f"delete it with kubectl delete pod {pod_name} -n {self.namespace}",
                 subjects=subjects,
             )
@@ -183,11 +184,29 @@ class DataSurvives(Check):
             )
         count = len(current) if isinstance(current, list | dict) else 1
         return passed(
-            f"{pod_name} was created {_duration(younger)} after its claim, so it was replaced, and {self.url} "
-            f"still serves {count} entr{'y' if count == 1 else 'ies'} (judged from the cluster: no record "
-            "was kept of what was there before)",
+            f"{replaced}, so it was replaced, and {self.url} still serves {count} "
+            f"entr{'y' if count == 1 else 'ies'} "
+            "(judged from the cluster: no record was kept of what was there before)",
             subjects=subjects,
         )
+
+    def _replacement(self, view: ClusterView, pod: Any) -> str | None:
+        """What in the cluster shows that `pod` replaced an earlier pod of its name, or None."""
+        pod_name, current = objects.name(pod), objects.uid(pod)
+        for event in view.objects(WatchKey.of("event", self.namespace)):
+            involved = event.get("involvedObject") or event.get("regarding") or {}
+            earlier = involved.get("uid") if isinstance(involved, dict) else None
+            if involved.get("kind") == "Pod" and involved.get("name") == pod_name and earlier and earlier != current:
+                return f"the events name an earlier {pod_name} (uid {earlier}, now {current})"
+        born = objects.created(pod)
+        claims = [find(view, "pvc", self.namespace, name) for name in objects.pod_claims(pod)]
+        claimed = [objects.created(claim) for claim in claims if claim is not None]
+        if born is None or not claims or len(claimed) != len(claims) or None in claimed:
+            return None
+        younger = (born - min(when for when in claimed if when is not None)).total_seconds()
+        if younger < REPLACED_AFTER:
+            return None
+        return f"{pod_name} was created {_duration(younger)} after its claim"
 
 
 def _duration(seconds: float) -> str:

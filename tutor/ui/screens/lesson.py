@@ -29,6 +29,7 @@ from tutor.session.events import PortTaken, StepCheck, VariableChanged
 from tutor.session.session import LessonSession
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.messages import AutoplayFinished, CommandsFinished, SessionOpened, WorkFailed
+from tutor.ui.presenter import PLAIN_PRESENTATION, PRESENT_CLASS, PROJECTOR_THEME, PauseBegan, Pauses, Presentation
 from tutor.ui.screens.lesson_drawing import LessonDrawing
 from tutor.ui.widgets.checks_panel import ChecksPanel
 from tutor.ui.widgets.command_view import CommandView
@@ -67,6 +68,8 @@ class LessonScreen(LessonDrawing):
         Binding("m", "object_map", "Map"),
         Binding("g", "workshop_go", "Go to step"),
         Binding("q", "app.quit", "Quit", key_display="q/^q"),
+        # Only while autoplay waits for the presenter (--pause): the key is free for the rest otherwise.
+        Binding("enter,space", "go_on", "Run the step", key_display="Enter/space", priority=True),
     ]
 
     def __init__(
@@ -77,9 +80,12 @@ class LessonScreen(LessonDrawing):
         autoplay: bool = False,
         attach: Attach = attach_cluster,
         prepare: Callable[[], object] | None = None,
+        presentation: Presentation = PLAIN_PRESENTATION,
     ) -> None:
         """`prepare` runs on the app thread before the cluster is attached (the CLI's exit handlers)."""
         super().__init__(session, setup, autoplay=autoplay)
+        self.presentation = presentation
+        self.pauses = Pauses(lambda step: self.post_message(PauseBegan(step)))
         self._attach_cluster = attach
         self._prepare = prepare
         self._lender: TerminalLender | None = None
@@ -94,6 +100,10 @@ class LessonScreen(LessonDrawing):
     # --- the session's life ---------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.presentation.present:
+            self.app.register_theme(PROJECTOR_THEME)
+            self.app.theme = PROJECTOR_THEME.name
+            self.add_class(PRESENT_CLASS)
         self.query_one(ChecksPanel).show_message("Connecting to the cluster…")
         self.session.subscribe(self.bridge)
         if not self.app.is_headless:
@@ -147,7 +157,8 @@ class LessonScreen(LessonDrawing):
                 )
             self.post_message(SessionOpened(opening))
             if self.autoplay:
-                ok = opening.fast_forwarded is not False and session.autoplay()
+                pause = self.pauses.gate if self.presentation.pause else None
+                ok = opening.fast_forwarded is not False and session.autoplay(before_commands=pause)
                 self.post_message(AutoplayFinished(ok))
         except Exception as err:
             log.exception("opening the lesson failed")
@@ -161,6 +172,7 @@ class LessonScreen(LessonDrawing):
 
     def on_unmount(self) -> None:
         # Stops every process and watch: the workers blocked on them return.
+        self.pauses.close()
         self.stop_drawing()
         self.session.close()
         if self.workshop is not None:
@@ -232,7 +244,18 @@ class LessonScreen(LessonDrawing):
             return session.shell is not None
         if action == "workshop_go":
             return self.workshop is not None and self.workshop.offer is not None
+        if action == "go_on":
+            return self.pauses.waiting is not None
         return True
+
+    def action_go_on(self) -> None:
+        if self.pauses.go_on():
+            self.refresh_bindings()
+
+    def on_pause_began(self, message: PauseBegan) -> None:
+        self.refresh_bindings()
+        title = message.step.title
+        self.notify(f"Enter or space runs the commands of “{title}”.", title="Paused", timeout=6, markup=False)
 
     def action_run_step(self) -> None:
         if self._can_run():
