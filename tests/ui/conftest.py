@@ -38,6 +38,11 @@ def mini() -> Lesson:
     return load(LESSONS / "mini.md")
 
 
+@pytest.fixture(scope="session")
+def quiz() -> Lesson:
+    return load(LESSONS / "quiz.md")
+
+
 def _setup(lesson: Lesson, *, started: bool) -> Iterator[Setup]:
     # As tutor/commands/lesson.py's _cluster_for does for --sandbox, with instant delays and free ports.
     with Sandbox(delays=Delays.instant(), started=started, profile=lesson.profile) as sandbox:
@@ -64,6 +69,13 @@ def mini_setup(mini: Lesson, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     """A started sandbox; the mini lesson's commands and checks work in a fresh folder."""
     monkeypatch.chdir(tmp_path)
     yield from _setup(mini, started=True)
+
+
+@pytest.fixture
+def quiz_setup(quiz: Lesson, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+    """A started sandbox; the quiz lesson's checks work in a fresh folder."""
+    monkeypatch.chdir(tmp_path)
+    yield from _setup(quiz, started=True)
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:

@@ -33,6 +33,7 @@ from tutor.ui.screens.lesson_drawing import LessonDrawing
 from tutor.ui.widgets.checks_panel import ChecksPanel
 from tutor.ui.widgets.command_view import CommandView
 from tutor.ui.widgets.lesson_header import LessonHeader
+from tutor.ui.widgets.question_view import QuestionView
 from tutor.ui.widgets.step_list import StepList
 
 # What only the session's life needs (its modal screens, the terminal lender) is imported
@@ -349,6 +350,27 @@ class LessonScreen(LessonDrawing):
         except BadVariable as err:
             self._rerun = None
             self.app.call_from_thread(self.notify, str(err), severity="error", timeout=10)
+
+    # --- questions --------------------------------------------------------------------------
+
+    def on_question_view_answered(self, message: QuestionView.Answered) -> None:
+        self._judge(message.step_id, message.question_id, message.text, reveal=False)
+
+    def on_question_view_reveal_asked(self, message: QuestionView.RevealAsked) -> None:
+        self._judge(message.step_id, message.question_id, "", reveal=True)
+
+    @work(thread=True, exit_on_error=False, group="questions", name="answer")
+    def _judge(self, step_id: str, question_id: str, text: str, *, reveal: bool) -> None:
+        # An answer is saved with the progress, and a right one may complete the step: off the
+        # app thread. The verdict comes back as QuestionAnswered, drawn with the other events.
+        try:
+            if reveal:
+                self.session.reveal(step_id, question_id)
+            else:
+                self.session.answer(step_id, question_id, text)
+        except Exception as err:
+            log.exception("answering %s failed", question_id)
+            self.post_message(WorkFailed("answering the question", err))
 
     @on(Button.Pressed, "#hint-button")
     def hint_pressed(self) -> None:

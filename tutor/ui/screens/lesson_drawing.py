@@ -206,6 +206,9 @@ class LessonDrawing(Screen[None]):
                 self.explain = True
                 if step == self.current:
                     self._show_checks()
+            case events.QuestionAnswered(step=step, question=question, verdict=verdict, revealed=revealed):
+                if (shown := self.step_views.get(step)) is not None and question in shown.question_views:
+                    shown.question_views[question].answered(verdict, revealed=revealed)
             case events.StepRunning():
                 pass  # the screen's own `running` says when the learner's run ends
             case _:
@@ -299,7 +302,13 @@ class LessonDrawing(Screen[None]):
     def _make_view(self, step_id: str) -> StepView:
         step = self.lesson.step(step_id)
         intro = self.lesson.intro if self.lesson.index(step_id) == 0 else ""
-        view = StepView(step, text=self.session.text, variables=self.session.variables, intro=intro)
+        view = StepView(
+            step,
+            text=self.session.text,
+            variables=self.session.variables,
+            intro=intro,
+            answers=self.session.progress.answers,
+        )
         view.set_runnable(self._can_run())
         return view
 
