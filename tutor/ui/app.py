@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import RenderableType
 from textual import events
@@ -71,6 +71,9 @@ class TutorApp(App[None]):
             return
         await super().on_event(event)
 
+    def on_resize(self, event: events.Resize) -> None:
+        watch_size(self, event.size.width, event.size.height)
+
     def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
         # Before Textual takes the screens down: the session's events stop being drawn.
         for screen in self.screen_stack:
@@ -94,14 +97,30 @@ class PickerApp(App[str]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, choices: Sequence[LessonChoice]) -> None:
+    def __init__(self, choices: Sequence[LessonChoice], note: str = "") -> None:
         super().__init__()
         self.choices = choices
+        self.note = note
+
+    def on_resize(self, event: events.Resize) -> None:
+        watch_size(self, event.size.width, event.size.height)
 
     def get_default_screen(self) -> Screen[str]:
         from tutor.ui.screens.picker import LessonPickerScreen  # not on the way to a lesson
 
-        return LessonPickerScreen(self.choices)
+        return LessonPickerScreen(self.choices, self.note)
+
+
+def watch_size(app: App[Any], width: int, height: int) -> None:
+    """Below the smallest size the screens are drawn for, say so (and how to fix it) instead
+    of a broken layout; back to the lesson once the terminal is large enough."""
+    from tutor.ui.screens.too_small import TooSmallScreen, too_small
+
+    showing = isinstance(app.screen, TooSmallScreen)
+    if too_small(width, height) and not showing:
+        app.push_screen(TooSmallScreen())
+    elif showing and not too_small(width, height):
+        app.pop_screen()
 
 
 def run_tui(
@@ -122,6 +141,7 @@ def run_tui(
     return app.return_code or 0
 
 
-def pick_lesson(choices: Sequence[LessonChoice]) -> str | None:
-    """Show the lessons; the id of the one chosen, or None when the learner quits."""
-    return PickerApp(choices).run()
+def pick_lesson(choices: Sequence[LessonChoice], *, note: str = "") -> str | None:
+    """Show the lessons (and `note`, a word of advice, above them); the id of the one chosen,
+    or None when the learner quits."""
+    return PickerApp(choices, note).run()

@@ -61,6 +61,9 @@ class LessonScreen(LessonDrawing):
         Binding("h", "hint", "Hint"),
         Binding("e", "explain", "Explain"),
         Binding("o", "change_port", "Port"),
+        Binding("f", "full_output", "Output"),
+        Binding("l", "steps", "Steps"),
+        Binding("escape", "close_drawer", "Close", show=False),
         Binding("s", "shell", "Your terminal"),
         Binding("q", "app.quit", "Quit", key_display="q/^q"),
     ]
@@ -273,8 +276,24 @@ class LessonScreen(LessonDrawing):
         if self.opened and index > 0:
             self._navigate(self.lesson.steps[index - 1].id)
 
+    def action_steps(self) -> None:
+        """The step list: a key away. On a narrow terminal it opens as a drawer (with the
+        background processes), where the checks are; `l` or Esc closes it."""
+        if self.has_class("-narrow"):
+            if self.has_class("-drawer"):
+                self.action_close_drawer()
+                return
+            self.add_class("-drawer")
+        self.query_one(StepList).focus()
+
+    def action_close_drawer(self) -> None:
+        if self.has_class("-drawer"):
+            self.remove_class("-drawer")
+            self.step_views[self.current].focus()
+
     @on(StepList.StepChosen)
     def step_chosen(self, message: StepList.StepChosen) -> None:
+        self.action_close_drawer()
         if message.step_id != self.current and self.opened:
             self._navigate(message.step_id)
 
@@ -298,6 +317,13 @@ class LessonScreen(LessonDrawing):
         step = self.lesson.step(self.current)
         if self.session.hint(step.id) is None:
             self.notify("No more hints for this step." if step.hints else "This step has no hints.")
+
+    def action_full_output(self) -> None:
+        from tutor.ui.screens.output import OutputScreen
+
+        step = self.lesson.step(self.current)
+        runs = [view.run_output() for view in self._view(step.id).command_views]
+        self.app.push_screen(OutputScreen(step.title, runs))
 
     def action_explain(self) -> None:
         self.explain = not self.explain

@@ -82,7 +82,7 @@ class QuestionView(Vertical):
             self.question_id = question_id
 
     def __init__(self, step_id: str, question: Question, known: Answer | None = None) -> None:
-        super().__init__(classes="question")
+        super().__init__(classes="step-question")
         self.step_id = step_id
         self.question = question
         self.border_title = "Question · the step waits for the answer" if question.blocking else "Question"
