@@ -30,7 +30,17 @@ async def test_the_keys_are_there_from_the_first_paint(mini: Lesson, mini_setup:
     app = TutorApp(mini, mini_setup)
     async with app.run_test(size=SIZE) as pilot:
         footer = app.lesson_screen.query_one(KeyFooter)
-        assert list(keys(footer)) == ["Run step", "Next", "Previous", "Hint", "Explain", "Output", "Steps", "Quit"]
+        assert list(keys(footer)) == [
+            "Run step",
+            "Next",
+            "Previous",
+            "Hint",
+            "Explain",
+            "Keys",
+            "Quit",
+            "Output",
+            "Steps",
+        ]
         await opened(pilot)
         drawn = keys(footer)
         assert drawn["Run step"] and drawn["Hint"] and drawn["Quit"]

@@ -16,7 +16,9 @@ from rich.console import RenderableType
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.screen import Screen
+from textual.theme import Theme
 
 from tutor.lesson.model import Lesson
 from tutor.session.setup import Setup, new_session
@@ -28,10 +30,34 @@ if TYPE_CHECKING:
 CSS = Path(__file__).parent / "tutor.tcss"
 
 
-class TutorApp(App[None]):
+def get_lesson_commands() -> type[Provider]:
+    from tutor.ui.palette import LessonCommands  # only once the palette opens
+
+    return LessonCommands
+
+
+class ThemeRemembered:
+    """The learner's theme (Ctrl+P, "Switch theme") is used again next time."""
+
+    def remember_theme(self: App[Any]) -> None:  # type: ignore[misc]
+        from tutor import preferences
+
+        saved = preferences.load().get("theme")
+        if saved in self.available_themes:
+            self.theme = saved
+
+        def changed(theme: Theme) -> None:
+            problem = preferences.save("theme", theme.name)
+            if problem:
+                self.notify(problem, severity="warning", markup=False)
+
+        self.theme_changed_signal.subscribe(self, changed)
+
+
+class TutorApp(ThemeRemembered, App[None]):
     CSS_PATH = CSS
     TITLE = "k8s-tutor"
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = App.COMMANDS | {get_lesson_commands}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
     def __init__(
@@ -53,6 +79,9 @@ class TutorApp(App[None]):
         self.autoplay = autoplay
         self.attach = attach
         self.prepare = prepare
+
+    def on_mount(self) -> None:
+        self.remember_theme()
 
     input_since = 0.0
     """Input read before this moment is dropped (see `drop_input_before`)."""
@@ -91,10 +120,9 @@ class TutorApp(App[None]):
         return screen
 
 
-class PickerApp(App[str]):
+class PickerApp(ThemeRemembered, App[str]):
     CSS_PATH = CSS
     TITLE = "k8s-tutor"
-    ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
     def __init__(self, choices: Sequence[LessonChoice], note: str = "") -> None:
@@ -104,6 +132,9 @@ class PickerApp(App[str]):
 
     def on_resize(self, event: events.Resize) -> None:
         watch_size(self, event.size.width, event.size.height)
+
+    def on_mount(self) -> None:
+        self.remember_theme()
 
     def get_default_screen(self) -> Screen[str]:
         from tutor.ui.screens.picker import LessonPickerScreen  # not on the way to a lesson

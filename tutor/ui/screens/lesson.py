@@ -55,17 +55,19 @@ def attach_cluster(session: LessonSession, setup: Setup) -> None:
 
 class LessonScreen(LessonDrawing):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "run_step", "Run step"),
-        Binding("n", "next_step", "Next"),
-        Binding("p", "previous_step", "Previous"),
-        Binding("h", "hint", "Hint"),
-        Binding("e", "explain", "Explain"),
-        Binding("o", "change_port", "Port"),
-        Binding("f", "full_output", "Output"),
-        Binding("l", "steps", "Steps"),
+        # In the footer in this order, as far as it reaches; `?` lists them all.
+        Binding("r", "run_step", "Run step", tooltip="Run the commands of the step on screen"),
+        Binding("n", "next_step", "Next", tooltip="The next step, once this one's checks pass"),
+        Binding("p", "previous_step", "Previous", tooltip="The step before"),
+        Binding("h", "hint", "Hint", tooltip="The step's next hint"),
+        Binding("e", "explain", "Explain", tooltip="Why each check passes or not, and what the cluster shows"),
+        Binding("question_mark", "keys", "Keys", key_display="?", tooltip="This list"),
+        Binding("q", "app.quit", "Quit", key_display="q/^q", tooltip="Quit the tutor"),
+        Binding("f", "full_output", "Output", tooltip="The step's command output, full-screen and wrapped"),
+        Binding("l", "steps", "Steps", tooltip="The list of steps (a drawer on a narrow terminal)"),
+        Binding("o", "change_port", "Port", tooltip="Another local port for the step's port-forward"),
+        Binding("s", "shell", "Your terminal", tooltip="The line that points your own shell at the lesson's cluster"),
         Binding("escape", "close_drawer", "Close", show=False),
-        Binding("s", "shell", "Your terminal"),
-        Binding("q", "app.quit", "Quit", key_display="q/^q"),
     ]
 
     def __init__(
@@ -286,6 +288,21 @@ class LessonScreen(LessonDrawing):
             self.add_class("-drawer")
         self.query_one(StepList).focus()
 
+    def action_keys(self) -> None:
+        """Every key of the screen, greyed when it does nothing now, and what else there is."""
+        from tutor.ui.screens.keys import KeysScreen
+
+        keys = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.action in ("keys", "close_drawer"):
+                continue
+            key = binding.key_display or binding.key
+            available = self.check_action(binding.action, ()) is True
+            keys.append((key, binding.tooltip or binding.description, available))
+        keys.append(("esc", "Close the step drawer, or a window like this one", True))
+        self.app.push_screen(KeysScreen(keys))
+
     def action_close_drawer(self) -> None:
         if self.has_class("-drawer"):
             self.remove_class("-drawer")
@@ -296,6 +313,11 @@ class LessonScreen(LessonDrawing):
         self.action_close_drawer()
         if message.step_id != self.current and self.opened:
             self._navigate(message.step_id)
+
+    def go_to(self, step_id: str) -> None:
+        """Show an unlocked step (the command palette's "Go to step")."""
+        if self.opened and step_id != self.current:
+            self._navigate(step_id)
 
     def _navigate(self, step_id: str) -> None:
         session = self.session
