@@ -38,6 +38,7 @@ async def test_the_keys_are_there_from_the_first_paint(mini: Lesson, mini_setup:
             "Explain",
             "Keys",
             "Quit",
+            "Answer",
             "Output",
             "Steps",
         ]
@@ -45,6 +46,7 @@ async def test_the_keys_are_there_from_the_first_paint(mini: Lesson, mini_setup:
         drawn = keys(footer)
         assert drawn["Run step"] and drawn["Hint"] and drawn["Quit"]
         assert not drawn["Next"] and not drawn["Previous"]  # first step, not done
+        assert not drawn["Answer"]  # no question in this step
 
 
 async def test_a_click_on_a_key_presses_it(mini: Lesson, mini_setup: Setup) -> None:

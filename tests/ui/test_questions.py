@@ -30,8 +30,9 @@ async def test_a_choice_is_judged_with_its_explanation_and_may_be_tried_again(qu
         await wait_for(pilot, lambda: view.verdict is not None, what="the verdict")
         assert "Not quite" in verdict_text(view) and "current folder" in verdict_text(view)
         assert rows[1].has_class("-wrong")
-        # Again, from the keyboard: focus the first choice and press Enter.
-        rows[0].focus()
+        # Again, from the keyboard: `a` goes to the question, Enter picks the choice in focus.
+        await pilot.press("a")
+        assert rows[0].has_focus
         await pilot.press("enter")
         await wait_for(pilot, lambda: view.verdict is not None and view.verdict.correct, what="the right answer")
         assert "Right" in verdict_text(view) and "creates an empty file" in verdict_text(view)
@@ -70,6 +71,13 @@ async def test_a_blocking_question_holds_its_step_until_answered_right(quiz: Les
         await wait_for(pilot, lambda: view.verdict is not None, what="the verdict")
         assert "makes a folder" in verdict_text(view)
         assert not screen.session.progress.is_done("word")
+        # Letters go to the box while it has focus; Esc gives them back to the screen, `a` returns.
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.step_views["word"].has_focus, what="the step in focus")
+        await pilot.press("e")
+        assert screen.explain and box.value == "mkdir"
+        await pilot.press("a")
+        assert box.has_focus
         box.value = ""
         await pilot.press(*"touch", "enter")
         await wait_for(pilot, lambda: screen.session.progress.is_done("word"), what="the step done by the answer")

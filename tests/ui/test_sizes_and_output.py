@@ -90,5 +90,23 @@ async def test_long_output_says_how_to_see_it_all_and_f_shows_each_run_apart(min
         assert lines[1] == "(its first 19000 lines are not kept: the last 1000 follow)"
         assert lines[2] == "19001"
         assert lines[-2] == "20000", "the newest lines are kept"
-        await pilot.press("f")
+        await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="the output screen to close")
+
+
+async def test_the_keys_go_to_the_step_and_never_to_a_hidden_step_list(mini: Lesson, mini_setup: Setup) -> None:
+    app = TutorApp(mini, mini_setup)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await opened(pilot)
+        view = screen.step_views["first"]
+        await wait_for(pilot, lambda: view.has_focus, what="the step in focus")
+        screen.query_one(StepList).focus()
+        await pilot.resize_terminal(80, 24)  # the step list goes: its focus goes with it
+        await wait_for(pilot, lambda: view.has_focus, what="the step in focus again")
+        await pilot.press("pagedown", "pagedown")  # Page Down scrolled a hidden list, and crashed
+        await pilot.pause()
+        assert app.is_running and view.has_focus
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.session.progress.is_done("first") and not screen.running)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: screen.current == "slow" and screen.step_views["slow"].has_focus)

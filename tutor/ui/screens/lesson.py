@@ -63,11 +63,12 @@ class LessonScreen(LessonDrawing):
         Binding("e", "explain", "Explain", tooltip="Why each check passes or not, and what the cluster shows"),
         Binding("question_mark", "keys", "Keys", key_display="?", tooltip="This list"),
         Binding("q", "app.quit", "Quit", key_display="q/^q", tooltip="Quit the tutor"),
+        Binding("a", "answer", "Answer", tooltip="Go to the step's question: ↑ ↓ pick a choice, Enter answers"),
         Binding("f", "full_output", "Output", tooltip="The step's command output, full-screen and wrapped"),
         Binding("l", "steps", "Steps", tooltip="The list of steps (a drawer on a narrow terminal)"),
         Binding("o", "change_port", "Port", tooltip="Another local port for the step's port-forward"),
         Binding("s", "shell", "Your terminal", tooltip="The line that points your own shell at the lesson's cluster"),
-        Binding("escape", "close_drawer", "Close", show=False),
+        Binding("escape", "leave", "Close", show=False),
     ]
 
     def __init__(
@@ -218,6 +219,10 @@ class LessonScreen(LessonDrawing):
             return opened and self._port_command(self.current) is not None
         if action == "shell":
             return session.shell is not None
+        if action == "leave":
+            return self.has_class("-drawer") or self._in_question()
+        if action == "answer":
+            return True if self.lesson.step(self.current).questions else None
         return True
 
     def action_run_step(self) -> None:
@@ -295,13 +300,24 @@ class LessonScreen(LessonDrawing):
         keys = []
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            if binding.action in ("keys", "close_drawer"):
+            if binding.action in ("keys", "leave"):
                 continue
             key = binding.key_display or binding.key
             available = self.check_action(binding.action, ()) is True
             keys.append((key, binding.tooltip or binding.description, available))
-        keys.append(("esc", "Close the step drawer, or a window like this one", True))
+        keys.append(("esc", "Leave the question's answer box; close the step drawer, or a window like this one", True))
         self.app.push_screen(KeysScreen(keys))
+
+    def action_leave(self) -> None:
+        """Esc: out of the drawer, or out of a question (its answer box takes every letter key)."""
+        if self.has_class("-drawer"):
+            self.action_close_drawer()
+        elif self._in_question():
+            self.step_views[self.current].focus()
+
+    def _in_question(self) -> bool:
+        focused = self.focused
+        return focused is not None and any(isinstance(node, QuestionView) for node in focused.ancestors)
 
     def action_close_drawer(self) -> None:
         if self.has_class("-drawer"):
@@ -339,6 +355,14 @@ class LessonScreen(LessonDrawing):
         step = self.lesson.step(self.current)
         if self.session.hint(step.id) is None:
             self.notify("No more hints for this step." if step.hints else "This step has no hints.")
+
+    def action_answer(self) -> None:
+        views = list(self._view(self.current).question_views.values())
+        if not views:
+            self.notify("This step asks no question.", timeout=4)
+            return
+        unanswered = [view for view in views if not (view.verdict is not None and view.verdict.correct)]
+        (unanswered or views)[0].take_focus()
 
     def action_full_output(self) -> None:
         from tutor.ui.screens.output import OutputScreen

@@ -30,7 +30,8 @@ class RunOutput:
 
 class OutputScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,f", "app.pop_screen", "Close"),
+        # Before the text area's own keys (it would keep Esc).
+        Binding("escape,q,f", "app.pop_screen", "Close", priority=True),
     ]
 
     def __init__(self, title: str, runs: Sequence[RunOutput]) -> None:

@@ -63,6 +63,12 @@ class ChoiceRow(Horizontal, can_focus=True):
         self.action_pick()
 
 
+class AnswerBox(Input):
+    """Where a learner types an answer: it takes every letter key, so Esc gives them back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "screen.leave", "Back to the step", show=False)]
+
+
 class QuestionView(Vertical):
     class Answered(Message):
         """The learner gave an answer (a choice's letter, or what they typed)."""
@@ -87,10 +93,14 @@ class QuestionView(Vertical):
         self.question = question
         self.border_title = "Question · the step waits for the answer" if question.blocking else "Question"
         self._rows = [ChoiceRow(index, choice.text) for index, choice in enumerate(question.choices)]
-        self._input = (
+        self._input: Input | None = (
             None
             if question.multiple_choice
-            else Input(placeholder="Type your answer, then Enter", classes="question-input", compact=True)
+            else Input(
+                placeholder="Type your answer, then Enter (Esc: back to the step)",
+                classes="question-input",
+                compact=True,
+            )
         )
         self._verdict = Vertical(classes="question-verdict")
         self._verdict.display = False
@@ -117,6 +127,12 @@ class QuestionView(Vertical):
             if right is not None:
                 self._rows[right].judged(True)
             self._say("✓ You answered this right before.", "-right", "")
+
+    def take_focus(self) -> None:
+        """Into view, its first choice (or its box) in focus."""
+        target = self._input if self._input is not None else (self._rows[0] if self._rows else self._reveal)
+        target.focus()
+        self.scroll_visible(animate=False)
 
     # --- the learner's side --------------------------------------------------------------
 
