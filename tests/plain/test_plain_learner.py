@@ -144,7 +144,7 @@ def test_a_question_is_asked_on_going_on_and_may_be_tried_again(session: LessonS
     learner = Learner(session)
     at = learner.sees("Question: Which namespace does the shop run in?\n  a) shop\n  b) default\n")
     learner.type("")  # Enter: run the step's commands
-    at = learner.sees("Press Enter for the next step.", at)
+    at = learner.sees("Press Enter for its question, then the next step.", at)
     learner.type("")  # going on: the question first
     at = learner.sees("Your answer: a letter from a to b and Enter (Enter alone skips it).", at)
     learner.type("z")
@@ -162,7 +162,7 @@ def test_a_question_is_asked_on_going_on_and_may_be_tried_again(session: LessonS
 def test_enter_alone_skips_a_question(session: LessonSession) -> None:
     learner = Learner(session)
     learner.type("")
-    at = learner.sees("Press Enter for the next step.")
+    at = learner.sees("Press Enter for its question, then the next step.")
     learner.type("")
     at = learner.sees("Enter alone skips it", at)
     learner.type("")
@@ -174,7 +174,7 @@ def test_enter_alone_skips_a_question(session: LessonSession) -> None:
 def test_a_step_already_done_shows_its_commands_and_runs_them_on_enter(session: LessonSession) -> None:
     learner = Learner(session)
     learner.type("")
-    at = learner.sees("Press Enter for the next step.")
+    at = learner.sees("Press Enter for its question, then the next step.")
     learner.type("n")  # on, without answering
     at = learner.sees("Step 2 of 3: Look at what it made", at)
     at = learner.sees("    $ look at two\n", at)
@@ -192,7 +192,7 @@ def test_a_step_already_done_shows_its_commands_and_runs_them_on_enter(session: 
 def test_n_leaves_an_already_done_step_without_running_it(session: LessonSession) -> None:
     learner = Learner(session)
     learner.type("")
-    learner.sees("Press Enter for the next step.")
+    learner.sees("Press Enter for its question, then the next step.")
     learner.type("n")
     at = learner.sees("Press Enter to run its commands anyway")
     learner.type("n")
@@ -204,7 +204,7 @@ def test_n_leaves_an_already_done_step_without_running_it(session: LessonSession
 def test_a_blocking_question_is_asked_once_the_checks_pass_and_the_step_waits_for_it(session: LessonSession) -> None:
     learner = Learner(session)
     learner.type("")
-    learner.sees("Press Enter for the next step.")
+    learner.sees("Press Enter for its question, then the next step.")
     learner.type("n")
     learner.sees("Press Enter to run its commands anyway")
     learner.type("n")
@@ -236,7 +236,7 @@ def test_without_a_keyboard_questions_are_printed_and_the_lesson_goes_on(session
     at = learner.sees("Step 3 of 3: Three")
     cluster.satisfy("three")
     at = learner.sees("The step waits for the answer to “gate”; with no keyboard, here it is:", at)
-    at = learner.sees("[answer] Gate: That is the word.", at)
+    at = learner.sees("[answer] Gate\n  That is the word.", at)
     learner.sees("Lesson quiz complete", at)
     wait_until(lambda: learner.status == [0], what="the view to end with the lesson")
     assert session.answered("which") is None
@@ -247,8 +247,8 @@ def test_autoplay_prints_each_answer_with_its_explanation(session: LessonSession
     wait_until(lambda: learner.status, what="autoplay to end")
     assert learner.status == [0]
     text = learner.text
-    assert "[answer] a) shop: The lesson's namespace is shop." in text
-    assert "[answer] Gate: That is the word." in text
+    assert "[answer] a) shop\n  The lesson's namespace is shop." in text
+    assert "[answer] Gate\n  That is the word." in text
     # The step already done when autoplay came to it: its command ran once, and it went on.
     assert runner_of(session).ran.count(["look", "at", "two"]) == 1
     assert text.index("[run] $ look at two") < text.index("Step 3 of 3: Three")

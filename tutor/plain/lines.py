@@ -219,7 +219,9 @@ class LessonLines:
         if event.step in self.arrived_done and event.step not in self.ran:
             return  # the step says what Enter does there: its commands first
         if self.interactive and self.session.frontier is not None:
-            self.say("Press Enter for the next step.")
+            step = self.session.lesson.step(event.step)
+            asks = any(self.session.answered(question.id) is None for question in step.questions)
+            self.say("Press Enter for its question, then the next step." if asks else "Press Enter for the next step.")
 
     def _say_lesson_done(self, event: events.LessonCompleted) -> None:
         outro = plain(self.session.text(self.session.lesson.outro))
@@ -292,7 +294,8 @@ class LessonLines:
             given = event.answer
             if verdict.choice is not None:
                 given = f"{label(verdict.choice)}) {plain(question.choices[verdict.choice].text)}"
-            self.say(f"[answer] {given}: {explanation}")
+            self.say(f"[answer] {given}")
+            self.say(f"  {explanation}")
             return
         match verdict.outcome:
             case Outcome.CORRECT:
@@ -366,7 +369,9 @@ class LessonLines:
             if not self.interactive:
                 self.say("This step's checks already pass.")
             elif step.runnable:
-                self.say("This step's checks already pass. Press Enter to run its commands anyway and see what they")
-                self.say("show, or type n and Enter to go on.")
+                self.say(
+                    "This step's checks already pass. Press Enter to run its commands anyway and see what "
+                    "they show, or type n and Enter to go on."
+                )
             else:
                 self.say("This step's checks already pass: press Enter to go on.")
