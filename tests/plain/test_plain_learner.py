@@ -15,73 +15,11 @@ import pytest
 from tests.conftest import wait_until
 from tests.lesson.helpers import write_lesson
 from tests.session.fakes import FakeCluster, FakeRunner, attached
+from tests.session.quiz_lesson import QUIZ
 from tutor.lesson.parser import load
 from tutor.plain.view import HELP, PlainView
 from tutor.progress import ProgressStore
 from tutor.session.session import LessonSession
-
-LESSON = """\
----
-id: quiz
-title: Questions
-namespace: shop
----
-
-::: step {#one title="Deploy the shop" timeout=2}
-```sh
-deploy do:one do:two
-```
-
-```yaml {question}
-id: which
-ask: Which namespace does the shop run in?
-choices:
-  - text: "{namespace}"
-    correct: true
-    why: The lesson's namespace is {namespace}.
-  - text: default
-    why: Not this time.
-```
-
-```yaml {checks}
-- kind: exists
-  object: deployment/one
-```
-:::
-
-::: step {#two title="Look at what it made" timeout=2}
-The deployment above already made this.
-
-```sh
-look at two
-```
-
-```yaml {checks}
-- kind: exists
-  object: deployment/two
-```
-:::
-
-::: step {#three title="Three" timeout=2}
-```sh
-tool do:three
-```
-
-```yaml {question}
-id: gate
-ask: Type the word.
-answer: Gate
-why: That is the word.
-otherwise: Look again.
-blocking: true
-```
-
-```yaml {checks}
-- kind: exists
-  object: deployment/three
-```
-:::
-"""
 
 
 class Learner:
@@ -117,7 +55,7 @@ class Learner:
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[LessonSession]:
-    lesson = load(write_lesson(tmp_path, LESSON))
+    lesson = load(write_lesson(tmp_path, QUIZ))
     session = LessonSession(
         lesson, variables=lesson.defaults(), cluster="kind-test", store=ProgressStore(tmp_path / "state")
     )
@@ -189,26 +127,26 @@ def test_a_step_already_done_shows_its_commands_and_runs_them_on_enter(session: 
     learner.type("q")
 
 
-def test_n_leaves_an_already_done_step_without_running_it(session: LessonSession) -> None:
-    learner = Learner(session)
+def on_to_step_three(learner: Learner) -> int:
+    """Step one run, its question left, step two (already done) left with `n`: where step three begins."""
     learner.type("")
     learner.sees("Press Enter for its question, then the next step.")
     learner.type("n")
     at = learner.sees("Press Enter to run its commands anyway")
     learner.type("n")
-    learner.sees("Step 3 of 3: Three", at)
+    return learner.sees("Step 3 of 3: Three", at)
+
+
+def test_n_leaves_an_already_done_step_without_running_it(session: LessonSession) -> None:
+    learner = Learner(session)
+    on_to_step_three(learner)
     assert ["look", "at", "two"] not in runner_of(session).ran
     learner.type("q")
 
 
 def test_a_blocking_question_is_asked_once_the_checks_pass_and_the_step_waits_for_it(session: LessonSession) -> None:
     learner = Learner(session)
-    learner.type("")
-    learner.sees("Press Enter for its question, then the next step.")
-    learner.type("n")
-    learner.sees("Press Enter to run its commands anyway")
-    learner.type("n")
-    at = learner.sees("Step 3 of 3: Three")
+    at = on_to_step_three(learner)
     at = learner.sees("  (this step is done once it is answered right)", at)
     learner.type("")  # run: the checks pass, the step waits for the answer
     at = learner.sees("The checks pass; the step is done once its question is answered right.", at)

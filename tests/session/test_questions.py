@@ -8,78 +8,16 @@ from pathlib import Path
 
 from tests.lesson.helpers import write_lesson
 from tests.session.fakes import FakeCluster, attached
+from tests.session.quiz_lesson import QUIZ
 from tutor.lesson.parser import load
 from tutor.lesson.questions import Outcome
 from tutor.progress import ProgressStore
 from tutor.session.events import CommandStarted, Event, QuestionAnswered, StepCompleted
 from tutor.session.session import LessonSession
 
-LESSON = """\
----
-id: quiz
-title: Questions
-namespace: shop
----
-
-::: step {#one title="One" timeout=2}
-```sh
-tool do:one
-```
-
-```yaml {question}
-id: which
-ask: Which namespace does the shop run in?
-choices:
-  - text: "{namespace}"
-    correct: true
-    why: The lesson's namespace is {namespace}.
-  - text: default
-    why: Not this time.
-```
-
-```yaml {checks}
-- kind: exists
-  object: deployment/one
-```
-:::
-
-::: step {#two title="Two" timeout=2}
-```sh
-tool do:two
-```
-
-```yaml {question}
-id: gate
-ask: Type the word.
-answer: Gate
-why: That is the word.
-wrong:
-  door: Close, but no.
-otherwise: Look again.
-blocking: true
-```
-
-```yaml {checks}
-- kind: exists
-  object: deployment/two
-```
-:::
-
-::: step {#three title="Three" timeout=2}
-```sh
-look at three
-```
-
-```yaml {checks}
-- kind: exists
-  object: deployment/three
-```
-:::
-"""
-
 
 def make(tmp_path: Path, store: ProgressStore | None = None, cluster: FakeCluster | None = None):  # type: ignore[no-untyped-def]
-    lesson = load(write_lesson(tmp_path, LESSON))
+    lesson = load(write_lesson(tmp_path, QUIZ))
     cluster = cluster or FakeCluster()
     session = LessonSession(
         lesson, variables=lesson.defaults(), cluster="kind-test", store=store or ProgressStore(tmp_path / "state")
@@ -87,6 +25,16 @@ def make(tmp_path: Path, store: ProgressStore | None = None, cluster: FakeCluste
     runner = attached(session, cluster)
     events: list[Event] = []
     session.subscribe(events.append)
+    return session, cluster, runner, events
+
+
+def at_step_three(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Steps one and two done, step three (its question blocking) on screen."""
+    session, cluster, runner, events = make(tmp_path)
+    session.open()
+    cluster.satisfy("one")
+    cluster.satisfy("two")
+    session.show("three")
     return session, cluster, runner, events
 
 
@@ -135,38 +83,31 @@ def test_a_question_that_is_not_blocking_holds_nothing_up(tmp_path: Path) -> Non
 
 
 def test_a_blocking_question_holds_its_step_until_answered_right(tmp_path: Path) -> None:
-    session, cluster, _, events = make(tmp_path)
-    session.open()
-    cluster.satisfy("one")
-    session.show("two")
-    cluster.satisfy("two")
-    assert not session.progress.is_done("two")
-    assert [question.id for question in session.questions_pending("two")] == ["gate"]
-    assert session.answer("two", "gate", "door").explanation == "Close, but no."
-    session.reveal("two", "gate")  # seeing the answer is not giving it
-    assert not session.progress.is_done("two")
+    session, cluster, _, events = at_step_three(tmp_path)
+    cluster.satisfy("three")
+    assert not session.progress.is_done("three")
+    assert [question.id for question in session.questions_pending("three")] == ["gate"]
+    assert session.answer("three", "gate", "door").explanation == "Close, but no."
+    session.reveal("three", "gate")  # seeing the answer is not giving it
+    assert not session.progress.is_done("three")
     assert session.answered("gate") is not None and session.answered("gate").revealed  # type: ignore[union-attr]
-    session.answer("two", "gate", "`gate`.")
-    assert session.progress.is_done("two")
-    assert StepCompleted("two") in events
-    assert session.questions_pending("two") == ()
+    session.answer("three", "gate", "`gate`.")
+    assert session.progress.is_done("three")
+    assert StepCompleted("three") in events
+    assert session.questions_pending("three") == ()
 
 
 def test_a_blocking_question_answered_first_lets_the_checks_finish_the_step(tmp_path: Path) -> None:
-    session, cluster, _, _ = make(tmp_path)
-    session.open()
-    cluster.satisfy("one")
-    session.show("two")
-    session.answer("two", "gate", "gate")
-    assert not session.progress.is_done("two")
-    cluster.satisfy("two")
-    assert session.progress.is_done("two")
+    session, cluster, _, _ = at_step_three(tmp_path)
+    session.answer("three", "gate", "gate")
+    assert not session.progress.is_done("three")
+    cluster.satisfy("three")
+    assert session.progress.is_done("three")
 
 
 def test_autoplay_answers_every_question_and_runs_an_already_done_steps_commands_once(tmp_path: Path) -> None:
-    session, cluster, runner, events = make(tmp_path)
-    cluster.satisfy("three")  # an earlier step's work already satisfies step three
-    session.open()
+    session, _, runner, events = make(tmp_path)
+    session.open()  # step one's command does step two's work too
     assert session.autoplay()
     told = answers(events)
     assert [(event.question, event.revealed, event.verdict.correct) for event in told] == [
@@ -174,7 +115,7 @@ def test_autoplay_answers_every_question_and_runs_an_already_done_steps_commands
         ("gate", True, True),
     ]
     assert told[0].answer == "a" and told[1].answer == "Gate"
-    assert runner.ran.count(["look", "at", "three"]) == 1
+    assert runner.ran.count(["look", "at", "two"]) == 1
     assert [event.step for event in events if isinstance(event, CommandStarted)] == ["one", "two", "three"]
     gate = session.answered("gate")
     assert gate is not None and gate.correct and gate.tries == 0
