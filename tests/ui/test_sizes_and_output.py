@@ -110,3 +110,26 @@ async def test_the_keys_go_to_the_step_and_never_to_a_hidden_step_list(mini: Les
         await wait_for(pilot, lambda: screen.session.progress.is_done("first") and not screen.running)
         await pilot.press("n")
         await wait_for(pilot, lambda: screen.current == "slow" and screen.step_views["slow"].has_focus)
+
+
+async def test_output_past_its_last_1000_lines_shows_the_newest_lines() -> None:
+    """Textual's Log repainted only the lines it added once the oldest were dropped: the lines
+    on screen kept showing what had been there before (16238 above 19997)."""
+    from textual.app import App, ComposeResult
+
+    from tutor.ui.widgets.command_view import OutputLog
+
+    class Shown(App[None]):
+        def compose(self) -> ComposeResult:
+            yield OutputLog(max_lines=10)
+
+    app = Shown()
+    async with app.run_test(size=(20, 6)) as pilot:
+        log = app.query_one(OutputLog)
+        log.write_lines([str(n) for n in range(1, 11)])
+        await pilot.pause()
+        log.write_lines([str(n) for n in range(11, 14)])
+        await pilot.pause()
+        update = app.screen._compositor.render_update(full=True)
+        rows = ["".join(segment.text for segment in strip).split() for strip in update.strips]
+        assert [row[0] for row in rows if row and row[0].isdigit()] == ["9", "10", "11", "12", "13"]

@@ -73,6 +73,8 @@ class TestEverySize:
             await pilot.press("r")
             seq = screen.command_view("first", 1)
             await wait_for(pilot, lambda: seq.status.startswith("✓") and not screen.running, what="the run")
+            await wait_for(pilot, lambda: screen.checks() and screen.checks()[0].result.passed, what="the check")
+            await wait_for(pilot, lambda: any(bar.display for bar in screen.query(StepDoneBar)), what="done")
             await wait_for(pilot, lambda: bool(seq.query(".command-cue")), what="the cue")
             seq.scroll_visible(animate=False)
             await pilot.pause()

@@ -147,6 +147,8 @@ def watch_size(app: App[Any], width: int, height: int) -> None:
     of a broken layout; back to the lesson once the terminal is large enough."""
     from tutor.ui.screens.too_small import TooSmallScreen, too_small
 
+    if not app.screen_stack or app.return_code is not None:
+        return  # starting, or on the way out: no screen to cover
     showing = isinstance(app.screen, TooSmallScreen)
     if too_small(width, height) and not showing:
         app.push_screen(TooSmallScreen())

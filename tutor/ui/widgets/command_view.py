@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, assert_never
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Self, assert_never
 
 from rich.style import Style
 from rich.text import Text
@@ -56,6 +56,16 @@ class OutputLog(Log):
     def _process_line(cls, line: str) -> str:
         # What Log measures and draws: the line without its colour sequences.
         return super()._process_line(strip_controls(line) if "\x1b" in line else line)
+
+    def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> Self:
+        lines = list(lines)
+        pruned = self.max_lines is not None and self.line_count + len(lines) > self.max_lines
+        super().write_lines(lines, scroll_end)
+        if pruned:
+            # Log repaints only the lines it added, at the places they had before the oldest
+            # were dropped: the lines already on screen moved up, so all of them are repainted.
+            self.refresh()
+        return self
 
     def on_resize(self) -> None:
         # Its size is known only now, after the lines that made it grow: what fits may have changed.
