@@ -57,6 +57,31 @@ def hash_text(text: str) -> int:
 
 
 @dataclass
+class Answer:
+    """How the learner stands with one question."""
+
+    step: str
+    correct: bool = False
+    """Answered right (by the learner, or by autoplay)."""
+    tries: int = 0
+    """Answers judged right or wrong (an unreadable one is not a try)."""
+    revealed: bool = False
+    """The learner asked to see the answer."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "correct": self.correct, "tries": self.tries, "revealed": self.revealed}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Answer:
+        if not isinstance(data, dict) or not isinstance(data.get("step"), str):
+            raise ValueError("has an invalid answer")
+        correct, tries, revealed = data.get("correct", False), data.get("tries", 0), data.get("revealed", False)
+        if not isinstance(correct, bool) or not isinstance(revealed, bool) or type(tries) is not int or tries < 0:
+            raise ValueError("has an invalid answer")
+        return cls(data["step"], correct, tries, revealed)
+
+
+@dataclass
 class Progress:
     lesson: str
     cluster: str
@@ -65,6 +90,8 @@ class Progress:
     current: str | None = None
     memory: dict[str, Any] = field(default_factory=dict)
     """What `remember` checks saw when they passed (e.g. the saved high scores)."""
+    answers: dict[str, Answer] = field(default_factory=dict)
+    """The lesson's questions answered on this cluster, by question id."""
     updated: str | None = None
     notice: str | None = field(default=None, compare=False)
     """Set when the stored file was unreadable and was moved aside (not saved)."""
@@ -88,6 +115,7 @@ class Progress:
             "completed": list(self.completed),
             "current": self.current,
             "memory": self.memory,
+            "answers": {question: answer.to_json() for question, answer in self.answers.items()},
             "updated": self.updated,
         }
 
@@ -207,6 +235,9 @@ def _parse(raw: bytes, lesson: str, cluster: str | None) -> Progress:
         raise ValueError("has no valid list of completed steps")
     if not isinstance(memory, dict):
         raise ValueError("has an invalid memory section")
+    answers = data.get("answers", {})
+    if not isinstance(answers, dict):
+        raise ValueError("has an invalid answers section")
     if current is not None and not isinstance(current, str):
         raise ValueError("has an invalid current step")
     stored_cluster = data.get("cluster")
@@ -221,5 +252,6 @@ def _parse(raw: bytes, lesson: str, cluster: str | None) -> Progress:
         completed=list(dict.fromkeys(completed)),
         current=current,
         memory=memory,
+        answers={str(question): Answer.from_json(answer) for question, answer in answers.items()},
         updated=updated if isinstance(updated, str) else None,
     )

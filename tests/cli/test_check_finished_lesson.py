@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, free_port, run_tutor, wait_until
+from tests.conftest import REPO, free_port, run_tutor
+from tests.polling import wait_until
 from tutor.run import port_in_use
 
 pytestmark = pytest.mark.skipif(

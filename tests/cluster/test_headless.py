@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import REPO, free_port, wait_until
+from tests.cluster.conftest import REPO, free_port
 from tests.cluster.kubeconfigs import kubeconfig
 from tests.lesson.helpers import MINIMAL, write_lesson
+from tests.polling import wait_until
 from tutor.cli import main
 
 

@@ -289,3 +289,10 @@ def test_not_utf8_and_nul_bytes(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:
     found = errors_of(tmp_path / "nope.md")
     assert found and found[0].startswith("0: cannot read the lesson file")
+
+
+def test_the_introductions_paragraphs_stay_apart(tmp_path: Path) -> None:
+    text = MINIMAL.replace("Intro text.", "# Demo\n\nFirst paragraph,\nstill the first.\n\nSecond paragraph.")
+    lesson = load(write_lesson(tmp_path, text + "\nOutro one.\n\nOutro two.\n"))
+    assert lesson.intro == "# Demo\n\nFirst paragraph,\nstill the first.\n\nSecond paragraph."
+    assert lesson.outro == "Outro one.\n\nOutro two."

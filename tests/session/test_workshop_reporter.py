@@ -61,6 +61,23 @@ tool do:three
 - kind: exists
   object: deployment/three
 ```
+
+```yaml {question}
+ask: Which object asks for storage?
+choices:
+  - text: The claim
+    correct: true
+    why: A claim is the request.
+  - text: The volume
+    why: The volume is the storage itself.
+```
+
+```yaml {question}
+ask: What does RWO stand for?
+answer: ReadWriteOnce
+why: One node at a time.
+otherwise: Look at the claim's spec.accessModes.
+```
 :::
 """
 
@@ -117,6 +134,28 @@ def test_a_snapshot_follows_what_the_instructor_cares_about_and_nothing_else(tmp
     assert [s.seq for s in sent] == sorted({s.seq for s in sent})
     for snapshot in sent:
         assert Snapshot.from_json(json.loads(json.dumps(snapshot.to_json()))) == snapshot
+
+
+def test_questions_answered_count_questions_tried_not_tries(tmp_path: Path) -> None:
+    session, _, _, _, sent, _ = make(tmp_path)
+    session.open()
+    assert sent[-1].questions_answered == 0
+    first, second = session.lesson.step("three").questions
+    session.answer("three", first.id, "b")  # wrong, but answered
+    assert sent[-1].questions_answered == 1
+    session.answer("three", first.id, "a")
+    assert sent[-1].questions_answered == 1, "a second try at the same question is not another question"
+    session.answer("three", second.id, "z z z")
+    session.reveal("three", second.id)  # wrong, then a peek: still one try
+    assert sent[-1].questions_answered == 2
+
+
+def test_a_peek_at_the_answer_is_not_an_answer(tmp_path: Path) -> None:
+    session, _, _, _, sent, _ = make(tmp_path)
+    session.open()
+    question = session.lesson.step("three").questions[0]
+    session.reveal("three", question.id)
+    assert sent[-1].questions_answered == 0
 
 
 def test_a_step_that_has_not_passed_for_two_minutes_is_stuck_with_its_headline(tmp_path: Path) -> None:

@@ -39,6 +39,11 @@ def mini() -> Lesson:
     return load(LESSONS / "mini.md")
 
 
+@pytest.fixture(scope="session")
+def quiz() -> Lesson:
+    return load(LESSONS / "quiz.md")
+
+
 def _setup(lesson: Lesson, *, started: bool) -> Iterator[Setup]:
     # As tutor/commands/lesson.py's _cluster_for does for --sandbox, with instant delays and free ports.
     with Sandbox(delays=Delays.instant(), started=started, profile=lesson.profile) as sandbox:
@@ -67,9 +72,29 @@ def mini_setup(mini: Lesson, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     yield from _setup(mini, started=True)
 
 
+@pytest.fixture
+def quiz_setup(quiz: Lesson, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+    """A started sandbox; the quiz lesson's checks work in a fresh folder."""
+    monkeypatch.chdir(tmp_path)
+    yield from _setup(quiz, started=True)
+
+
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
     """Let the app run until `condition()` holds; fail with `what` after `timeout` seconds."""
     await wait_until_async(pilot.pause, condition, timeout, what or str(condition))
+
+
+async def settled(pilot: Pilot[None], frames: int = 3, timeout: float = 10.0) -> None:
+    """Wait until nothing on screen scrolls any more for `frames` frames in a row: a snapshot
+    taken while a scroll asked for after a refresh is still to come would differ by a row."""
+    seen: list[object] = []
+
+    def still() -> bool:
+        offsets = tuple((id(w), w.scroll_offset) for w in pilot.app.screen.walk_children() if w.is_scrollable)
+        seen.append(offsets)
+        return len(seen) > frames and all(earlier == offsets for earlier in seen[-frames - 1 :])
+
+    await wait_until_async(pilot.pause, still, timeout, "the screen to stop scrolling")
 
 
 async def wait_for_question(pilot: Pilot[None], what: str = "the question") -> None:

@@ -30,11 +30,24 @@ async def test_the_keys_are_there_from_the_first_paint(mini: Lesson, mini_setup:
     app = TutorApp(mini, mini_setup)
     async with app.run_test(size=SIZE) as pilot:
         footer = app.lesson_screen.query_one(KeyFooter)
-        assert list(keys(footer)) == ["Run step", "Next", "Previous", "Hint", "Explain", "Map", "Quit"]
+        assert list(keys(footer)) == [
+            "Run step",
+            "Next",
+            "Previous",
+            "Hint",
+            "Explain",
+            "Keys",
+            "Quit",
+            "Answer",
+            "Output",
+            "Steps",
+            "Map",
+        ]
         await opened(pilot)
         drawn = keys(footer)
-        assert drawn["Run step"] and drawn["Hint"] and drawn["Map"] and drawn["Quit"]
+        assert drawn["Run step"] and drawn["Hint"] and drawn["Quit"]
         assert not drawn["Next"] and not drawn["Previous"]  # first step, not done
+        assert not drawn["Answer"]  # no question in this step
 
 
 async def test_a_click_on_a_key_presses_it(mini: Lesson, mini_setup: Setup) -> None:

@@ -13,14 +13,18 @@ from rich.console import RenderableType
 from rich.style import Style
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import Input
 
-from tests.ui.conftest import SIZE, opened, wait_for, wait_for_question
+from tests.ui.conftest import SIZE, opened, settled, wait_for, wait_for_question
 from tutor.lesson.model import Lesson
 from tutor.session.factory import SessionRefused, Setup
 from tutor.session.session import LessonSession
-from tutor.ui.app import TutorApp
+from tutor.ui.app import PickerApp, TutorApp
+from tutor.ui.choices import LessonChoice
+from tutor.ui.screens.complete import LessonCompleteScreen
 from tutor.ui.screens.lesson import LessonScreen
 from tutor.ui.widgets.done_bar import StepDoneBar
+from tutor.ui.widgets.question_view import ChoiceRow
 
 SnapCompare = Callable[..., bool]
 
@@ -33,7 +37,7 @@ class TestLessonScreen:
             await wait_for(pilot, lambda: any(bar.display for bar in screen.query(StepDoneBar)) and not screen.running)
             # The minikube output has timestamps-like ages ("0s"): keep it off screen.
             screen.step_views["start"].scroll_home(animate=False)
-            await pilot.pause()
+            await settled(pilot)
 
         assert snap_compare(TutorApp(day55, day55_setup), terminal_size=SIZE, run_before=run_step_one)
 
@@ -45,6 +49,82 @@ class TestLessonScreen:
             await wait_for(pilot, lambda: "exited 1" in str(screen.query_one("#checks").render()))
 
         assert snap_compare(TutorApp(mini, mini_setup), terminal_size=(80, 24), run_before=checked)
+
+
+SIZES = [(80, 24), (100, 30), (160, 48)]
+"""The sizes every state below is drawn at: the smallest usual terminal, a common one, a big one."""
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+class TestEverySize:
+    def test_the_picker(self, snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+        choices = [
+            LessonChoice("day55", "State and Ingress in Kubernetes", "Pac-Man on MongoDB, with a volume.", 11),
+            LessonChoice("mini", "A small lesson", "Four quick steps.", 5, ("mc-demo: 2 of 5 steps done",)),
+        ]
+        note = "minikube is not installed here: quit (q) and start k8s-tutor --sandbox for a simulated cluster."
+        assert snap_compare(PickerApp(choices, note), terminal_size=size)
+
+    def test_a_step_with_output(
+        self, snap_compare: SnapCompare, mini: Lesson, mini_setup: Setup, size: tuple[int, int]
+    ) -> None:
+        async def ran(pilot: Pilot[None]) -> None:
+            screen = await opened(pilot)
+            await pilot.press("r")
+            seq = screen.command_view("first", 1)
+            await wait_for(pilot, lambda: seq.status.startswith("✓") and not screen.running, what="the run")
+            await wait_for(pilot, lambda: screen.checks() and screen.checks()[0].result.passed, what="the check")
+            await wait_for(pilot, lambda: any(bar.display for bar in screen.query(StepDoneBar)), what="done")
+            await wait_for(pilot, lambda: bool(seq.query(".command-cue")), what="the cue")
+            seq.scroll_visible(animate=False)
+            await settled(pilot)
+
+        assert snap_compare(TutorApp(mini, mini_setup), terminal_size=size, run_before=ran)
+
+    def test_a_failing_check_explained(
+        self, snap_compare: SnapCompare, day55: Lesson, day55_setup: Setup, size: tuple[int, int]
+    ) -> None:
+        async def explained(pilot: Pilot[None]) -> None:
+            screen = await opened(pilot)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: screen.session.progress.is_done("start") and not screen.running)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: screen.current == "default-storageclass" and screen.checks())
+            await wait_for(pilot, lambda: screen.checks()[0].result.findings, what="findings")
+            await pilot.press("e")
+            await wait_for(pilot, lambda: "what the cluster shows" in str(screen.query_one("#checks").render()))
+            await pilot.pause()
+
+        assert snap_compare(TutorApp(day55, day55_setup), terminal_size=size, run_before=explained)
+
+    def test_a_question_answered_wrong(
+        self, snap_compare: SnapCompare, quiz: Lesson, quiz_setup: Setup, size: tuple[int, int]
+    ) -> None:
+        async def answered(pilot: Pilot[None]) -> None:
+            screen = await opened(pilot)
+            await wait_for(pilot, lambda: "exited 1" in str(screen.query_one("#checks").render()))
+            view = screen.step_views["ask"].question_views["which-file"]
+            view.query(ChoiceRow)[1].focus()
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: view.verdict is not None, what="the verdict")
+            view.scroll_visible(animate=False)
+            await pilot.pause()
+
+        assert snap_compare(TutorApp(quiz, quiz_setup), terminal_size=size, run_before=answered)
+
+    def test_the_end(self, snap_compare: SnapCompare, quiz: Lesson, quiz_setup: Setup, size: tuple[int, int]) -> None:
+        async def finished(pilot: Pilot[None]) -> None:
+            screen = await opened(pilot)
+            await pilot.press("r")
+            await wait_for(pilot, lambda: screen.session.progress.is_done("ask") and not screen.running)
+            await pilot.press("n")
+            await wait_for(pilot, lambda: screen.current == "word", what="step two")
+            screen.step_views["word"].query_one(Input).focus()
+            await pilot.press(*"touch", "enter")
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, LessonCompleteScreen), what="the end")
+            await pilot.pause()
+
+        assert snap_compare(TutorApp(quiz, quiz_setup), terminal_size=size, run_before=finished)
 
 
 class TestReplay:

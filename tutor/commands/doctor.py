@@ -118,7 +118,11 @@ class Doctor:
         for program in programs:
             path = which(program, self.executor.environment())
             if path is None:
-                self.add("fail", program, f"{program} is not installed: {install_advice(program)}")
+                advice = install_advice(program)
+                if program == "minikube":
+                    lesson = self.lesson.id if self.lesson else "LESSON"
+                    advice += f"; or take the lesson on a simulated cluster: k8s-tutor {lesson} --sandbox"
+                self.add("fail", program, f"{program} is not installed: {advice}")
                 continue
             version = self.version(program) or "(version unknown)"
             if version.lower().startswith(program + " "):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -63,7 +64,7 @@ def run(options: LessonOptions) -> int:
     if name is None:
         if options.plain or not tui_possible():
             return listing.run(listing.ListOptions(lessons=options.lessons))
-        name = _pick_lesson(options.lessons)
+        name = _pick_lesson(options.lessons, sandbox=options.cluster.sandbox)
         if name is None:
             return OK
         # Then on exactly as if the learner had named it: same flags, same cluster set-up.
@@ -179,7 +180,7 @@ def tui_possible() -> bool:
     )
 
 
-def _pick_lesson(lessons: tuple[Path, ...]) -> str | None:
+def _pick_lesson(lessons: tuple[Path, ...], *, sandbox: bool) -> str | None:
     from tutor.ui.app import pick_lesson
     from tutor.ui.choices import LessonChoice
 
@@ -196,7 +197,13 @@ def _pick_lesson(lessons: tuple[Path, ...]) -> str | None:
         )
         for row in listing.lesson_rows(lessons)
     ]
-    return pick_lesson(choices)
+    note = ""
+    if not sandbox and shutil.which("minikube") is None:
+        note = (
+            "minikube is not installed here. To take a lesson on a simulated cluster instead, "
+            "quit (q) and start k8s-tutor --sandbox."
+        )
+    return pick_lesson(choices, note=note)
 
 
 # --- the end of the tutor, however it comes ----------------------------------------------

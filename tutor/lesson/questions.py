@@ -11,7 +11,8 @@ from __future__ import annotations
 import enum
 import re
 import string
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from tutor.lesson.model import Question
 
@@ -73,10 +74,25 @@ def solution(question: Question) -> tuple[str, Verdict]:
     return answer, evaluate(question, answer)
 
 
+def filled(question: Question, text: Callable[[str], str]) -> Question:
+    """The question with its variables filled in by `text` (a session's): what the learner reads,
+    and what their answer is compared with."""
+    return replace(
+        question,
+        ask=text(question.ask),
+        choices=tuple(replace(choice, text=text(choice.text), why=text(choice.why)) for choice in question.choices),
+        answers=tuple(text(answer) for answer in question.answers),
+        why=text(question.why),
+        wrong={text(answer): text(why) for answer, why in question.wrong.items()},
+        otherwise=text(question.otherwise),
+    )
+
+
 def normalise(answer: str) -> str:
-    text = " ".join(answer.split()).casefold()
-    text = text.strip("`'\"“”‘’ ")
-    return re.sub(r"[.!]+$", "", text).strip()
+    quotes = "`'\"“”‘’ "
+    text = " ".join(answer.split()).casefold().strip(quotes)
+    # A full stop after the closing quote ("`RWO`.") as well as before it.
+    return re.sub(r"[.!]+$", "", text).strip(quotes)
 
 
 def _choice_index(question: Question, answer: str) -> int | None:

@@ -58,7 +58,9 @@ class StepReader:
                 self.outside_step(token)
                 (outro if steps else intro).append(self.ctx.source(*token.map))
             i += 1
-        return steps, "".join(intro).strip(), "".join(outro).strip()
+        # A block's lines end before the blank line that separates it from the next: joined
+        # with one, paragraphs stay paragraphs.
+        return steps, "\n".join(intro).strip(), "\n".join(outro).strip()
 
     def outside_step(self, token: Token) -> None:
         line = _line(token)

@@ -13,7 +13,8 @@ from typing import TextIO, assert_never
 
 from tutor.cluster.object_map import ObjectMap, describe, describe_link, shows_step
 from tutor.cluster.status import ConnectionStatus
-from tutor.lesson.model import CommandBlock, Prose, Step
+from tutor.lesson.model import CommandBlock, Prose, Question, Step
+from tutor.lesson.questions import Outcome, label
 from tutor.plain.text import plain
 from tutor.run import ProcessState
 from tutor.safe_text import strip_controls
@@ -65,6 +66,10 @@ class LessonLines:
         self._connection_state = ""
         self.map_asked = False
         """`m`: print the object map once it is read, then stop keeping it."""
+        self.arrived_done: set[str] = set()
+        """Steps whose checks already passed when they were shown (an earlier step did their work)."""
+        self.ran: set[str] = set()
+        """Steps whose commands the learner ran from this view."""
         session.subscribe(self.on_event)
 
     # --- output --------------------------------------------------------------------------
@@ -85,8 +90,12 @@ class LessonLines:
                 self._connection(status)
             case events.ChecksChanged():
                 self._checks_changed(event)
-            case events.StepShown(step=step):
+            case events.StepShown(step=step, done=done):
                 with self._order:
+                    if done:
+                        self.arrived_done.add(step)
+                    else:
+                        self.arrived_done.discard(step)
                     if step != self._printed:
                         self.print_step(self.session.lesson.step(step))
                     self._flush()
@@ -107,6 +116,8 @@ class LessonLines:
                     else:
                         self._steps_running.discard(step)
                         self._flush()
+                        if step in self.arrived_done and step in self.ran and self.interactive:
+                            self.say("Press Enter to go on to the next step.")
             case events.CommandStarted():
                 self._command_started(event)
             case events.OutputLine(run=run, text=text, count=count):
@@ -143,6 +154,8 @@ class LessonLines:
                 pass  # `h` prints the hint it asked for
             case events.MapChanged(map=found):
                 self._map_changed(found)
+            case events.QuestionAnswered():
+                self._question_answered(event)
             case _:
                 assert_never(event)
 
@@ -208,8 +221,12 @@ class LessonLines:
     def _say_step_done(self, event: events.StepCompleted) -> None:
         index = self.session.lesson.index(event.step) + 1
         self.say(f"Step {index} done: {self.session.lesson.step(event.step).title}.")
+        if event.step in self.arrived_done and event.step not in self.ran:
+            return  # the step says what Enter does there: its commands first
         if self.interactive and self.session.frontier is not None:
-            self.say("Press Enter for the next step.")
+            step = self.session.lesson.step(event.step)
+            asks = any(self.session.answered(question.id) is None for question in step.questions)
+            self.say("Press Enter for its question, then the next step." if asks else "Press Enter for the next step.")
 
     def _say_lesson_done(self, event: events.LessonCompleted) -> None:
         outro = plain(self.session.text(self.session.lesson.outro))
@@ -283,6 +300,44 @@ class LessonLines:
             self.out.write("".join(line + "\n" for line in map_lines(found)))
             self.out.flush()
 
+    def _question_answered(self, event: events.QuestionAnswered) -> None:
+        verdict = event.verdict
+        explanation = plain(verdict.explanation)
+        if event.revealed:
+            question = self.session.question(event.step, event.question)
+            given = event.answer
+            if verdict.choice is not None:
+                given = f"{label(verdict.choice)}) {plain(question.choices[verdict.choice].text)}"
+            self.say(f"[answer] {given}")
+            self.say(f"  {explanation}")
+            return
+        match verdict.outcome:
+            case Outcome.CORRECT:
+                self.say(f"[right] {explanation}")
+            case Outcome.WRONG:
+                self.say(f"[not quite] {explanation}")
+                if self.interactive:
+                    self.say("  Try again, or press Enter to go on.")
+            case Outcome.UNREADABLE:
+                self.say(f"  {explanation}")
+            case _:
+                assert_never(verdict.outcome)
+
+    def question_lines(self, step_id: str, question_id: str) -> list[str]:
+        """A question as its lines: "Question: ...", then "a) ..." per choice."""
+        question = self.session.question(step_id, question_id)
+        lines = [f"Question: {plain(question.ask)}"]
+        if question.multiple_choice:
+            lines += [f"  {label(index)}) {plain(choice.text)}" for index, choice in enumerate(question.choices)]
+        else:
+            lines.append("  (answer in a word or two)")
+        if question.blocking:
+            lines.append("  (this step is done once it is answered right)")
+        known = self.session.answered(question.id)
+        if known is not None and known.correct:
+            lines.append("  (you answered it right before)")
+        return lines
+
     def check_line(self, check: events.StepCheck) -> str:
         result = check.result
         reason = f": {result.reason}" if result.reason and not result.passed else ""
@@ -320,9 +375,20 @@ class LessonLines:
                     suffix = "   (background)" if command.background else ""
                     suffix = "   (type this yourself)" if command.manual else suffix
                     self.say(f"    $ {command.display(self.session.variables)}{suffix}")
+            elif isinstance(block, Question):
+                for line in self.question_lines(step.id, block.id):
+                    self.say(line)
             self.say()
         if self.session.progress.is_done(step.id):
-            self.say("This step is already done.")
+            if not self.interactive:
+                self.say("This step's checks already pass.")
+            elif step.runnable:
+                self.say(
+                    "This step's checks already pass. Press Enter to run its commands anyway and see what "
+                    "they show, or type n and Enter to go on."
+                )
+            else:
+                self.say("This step's checks already pass: press Enter to go on.")
 
 
 def map_lines(found: ObjectMap) -> list[str]:

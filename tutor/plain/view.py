@@ -2,6 +2,12 @@
 
 Input, when there is a terminal, is a word and Enter. Without input (a pipe, /dev/null)
 the view follows along: a step done by someone else's commands moves it on by itself.
+
+A step's questions are printed in their place. With a keyboard they are asked when the
+learner goes on from a step whose checks pass (Enter), or, for a question the step waits
+for, as soon as its checks pass: a letter, a number or a word and Enter answers (as often
+as it takes), Enter alone skips. Without one, a question the step waits for is answered
+by the tutor, with its explanation, so that following along never stalls.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from tutor.lesson.model import Lesson, Step
+from tutor.lesson.model import Lesson, Question, Step
+from tutor.lesson.questions import Outcome, label
 from tutor.plain.lines import LessonLines
 from tutor.plain.text import plain
 from tutor.safe_text import strip_controls
 from tutor.session.asking import ask_yes_no, confirm_cluster, on_terminal
 from tutor.session.commands import BadVariable
+from tutor.session.events import all_pass
 from tutor.session.factory import SessionRefused, Setup, build_session
 from tutor.session.session import Opening
 
@@ -27,8 +35,8 @@ if TYPE_CHECKING:  # only with --workshop
     from tutor.session.workshop import WorkshopLink, WorkshopSetup
 
 HELP = (
-    "Enter: run this step's commands (or go on, once the step is done)  "
-    "n: next step  p: previous step  h: a hint  c: why the checks are not passing  "
+    "Type a key, then press Enter. Enter: run this step's commands (or go on, once the "
+    "step is done)  n: next step  p: previous step  h: a hint  c: why the checks are not passing  "
     "l: list the steps  m: the map of what the lesson builds  set NAME=VALUE: another port (set local_port=9191)  "
     "q: quit"
 )
@@ -37,6 +45,10 @@ HELP = (
 class PlainView(LessonLines):
     workshop: WorkshopLines | None = None
     """--workshop: the board's lines, and `g` for the instructor's "everyone, step N"."""
+    _asking: list[tuple[str, Question]]
+    """Questions being asked, the first one now: (its step, the question)."""
+    _then_next = False
+    """Once the questions are answered or skipped, go on to the next step."""
 
     # --- running -------------------------------------------------------------------------
 
@@ -77,15 +89,24 @@ class PlainView(LessonLines):
             threading.Thread(target=self._read, args=(stream,), name="plain-input", daemon=True).start()
         else:
             self.say("Run the commands in your own terminal; this view moves on when each step's checks pass.")
+        self._asking = []
+        self._skipped: set[str] = set()
         while not self.completed:
             try:
                 command = self._inbox.get(timeout=0.2)
             except queue.Empty:
-                if not self.interactive:
+                if self._waits_for_answers():
+                    self._answer_waiting()
+                elif not self.interactive:
                     self._follow()
                 continue
             if command is None:
                 break
+            if self._asking and command != "eof":
+                if command.strip().lower() in ("quit", "exit"):
+                    return 0
+                self._answer(command)
+                continue
             if not self._handle(command):
                 return 0
         return 0
@@ -97,6 +118,80 @@ class PlainView(LessonLines):
             following = session.next_step()
             if following is not None:
                 session.show(following.id)
+
+    # --- questions -----------------------------------------------------------------------
+
+    def _waits_for_answers(self) -> bool:
+        """The step in view passes its checks and waits only for a question to be answered right."""
+        session = self.session
+        step = session.viewing.id
+        return (
+            not self._asking
+            and not session.progress.is_done(step)
+            and all_pass(session.results(step))
+            and bool(session.questions_pending(step))
+        )
+
+    def _answer_waiting(self) -> None:
+        session = self.session
+        step = session.viewing.id
+        pending = session.questions_pending(step)
+        if not self.interactive:
+            # Nobody to answer: the tutor does, and says so, so that following along goes on.
+            for question in pending:
+                self.say(f"The step waits for the answer to “{question.id}”; with no keyboard, here it is:")
+                session.reveal(step, question.id, answers_it=True)
+            return
+        if any(question.id not in self._skipped for question in pending):
+            self.say("The checks pass; the step is done once its question is answered right.")
+            self._ask_questions([(step, question) for question in pending if question.id not in self._skipped])
+
+    def _ask_questions(self, questions: list[tuple[str, Question]]) -> None:
+        self._asking = questions
+        if questions:
+            self._prompt()
+        elif self._then_next:
+            self._then_next = False
+            self._next()
+
+    def _prompt(self) -> None:
+        step, question = self._asking[0]
+        for line in self.question_lines(step, question.id):
+            self.say(line)
+        if question.multiple_choice:
+            last = label(len(question.choices) - 1)
+            self.say(f"Your answer: a letter from a to {last} and Enter (Enter alone skips it).")
+        else:
+            self.say("Your answer, and Enter (Enter alone skips it):")
+
+    def _answer(self, text: str) -> None:
+        step, question = self._asking[0]
+        if not text.strip():
+            self._skipped.add(question.id)
+            if question.blocking:
+                self.say("Skipped: the step is done once it is answered right (Enter on the step asks again).")
+            self._ask_questions(self._asking[1:])
+            return
+        verdict = self.session.answer(step, question.id, text)
+        if verdict.outcome is Outcome.CORRECT:
+            self._ask_questions(self._asking[1:])
+        elif verdict.outcome is Outcome.UNREADABLE:
+            self.say("Your answer, or Enter alone to skip it:")
+
+    def _go_on(self) -> None:
+        """Enter on a step whose checks pass: its questions not answered yet, then the next step."""
+        session = self.session
+        step = session.viewing
+        unanswered = []
+        for question in step.questions:
+            known = session.answered(question.id)
+            if question.id not in self._skipped and not (known is not None and (known.correct or known.revealed)):
+                unanswered.append((step.id, question))
+        self._then_next = session.progress.is_done(step.id)
+        if not unanswered and not self._then_next:
+            self._skipped.difference_update(question.id for question in step.questions)  # asked again
+            unanswered = [(step.id, question) for question in session.questions_pending(step.id)]
+        self._ask_questions(unanswered)
 
     def _read(self, stream: TextIO) -> None:
         for line in stream:
@@ -118,20 +213,17 @@ class PlainView(LessonLines):
             self.workshop.go()
             return True
         if word == "":
-            if session.progress.is_done(session.viewing.id):
-                word = "n"
+            shown = session.viewing.id
+            done = session.progress.is_done(shown)
+            if done and shown in self.arrived_done and shown not in self.ran and session.viewing.runnable:
+                self._run_in_background()  # already done when shown: its commands are still worth seeing
+            elif done or (all_pass(session.results(shown)) and session.questions_pending(shown)):
+                self._go_on()
             else:
                 self._run_in_background()
-                return True
+            return True
         if word == "n":
-            following = session.next_step()
-            if following is None:
-                if session.lesson.index(session.viewing.id) + 1 < len(session.lesson.steps):
-                    self.say("The next step unlocks when this one's checks pass (c shows why they do not).")
-                else:
-                    self.say("This is the last step.")
-            else:
-                session.show(following.id)
+            self._next()
         elif word == "p":
             index = session.lesson.index(session.viewing.id)
             if index > 0:
@@ -158,6 +250,19 @@ class PlainView(LessonLines):
             self.say(HELP)
         return True
 
+    def _next(self) -> None:
+        session = self.session
+        following = session.next_step()
+        step = session.viewing.id
+        if following is not None:
+            session.show(following.id)
+        elif session.questions_pending(step) and all_pass(session.results(step)):
+            self.say("This step is done once its question is answered right (press Enter).")
+        elif session.lesson.index(step) + 1 >= len(session.lesson.steps):
+            self.say("This is the last step.")
+        else:
+            self.say("The next step unlocks when this one's checks pass (c shows why they do not).")
+
     def _set(self, assignment: str) -> None:
         """`set local_port=9191` (or `set local_port 9191`): another port from now on."""
         name, _, value = assignment.replace("=", " ", 1).partition(" ")
@@ -174,6 +279,7 @@ class PlainView(LessonLines):
             self.say("The step's commands are still running.")
             return
         step = self.session.viewing
+        self.ran.add(step.id)
         self._worker = threading.Thread(target=self.session.run_step, args=(step.id,), name="plain-run", daemon=True)
         self._worker.start()
 

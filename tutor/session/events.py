@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from tutor.cluster.object_map import ObjectMap
     from tutor.cluster.results import CheckResult
     from tutor.cluster.status import ConnectionStatus
+    from tutor.lesson.questions import Verdict
     from tutor.run import PortUse, ProcessState
 
 _T = TypeVar("_T")
@@ -109,6 +110,26 @@ class HintShown:
 
     step: str
     shown: int
+
+
+@dataclass
+class QuestionAnswered:
+    """The learner answered one of a step's questions (or asked to see the answer), and how it went.
+
+    Sent for every try, right or wrong; an answer that is not one (`z` to a three-choice
+    question) is judged UNREADABLE and is not a try. What the instructor's board counts.
+    """
+
+    step: str
+    question: str
+    answer: str
+    """What was given: the learner's words, or the right answer when it was `revealed`."""
+    verdict: Verdict
+    """The lesson layer's judgement; its explanation has the variables filled in."""
+    tries: int
+    """Answers judged right or wrong so far, this one included."""
+    revealed: bool = False
+    """The tutor gave the answer: the learner asked to see it, or autoplay answered."""
 
 
 @dataclass
@@ -243,6 +264,7 @@ Event = (
     | ChecksChanged
     | DriftFound
     | HintShown
+    | QuestionAnswered
     | CommandStarted
     | StepRunning
     | OutputLine

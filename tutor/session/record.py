@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tutor.progress import Progress, ProgressStore
+from tutor.progress import Answer, Progress, ProgressStore
 
 
 class Record:
@@ -31,6 +31,8 @@ class Record:
         self._saved: list[str] = list(self.progress.completed)
         """The steps the saved record says are done: what is saved, drift or not."""
         self._remembered: set[str] = set()
+        self._answered: set[str] = set()
+        """Questions answered in this session: they go with its steps when the record moves."""
         self.unsaved = False
         """Saving failed once (and the learner was told): progress lives in memory."""
 
@@ -64,12 +66,14 @@ class Record:
             stored = self.store.load(self.lesson_id, cluster) if self.store else Progress(self.lesson_id, cluster)
             done_here = [step for step in self.progress.completed if step not in self._saved]
             memory = {key: self.progress.memory[key] for key in self._remembered if key in self.progress.memory}
+            answers = {key: self.progress.answers[key] for key in self._answered if key in self.progress.answers}
             self._saved = [*stored.completed, *(s for s in done_here if s not in stored.completed)]
             self.progress = dataclasses.replace(
                 self.progress,
                 cluster=cluster,
                 completed=[*self.progress.completed],
                 memory={**stored.memory, **memory},
+                answers={**stored.answers, **answers},
                 notice=None,
             )
         return moved
@@ -77,6 +81,11 @@ class Record:
     def remember(self, key: str, value: object) -> None:
         self.progress.memory[key] = value
         self._remembered.add(key)
+
+    def answer(self, question: str, step: str) -> Answer:
+        """The record of `question` (of `step`), to update: kept with the progress."""
+        self._answered.add(question)
+        return self.progress.answers.setdefault(question, Answer(step))
 
     def save(self) -> str | None:
         """Save the record: the steps it had (drifted or not) and those done since. Returns what

@@ -8,9 +8,11 @@ rules:
   cluster the learner most likely comes back to: a view draws it before the cluster is
   reached. The cluster (the check backend and the command runner) is attached later,
   from a worker (`attach`); then `open` starts the lesson.
-- A step is done when its checks pass, whoever ran the commands. The checks of the
-  *frontier* (the first step not done) are always watched; when they all pass the
-  step is saved as done and the next one unlocks.
+- A step is done when its checks pass, whoever ran the commands, and its blocking
+  questions (if the author made any) are answered right. The checks of the *frontier*
+  (the first step not done) are always watched; when they all pass the step is saved
+  as done and the next one unlocks. Other questions never hold anything up; every
+  answer is kept with the progress.
 - The learner looks at any unlocked step (`show`), and moves on when ready; only
   autoplay moves on by itself.
 - On resume and replay, earlier steps are checked again: what no longer holds is
@@ -29,9 +31,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tutor.lesson.model import Hint, Lesson, Step
+from tutor.lesson import questions
+from tutor.lesson.model import Hint, Lesson, Question, Step
+from tutor.lesson.questions import Outcome, Verdict
 from tutor.lesson.variables import substitute
-from tutor.progress import Progress, ProgressStore
+from tutor.progress import Answer, Progress, ProgressStore
 from tutor.session.backends import CheckBackend, RunBackend
 from tutor.session.commands import SessionCommands
 from tutor.session.events import (
@@ -45,6 +49,7 @@ from tutor.session.events import (
     LessonOpened,
     MapChanged,
     Notice,
+    QuestionAnswered,
     ShellSetup,
     StepCheck,
     StepCompleted,
@@ -293,7 +298,8 @@ class LessonSession(SessionCommands):
             for step in earlier:
                 results = found.get(step.id, ())
                 self._results[step.id] = results
-                if all_pass(results):
+                # A step done before stays done by its checks alone (its questions were then).
+                if all_pass(results) and (step.id in done_before or not self.questions_pending(step.id)):
                     self.progress.mark_done(step.id)
                     continue
                 opening.missing.append(step.id)
@@ -379,7 +385,7 @@ class LessonSession(SessionCommands):
             if self._closed or self._active != step.id:
                 return
             self._results[step.id] = results
-            if all_pass(results):
+            if all_pass(results) and not self.questions_pending(step.id):
                 self.progress.mark_done(step.id)
                 self._save()
                 self._announcing.add(step.id)
@@ -396,6 +402,75 @@ class LessonSession(SessionCommands):
                 self._announcing.discard(step.id)
                 self._frontier_done.notify_all()
         self._activate()
+
+    # --- questions ---------------------------------------------------------------------
+
+    def question(self, step_id: str, question_id: str) -> Question:
+        """The step's question, its variables filled in; KeyError when the step has no such question."""
+        for question in self.lesson.step(step_id).questions:
+            if question.id == question_id:
+                return questions.filled(question, self.text)
+        raise KeyError(question_id)
+
+    def answer(self, step_id: str, question_id: str, text: str) -> Verdict:
+        """Judge the learner's answer (any number of tries), keep it with the progress, and tell
+        the views (QuestionAnswered). A blocking question answered right may complete its step."""
+        question = self.question(step_id, question_id)
+        verdict = questions.evaluate(question, text)
+        self._judged(step_id, question, text, verdict, revealed=False)
+        return verdict
+
+    def reveal(self, step_id: str, question_id: str, *, answers_it: bool = False) -> tuple[str, Verdict]:
+        """The right answer and its explanation. Shown because the learner asked, it answers
+        nothing for them; `answers_it` (autoplay, a view with nobody at the keyboard) counts
+        it as answered right, so a blocking question does not hold the step."""
+        question = self.question(step_id, question_id)
+        answer, verdict = questions.solution(question)
+        self._judged(step_id, question, answer, verdict, revealed=True, counts=answers_it)
+        return answer, verdict
+
+    def answered(self, question_id: str) -> Answer | None:
+        """How the learner stands with a question on this cluster; None before any answer."""
+        return self.progress.answers.get(question_id)
+
+    def questions_pending(self, step_id: str) -> tuple[Question, ...]:
+        """The step's blocking questions not answered right yet: the step is not done without them."""
+        answers = self.progress.answers
+        return tuple(
+            question
+            for question in self.lesson.step(step_id).questions
+            if question.blocking and not (question.id in answers and answers[question.id].correct)
+        )
+
+    def _judged(
+        self, step_id: str, question: Question, given: str, verdict: Verdict, *, revealed: bool, counts: bool = False
+    ) -> None:
+        with self._lock:
+            if verdict.outcome is Outcome.UNREADABLE:
+                known = self.progress.answers.get(question.id)
+                tries = known.tries if known else 0
+            else:
+                record = self.record.answer(question.id, step_id)
+                if not revealed:
+                    record.tries += 1
+                record.correct = record.correct or (verdict.correct and (counts or not revealed))
+                record.revealed = record.revealed or (revealed and not counts)
+                tries = record.tries
+                self._save()
+        self._emit(QuestionAnswered(step_id, question.id, given, verdict, tries, revealed))
+        if question.blocking and verdict.correct and (counts or not revealed):
+            with self._lock:
+                ready = not self._closed and self._active == step_id
+                results = self._results.get(step_id, ())
+            if ready:
+                self._on_results(self.lesson.step(step_id), results)
+
+    def _answer_for_autoplay(self, step: Step) -> None:
+        """Autoplay shows each question with its answer, and so answers the blocking ones."""
+        for question in step.questions:
+            known = self.progress.answers.get(question.id)
+            if not (known and known.correct) and not self._closed:
+                self.reveal(step.id, question.id, answers_it=True)
 
     def remember(self, key: str, value: object) -> None:
         """Keep what a check saw (`remember: KEY`) with the learner's progress."""
@@ -443,6 +518,7 @@ class LessonSession(SessionCommands):
             if on_step:
                 on_step(step)
             if self.progress.is_done(step.id):
+                self._show_done_step(step)
                 continue
             if self.untrusted:
                 self._emit(AutoplayStopped(step.id, self.results(step.id), self.untrusted))
@@ -457,6 +533,20 @@ class LessonSession(SessionCommands):
                 return False
         return True
 
+    def _show_done_step(self, step: Step) -> None:
+        """A step already done when autoplay reaches it (an earlier step did its work, as day55's
+        manifest makes its volume): its commands run once, to show what they show, and its
+        questions are answered; a command that fails does not stop autoplay."""
+        if self.untrusted or not step.runnable:
+            self._answer_for_autoplay(step)
+            return
+        with self._running_step(step):
+            for command in step.runnable:
+                if self._closed:
+                    return
+                self._run(step, command)
+            self._answer_for_autoplay(step)
+
     def _play_step(self, step: Step) -> bool:
         """Run the step's commands until its checks pass, within its timeout.
 
@@ -468,6 +558,8 @@ class LessonSession(SessionCommands):
         pending = list(step.runnable)
         for attempt in range(RETRIES + 1):
             failed = [command for command in pending if not self._run(step, command).ok and not self._closed]
+            if attempt == 0:
+                self._answer_for_autoplay(step)
             remaining = deadline - time.monotonic()
             if not failed:
                 return self.wait_done(step.id, max(remaining, 0.0))

@@ -129,8 +129,6 @@ class WorkshopReporter:
         self._lock = threading.Lock()
         self._opened = False
         self._processes: dict[str, bool] = {}
-        self._questions: set[tuple[str, str]] = set()
-        """(step, question) answered: none until the session takes answers (its QuestionAnswered event)."""
         self._frontier: tuple[str | None, float] = (None, 0.0)
         """The first step not done, and since when (on `clock`) it has been."""
         self._last: Snapshot | None = None
@@ -215,8 +213,19 @@ class WorkshopReporter:
             seq=self._seq,
             on_screen=viewing if viewing in listed else None,
             stuck=self._stuck(listed),
-            questions_answered=len(self._questions),
+            questions_answered=self._questions_answered(),
             processes=processes,
+        )
+
+    def _questions_answered(self) -> int:
+        """The lesson's questions the learner has answered (a try, or answered right), as the
+        progress keeps them (saved with it, so a restarted tutor counts them too)."""
+        answers = self.session.progress.answers
+        return sum(
+            1
+            for step in self.session.lesson.steps
+            for question in step.questions
+            if (known := answers.get(question.id)) is not None and (known.tries > 0 or known.correct)
         )
 
     def _stuck(self, listed: set[str]) -> Stuck | None:

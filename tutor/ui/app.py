@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import RenderableType
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.screen import Screen
+from textual.theme import Theme
 
 from tutor.lesson.model import Lesson
 from tutor.session.setup import Setup, new_session
@@ -29,10 +31,34 @@ if TYPE_CHECKING:
 CSS = Path(__file__).parent / "tutor.tcss"
 
 
-class TutorApp(App[None]):
+def get_lesson_commands() -> type[Provider]:
+    from tutor.ui.palette import LessonCommands  # only once the palette opens
+
+    return LessonCommands
+
+
+class ThemeRemembered:
+    """The learner's theme (Ctrl+P, "Switch theme") is used again next time."""
+
+    def remember_theme(self: App[Any]) -> None:  # type: ignore[misc]
+        from tutor import preferences
+
+        saved = preferences.load().get("theme")
+        if saved in self.available_themes:
+            self.theme = saved
+
+        def changed(theme: Theme) -> None:
+            problem = preferences.save("theme", theme.name)
+            if problem:
+                self.notify(problem, severity="warning", markup=False)
+
+        self.theme_changed_signal.subscribe(self, changed)
+
+
+class TutorApp(ThemeRemembered, App[None]):
     CSS_PATH = CSS
     TITLE = "k8s-tutor"
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = App.COMMANDS | {get_lesson_commands}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
     def __init__(
@@ -57,6 +83,9 @@ class TutorApp(App[None]):
         self.prepare = prepare
         self.presentation = presentation
 
+    def on_mount(self) -> None:
+        self.remember_theme()
+
     input_since = 0.0
     """Input read before this moment is dropped (see `drop_input_before`)."""
 
@@ -73,6 +102,9 @@ class TutorApp(App[None]):
         if isinstance(event, events.InputEvent) and event.time < self.input_since:
             return
         await super().on_event(event)
+
+    def on_resize(self, event: events.Resize) -> None:
+        watch_size(self, event.size.width, event.size.height)
 
     def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
         # Before Textual takes the screens down: the session's events stop being drawn.
@@ -98,20 +130,40 @@ class TutorApp(App[None]):
         return screen
 
 
-class PickerApp(App[str]):
+class PickerApp(ThemeRemembered, App[str]):
     CSS_PATH = CSS
     TITLE = "k8s-tutor"
-    ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
 
-    def __init__(self, choices: Sequence[LessonChoice]) -> None:
+    def __init__(self, choices: Sequence[LessonChoice], note: str = "") -> None:
         super().__init__()
         self.choices = choices
+        self.note = note
+
+    def on_resize(self, event: events.Resize) -> None:
+        watch_size(self, event.size.width, event.size.height)
+
+    def on_mount(self) -> None:
+        self.remember_theme()
 
     def get_default_screen(self) -> Screen[str]:
         from tutor.ui.screens.picker import LessonPickerScreen  # not on the way to a lesson
 
-        return LessonPickerScreen(self.choices)
+        return LessonPickerScreen(self.choices, self.note)
+
+
+def watch_size(app: App[Any], width: int, height: int) -> None:
+    """Below the smallest size the screens are drawn for, say so (and how to fix it) instead
+    of a broken layout; back to the lesson once the terminal is large enough."""
+    from tutor.ui.screens.too_small import TooSmallScreen, too_small
+
+    if not app.screen_stack or app.return_code is not None:
+        return  # starting, or on the way out: no screen to cover
+    showing = isinstance(app.screen, TooSmallScreen)
+    if too_small(width, height) and not showing:
+        app.push_screen(TooSmallScreen())
+    elif showing and not too_small(width, height):
+        app.pop_screen()
 
 
 def run_tui(
@@ -133,6 +185,7 @@ def run_tui(
     return app.return_code or 0
 
 
-def pick_lesson(choices: Sequence[LessonChoice]) -> str | None:
-    """Show the lessons; the id of the one chosen, or None when the learner quits."""
-    return PickerApp(choices).run()
+def pick_lesson(choices: Sequence[LessonChoice], *, note: str = "") -> str | None:
+    """Show the lessons (and `note`, a word of advice, above them); the id of the one chosen,
+    or None when the learner quits."""
+    return PickerApp(choices, note).run()

@@ -45,6 +45,10 @@ class CommandRuns:
             self._processes[view.command.id or event.run] = view
         return view
 
+    def latest(self) -> CommandView | None:
+        """The view the newest run went to."""
+        return max(self._runs.values(), key=lambda view: view.last_started, default=None)
+
     def view(self, run: str) -> CommandView | None:
         return self._runs.get(run)
 

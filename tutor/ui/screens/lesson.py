@@ -34,6 +34,7 @@ from tutor.ui.screens.lesson_drawing import LessonDrawing
 from tutor.ui.widgets.checks_panel import ChecksPanel
 from tutor.ui.widgets.command_view import CommandView
 from tutor.ui.widgets.lesson_header import LessonHeader
+from tutor.ui.widgets.question_view import QuestionView
 from tutor.ui.widgets.step_list import StepList
 
 # What only the session's life needs (its modal screens, the terminal lender) is imported
@@ -58,18 +59,25 @@ def attach_cluster(session: LessonSession, setup: Setup) -> None:
 
 class LessonScreen(LessonDrawing):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "run_step", "Run step"),
-        Binding("n", "next_step", "Next"),
-        Binding("p", "previous_step", "Previous"),
-        Binding("h", "hint", "Hint"),
-        Binding("e", "explain", "Explain"),
-        Binding("o", "change_port", "Port"),
-        Binding("s", "shell", "Your terminal"),
-        Binding("m", "object_map", "Map"),
-        Binding("g", "workshop_go", "Go to step"),
-        Binding("q", "app.quit", "Quit", key_display="q/^q"),
+        # In the footer in this order, as far as it reaches; `?` lists them all.
+        Binding("r", "run_step", "Run step", tooltip="Run the commands of the step on screen"),
         # Only while autoplay waits for the presenter (--pause): the key is free for the rest otherwise.
         Binding("enter,space", "go_on", "Run the step", key_display="Enter/space", priority=True),
+        # Only while the instructor's "everyone, step N" stands (--workshop).
+        Binding("g", "workshop_go", "Go to step", tooltip="The step the instructor asked everyone to go to"),
+        Binding("n", "next_step", "Next", tooltip="The next step, once this one's checks pass"),
+        Binding("p", "previous_step", "Previous", tooltip="The step before"),
+        Binding("h", "hint", "Hint", tooltip="The step's next hint"),
+        Binding("e", "explain", "Explain", tooltip="Why each check passes or not, and what the cluster shows"),
+        Binding("question_mark", "keys", "Keys", key_display="?", tooltip="This list"),
+        Binding("q", "app.quit", "Quit", key_display="q/^q", tooltip="Quit the tutor"),
+        Binding("a", "answer", "Answer", tooltip="Go to the step's question: ↑ ↓ pick a choice, Enter answers"),
+        Binding("f", "full_output", "Output", tooltip="The step's command output, full-screen and wrapped"),
+        Binding("l", "steps", "Steps", tooltip="The list of steps (a drawer on a narrow terminal)"),
+        Binding("m", "object_map", "Map", tooltip="What the lesson has built and how it hangs together, live"),
+        Binding("o", "change_port", "Port", tooltip="Another local port for the step's port-forward"),
+        Binding("s", "shell", "Your terminal", tooltip="The line that points your own shell at the lesson's cluster"),
+        Binding("escape", "leave", "Close", show=False),
     ]
 
     def __init__(
@@ -246,6 +254,10 @@ class LessonScreen(LessonDrawing):
             return self.workshop is not None and self.workshop.offer is not None
         if action == "go_on":
             return self.pauses.waiting is not None
+        if action == "leave":
+            return self.has_class("-drawer") or self._in_question()
+        if action == "answer":
+            return True if self.lesson.step(self.current).questions else None
         return True
 
     def action_go_on(self) -> None:
@@ -315,10 +327,57 @@ class LessonScreen(LessonDrawing):
         if self.opened and index > 0:
             self._navigate(self.lesson.steps[index - 1].id)
 
+    def action_steps(self) -> None:
+        """The step list: a key away. On a narrow terminal it opens as a drawer (with the
+        background processes), where the checks are; `l` or Esc closes it."""
+        if self.has_class("-narrow"):
+            if self.has_class("-drawer"):
+                self.action_close_drawer()
+                return
+            self.add_class("-drawer")
+        self.query_one(StepList).focus()
+
+    def action_keys(self) -> None:
+        """Every key of the screen, greyed when it does nothing now, and what else there is."""
+        from tutor.ui.screens.keys import KeysScreen
+
+        keys = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.action in ("keys", "leave"):
+                continue
+            key = binding.key_display or binding.key
+            available = self.check_action(binding.action, ()) is True
+            keys.append((key, binding.tooltip or binding.description, available))
+        keys.append(("esc", "Leave the question's answer box; close the step drawer, or a window like this one", True))
+        self.app.push_screen(KeysScreen(keys))
+
+    def action_leave(self) -> None:
+        """Esc: out of the drawer, or out of a question (its answer box takes every letter key)."""
+        if self.has_class("-drawer"):
+            self.action_close_drawer()
+        elif self._in_question():
+            self.step_views[self.current].focus()
+
+    def _in_question(self) -> bool:
+        focused = self.focused
+        return focused is not None and any(isinstance(node, QuestionView) for node in focused.ancestors)
+
+    def action_close_drawer(self) -> None:
+        if self.has_class("-drawer"):
+            self.remove_class("-drawer")
+            self.step_views[self.current].focus()
+
     @on(StepList.StepChosen)
     def step_chosen(self, message: StepList.StepChosen) -> None:
+        self.action_close_drawer()
         if message.step_id != self.current and self.opened:
             self._navigate(message.step_id)
+
+    def go_to(self, step_id: str) -> None:
+        """Show an unlocked step (the command palette's "Go to step")."""
+        if self.opened and step_id != self.current:
+            self._navigate(step_id)
 
     def _navigate(self, step_id: str) -> None:
         session = self.session
@@ -345,6 +404,21 @@ class LessonScreen(LessonDrawing):
         step = self.lesson.step(self.current)
         if self.session.hint(step.id) is None:
             self.notify("No more hints for this step." if step.hints else "This step has no hints.")
+
+    def action_answer(self) -> None:
+        views = list(self._view(self.current).question_views.values())
+        if not views:
+            self.notify("This step asks no question.", timeout=4)
+            return
+        unanswered = [view for view in views if not (view.verdict is not None and view.verdict.correct)]
+        (unanswered or views)[0].take_focus()
+
+    def action_full_output(self) -> None:
+        from tutor.ui.screens.output import OutputScreen
+
+        step = self.lesson.step(self.current)
+        runs = [view.run_output() for view in self._view(step.id).command_views]
+        self.app.push_screen(OutputScreen(step.title, runs))
 
     def action_explain(self) -> None:
         self.explain = not self.explain
@@ -410,6 +484,27 @@ class LessonScreen(LessonDrawing):
         except BadVariable as err:
             self._rerun = None
             self.app.call_from_thread(self.notify, str(err), severity="error", timeout=10)
+
+    # --- questions --------------------------------------------------------------------------
+
+    def on_question_view_answered(self, message: QuestionView.Answered) -> None:
+        self._judge(message.step_id, message.question_id, message.text, reveal=False)
+
+    def on_question_view_reveal_asked(self, message: QuestionView.RevealAsked) -> None:
+        self._judge(message.step_id, message.question_id, "", reveal=True)
+
+    @work(thread=True, exit_on_error=False, group="questions", name="answer")
+    def _judge(self, step_id: str, question_id: str, text: str, *, reveal: bool) -> None:
+        # An answer is saved with the progress, and a right one may complete the step: off the
+        # app thread. The verdict comes back as QuestionAnswered, drawn with the other events.
+        try:
+            if reveal:
+                self.session.reveal(step_id, question_id)
+            else:
+                self.session.answer(step_id, question_id, text)
+        except Exception as err:
+            log.exception("answering %s failed", question_id)
+            self.post_message(WorkFailed("answering the question", err))
 
     @on(Button.Pressed, "#hint-button")
     def hint_pressed(self) -> None:

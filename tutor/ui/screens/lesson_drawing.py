@@ -52,6 +52,9 @@ class LessonDrawing(Screen[None]):
     # Narrow terminals lose the step list (n and p still move), wide ones get roomier side panels.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-normal"), (150, "-wide")]  # noqa: RUF012 (Textual types it as an instance attribute)
 
+    AUTO_FOCUS = ".step-view"
+    """The step in focus: the arrow keys and Page Up/Down scroll it."""
+
     _shown_once = False
     """Whether Textual has shown this screen yet (see post_message)."""
 
@@ -113,6 +116,17 @@ class LessonDrawing(Screen[None]):
             self._shown_once = True
             message = ScreenResume(refresh_styles=False)
         return super().post_message(message)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._focus_where_seen)
+
+    def _focus_where_seen(self) -> None:
+        """A widget hidden by a narrower layout (the step list) does not keep the keys, and
+        nothing in focus leaves them to Textual's first focusable widget: the step takes them."""
+        focused = self.focused
+        view = self.step_views.get(self.current)
+        if view is not None and (focused is None or not focused.region.area):
+            view.focus()
 
     def stop_drawing(self) -> None:
         """The app is exiting: draw no more of the session's events (the widgets they would
@@ -189,6 +203,9 @@ class LessonDrawing(Screen[None]):
             case events.CommandFinished(run=run, ok=ok, exit_status=status, detail=detail):
                 if (view := self.runs.view(run)) is not None:
                     view.finished(ok, status, detail)
+                    if view.step_id == self.current and self.runs.latest() is view:
+                        # Its output grew below where it started: how it ended comes into view.
+                        view.call_after_refresh(view.scroll_visible, animate=False)
             case events.ProcessChanged():
                 self._process_changed(event)
             case events.PortTaken():
@@ -207,6 +224,9 @@ class LessonDrawing(Screen[None]):
                 self.explain = True
                 if step == self.current:
                     self._show_checks()
+            case events.QuestionAnswered(step=step, question=question, verdict=verdict, revealed=revealed):
+                if (shown := self.step_views.get(step)) is not None and question in shown.question_views:
+                    shown.question_views[question].answered(verdict, revealed=revealed)
             case events.StepRunning():
                 pass  # the screen's own `running` says when the learner's run ends
             case events.MapChanged(map=found):
@@ -302,14 +322,23 @@ class LessonDrawing(Screen[None]):
     def _make_view(self, step_id: str) -> StepView:
         step = self.lesson.step(step_id)
         intro = self.lesson.intro if self.lesson.index(step_id) == 0 else ""
-        view = StepView(step, text=self.session.text, variables=self.session.variables, intro=intro)
+        view = StepView(
+            step,
+            text=self.session.text,
+            variables=self.session.variables,
+            intro=intro,
+            answers=self.session.progress.answers,
+        )
         view.set_runnable(self._can_run())
         return view
 
     def _show(self, step_id: str) -> None:
         view = self._view(step_id)
         self.current = step_id
+        focused = self.focused
         self.query_one("#steps", ContentSwitcher).current = view.id
+        if focused is None or isinstance(focused, StepView):
+            view.focus()  # the step shown takes the keys the hidden one had
         self.query_one(LessonHeader).show_step(self.lesson.index(step_id) + 1, len(self.lesson.steps))
         self._update_steps()
         self._show_checks()

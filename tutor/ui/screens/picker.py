@@ -18,12 +18,15 @@ from tutor.ui.choices import LessonChoice
 class LessonPickerScreen(Screen[str]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "app.quit", "Quit", key_display="q/^q")]
 
-    def __init__(self, choices: Sequence[LessonChoice]) -> None:
+    def __init__(self, choices: Sequence[LessonChoice], note: str = "") -> None:
         super().__init__(id="picker-screen")
         self.choices = list(choices)
+        self.note = note
 
     def compose(self) -> ComposeResult:
         yield Static("k8s-tutor — choose a lesson (Enter opens it)", id="picker-title")
+        if self.note:
+            yield Static(self.note, id="picker-note", markup=False)
         if not self.choices:
             yield Static("No lessons found. `k8s-tutor --lessons DIR` adds a folder of your own.", id="picker-empty")
         else:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, assert_never
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Self, assert_never
 
 from rich.style import Style
 from rich.text import Text
@@ -24,6 +24,7 @@ MAX_OUTPUT_LINES = 1000
 
 if TYPE_CHECKING:
     from tutor.run import ProcessState
+    from tutor.ui.screens.output import RunOutput
 
 
 def process_label(state: ProcessState) -> tuple[str, str]:
@@ -55,6 +56,22 @@ class OutputLog(Log):
     def _process_line(cls, line: str) -> str:
         # What Log measures and draws: the line without its colour sequences.
         return super()._process_line(strip_controls(line) if "\x1b" in line else line)
+
+    def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> Self:
+        lines = list(lines)
+        pruned = self.max_lines is not None and self.line_count + len(lines) > self.max_lines
+        super().write_lines(lines, scroll_end)
+        if pruned:
+            # Log repaints only the lines it added, at the places they had before the oldest
+            # were dropped: the lines already on screen moved up, so all of them are repainted.
+            self.refresh()
+        return self
+
+    def on_resize(self) -> None:
+        # Its size is known only now, after the lines that made it grow: what fits may have changed.
+        parent = self.parent
+        if isinstance(parent, CommandView):
+            parent.show_cue()
 
     def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
         raw = self._lines[y]
@@ -90,6 +107,10 @@ class CommandView(Vertical):
         self._repeats: Static | None = None
         """A background command's line that keeps coming: shown once in the output, counted here."""
         self._repeated: tuple[str, int] | None = None
+        self._written = 0
+        """Lines of output of the latest run, the ones no longer kept included."""
+        self._cue: Static | None = None
+        """Under an output that does not fit its panel: how to see the rest."""
         # Output that arrives before the Log is mounted: Log.write_lines needs a mounted Log.
         self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
         self._button: Button | None = None
@@ -108,7 +129,7 @@ class CommandView(Vertical):
             if self._button is not None:
                 yield self._button
         # Created before this view was composed (its step's events came first).
-        yield from (widget for widget in (self._status, self._output, self._repeats) if widget is not None)
+        yield from (widget for widget in (self._status, self._output, self._repeats, self._cue) if widget is not None)
 
     def _add(self, widget: Widget, after: Widget | None) -> None:
         """Mount a part made after compose; one made before is yielded by compose."""
@@ -132,6 +153,7 @@ class CommandView(Vertical):
         self.last_started = order
         self._needs_you = False
         self._pending.clear()
+        self._written = 0
         self._repeated = None
         if self._repeats is not None:
             self._repeats.display = False
@@ -173,6 +195,7 @@ class CommandView(Vertical):
             if self._repeats is not None:
                 self._repeats.display = False
             lines = [f"  ↑ {count} times in a row", *lines]
+        self._written += len(lines)
         if self._output is None:
             self._output = OutputLog(max_lines=MAX_OUTPUT_LINES, classes="command-output")
             self._add(self._output, self._status)
@@ -183,6 +206,35 @@ class CommandView(Vertical):
         else:
             self._pending.extend(lines)
             self._output.call_after_refresh(self._flush)
+        self._output.call_after_refresh(self.show_cue)
+
+    def show_cue(self) -> None:
+        """Say so when the output does not fit its panel: longer (it scrolls) or wider (it
+        scrolls sideways); `f` shows all of it, wrapped."""
+        output = self._output
+        if output is None or not output.is_mounted:
+            return
+        region = output.scrollable_content_region
+        wide = output.virtual_size.width > region.width > 0
+        long = output.line_count > region.height > 0
+        dropped = self.dropped
+        output.set_class(wide or long, "-cued")
+        if not (wide or long):
+            if self._cue is not None:
+                self._cue.display = False
+            return
+        if self._cue is None:
+            self._cue = Static("", classes="command-cue")
+            self._add(self._cue, self._repeats or output)
+        self._cue.display = True
+        count = f"the last {output.line_count} of {self._written} lines" if dropped else f"{output.line_count} lines"
+        what = ["wider lines scroll sideways" if wide else "", count if long else ""]
+        self._cue.update(Content(f"⇲ {', '.join(part for part in what if part)}: f shows them all, wrapped"))
+
+    @property
+    def dropped(self) -> int:
+        """The latest run's first lines that are no longer kept (past MAX_OUTPUT_LINES)."""
+        return max(self._written - len(self.output), 0)
 
     def finished(self, ok: bool, exit_status: int | None, detail: str) -> None:
         if self.command.background:
@@ -218,6 +270,12 @@ class CommandView(Vertical):
     @property
     def output(self) -> Sequence[str]:
         return [*(self._output.lines if self._output is not None else ()), *self._pending]
+
+    def run_output(self) -> RunOutput:
+        """This command's output and how it ended, for the full-screen view."""
+        from tutor.ui.screens.output import RunOutput
+
+        return RunOutput(self.text, self.status, list(self.output), self.dropped)
 
     @property
     def status(self) -> str:

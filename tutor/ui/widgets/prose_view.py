@@ -85,6 +85,16 @@ def prose_view(markdown: str, *, classes: str) -> Widget:
     return Vertical(*(ProseText(content, classes=part) for content, part in parts), classes=f"prose-view {classes}")
 
 
+def inline(markdown: str) -> Content:
+    """One line of Markdown (a question's choice) as Content with its inline styles; as written
+    when it is more than a paragraph."""
+    document = prose.document(markdown)
+    if document is None or len(document) != 1:
+        return Content(markdown)
+    _, text, spans = document[0]
+    return _content(text, spans)
+
+
 def _content(text: str, spans: tuple[prose.Span, ...]) -> Content:
     def style_of(style: str, link: str) -> Style | str:
         return Style.from_meta({"@click": f"link({link!r})"}) if style == "link" else _STYLE_CLASSES[style]

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 
 from tutor.lesson import prose
-from tutor.lesson.model import CommandBlock, Prose, Step
+from tutor.lesson.model import CommandBlock, Prose, Question, Step
+from tutor.lesson.questions import filled
+from tutor.progress import Answer
 from tutor.ui.widgets import prose_view
 from tutor.ui.widgets.command_view import CommandView
 
-Part = tuple[str, str] | CommandBlock
-"""A piece of the step as drawn: prose as (markdown with the variables filled in, classes), or commands."""
+if TYPE_CHECKING:
+    from tutor.ui.widgets.question_view import QuestionView
+
+Part = tuple[str, str] | CommandBlock | Question
+"""A piece of the step as drawn: prose as (markdown with the variables filled in, classes), commands,
+or a question."""
 
 
 def _parts(step: Step, text: Callable[[str], str], intro: str) -> list[Part]:
@@ -32,7 +38,7 @@ def _parts(step: Step, text: Callable[[str], str], intro: str) -> list[Part]:
                     parts.append((prose.heading(step.title), "prose"))
             heading_seen = True
             parts.append((markdown, "prose"))
-        elif isinstance(block, CommandBlock):
+        elif isinstance(block, CommandBlock | Question):
             parts.append(block)
     if not heading_seen:
         parts.insert(1 if intro else 0, (prose.heading(step.title), "prose"))
@@ -51,9 +57,12 @@ class StepView(VerticalScroll):
         text: Callable[[str], str],
         variables: Mapping[str, str],
         intro: str = "",
+        answers: Mapping[str, Answer] | None = None,
     ) -> None:
+        """`answers`: how the learner stands with the lesson's questions (the progress's)."""
         children: list[Widget] = []
         self.command_views: list[CommandView] = []
+        self.question_views: dict[str, QuestionView] = {}
         self._intro = intro
         self._drawn: list[tuple[Widget, str]] = []
         """Each prose widget and the markdown it shows, in order: redrawn when a variable changes."""
@@ -65,6 +74,12 @@ class StepView(VerticalScroll):
                     self.command_views.append(view)
                     views.append(view)
                 children.append(Vertical(*views, classes="command-block"))
+            elif isinstance(part, Question):
+                from tutor.ui.widgets.question_view import QuestionView  # only steps with questions need it
+
+                question = QuestionView(step.id, filled(part, text), (answers or {}).get(part.id))
+                self.question_views[part.id] = question
+                children.append(question)
             else:
                 widget = prose_view.prose_view(part[0], classes=part[1])
                 self._drawn.append((widget, part[0]))
@@ -80,7 +95,7 @@ class StepView(VerticalScroll):
         """A variable changed: the commands and the prose that use it show its new value."""
         for view in self.command_views:
             view.retext(view.command.display(variables))
-        prose_parts = [part for part in _parts(self.step, text, self._intro) if not isinstance(part, CommandBlock)]
+        prose_parts = [part for part in _parts(self.step, text, self._intro) if isinstance(part, tuple)]
         for index, ((old, shown), (markdown, classes)) in enumerate(zip(self._drawn, prose_parts, strict=False)):
             if markdown != shown:
                 new = prose_view.prose_view(markdown, classes=classes)
