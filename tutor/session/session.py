@@ -20,7 +20,8 @@ rules:
 - Progress is the `Record`'s (tutor/session/record.py): one cluster identity's, saved as
   steps are done.
 - The lesson's variables live here and nowhere else; a background command's port can
-  change during the lesson (tutor/session/commands.py).
+  change during the lesson (tutor/session/commands.py). Questions are answered in
+  tutor/session/answering.py, autoplay plays in tutor/session/autoplay.py.
 """
 
 from __future__ import annotations
@@ -31,15 +32,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tutor.lesson import questions
-from tutor.lesson.model import Hint, Lesson, Question, Step
-from tutor.lesson.questions import Outcome, Verdict
+from tutor.lesson.model import Hint, Lesson, Step
 from tutor.lesson.variables import substitute
-from tutor.progress import Answer, Progress, ProgressStore
+from tutor.progress import Progress, ProgressStore
+from tutor.session.autoplay import SessionAutoplay
 from tutor.session.backends import CheckBackend, RunBackend
-from tutor.session.commands import SessionCommands
 from tutor.session.events import (
-    AutoplayStopped,
     ChecksChanged,
     ConnectionChanged,
     DriftFound,
@@ -49,7 +47,6 @@ from tutor.session.events import (
     LessonOpened,
     MapChanged,
     Notice,
-    QuestionAnswered,
     ShellSetup,
     StepCheck,
     StepCompleted,
@@ -65,11 +62,6 @@ if TYPE_CHECKING:  # named only: the session loads before the cluster layer
 
 Listener = Callable[[Event], None]
 
-RETRIES = 3
-"""Times autoplay runs a failed command again while its step's checks do not pass."""
-RETRY_PAUSE = 3.0
-"""Seconds autoplay waits after a failed command before it runs it again (grows per try)."""
-
 
 @dataclass
 class Opening:
@@ -83,7 +75,7 @@ class Opening:
     """Whether running the missing steps' commands made them pass; None: not tried."""
 
 
-class LessonSession(SessionCommands):
+class LessonSession(SessionAutoplay):
     def __init__(
         self,
         lesson: Lesson,
@@ -403,75 +395,6 @@ class LessonSession(SessionCommands):
                 self._frontier_done.notify_all()
         self._activate()
 
-    # --- questions ---------------------------------------------------------------------
-
-    def question(self, step_id: str, question_id: str) -> Question:
-        """The step's question, its variables filled in; KeyError when the step has no such question."""
-        for question in self.lesson.step(step_id).questions:
-            if question.id == question_id:
-                return questions.filled(question, self.text)
-        raise KeyError(question_id)
-
-    def answer(self, step_id: str, question_id: str, text: str) -> Verdict:
-        """Judge the learner's answer (any number of tries), keep it with the progress, and tell
-        the views (QuestionAnswered). A blocking question answered right may complete its step."""
-        question = self.question(step_id, question_id)
-        verdict = questions.evaluate(question, text)
-        self._judged(step_id, question, text, verdict, revealed=False)
-        return verdict
-
-    def reveal(self, step_id: str, question_id: str, *, answers_it: bool = False) -> tuple[str, Verdict]:
-        """The right answer and its explanation. Shown because the learner asked, it answers
-        nothing for them; `answers_it` (autoplay, a view with nobody at the keyboard) counts
-        it as answered right, so a blocking question does not hold the step."""
-        question = self.question(step_id, question_id)
-        answer, verdict = questions.solution(question)
-        self._judged(step_id, question, answer, verdict, revealed=True, counts=answers_it)
-        return answer, verdict
-
-    def answered(self, question_id: str) -> Answer | None:
-        """How the learner stands with a question on this cluster; None before any answer."""
-        return self.progress.answers.get(question_id)
-
-    def questions_pending(self, step_id: str) -> tuple[Question, ...]:
-        """The step's blocking questions not answered right yet: the step is not done without them."""
-        answers = self.progress.answers
-        return tuple(
-            question
-            for question in self.lesson.step(step_id).questions
-            if question.blocking and not (question.id in answers and answers[question.id].correct)
-        )
-
-    def _judged(
-        self, step_id: str, question: Question, given: str, verdict: Verdict, *, revealed: bool, counts: bool = False
-    ) -> None:
-        with self._lock:
-            if verdict.outcome is Outcome.UNREADABLE:
-                known = self.progress.answers.get(question.id)
-                tries = known.tries if known else 0
-            else:
-                record = self.record.answer(question.id, step_id)
-                if not revealed:
-                    record.tries += 1
-                record.correct = record.correct or (verdict.correct and (counts or not revealed))
-                record.revealed = record.revealed or (revealed and not counts)
-                tries = record.tries
-                self._save()
-        self._emit(QuestionAnswered(step_id, question.id, given, verdict, tries, revealed))
-        if question.blocking and verdict.correct and (counts or not revealed):
-            with self._lock:
-                ready = not self._closed and self._active == step_id
-                results = self._results.get(step_id, ())
-            if ready:
-                self._on_results(self.lesson.step(step_id), results)
-
-    def _answer_for_autoplay(self, step: Step) -> None:
-        """Autoplay shows each question with its answer, and so answers the blocking ones."""
-        for question in step.questions:
-            known = self.progress.answers.get(question.id)
-            if not (known and known.correct) and not self._closed:
-                self.reveal(step.id, question.id, answers_it=True)
-
     def remember(self, key: str, value: object) -> None:
         """Keep what a check saw (`remember: KEY`) with the learner's progress."""
         with self._lock:
@@ -494,96 +417,6 @@ class LessonSession(SessionCommands):
 
     def _announced(self, step_id: str) -> bool:
         return self.progress.is_done(step_id) and step_id not in self._announcing
-
-    # --- autoplay and fast-forward -----------------------------------------------------
-
-    def play(
-        self,
-        steps: Sequence[str],
-        *,
-        on_step: Callable[[Step], None] | None = None,
-        before_commands: Callable[[Step], bool] | None = None,
-    ) -> bool:
-        """Run each step's commands and wait for its checks, in order; False when one times out.
-
-        `before_commands(step)` is asked, once the step is shown and before its commands run
-        (not for a step already done): the presenter's pause. It may block (autoplay runs on a
-        worker); False stops the play there."""
-        for step_id in steps:
-            step = self.lesson.step(step_id)
-            if self._closed:
-                return False
-            self._forced = step.id if not self.is_unlocked(step.id) else self._forced
-            self.show(step.id)
-            if on_step:
-                on_step(step)
-            if self.progress.is_done(step.id):
-                self._show_done_step(step)
-                continue
-            if self.untrusted:
-                self._emit(AutoplayStopped(step.id, self.results(step.id), self.untrusted))
-                return False
-            if before_commands is not None and not before_commands(step):
-                return False
-            with self._running_step(step):
-                played = self._play_step(step)
-            if not played:
-                reason = f"the checks did not pass within {step.timeout:.0f} s"
-                self._emit(AutoplayStopped(step.id, self.results(step.id), reason))
-                return False
-        return True
-
-    def _show_done_step(self, step: Step) -> None:
-        """A step already done when autoplay reaches it (an earlier step did its work, as day55's
-        manifest makes its volume): its commands run once, to show what they show, and its
-        questions are answered; a command that fails does not stop autoplay."""
-        if self.untrusted or not step.runnable:
-            self._answer_for_autoplay(step)
-            return
-        with self._running_step(step):
-            for command in step.runnable:
-                if self._closed:
-                    return
-                self._run(step, command)
-            self._answer_for_autoplay(step)
-
-    def _play_step(self, step: Step) -> bool:
-        """Run the step's commands until its checks pass, within its timeout.
-
-        A command that failed (the API answered 500, a tool crashed) is run again after
-        a pause, as a learner would: at most RETRIES times, and only while the checks
-        still do not pass. Commands that succeeded are not repeated.
-        """
-        deadline = time.monotonic() + step.timeout
-        pending = list(step.runnable)
-        for attempt in range(RETRIES + 1):
-            failed = [command for command in pending if not self._run(step, command).ok and not self._closed]
-            if attempt == 0:
-                self._answer_for_autoplay(step)
-            remaining = deadline - time.monotonic()
-            if not failed:
-                return self.wait_done(step.id, max(remaining, 0.0))
-            if self.wait_done(step.id, min(RETRY_PAUSE * (attempt + 1), max(remaining, 0.0))):
-                return True
-            if time.monotonic() >= deadline or self._closed:
-                return False
-            texts = ", ".join(f"`{command.display(self.variables)}`" for command in failed)
-            self._emit(Notice(f"Running {texts} again: the step's checks do not pass yet.", "warning"))
-            pending = failed
-        return self.wait_done(step.id, max(deadline - time.monotonic(), 0.0))
-
-    def autoplay(
-        self,
-        on_step: Callable[[Step], None] | None = None,
-        *,
-        before_commands: Callable[[Step], bool] | None = None,
-    ) -> bool:
-        """Play from the frontier to the end of the lesson (`before_commands`: see `play`)."""
-        frontier = self.frontier
-        if frontier is None:
-            return True
-        remaining = [step.id for step in self.lesson.steps[self.lesson.index(frontier.id) :]]
-        return self.play(remaining, on_step=on_step, before_commands=before_commands)
 
     # --- lifetime ----------------------------------------------------------------------
 

@@ -25,12 +25,12 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Button
 
 from tutor.safe_text import strip_controls
-from tutor.session.events import PortTaken, StepCheck, VariableChanged
+from tutor.session.events import StepCheck
 from tutor.session.session import LessonSession
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.messages import AutoplayFinished, CommandsFinished, SessionOpened, WorkFailed
 from tutor.ui.presenter import PLAIN_PRESENTATION, PRESENT_CLASS, PROJECTOR_THEME, PauseBegan, Pauses, Presentation
-from tutor.ui.screens.lesson_drawing import LessonDrawing
+from tutor.ui.screens.lesson_ports import LessonPorts
 from tutor.ui.widgets.checks_panel import ChecksPanel
 from tutor.ui.widgets.command_view import CommandView
 from tutor.ui.widgets.lesson_header import LessonHeader
@@ -57,7 +57,7 @@ def attach_cluster(session: LessonSession, setup: Setup) -> None:
     factory.attach_cluster(session, setup)
 
 
-class LessonScreen(LessonDrawing):
+class LessonScreen(LessonPorts):
     BINDINGS: ClassVar[list[BindingType]] = [
         # In the footer in this order, as far as it reaches; `?` lists them all.
         Binding("r", "run_step", "Run step", tooltip="Run the commands of the step on screen"),
@@ -210,30 +210,6 @@ class LessonScreen(LessonDrawing):
         if not self.opened:
             # Nothing else will replace "Connecting…": say what happened where the learner looks.
             self.query_one(ChecksPanel).show_message(f"{message.what} failed: {message.error}", "bold red")
-
-    def _port_taken(self, event: PortTaken) -> None:
-        view = self.runs.view(event.run)
-        if view is not None:
-            view.port_taken(event.use.describe(), event.variable is not None)
-        why = f"{event.process} was not started: {event.use.describe()}."
-        if event.variable is None or self.autoplay:
-            self.notify(why, title="Port taken", severity="warning", timeout=20)
-            return
-        self._ask_port(event.variable, why, event.suggestion, (event.step, view.index) if view is not None else None)
-
-    def _variable_changed(self, event: VariableChanged) -> None:
-        for view in self.step_views.values():
-            view.retext(self.session.text, self.session.variables)
-        self._show_hints()
-        self.notify(f"{event.name} is now {event.value}: the commands and checks use it from now on.", timeout=8)
-        rerun, self._rerun = self._rerun, None
-        if rerun is not None and rerun[0] == event.name:
-            self._rerun_due = (rerun[1], rerun[2])
-            if not self._can_run():
-                self._view(rerun[1]).command_views[rerun[2]].queued(
-                    "runs on the new port once the command running now ends"
-                )
-            self._run_due()
 
     # --- the learner's actions -------------------------------------------------------------
 
@@ -442,48 +418,6 @@ class LessonScreen(LessonDrawing):
     def _map_changed(self, found: ObjectMap) -> None:
         if self._map_screen is not None:
             self._map_screen.show_map(found)
-
-    def _port_command(self, step_id: str) -> tuple[str, int] | None:
-        """The step's command whose port the learner may move: (its variable, its index)."""
-        for index, command in enumerate(self.lesson.step(step_id).commands):
-            if command.port_variable is not None:
-                return command.port_variable, index
-        return None
-
-    def action_change_port(self) -> None:
-        found = self._port_command(self.current)
-        if found is not None and self.opened:
-            variable, _ = found
-            self._ask_port(variable, f"Port {self.session.variables.get(variable)} is the one in use now.", None, None)
-
-    def _ask_port(self, variable: str, why: str, suggestion: int | None, rerun: tuple[str, int] | None) -> None:
-        """Ask for another port; once the session has it, run the command that could not start again."""
-        from tutor.ui.screens.port import PortScreen
-
-        def chosen(value: str | None) -> None:
-            if value is None:
-                return
-            if value.strip() == self.session.variables.get(variable):
-                # The same port: nothing changes; run it again if asked (it may be free by now).
-                self._rerun_due = rerun
-                self._run_due()
-                return
-            if rerun is not None:
-                self._rerun = (variable, *rerun)
-            self._set_variable(variable, value)
-
-        self.app.push_screen(PortScreen(variable, why, suggestion, self.session.variable_problem), chosen)
-
-    @work(thread=True, exit_on_error=False, group="variables", name="set variable")
-    def _set_variable(self, name: str, value: str) -> None:
-        # Stopping a forward on the old port waits for it: never on the app thread.
-        from tutor.session.commands import BadVariable
-
-        try:
-            self.session.set_variable(name, value)
-        except BadVariable as err:
-            self._rerun = None
-            self.app.call_from_thread(self.notify, str(err), severity="error", timeout=10)
 
     # --- questions --------------------------------------------------------------------------
 
