@@ -85,12 +85,16 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], object], timeout:
 
 
 async def settled(pilot: Pilot[None], frames: int = 3, timeout: float = 10.0) -> None:
-    """Wait until nothing on screen scrolls any more for `frames` frames in a row: a snapshot
-    taken while a scroll asked for after a refresh is still to come would differ by a row."""
+    """Wait until nothing on screen scrolls or changes size for `frames` frames in a row: a
+    snapshot taken while a scroll or a layout is still to come would differ by a row."""
     seen: list[object] = []
 
     def still() -> bool:
-        offsets = tuple((id(w), w.scroll_offset) for w in pilot.app.screen.walk_children() if w.is_scrollable)
+        offsets = tuple(
+            (id(w), w.scroll_offset, w.size, w.virtual_size)
+            for w in pilot.app.screen.walk_children()
+            if w.is_scrollable
+        )
         seen.append(offsets)
         return len(seen) > frames and all(earlier == offsets for earlier in seen[-frames - 1 :])
 

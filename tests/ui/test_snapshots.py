@@ -76,6 +76,9 @@ class TestEverySize:
             await wait_for(pilot, lambda: screen.checks() and screen.checks()[0].result.passed, what="the check")
             await wait_for(pilot, lambda: any(bar.display for bar in screen.query(StepDoneBar)), what="done")
             await wait_for(pilot, lambda: bool(seq.query(".command-cue")), what="the cue")
+            # Once everything is drawn (the app scrolls the finished command into view by itself,
+            # a refresh later), scroll it into view again: from a final layout, always one place.
+            await settled(pilot)
             seq.scroll_visible(animate=False)
             await settled(pilot)
 
