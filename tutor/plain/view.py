@@ -70,7 +70,13 @@ class PlainView(LessonLines):
             if pauses is None:
                 return 0 if session.autoplay() else 1
             gate = PresenterPauses(self.say, pauses)
-            return 0 if session.autoplay(before_commands=gate) or gate.stopped else 1
+            if session.autoplay(before_commands=gate):
+                return 0
+            if not gate.stopped:
+                return 1
+            session.close()  # nothing is watched any more: no check's line comes after this one
+            self.say("Autoplay stopped here, as asked. Your progress is saved.")
+            return 0
         return self._interactive(input_stream)
 
     def _ask(self, question: str, stream: TextIO | None, default: bool) -> bool:
@@ -305,7 +311,6 @@ class PresenterPauses:
             return True
         if line.strip().lower() in ("q", "quit", "exit"):
             self.stopped = True
-            self.say("Autoplay stopped here, as asked. Your progress is saved.")
             return False
         return True
 
