@@ -132,8 +132,9 @@ class CommandView(Vertical):
         yield from (widget for widget in (self._status, self._output, self._repeats, self._cue) if widget is not None)
 
     def _add(self, widget: Widget, after: Widget | None) -> None:
-        """Mount a part made after compose; one made before is yielded by compose."""
-        if self._line is not None and self._line.parent is self:
+        """Mount a part made after compose; one made before is yielded by compose. Nothing
+        when this view has left the screen (a callback after a refresh, as the tutor quits)."""
+        if self.is_attached and self._line is not None and self._line.parent is self:
             self.mount(widget, after=after or self._line)
 
     # --- driven by the screen ----------------------------------------------------------
