@@ -77,9 +77,13 @@ async def test_long_output_says_how_to_see_it_all_and_f_shows_each_run_apart(min
         await pilot.press("r")
         seq = screen.command_view("first", 1)
         await wait_for(pilot, lambda: seq.status.startswith("✓"), what="seq to finish")
-        await wait_for(pilot, lambda: bool(seq.query(".command-cue")), what="the cue")
-        cue = str(seq.query_one(".command-cue").render())
-        assert "the last 1000 of 20000 lines" in cue and "f shows them all" in cue
+
+        def cue() -> str:
+            return str(seq.query_one(".command-cue").render()) if seq.query(".command-cue") else ""
+
+        # The cue is redrawn a refresh after the lines it counts: under load, after the status.
+        await wait_for(pilot, lambda: "of 20000 lines" in cue(), what="the cue to count every line")
+        assert "the last 1000 of 20000 lines" in cue() and "f shows them all" in cue()
         await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen), what="the output screen")
         text = app.screen.query_one(TextArea).text

@@ -75,7 +75,12 @@ class TestEverySize:
             await wait_for(pilot, lambda: seq.status.startswith("✓") and not screen.running, what="the run")
             await wait_for(pilot, lambda: screen.checks() and screen.checks()[0].result.passed, what="the check")
             await wait_for(pilot, lambda: any(bar.display for bar in screen.query(StepDoneBar)), what="done")
-            await wait_for(pilot, lambda: bool(seq.query(".command-cue")), what="the cue")
+            # The cue is redrawn a refresh after the lines it counts: wait for its last count.
+            await wait_for(
+                pilot,
+                lambda: bool(seq.query(".command-cue")) and "of 20000" in str(seq.query_one(".command-cue").render()),
+                what="the cue to count every line",
+            )
             # Once everything is drawn (the app scrolls the finished command into view by itself,
             # a refresh later), scroll it into view again: from a final layout, always one place.
             await settled(pilot)

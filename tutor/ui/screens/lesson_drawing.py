@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from functools import partial
 from typing import TYPE_CHECKING, assert_never
 
 from textual.app import ComposeResult
@@ -373,7 +374,9 @@ class LessonDrawing(Screen[None]):
     def _show_hints(self) -> None:
         # Filled in now, not when revealed: a port may have changed since.
         shown = [self.session.text(hint.markdown) for hint in self.session.hints_shown(self.current)]
-        self.run_worker(self._hints_panel.show(shown, len(self.lesson.step(self.current).hints)), group="hints")
+        total = len(self.lesson.step(self.current).hints)
+        # A coroutine function, not a coroutine: a worker the app quits before never creates one.
+        self.run_worker(partial(self._hints_panel.show, shown, total), group="hints")
 
     def _show_complete(self) -> None:
         if self._completed_shown:
