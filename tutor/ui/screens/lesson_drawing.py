@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from functools import partial
 from typing import TYPE_CHECKING, assert_never
 
 from textual.app import ComposeResult
@@ -375,8 +374,8 @@ class LessonDrawing(Screen[None]):
         # Filled in now, not when revealed: a port may have changed since.
         shown = [self.session.text(hint.markdown) for hint in self.session.hints_shown(self.current)]
         total = len(self.lesson.step(self.current).hints)
-        # A coroutine function, not a coroutine: a worker the app quits before never creates one.
-        self.run_worker(partial(self._hints_panel.show, shown, total), group="hints")
+        # Called in the panel's turn, one after another; a call the app quits before is never made.
+        self._hints_panel.call_later(self._hints_panel.show, shown, total)
 
     def _show_complete(self) -> None:
         if self._completed_shown:
