@@ -75,13 +75,7 @@ class LessonScreen(LessonMap):
         Binding("a", "answer", "Answer", tooltip="Go to the step's question: ↑ ↓ pick a choice, Enter answers"),
         Binding("f", "full_output", "Output", tooltip="The step's command output, full-screen and wrapped"),
         Binding("l", "steps", "Steps", tooltip="The list of steps (a drawer on a narrow terminal)"),
-        Binding(
-            "m",
-            "object_map",
-            "Map",
-            tooltip="What the lesson has built and how it hangs together, live: its own screen, or on a wide "
-            "terminal the panel under the step (m goes into it, m again full-screen, Esc back to the step)",
-        ),
+        Binding("m", "object_map", "Map", tooltip="What the lesson built, live (wide terminal: into its panel)"),
         Binding("o", "change_port", "Port", tooltip="Another local port for the step's port-forward"),
         Binding("s", "shell", "Your terminal", tooltip="The line that points your own shell at the lesson's cluster"),
         Binding("escape", "leave", "Close", show=False),
@@ -337,11 +331,7 @@ class LessonScreen(LessonMap):
             available = self.check_action(binding.action, ()) is True
             keys.append((key, binding.tooltip or binding.description, available))
         keys.append(
-            (
-                "esc",
-                "Leave the question's answer box or the map's panel; close the step drawer, or a window like this one",
-                True,
-            )
+            ("esc", "Leave an answer box or the map's panel; close the drawer, or a window like this one", True)
         )
         self.app.push_screen(KeysScreen(keys))
 
