@@ -75,7 +75,9 @@ class LessonScreen(LessonMap):
         Binding("a", "answer", "Answer", tooltip="Go to the step's question: ↑ ↓ pick a choice, Enter answers"),
         Binding("f", "full_output", "Output", tooltip="The step's command output, full-screen and wrapped"),
         Binding("l", "steps", "Steps", tooltip="The list of steps (a drawer on a narrow terminal)"),
-        Binding("m", "object_map", "Map", tooltip="What the lesson built, live (wide terminal: into its panel)"),
+        Binding("m", "object_map", "Map", tooltip="What the lesson has built and how it hangs together, live"),
+        # On a wide terminal, instead: the map is a panel under the step (screens/lesson_map.py).
+        Binding("m", "map_panel", "Map panel", tooltip="Into the live map under the step (m again: full-screen)"),
         Binding("o", "change_port", "Port", tooltip="Another local port for the step's port-forward"),
         Binding("s", "shell", "Your terminal", tooltip="The line that points your own shell at the lesson's cluster"),
         Binding("escape", "leave", "Close", show=False),
@@ -237,6 +239,8 @@ class LessonScreen(LessonMap):
             return self.pauses.waiting is not None
         if action == "leave":
             return self.has_class("-drawer") or self._in_question() or self._in_map_panel()
+        if action in ("object_map", "map_panel"):
+            return (self.map_panel is None) == (action == "object_map")  # one m: the other is hidden
         if action == "answer":
             return True if self.lesson.step(self.current).questions else None
         return True
@@ -322,14 +326,16 @@ class LessonScreen(LessonMap):
         """Every key of the screen, greyed when it does nothing now, and what else there is."""
         from tutor.ui.screens.keys import KeysScreen
 
+        bindings = [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
+        acting = {binding.key for binding in bindings if self.check_action(binding.action, ()) is True}
         keys = []
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding)
+        for binding in bindings:
             if binding.action in ("keys", "leave"):
                 continue
-            key = binding.key_display or binding.key
-            available = self.check_action(binding.action, ()) is True
-            keys.append((key, binding.tooltip or binding.description, available))
+            state = self.check_action(binding.action, ())
+            if state is False and binding.key in acting:
+                continue  # the key does something else now (m on a wide terminal): listed once
+            keys.append((binding.key_display or binding.key, binding.tooltip or binding.description, state is True))
         keys.append(
             ("esc", "Leave an answer box or the map's panel; close the drawer, or a window like this one", True)
         )

@@ -2,7 +2,8 @@
 
 On a wide terminal (`-wide`, 150 columns and more) the map is a panel under the step, live
 beside the lesson: `m` goes into it (the arrow keys move, Enter folds; Escape goes back to
-the step) and `m` there opens the map's own screen. Narrower, or in presenter mode, there
+the step) and `m` there opens the map's own screen; the footer says "Map panel" then (the
+key's other binding). Narrower, or in presenter mode, there
 is no panel and `m` opens the screen at once. A lesson that builds nothing the map draws
 (no check about a cluster object, no `map:`) gets no panel.
 
@@ -81,7 +82,9 @@ class LessonMap(LessonPorts):
             self._map_panel = ObjectMapView(self.session.object_map, id="map-panel")
             self._map_panel.border_title = "What the lesson builds (m)"
             self.query_one("#main").mount(self._map_panel, after="#steps")
-        self.set_class(wanted, PANEL_CLASS)
+        if wanted != self.has_class(PANEL_CLASS):
+            self.set_class(wanted, PANEL_CLASS)
+            self.refresh_bindings()  # m goes into the panel, or opens the screen
         self._map_in_view("panel", wanted)
 
     def _map_in_view(self, place: MapPlace, shown: bool) -> None:
@@ -98,11 +101,15 @@ class LessonMap(LessonPorts):
         else:
             self.session.hide_map()
 
-    def action_object_map(self) -> None:
+    def action_map_panel(self) -> None:
+        """Into the panel; from the panel, the map's own screen."""
         panel = self.map_panel
         if panel is not None and not panel.map_tree.has_focus:
             panel.map_tree.focus()
-            return
+        else:
+            self.action_object_map()
+
+    def action_object_map(self) -> None:
         from tutor.ui.screens.object_map import ObjectMapScreen
 
         self._map_screen = ObjectMapScreen(self.session.object_map)
