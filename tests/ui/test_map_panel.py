@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 
 from tests.conftest import free_port
 from tests.ui.conftest import opened, wait_for
-from tests.ui.test_help import screen_text
+from tests.ui.test_help import palette_hits, screen_text
 from tutor.lesson.model import Lesson
 from tutor.sandbox import Delays, Sandbox
 from tutor.session.factory import Setup
@@ -217,6 +217,13 @@ async def test_the_screen_closed_over_the_panel_leaves_it_live(day55: Lesson, cl
         assert screen.focused is panel.map_tree
         await pilot.press("escape")
         assert screen.focused is screen.step_views[screen.current]
+        # The palette's "Object map" opens the screen too, and closing it leaves the panel live as well.
+        assert any("Object map" in hit for hit in await palette_hits(pilot, "object map"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ObjectMapScreen), what="the map's screen from the palette")
+        await pilot.press("m")
+        await wait_for(pilot, lambda: app.screen is screen, what="back to the lesson")
+        assert screen.session.map_shown and _map_watches_open(sandbox)
 
         # Still live: what is made now shows in the panel.
         _kubectl(setup, "create", "-f", f"{screen.session.variables['manifests']}/day55/pacman-stateful.yaml")
