@@ -16,7 +16,8 @@ from tutor.lesson.model import Lesson
 from tutor.session.factory import Setup
 from tutor.ui.app import TutorApp
 from tutor.ui.screens.lesson import LessonScreen
-from tutor.ui.screens.object_map import ObjectMapScreen, node_label
+from tutor.ui.screens.object_map import ObjectMapScreen
+from tutor.ui.widgets.object_map_tree import node_label
 
 SMALL = (80, 24)
 

@@ -101,6 +101,13 @@ class TestEverySize:
             await wait_for(pilot, lambda: screen.checks()[0].result.findings, what="findings")
             await pilot.press("e")
             await wait_for(pilot, lambda: "what the cluster shows" in str(screen.query_one("#checks").render()))
+            if size[0] >= 150:  # the map's panel under the step, drawn from a map read whole
+
+                def map_read() -> bool:
+                    panel = screen.map_panel
+                    return panel is not None and panel.shown is not None and not panel.shown.loading
+
+                await wait_for(pilot, map_read, what="the map in its panel")
             await pilot.pause()
 
         assert snap_compare(TutorApp(day55, day55_setup), terminal_size=size, run_before=explained)

@@ -1,5 +1,5 @@
 """The lesson's actions in Textual's command palette (Ctrl+P): jump to a step, run the step,
-a hint, explain the checks, the output, the shell setup, another theme.
+a hint, explain the checks, the output, the object map, the shell setup, another theme.
 
 Each entry calls the lesson screen's own action, so the palette does exactly what the key
 does, and offers only what the key would (a locked step is not listed; the shell setup only
@@ -33,6 +33,11 @@ class LessonCommands(Provider):
         )
         yield "Output", "Every command output of this step, full-screen and wrapped (f)", screen.action_full_output
         yield "Steps", "The list of steps (l)", screen.action_steps
+        yield (
+            "Object map",
+            "What the lesson has built and how it hangs together, live, full-screen (m)",
+            (screen.action_object_map),
+        )
         if session.shell is not None:
             yield (
                 "Your own terminal",

@@ -30,7 +30,7 @@ from tutor.session.session import LessonSession
 from tutor.session.setup import SessionRefused, Setup
 from tutor.ui.messages import AutoplayFinished, CommandsFinished, SessionOpened, WorkFailed
 from tutor.ui.presenter import PLAIN_PRESENTATION, PRESENT_CLASS, PROJECTOR_THEME, PauseBegan, Pauses, Presentation
-from tutor.ui.screens.lesson_ports import LessonPorts
+from tutor.ui.screens.lesson_map import LessonMap, builds_mapped_objects
 from tutor.ui.widgets.checks_panel import ChecksPanel
 from tutor.ui.widgets.command_view import CommandView
 from tutor.ui.widgets.lesson_header import LessonHeader
@@ -40,9 +40,10 @@ from tutor.ui.widgets.step_list import StepList
 # What only the session's life needs (its modal screens, the terminal lender) is imported
 # where it is used, once the lesson is on screen.
 if TYPE_CHECKING:
-    from tutor.cluster.object_map import ObjectMap
+    from tutor.ui.screens.lesson_map import MapPlace
     from tutor.ui.screens.object_map import ObjectMapScreen
     from tutor.ui.terminal import TerminalLender
+    from tutor.ui.widgets.object_map_tree import ObjectMapView
     from tutor.ui.widgets.workshop_status import WorkshopStatus
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def attach_cluster(session: LessonSession, setup: Setup) -> None:
     factory.attach_cluster(session, setup)
 
 
-class LessonScreen(LessonPorts):
+class LessonScreen(LessonMap):
     BINDINGS: ClassVar[list[BindingType]] = [
         # In the footer in this order, as far as it reaches; `?` lists them all.
         Binding("r", "run_step", "Run step", tooltip="Run the commands of the step on screen"),
@@ -75,6 +76,8 @@ class LessonScreen(LessonPorts):
         Binding("f", "full_output", "Output", tooltip="The step's command output, full-screen and wrapped"),
         Binding("l", "steps", "Steps", tooltip="The list of steps (a drawer on a narrow terminal)"),
         Binding("m", "object_map", "Map", tooltip="What the lesson has built and how it hangs together, live"),
+        # On a wide terminal, instead: the map is a panel under the step (screens/lesson_map.py).
+        Binding("m", "map_panel", "Map panel", tooltip="Into the live map under the step (m again: full-screen)"),
         Binding("o", "change_port", "Port", tooltip="Another local port for the step's port-forward"),
         Binding("s", "shell", "Your terminal", tooltip="The line that points your own shell at the lesson's cluster"),
         Binding("escape", "leave", "Close", show=False),
@@ -102,6 +105,9 @@ class LessonScreen(LessonPorts):
         self._rerun_due: tuple[str, int] | None = None
         """That run, once the port has changed: started as soon as no other run is under way."""
         self._map_screen: ObjectMapScreen | None = None
+        self._map_panel: ObjectMapView | None = None
+        self._map_places: set[MapPlace] = set()
+        self._map_possible = False
         self.workshop: WorkshopStatus | None = None
         """--workshop: the board's word in the header, its messages and offers."""
 
@@ -145,6 +151,7 @@ class LessonScreen(LessonPorts):
         try:
             if self._prepare is not None:
                 app.call_from_thread(self._prepare)
+            app.call_from_thread(self.map_possible, builds_mapped_objects(self.lesson))
             setup.terminal = self._lender
             setup.confirm = lambda decision: questions.confirm_cluster(app, closing, decision)
             setup.ask_trust = lambda explanation: questions.trust_lesson(app, closing, explanation)
@@ -231,7 +238,9 @@ class LessonScreen(LessonPorts):
         if action == "go_on":
             return self.pauses.waiting is not None
         if action == "leave":
-            return self.has_class("-drawer") or self._in_question()
+            return self.has_class("-drawer") or self._in_question() or self._in_map_panel()
+        if action in ("object_map", "map_panel"):
+            return (self.map_panel is None) == (action == "object_map")  # one m: the other is hidden
         if action == "answer":
             return True if self.lesson.step(self.current).questions else None
         return True
@@ -317,22 +326,27 @@ class LessonScreen(LessonPorts):
         """Every key of the screen, greyed when it does nothing now, and what else there is."""
         from tutor.ui.screens.keys import KeysScreen
 
+        bindings = [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
+        acting = {binding.key for binding in bindings if self.check_action(binding.action, ()) is True}
         keys = []
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding)
+        for binding in bindings:
             if binding.action in ("keys", "leave"):
                 continue
-            key = binding.key_display or binding.key
-            available = self.check_action(binding.action, ()) is True
-            keys.append((key, binding.tooltip or binding.description, available))
-        keys.append(("esc", "Leave the question's answer box; close the step drawer, or a window like this one", True))
+            state = self.check_action(binding.action, ())
+            if state is False and binding.key in acting:
+                continue  # the key does something else now (m on a wide terminal): listed once
+            keys.append((binding.key_display or binding.key, binding.tooltip or binding.description, state is True))
+        keys.append(
+            ("esc", "Leave an answer box or the map's panel; close the drawer, or a window like this one", True)
+        )
         self.app.push_screen(KeysScreen(keys))
 
     def action_leave(self) -> None:
-        """Esc: out of the drawer, or out of a question (its answer box takes every letter key)."""
+        """Esc: out of the drawer, out of a question (its answer box takes every letter key),
+        or out of the map's panel: back to the step."""
         if self.has_class("-drawer"):
             self.action_close_drawer()
-        elif self._in_question():
+        elif self._in_question() or self._in_map_panel():
             self.step_views[self.current].focus()
 
     def _in_question(self) -> bool:
@@ -405,19 +419,6 @@ class LessonScreen(LessonPorts):
             from tutor.ui.screens.shell import ShellScreen
 
             self.app.push_screen(ShellScreen(shell.line, shell.about))
-
-    def action_object_map(self) -> None:
-        from tutor.ui.screens.object_map import ObjectMapScreen
-
-        self._map_screen = ObjectMapScreen(self.session)
-        self.app.push_screen(self._map_screen, self._map_closed)
-
-    def _map_closed(self, _: None) -> None:
-        self._map_screen = None
-
-    def _map_changed(self, found: ObjectMap) -> None:
-        if self._map_screen is not None:
-            self._map_screen.show_map(found)
 
     # --- questions --------------------------------------------------------------------------
 

@@ -91,9 +91,7 @@ class LessonDrawing(Screen[None]):
     def compose(self) -> ComposeResult:
         # The breakpoint's class now, as the first Resize would set it: set then, it restyles
         # every widget on screen once more before the first frame.
-        width = self.app.size.width
-        size_class = next(name for edge, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True) if width >= edge)
-        self.add_class(size_class, update=False)  # nothing is styled yet: each widget is, as it mounts
+        self.add_class(self.size_class(), update=False)  # nothing is styled yet: each widget is, as it mounts
         position = (self.lesson.index(self.current) + 1, len(self.lesson.steps))
         yield LessonHeader(self.lesson.title, sandbox=self.session.sandbox, position=position)
         with Horizontal(id="body"):
@@ -107,6 +105,11 @@ class LessonDrawing(Screen[None]):
                 yield self._hints_panel
         yield KeyFooter()
 
+    def size_class(self) -> str:
+        """The breakpoint's class for the terminal's width now."""
+        width = self.app.size.width
+        return next(name for edge, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True) if width >= edge)
+
     def post_message(self, message: Message) -> bool:
         # Textual restyles every widget of a screen each time it is shown (ScreenResume), for
         # what may have changed while it was hidden. The first time, every widget was styled
@@ -118,7 +121,27 @@ class LessonDrawing(Screen[None]):
         return super().post_message(message)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self._focus_where_seen)
+        self.call_after_refresh(self._size_changed)
+
+    def on_screen_resume(self) -> None:
+        # Textual sends a resize only to the screen on top: one that comes back after the
+        # terminal was resized under another screen gets its breakpoint's class now.
+        size_class = self.size_class()
+        if not self.has_class(size_class):
+            self.set_classes_for_size(size_class)
+            self.call_after_refresh(self._size_changed)
+
+    def set_classes_for_size(self, size_class: str) -> None:
+        for _, name in self.HORIZONTAL_BREAKPOINTS:
+            self.set_class(name == size_class, name)
+
+    def _size_changed(self) -> None:
+        self._layout_changed()
+        self._focus_where_seen()
+
+    def _layout_changed(self) -> None:
+        """The breakpoint's class may have changed (tutor/ui/screens/lesson_map.py places the map)."""
+        raise NotImplementedError
 
     def _focus_where_seen(self) -> None:
         """A widget hidden by a narrower layout (the step list) does not keep the keys, and

@@ -1,13 +1,11 @@
-"""The live object map: what the lesson builds and how it hangs together, a key (`m`) away.
+"""The live object map's own screen: what the lesson builds and how it hangs together.
 
-A screen of its own, so that it has the whole terminal even at 80x24: a Textual `Tree` of
-the session's `ObjectMap` (tutor/cluster/object_map.py), redrawn whenever the session says
-it changed (`MapChanged`, forwarded by the lesson screen). Each object shows its state in
-the colour of how it stands and the step it belongs to; relations drawn elsewhere in the
-tree are `→` lines under the object they start from. The session watches what the map
-needs only while this screen is open (`show_map` on mount, `hide_map` on unmount).
-
-A redraw keeps what the learner did: the object under the cursor, and what they folded.
+A screen of its own, so that it has the whole terminal even at 80x24 (`m` below 150
+columns; on a wide terminal the map is a panel under the step, and `m` there goes into
+it, `m` again opens this screen). It draws `ObjectMapView` (tutor/ui/widgets/object_map_tree.py),
+the same widget as the panel, with the map the session holds now, then each `MapChanged`
+the lesson screen forwards. Whether the session keeps the map's watches is the lesson
+screen's to say (tutor/ui/screens/lesson_map.py): while this screen or the panel shows it.
 """
 
 from __future__ import annotations
@@ -18,28 +16,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Static, Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets import Static
 
-from tutor.cluster.object_map import MapLink, MapNode, ObjectMap, link_words, qualified, shows_step
-from tutor.safe_text import strip_controls
 from tutor.ui.widgets.key_footer import KeyFooter
+from tutor.ui.widgets.object_map_tree import ObjectMapView
 
 if TYPE_CHECKING:
-    from tutor.session.session import LessonSession
+    from tutor.cluster.object_map import ObjectMap
 
-HEALTH_STYLES = {
-    "ok": "green",
-    "waiting": "yellow",
-    "failing": "bold red",
-    "leaving": "bold magenta",
-    "absent": "dim",
-}
 TITLE = "What the lesson builds, live from the cluster"
-LEGEND = "  green: ready/bound · yellow: on its way · red: stuck · magenta: going · grey: not created yet"
-
-NodeKey = tuple[str, str | None, str, str]
-"""What a line of the tree shows: (kind, namespace, name, relation or "" for an object)."""
 
 
 class ObjectMapScreen(Screen[None]):
@@ -49,110 +34,30 @@ class ObjectMapScreen(Screen[None]):
         Binding("q", "app.quit", "Quit", key_display="q/^q"),
     ]
 
-    def __init__(self, session: LessonSession) -> None:
+    def __init__(self, found: ObjectMap | None) -> None:
+        """`found`: the map as the session holds it now (None: not read yet)."""
         super().__init__(id="map-screen")
-        self.session = session
-        self.shown: ObjectMap | None = None
-        self._folded: set[NodeKey] = set()
+        self._first = found
 
     def compose(self) -> ComposeResult:
         yield Static(Text(TITLE, style="bold"), id="map-title")
-        yield Static(Text("Reading the cluster…", style="dim"), id="map-note")
-        tree: Tree[NodeKey] = Tree("objects", id="map-tree")
-        tree.show_root = False
-        tree.guide_depth = 3
-        yield tree
+        yield ObjectMapView(self._first, id="map-view")
         yield KeyFooter()
-
-    def on_mount(self) -> None:
-        self.session.show_map()
-
-    def on_unmount(self) -> None:
-        self.session.hide_map()
 
     def action_close(self) -> None:
         self.dismiss(None)
 
-    # --- drawing ----------------------------------------------------------------------------
+    @property
+    def view(self) -> ObjectMapView:
+        return self.query_one(ObjectMapView)
 
     def show_map(self, found: ObjectMap) -> None:
         """Draw `found` in place of what is shown."""
-        if not self.is_attached:
-            return
-        self.shown = found
-        note = self.query_one("#map-note", Static)
-        if found.note:
-            note.update(Text(found.note[0].upper() + found.note[1:], style="yellow"))
-        elif not found.roots:
-            note.update(Text("The lesson has built nothing yet.", style="dim"))
+        if self.is_mounted:
+            self.view.show_map(found)
         else:
-            note.update(Text(LEGEND.strip(), style="dim"))
-        tree: Tree[NodeKey] = self.query_one("#map-tree", Tree)
-        cursor = tree.cursor_node.data if tree.cursor_node is not None else None
-        tree.clear()
-        for root in found.roots:
-            self._add(tree.root, root, None)
-        if cursor is not None:
-            for line in range(tree.last_line + 1):
-                node = tree.get_node_at_line(line)
-                if node is not None and node.data == cursor:
-                    tree.move_cursor(node)
-                    break
-
-    def _add(self, parent: TreeNode[NodeKey], node: MapNode, above: MapNode | None) -> None:
-        key: NodeKey = (node.kind, node.namespace, node.name, "")
-        label = node_label(node, step=shows_step(node, above))
-        if not node.children and not node.links:
-            parent.add_leaf(label, key)
-            return
-        branch = parent.add(label, key, expand=key not in self._folded)
-        for child in node.children:
-            self._add(branch, child, node)
-        for link in node.links:
-            branch.add_leaf(link_label(link), (link.kind, link.namespace, link.name, link.relation))
-
-    def on_tree_node_collapsed(self, event: Tree.NodeCollapsed[NodeKey]) -> None:
-        if event.node.data is not None:
-            self._folded.add(event.node.data)
-
-    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeKey]) -> None:
-        if event.node.data is not None:
-            self._folded.discard(event.node.data)
+            self._first = found
 
     def lines(self) -> list[str]:
         """The tree's lines as plain text, as drawn (for tests)."""
-        tree: Tree[NodeKey] = self.query_one("#map-tree", Tree)
-        found = []
-        for line in range(tree.last_line + 1):
-            node = tree.get_node_at_line(line)
-            if node is not None:
-                found.append("  " * _depth(node) + str(node.label))
-        return found
-
-
-def _depth(node: TreeNode[NodeKey]) -> int:
-    depth = 0
-    while node.parent is not None and node.parent.parent is not None:
-        depth, node = depth + 1, node.parent
-    return depth
-
-
-def node_label(node: MapNode, *, step: bool = True) -> Text:
-    """`Pod pacman/mongo-0 Running 1/1  step: deploy`, the state in its health's colour."""
-    text = Text(no_wrap=True)
-    text.append(node.kind, style="bold")
-    text.append(strip_controls(f" {qualified(node.kind, node.namespace, node.name)}"))
-    if node.state:
-        text.append(strip_controls(f" {node.state}"), style=HEALTH_STYLES[node.health])
-    if step and node.step:
-        text.append(f"  step: {node.step}", style="dim")
-    return text
-
-
-def link_label(link: MapLink) -> Text:
-    """`→ sends to Pod pacman/pacman-7d9f-abcde ready`, dim but for the state's colour."""
-    head, state = link_words(link)
-    text = Text(strip_controls(f"→ {head}"), style="dim", no_wrap=True)
-    if state:
-        text.append(strip_controls(f" {state}"), style=HEALTH_STYLES[link.health])
-    return text
+        return self.view.lines()
