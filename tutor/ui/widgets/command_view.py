@@ -16,6 +16,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Button, Log, Static
 
+from tutor.folded_tables import cell_width, fold_tables
 from tutor.lesson.model import Command
 from tutor.safe_text import strip_controls
 
@@ -58,7 +59,8 @@ class OutputLog(Log):
         return super()._process_line(strip_controls(line) if "\x1b" in line else line)
 
     def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> Self:
-        lines = list(lines)
+        # Log drops an empty line ("".splitlines() is []): a blank line between two tables counts.
+        lines = [line or " " for line in lines]
         pruned = self.max_lines is not None and self.line_count + len(lines) > self.max_lines
         super().write_lines(lines, scroll_end)
         if pruned:
@@ -71,7 +73,7 @@ class OutputLog(Log):
         # Its size is known only now, after the lines that made it grow: what fits may have changed.
         parent = self.parent
         if isinstance(parent, CommandView):
-            parent.show_cue()
+            parent.fit()
 
     def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
         raw = self._lines[y]
@@ -113,6 +115,14 @@ class CommandView(Vertical):
         """Under an output that does not fit its panel: how to see the rest."""
         # Output that arrives before the Log is mounted: Log.write_lines needs a mounted Log.
         self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
+        self._printed: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
+        """The latest run's output as the command printed it (the Log may show its tables folded)."""
+        self._ended = False
+        """The latest run has ended: its tables may be folded (a running one's are not, to keep still)."""
+        self._fitted_width: int | None = None
+        """The width the ended run's output was last laid out for."""
+        self._folded_tables = 0
+        """How many of its tables the Log shows folded (0: the output as printed)."""
         self._button: Button | None = None
         self._line: Horizontal | None = None
         if not command.manual:
@@ -154,6 +164,10 @@ class CommandView(Vertical):
         self.last_started = order
         self._needs_you = False
         self._pending.clear()
+        self._printed.clear()
+        self._ended = False
+        self._fitted_width = None
+        self._folded_tables = 0
         self._written = 0
         self._repeated = None
         if self._repeats is not None:
@@ -196,7 +210,11 @@ class CommandView(Vertical):
             if self._repeats is not None:
                 self._repeats.display = False
             lines = [f"  ↑ {count} times in a row", *lines]
+        if self._folded_tables:
+            self._show(list(self._printed), 0)  # the new lines go below the output as printed
+        self._fitted_width = None
         self._written += len(lines)
+        self._printed.extend(lines)
         if self._output is None:
             self._output = OutputLog(max_lines=MAX_OUTPUT_LINES, classes="command-output")
             self._add(self._output, self._status)
@@ -207,20 +225,58 @@ class CommandView(Vertical):
         else:
             self._pending.extend(lines)
             self._output.call_after_refresh(self._flush)
-        self._output.call_after_refresh(self.show_cue)
+        self._output.call_after_refresh(self.fit)
+
+    def fit(self) -> None:
+        """Lay the output out for the panel's width, then say what does not fit."""
+        self._fold()
+        self.show_cue()
+
+    def _fold(self) -> None:
+        """Fold an ended run's tables that are wider than the panel (a running one's are
+        shown as they come, so that nothing moves under the learner's eyes), or show them
+        as printed again once the panel is wide enough."""
+        output = self._output
+        if not self._ended or output is None or not output.is_mounted or self._pending:
+            return
+        width = output.size.width
+        if width <= 0 or width == self._fitted_width:
+            return
+        self._fitted_width = width
+        folded = fold_tables(self._printed, width)
+        height = output.styles.max_height
+        rows = int(height.value) - output.styles.scrollbar_size_horizontal if height is not None else 0
+        if folded.folded and (len(folded.lines) > rows or any(cell_width(line) > width for line in folded.lines)):
+            # It will scroll: its scroll bars take a column or two (Textual may show both).
+            folded = fold_tables(self._printed, width - output.styles.scrollbar_size_vertical)
+        # Folded past what the Log keeps, its first bands would be dropped: shown as printed.
+        if folded.folded and len(folded.lines) <= MAX_OUTPUT_LINES:
+            self._show(folded.lines, folded.folded)
+            output.set_class(all(cell_width(line) <= output.size.width for line in folded.lines), "-fits-width")
+            output.scroll_home(animate=False)  # a table reads from its header down
+        elif self._folded_tables:
+            self._show(list(self._printed), 0)
+
+    def _show(self, lines: list[str], tables: int) -> None:
+        self._folded_tables = tables
+        if self._output is not None and self._output.is_mounted:
+            self._output.remove_class("-fits-width")
+            self._output.clear()
+            self._output.write_lines(lines, scroll_end=not tables)
 
     def show_cue(self) -> None:
         """Say so when the output does not fit its panel: longer (it scrolls) or wider (it
-        scrolls sideways); `f` shows all of it, wrapped."""
+        scrolls sideways), or its tables folded to fit; `f` shows all of it as printed."""
         output = self._output
         if output is None or not output.is_mounted:
             return
         region = output.scrollable_content_region
         wide = output.virtual_size.width > region.width > 0
         long = output.line_count > region.height > 0
+        folded = self._folded_tables
         dropped = self.dropped
-        output.set_class(wide or long, "-cued")
-        if not (wide or long):
+        output.set_class(wide or long or bool(folded), "-cued")
+        if not (wide or long or folded):
             if self._cue is not None:
                 self._cue.display = False
             return
@@ -228,6 +284,15 @@ class CommandView(Vertical):
             self._cue = Static("", classes="command-cue")
             self._add(self._cue, self._repeats or output)
         self._cue.display = True
+        if folded:
+            tables = "table" if folded == 1 else f"{folded} tables"
+            what = [
+                f"{tables} folded to fit",
+                "wider lines scroll sideways" if wide else "",
+                "scroll for more" if long else "",
+            ]
+            self._cue.update(Content(f"⇲ {', '.join(part for part in what if part)}: f shows it as printed"))
+            return
         count = f"the last {output.line_count} of {self._written} lines" if dropped else f"{output.line_count} lines"
         what = ["wider lines scroll sideways" if wide else "", count if long else ""]
         self._cue.update(Content(f"⇲ {', '.join(part for part in what if part)}: f shows them all, wrapped"))
@@ -235,11 +300,19 @@ class CommandView(Vertical):
     @property
     def dropped(self) -> int:
         """The latest run's first lines that are no longer kept (past MAX_OUTPUT_LINES)."""
-        return max(self._written - len(self.output), 0)
+        return max(self._written - len(self._printed), 0)
+
+    @property
+    def folded(self) -> int:
+        """How many tables the Log shows folded to fit (0: the output as printed)."""
+        return self._folded_tables
 
     def finished(self, ok: bool, exit_status: int | None, detail: str) -> None:
         if self.command.background:
             return  # its state comes from ProcessChanged: "ready" is not "finished"
+        self._ended = True
+        if self._output is not None:
+            self._output.call_after_refresh(self.fit)
         if self._needs_you:
             return  # "run it in your own terminal" says more than "exit status 1"
         if ok:
@@ -270,7 +343,8 @@ class CommandView(Vertical):
 
     @property
     def output(self) -> Sequence[str]:
-        return [*(self._output.lines if self._output is not None else ()), *self._pending]
+        """The latest run's output as printed (its kept lines), whatever the Log shows."""
+        return list(self._printed)
 
     def run_output(self) -> RunOutput:
         """This command's output and how it ended, for the full-screen view."""

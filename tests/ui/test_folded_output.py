@@ -1,0 +1,157 @@
+"""A kubectl table wider than the output panel, read on the screen as a learner reads it:
+folded into bands once the command has ended, every column the prose talks about in view
+without a key press, the table as printed again when the panel is wide enough, and `f`
+always showing it as printed."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.widgets import TextArea
+
+from tests.ui.conftest import settled, wait_for, wait_for_question
+from tutor.lesson.model import Lesson
+from tutor.session.factory import Setup
+from tutor.ui.app import TutorApp
+from tutor.ui.screens.lesson import LessonScreen
+from tutor.ui.screens.output import OutputScreen
+from tutor.ui.widgets.command_view import CommandView
+
+PV_COLUMNS = ("NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "AGE")
+"""kubectl get pv's columns: the volumes step's prose speaks of the name, RECLAIM POLICY and RWO."""
+
+
+def screen_rows(pilot: Pilot[None]) -> list[str]:
+    """The characters on the terminal, row by row, as drawn."""
+    update = pilot.app.screen._compositor.render_update(full=True)
+    return ["".join(segment.text for segment in strip) for strip in update.strips]
+
+
+def panel_rows(pilot: Pilot[None], view: CommandView) -> list[str]:
+    """The rows of the screen inside the command's output panel, as drawn there."""
+    region = view.query_one(".command-output").region
+    rows = screen_rows(pilot)[region.y : region.bottom]
+    return [row[region.x : region.right] for row in rows]
+
+
+async def run_get_pv(pilot: Pilot[None], app: TutorApp) -> tuple[LessonScreen, CommandView]:
+    screen = app.lesson_screen
+    await wait_for_question(pilot, what="the replay question")
+    await pilot.press("y")  # fast-forward: start, the default class, the deployment
+    await wait_for(pilot, lambda: screen.current == "volumes" and not screen.running, timeout=90, what="volumes")
+    view = screen.command_view("volumes", 0)
+    assert view.text == "kubectl get pv"
+    await pilot.click(view.query_one(".run-button"))
+    await wait_for(pilot, lambda: view.status.startswith("✓"), timeout=30, what="kubectl get pv")
+    await wait_for(pilot, lambda: view.folded == 1, what="the table folded")
+    await settled(pilot)
+    view.scroll_visible(animate=False)
+    await settled(pilot)
+    return screen, view
+
+
+async def test_at_80x24_every_column_of_get_pv_is_on_screen_without_a_key(day55: Lesson, day55_setup: Setup) -> None:
+    app = TutorApp(day55, day55_setup, step_id="volumes")
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, view = await run_get_pv(pilot, app)
+        printed = list(view.output)
+        volume = printed[1].split()[0]
+        assert volume.startswith("pvc-")
+        assert len(printed[0]) > view.query_one(".command-output").region.width, "wider than the panel"
+        shown = "\n".join(panel_rows(pilot, view))
+        for column in PV_COLUMNS:
+            assert column in shown, f"{column} not on screen:\n{shown}"
+        for value in (
+            volume,
+            "1Gi",
+            "RWO",
+            "Delete",
+            "Bound",
+            f"{day55.namespace}/mongo-data-mongo-0",
+            "csi-hostpath-sc",
+        ):
+            assert value in shown, f"{value} not on screen:\n{shown}"
+        # Nothing cut at the panel's edge, nothing scrolled away, and the cue says what happened.
+        output = view.query_one(".command-output")
+        assert output.virtual_size.width <= output.scrollable_content_region.width
+        assert output.scroll_offset == (0, 0)
+        cue_region = view.query_one(".command-cue").region
+        rows = screen_rows(pilot)[cue_region.y : cue_region.bottom]
+        cue = " ".join(" ".join(row[cue_region.x : cue_region.right] for row in rows).split())
+        assert cue == "⇲ table folded to fit: f shows it as printed"
+
+        # The full-screen view shows the output as kubectl printed it.
+        await pilot.press("f")
+        await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen), what="the output screen")
+        area = app.screen.query_one(TextArea)
+        assert "\n".join(printed) in area.text
+        await pilot.press("w")
+        await wait_for(pilot, lambda: not area.soft_wrap, what="lines unwrapped")
+        await pilot.pause()
+        # Unwrapped, the header's row is followed by the volume's row, their columns lined up.
+        rows = [row.strip("█│ ") for row in screen_rows(pilot)]
+        header = next(index for index, row in enumerate(rows) if row.startswith("NAME "))
+        assert printed[0].startswith(rows[header]) and len(rows[header]) > 60
+        assert printed[1].startswith(rows[header + 1])
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.lesson_screen, what="the step again")
+
+
+async def test_a_wider_panel_refolds_and_a_wide_enough_one_shows_the_table_as_printed(
+    day55: Lesson, day55_setup: Setup
+) -> None:
+    app = TutorApp(day55, day55_setup, step_id="volumes")
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, view = await run_get_pv(pilot, app)
+        printed = list(view.output)
+        output = view.query_one(".command-output")
+
+        await pilot.resize_terminal(160, 48)
+        await wait_for(pilot, lambda: output.region.width > 60, what="the wider panel")
+        await settled(pilot)
+        view.scroll_visible(animate=False)
+        await settled(pilot)
+        rows = [row.rstrip() for row in panel_rows(pilot, view)]
+        headers = [row for row in rows if row.startswith("NAME ")]
+        assert len(headers) > 1, f"the name repeated in each band:\n{rows}"
+        assert sum(row.startswith(printed[1].split()[0]) for row in rows) == len(headers)
+        assert any("RECLAIM POLICY" in row for row in headers)
+        assert output.virtual_size.width <= output.scrollable_content_region.width
+
+        await pilot.resize_terminal(280, 60)
+        await wait_for(pilot, lambda: view.folded == 0, what="the table as printed")
+        await settled(pilot)
+        view.scroll_visible(animate=False)
+        await settled(pilot)
+        rows = [row.rstrip() for row in panel_rows(pilot, view)]
+        assert rows[: len(printed)] == printed
+        assert not view.query(".command-cue") or not view.query_one(".command-cue").display
+
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: view.folded == 1, what="folded again")
+
+
+async def test_a_table_is_not_folded_while_its_command_runs(mini: Lesson, mini_setup: Setup) -> None:
+    """Rows of a running command (a watch) are shown as they come; the fold waits for its end."""
+    app = TutorApp(mini, mini_setup)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.lesson_screen
+        await wait_for(pilot, lambda: screen.opened, what="the session")
+        view = screen.command_view("first", 1)
+        table = [
+            "NAME      READY   STATUS    RESTARTS   AGE   IP            NODE       NOMINATED NODE   READINESS GATES",
+            "mongo-0   1/1     Running   0          4s    127.244.0.9   minikube   <none>           <none>",
+        ]
+        view.started(1)
+        view.write(table)
+        await settled(pilot)
+        assert view.folded == 0
+        view.finished(True, 0, "")
+        await wait_for(pilot, lambda: view.folded == 1, what="the fold at the end")
+        # A line after the end (a note from the tutor) goes below the output as printed; a
+        # table that runs on into other text is not one to fold.
+        view.write(["(a note)"])
+        await wait_for(pilot, lambda: view.folded == 0, what="the output as printed")
+        await settled(pilot)
+        output = view.query_one(".command-output")
+        assert [line.rstrip() for line in output.lines] == [*table, "(a note)"]
+        assert list(view.output) == [*table, "(a note)"]
