@@ -5,6 +5,8 @@ always showing it as printed."""
 
 from __future__ import annotations
 
+import re
+
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
@@ -33,26 +35,45 @@ def panel_rows(pilot: Pilot[None], view: CommandView) -> list[str]:
     return [row[region.x : region.right] for row in rows]
 
 
-async def run_get_pv(pilot: Pilot[None], app: TutorApp) -> tuple[LessonScreen, CommandView]:
+def assert_all_on_screen(pilot: Pilot[None], view: CommandView) -> None:
+    """Every column name and cell the command printed is drawn in its panel, none cut at its
+    edge or scrolled away."""
+    output = view.query_one(".command-output")
+    assert output.virtual_size.width <= output.scrollable_content_region.width, f"{view.text}: cut at the edge"
+    assert output.max_scroll_y == 0 and output.scroll_offset == (0, 0), f"{view.text}: rows out of view"
+    shown = "\n".join(panel_rows(pilot, view))
+    for line in view.output:
+        for cell in re.split(r"\s{2,}", line.strip()):
+            assert cell in shown, f"{view.text}: {cell!r} not on screen:\n{shown}"
+
+
+async def run_volumes(pilot: Pilot[None], app: TutorApp) -> tuple[LessonScreen, CommandView]:
+    """The volumes step, reached by fast-forward, its commands run: the view of `kubectl get pv`."""
     screen = app.lesson_screen
     await wait_for_question(pilot, what="the replay question")
     await pilot.press("y")  # fast-forward: start, the default class, the deployment
     await wait_for(pilot, lambda: screen.current == "volumes" and not screen.running, timeout=90, what="volumes")
-    view = screen.command_view("volumes", 0)
+    await pilot.press("r")
+    views = screen.step_views["volumes"].command_views
+    await wait_for(pilot, lambda: all(view.status.startswith("✓") for view in views), timeout=60, what="the step run")
+    await wait_for(pilot, lambda: not screen.running, what="the run's end")
+    view = views[0]
     assert view.text == "kubectl get pv"
-    await pilot.click(view.query_one(".run-button"))
-    await wait_for(pilot, lambda: view.status.startswith("✓"), timeout=30, what="kubectl get pv")
     await wait_for(pilot, lambda: view.folded == 1, what="the table folded")
+    await in_view(pilot, view)
+    return screen, view
+
+
+async def in_view(pilot: Pilot[None], view: CommandView) -> None:
     await settled(pilot)
     view.scroll_visible(animate=False)
     await settled(pilot)
-    return screen, view
 
 
 async def test_at_80x24_every_column_of_get_pv_is_on_screen_without_a_key(day55: Lesson, day55_setup: Setup) -> None:
     app = TutorApp(day55, day55_setup, step_id="volumes")
     async with app.run_test(size=(80, 24)) as pilot:
-        _, view = await run_get_pv(pilot, app)
+        screen, view = await run_volumes(pilot, app)
         printed = list(view.output)
         volume = printed[1].split()[0]
         assert volume.startswith("pvc-")
@@ -70,16 +91,24 @@ async def test_at_80x24_every_column_of_get_pv_is_on_screen_without_a_key(day55:
             "csi-hostpath-sc",
         ):
             assert value in shown, f"{value} not on screen:\n{shown}"
-        # Nothing cut at the panel's edge, nothing scrolled away, and the cue says what happened.
-        output = view.query_one(".command-output")
-        assert output.virtual_size.width <= output.scrollable_content_region.width
-        assert output.scroll_offset == (0, 0)
         cue_region = view.query_one(".command-cue").region
         rows = screen_rows(pilot)[cue_region.y : cue_region.bottom]
         cue = " ".join(" ".join(row[cue_region.x : cue_region.right] for row in rows).split())
         assert cue == "⇲ table folded to fit: f shows it as printed"
 
+        # Every table of the step: each column and cell in the panel, nothing to scroll to.
+        folded = [table for table in screen.step_views["volumes"].command_views if table.folded]
+        assert [table.text.split(" -")[0] for table in folded] == [
+            "kubectl get pv",
+            "kubectl get pvc",
+            "kubectl get pv",
+        ]
+        for table in folded:
+            await in_view(pilot, table)
+            assert_all_on_screen(pilot, table)
+
         # The full-screen view shows the output as kubectl printed it.
+        await in_view(pilot, view)
         await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, OutputScreen), what="the output screen")
         area = app.screen.query_one(TextArea)
@@ -93,7 +122,7 @@ async def test_at_80x24_every_column_of_get_pv_is_on_screen_without_a_key(day55:
         assert printed[0].startswith(rows[header]) and len(rows[header]) > 60
         assert printed[1].startswith(rows[header + 1])
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is app.lesson_screen, what="the step again")
+        await wait_for(pilot, lambda: app.screen is screen, what="the step again")
 
 
 async def test_a_wider_panel_refolds_and_a_wide_enough_one_shows_the_table_as_printed(
@@ -101,7 +130,7 @@ async def test_a_wider_panel_refolds_and_a_wide_enough_one_shows_the_table_as_pr
 ) -> None:
     app = TutorApp(day55, day55_setup, step_id="volumes")
     async with app.run_test(size=(80, 24)) as pilot:
-        _, view = await run_get_pv(pilot, app)
+        _, view = await run_volumes(pilot, app)
         printed = list(view.output)
         output = view.query_one(".command-output")
 

@@ -243,19 +243,27 @@ class CommandView(Vertical):
         if width <= 0 or width == self._fitted_width:
             return
         self._fitted_width = width
+        # The width the lines get: Log keeps room for its vertical scroll bar (overflow: scroll).
+        if output.styles.overflow_y != "hidden":
+            width -= output.styles.scrollbar_size_vertical
         folded = fold_tables(self._printed, width)
-        height = output.styles.max_height
-        rows = int(height.value) - output.styles.scrollbar_size_horizontal if height is not None else 0
-        if folded.folded and (len(folded.lines) > rows or any(cell_width(line) > width for line in folded.lines)):
-            # It will scroll: its scroll bars take a column or two (Textual may show both).
-            folded = fold_tables(self._printed, width - output.styles.scrollbar_size_vertical)
         # Folded past what the Log keeps, its first bands would be dropped: shown as printed.
         if folded.folded and len(folded.lines) <= MAX_OUTPUT_LINES:
+            first = not self._folded_tables
             self._show(folded.lines, folded.folded)
-            output.set_class(all(cell_width(line) <= output.size.width for line in folded.lines), "-fits-width")
+            output.set_class(all(cell_width(line) <= width for line in folded.lines), "-fits-width")
             output.scroll_home(animate=False)  # a table reads from its header down
+            if first and self._in_view():
+                # It grew below where the learner was reading it: the bands come into view.
+                self.call_after_refresh(self.scroll_visible, animate=False)
         elif self._folded_tables:
             self._show(list(self._printed), 0)
+
+    def _in_view(self) -> bool:
+        scrolled = next(
+            (widget for widget in self.ancestors if isinstance(widget, Widget) and widget.is_scrollable), None
+        )
+        return scrolled is not None and scrolled.can_view_partial(self)
 
     def _show(self, lines: list[str], tables: int) -> None:
         self._folded_tables = tables
@@ -312,6 +320,7 @@ class CommandView(Vertical):
             return  # its state comes from ProcessChanged: "ready" is not "finished"
         self._ended = True
         if self._output is not None:
+            self.fit()  # now, when its Log is laid out: the screen brings the folded view into view
             self._output.call_after_refresh(self.fit)
         if self._needs_you:
             return  # "run it in your own terminal" says more than "exit status 1"
