@@ -14,6 +14,9 @@ Whatever is not such a table, a table that fits already, or one in doubt (a row 
 does not start its cells at the header's columns, a tab, a colour sequence, a table that
 runs on into another line rather than ending at a blank line or at the end) is left
 exactly as it was: folding must never garble output.
+
+`wrap_lines` wraps what is left wider than the panel when it is running text (a JSON
+answer, a log line), as a terminal would; never a line laid out in columns.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ GAP = 3
 _HEADER = re.compile(r"[A-Z][A-Z0-9_()\-./:%#]*(?: [A-Z0-9_()\-./:%#]+)*")
 """A column's name: upper case, words joined by single spaces ("ACCESS MODES", "PORT(S)")."""
 _NAMES = re.compile(r"\S+(?: \S+)*")
+_ALIGNED = re.compile(r"\S {2,}\S")
+"""Two spaces or more between words: output laid out in columns, which wrapping would garble."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,30 @@ def fold_tables(lines: Sequence[str], width: int) -> Folded:
             folded += 1
         index = end
     return Folded(out, folded) if folded else Folded(lines, 0)
+
+
+def wrap_lines(lines: Sequence[str], width: int) -> tuple[list[str], int]:
+    """`lines` with each line wider than `width` that is text, not a table's, cut into
+    pieces no wider, as a terminal wraps it; and how many were. A line with two spaces
+    between words (a table's row, aligned output), a tab or a colour sequence is left as
+    printed."""
+    out: list[str] = []
+    wrapped = 0
+    for line in lines:
+        if width <= 0 or cell_width(line) <= width or "\t" in line or "\x1b" in line or _ALIGNED.search(line):
+            out.append(line)
+            continue
+        wrapped += 1
+        piece, used = "", 0
+        for char in line:
+            size = cell_width(char)
+            if used + size > width and piece:
+                out.append(piece)
+                piece, used = "", 0
+            piece += char
+            used += size
+        out.append(piece)
+    return (out, wrapped) if wrapped else (list(lines), 0)
 
 
 def cell_width(text: str) -> int:

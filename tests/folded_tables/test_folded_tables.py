@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tutor.folded_tables import GAP, cell_width, fold_tables
+from tutor.folded_tables import GAP, cell_width, fold_tables, wrap_lines
 
 KUBECTL = Path(__file__).parent / "kubectl"
 CAPTURED = sorted(path.name for path in KUBECTL.glob("*.txt"))
@@ -296,3 +296,34 @@ def test_the_gap_between_columns_is_kubectls() -> None:
     result = fold_tables(captured("get-pod-wide.txt"), 60)
     first_band = blocks(result.lines)[0]
     assert first_band[0].startswith("NAME" + " " * (len("mongo-0") - len("NAME") + GAP) + "READY")
+
+
+def test_a_long_line_of_text_wraps_as_a_terminal_wraps_it() -> None:
+    # The game's answer to /location/metadata: the pod's name is at its end.
+    answer = '{"cloud":"unknown","zone":"unknown","host":"pacman-7f7cd74f7-gl8vc"}'
+    lines, wrapped = wrap_lines(["before", answer, "after"], 30)
+    assert wrapped == 1
+    assert lines[0] == "before" and lines[-1] == "after"
+    assert "".join(lines[1:-1]) == answer
+    assert all(cell_width(line) <= 30 for line in lines)
+    # Wide characters are never split, and a piece holds no more than the width.
+    lines, _ = wrap_lines(["ポッド" * 10], 7)
+    assert "".join(lines) == "ポッド" * 10 and all(cell_width(line) <= 7 for line in lines)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "NAME      READY   STATUS    RESTARTS   AGE   IP            NODE       NOMINATED NODE",
+        "mongo-0                  1/1     Terminating   0          6m25s   127.244.0.9    minikube",
+        "a\ttabbed line that is long enough to wrap somewhere",
+        "\x1b[32ma coloured line that is long enough to wrap somewhere\x1b[0m",
+    ],
+)
+def test_lines_laid_out_in_columns_or_coloured_are_not_wrapped(line: str) -> None:
+    assert wrap_lines([line], 20) == ([line], 0)
+
+
+def test_lines_that_fit_are_not_touched() -> None:
+    lines = captured("get-nodes.txt")
+    assert wrap_lines(lines, 80) == (lines, 0)

@@ -184,3 +184,26 @@ async def test_a_table_is_not_folded_while_its_command_runs(mini: Lesson, mini_s
         output = view.query_one(".command-output")
         assert [line.rstrip() for line in output.lines] == [*table, "(a note)"]
         assert list(view.output) == [*table, "(a note)"]
+
+
+async def test_a_long_line_of_text_wraps_once_the_command_ends(mini: Lesson, mini_setup: Setup) -> None:
+    """The game's answer names the pod that served it at its very end: at 80x24 it is read whole."""
+    app = TutorApp(mini, mini_setup)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.lesson_screen
+        await wait_for(pilot, lambda: screen.opened, what="the session")
+        view = screen.command_view("first", 1)
+        answer = '{"cloud":"unknown","zone":"unknown","host":"pacman-7f7cd74f7-gl8vc"}'
+        view.started(1)
+        view.write([answer])
+        view.finished(True, 0, "")
+        await wait_for(pilot, lambda: view.wrapped == 1, what="the line wrapped")
+        await in_view(pilot, view)
+        rows = [row.rstrip() for row in panel_rows(pilot, view)]
+        assert "".join(rows) == answer
+        output = view.query_one(".command-output")
+        assert output.virtual_size.width <= output.scrollable_content_region.width
+        cue = view.query_one(".command-cue")
+        assert " ".join(str(cue.render()).split()) == "⇲ a long line wrapped: f shows it as printed"
+        await pilot.resize_terminal(160, 48)
+        await wait_for(pilot, lambda: view.wrapped == 0, what="the line as printed")

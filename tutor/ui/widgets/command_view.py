@@ -16,7 +16,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Button, Log, Static
 
-from tutor.folded_tables import cell_width, fold_tables
+from tutor.folded_tables import cell_width, fold_tables, wrap_lines
 from tutor.lesson.model import Command
 from tutor.safe_text import strip_controls
 
@@ -123,6 +123,8 @@ class CommandView(Vertical):
         """The width the ended run's output was last laid out for."""
         self._folded_tables = 0
         """How many of its tables the Log shows folded (0: the output as printed)."""
+        self._wrapped_lines = 0
+        """How many of its long lines of text the Log shows wrapped."""
         self._button: Button | None = None
         self._line: Horizontal | None = None
         if not command.manual:
@@ -168,6 +170,7 @@ class CommandView(Vertical):
         self._ended = False
         self._fitted_width = None
         self._folded_tables = 0
+        self._wrapped_lines = 0
         self._written = 0
         self._repeated = None
         if self._repeats is not None:
@@ -210,8 +213,8 @@ class CommandView(Vertical):
             if self._repeats is not None:
                 self._repeats.display = False
             lines = [f"  ↑ {count} times in a row", *lines]
-        if self._folded_tables:
-            self._show(list(self._printed), 0)  # the new lines go below the output as printed
+        if self._folded_tables or self._wrapped_lines:
+            self._show(list(self._printed), 0, 0)  # the new lines go below the output as printed
         self._fitted_width = None
         self._written += len(lines)
         self._printed.extend(lines)
@@ -233,9 +236,9 @@ class CommandView(Vertical):
         self.show_cue()
 
     def _fold(self) -> None:
-        """Fold an ended run's tables that are wider than the panel (a running one's are
-        shown as they come, so that nothing moves under the learner's eyes), or show them
-        as printed again once the panel is wide enough."""
+        """Fold an ended run's tables that are wider than the panel and wrap its other long
+        lines (a running one's are shown as they come, so that nothing moves under the
+        learner's eyes), or show them as printed again once the panel is wide enough."""
         output = self._output
         if not self._ended or output is None or not output.is_mounted or self._pending:
             return
@@ -247,17 +250,19 @@ class CommandView(Vertical):
         if output.styles.overflow_y != "hidden":
             width -= output.styles.scrollbar_size_vertical
         folded = fold_tables(self._printed, width)
-        # Folded past what the Log keeps, its first bands would be dropped: shown as printed.
-        if folded.folded and len(folded.lines) <= MAX_OUTPUT_LINES:
-            first = not self._folded_tables
-            self._show(folded.lines, folded.folded)
-            output.set_class(all(cell_width(line) <= width for line in folded.lines), "-fits-width")
-            output.scroll_home(animate=False)  # a table reads from its header down
+        lines, wrapped = wrap_lines(folded.lines, width)
+        # Past what the Log keeps, the first lines would be dropped: shown as printed.
+        if (folded.folded or wrapped) and len(lines) <= MAX_OUTPUT_LINES:
+            first = not (self._folded_tables or self._wrapped_lines)
+            self._show(lines, folded.folded, wrapped)
+            output.set_class(all(cell_width(line) <= width for line in lines), "-fits-width")
+            if folded.folded:
+                output.scroll_home(animate=False)  # a table reads from its header down
             if first and self._in_view():
-                # It grew below where the learner was reading it: the bands come into view.
+                # It grew below where the learner was reading it: all of it comes into view.
                 self.call_after_refresh(self.scroll_visible, animate=False)
-        elif self._folded_tables:
-            self._show(list(self._printed), 0)
+        elif self._folded_tables or self._wrapped_lines:
+            self._show(list(self._printed), 0, 0)
 
     def _in_view(self) -> bool:
         scrolled = next(
@@ -265,8 +270,9 @@ class CommandView(Vertical):
         )
         return scrolled is not None and scrolled.can_view_partial(self)
 
-    def _show(self, lines: list[str], tables: int) -> None:
+    def _show(self, lines: list[str], tables: int, wrapped: int) -> None:
         self._folded_tables = tables
+        self._wrapped_lines = wrapped
         if self._output is not None and self._output.is_mounted:
             self._output.remove_class("-fits-width")
             self._output.clear()
@@ -282,9 +288,10 @@ class CommandView(Vertical):
         wide = output.virtual_size.width > region.width > 0
         long = output.line_count > region.height > 0
         folded = self._folded_tables
+        wrapped = self._wrapped_lines
         dropped = self.dropped
-        output.set_class(wide or long or bool(folded), "-cued")
-        if not (wide or long or folded):
+        output.set_class(wide or long or bool(folded or wrapped), "-cued")
+        if not (wide or long or folded or wrapped):
             if self._cue is not None:
                 self._cue.display = False
             return
@@ -292,12 +299,15 @@ class CommandView(Vertical):
             self._cue = Static("", classes="command-cue")
             self._add(self._cue, self._repeats or output)
         self._cue.display = True
-        if folded:
+        if folded or wrapped:
             tables = "table" if folded == 1 else f"{folded} tables"
+            lines = "a long line" if wrapped == 1 else "long lines"
             what = [
-                f"{tables} folded to fit",
+                f"{tables} folded to fit" if folded else "",
+                f"{lines} wrapped" if wrapped else "",
                 "wider lines scroll sideways" if wide else "",
                 "scroll for more" if long else "",
+                f"its first {dropped} lines are not kept" if dropped else "",
             ]
             self._cue.update(Content(f"⇲ {', '.join(part for part in what if part)}: f shows it as printed"))
             return
@@ -314,6 +324,11 @@ class CommandView(Vertical):
     def folded(self) -> int:
         """How many tables the Log shows folded to fit (0: the output as printed)."""
         return self._folded_tables
+
+    @property
+    def wrapped(self) -> int:
+        """How many long lines of text the Log shows wrapped."""
+        return self._wrapped_lines
 
     def finished(self, ok: bool, exit_status: int | None, detail: str) -> None:
         if self.command.background:
