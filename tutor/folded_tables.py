@@ -154,7 +154,8 @@ def _bands(columns: list[int], table: Sequence[str], width: int) -> list[str] | 
 
     Each band repeats the first column when every other column fits beside it, or when it
     takes no more than half the width; otherwise the bands follow one another without it,
-    their rows in the same order.
+    their rows in the same order. A column that fits the width alone but not beside the
+    first one has a band of its own, without it.
     """
     if max(cell_width(line) for line in table) <= width:
         return None
@@ -169,6 +170,9 @@ def _bands(columns: list[int], table: Sequence[str], width: int) -> list[str] | 
         if groups and used + GAP + widths[column] <= width:
             groups[-1].append(column)
             used += GAP + widths[column]
+        elif repeat and lead + widths[column] > width >= widths[column]:
+            groups.append([column])  # fits alone, not beside the first column: a band of its own
+            used = width
         else:
             groups.append([0, column] if repeat else [column])
             used = lead + widths[column]

@@ -147,6 +147,17 @@ def test_get_all_folds_each_of_its_tables_on_its_own_and_keeps_the_blank_lines_b
     assert narrow.lines.count("") > lines.count("")
 
 
+def test_a_column_that_fits_alone_but_not_beside_the_name_gets_a_band_without_it() -> None:
+    """The 120x40 panel (56 columns): a claim's name and its volume's (40) do not fit side by side."""
+    lines = captured("get-pvc.txt")
+    bands = blocks(fold_tables(lines, 56).lines)
+    assert all(widest(band) <= 56 for band in bands)
+    volume = next(band for band in bands if "VOLUME" in NAMES.findall(band[0]))
+    assert volume == ["VOLUME", "pvc-0d0c0d33-1e3d-410a-ac18-c4fad941757c"]
+    assert all(band[0].startswith("NAME ") for band in bands if band is not volume)
+    assert unfolded(bands) == read_table(lines)
+
+
 def test_events_messages_wider_than_the_panel_get_a_band_of_their_own() -> None:
     lines = captured("get-events.txt")
     result = fold_tables(lines, 80)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
@@ -70,9 +71,12 @@ async def in_view(pilot: Pilot[None], view: CommandView) -> None:
     await settled(pilot)
 
 
-async def test_at_80x24_every_column_of_get_pv_is_on_screen_without_a_key(day55: Lesson, day55_setup: Setup) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda size: f"{size[0]}x{size[1]}")
+async def test_every_column_of_the_volumes_step_is_on_screen_without_a_key(
+    day55: Lesson, day55_setup: Setup, size: tuple[int, int]
+) -> None:
     app = TutorApp(day55, day55_setup, step_id="volumes")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen, view = await run_volumes(pilot, app)
         printed = list(view.output)
         volume = printed[1].split()[0]
