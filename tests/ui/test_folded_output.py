@@ -163,20 +163,27 @@ async def test_a_wider_panel_refolds_and_a_wide_enough_one_shows_the_table_as_pr
         await wait_for(pilot, lambda: view.folded == 1, what="folded again")
 
 
+async def run_printing(pilot: Pilot[None], lines: list[str]) -> CommandView:
+    """The mini lesson's second command, drawn as a run that printed `lines` and is still running."""
+    app = pilot.app
+    assert isinstance(app, TutorApp)
+    screen = app.lesson_screen
+    await wait_for(pilot, lambda: screen.opened, what="the session")
+    view = screen.command_view("first", 1)
+    view.started(1)
+    view.write(lines)
+    await settled(pilot)
+    return view
+
+
 async def test_a_table_is_not_folded_while_its_command_runs(mini: Lesson, mini_setup: Setup) -> None:
     """Rows of a running command (a watch) are shown as they come; the fold waits for its end."""
-    app = TutorApp(mini, mini_setup)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.lesson_screen
-        await wait_for(pilot, lambda: screen.opened, what="the session")
-        view = screen.command_view("first", 1)
+    async with TutorApp(mini, mini_setup).run_test(size=(80, 24)) as pilot:
         table = [
             "NAME      READY   STATUS    RESTARTS   AGE   IP            NODE       NOMINATED NODE   READINESS GATES",
             "mongo-0   1/1     Running   0          4s    127.244.0.9   minikube   <none>           <none>",
         ]
-        view.started(1)
-        view.write(table)
-        await settled(pilot)
+        view = await run_printing(pilot, table)
         assert view.folded == 0
         view.finished(True, 0, "")
         await wait_for(pilot, lambda: view.folded == 1, what="the fold at the end")
@@ -192,14 +199,10 @@ async def test_a_table_is_not_folded_while_its_command_runs(mini: Lesson, mini_s
 
 async def test_a_long_line_of_text_wraps_once_the_command_ends(mini: Lesson, mini_setup: Setup) -> None:
     """The game's answer names the pod that served it at its very end: at 80x24 it is read whole."""
-    app = TutorApp(mini, mini_setup)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.lesson_screen
-        await wait_for(pilot, lambda: screen.opened, what="the session")
-        view = screen.command_view("first", 1)
+    async with TutorApp(mini, mini_setup).run_test(size=(80, 24)) as pilot:
         answer = '{"cloud":"unknown","zone":"unknown","host":"pacman-7f7cd74f7-gl8vc"}'
-        view.started(1)
-        view.write([answer])
+        view = await run_printing(pilot, [answer])
+        assert view.wrapped == 0, "not while it runs"
         view.finished(True, 0, "")
         await wait_for(pilot, lambda: view.wrapped == 1, what="the line wrapped")
         await in_view(pilot, view)
