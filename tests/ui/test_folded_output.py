@@ -30,8 +30,8 @@ def screen_rows(pilot: Pilot[None]) -> list[str]:
 
 
 def panel_rows(pilot: Pilot[None], view: CommandView) -> list[str]:
-    """The rows of the screen inside the command's output panel, as drawn there."""
-    region = view.query_one(".command-output").region
+    """The rows of the screen inside the command's output panel (its scroll bars left out), as drawn there."""
+    region = view.query_one(".command-output").scrollable_content_region
     rows = screen_rows(pilot)[region.y : region.bottom]
     return [row[region.x : region.right] for row in rows]
 
@@ -197,14 +197,13 @@ async def test_a_table_is_not_folded_while_its_command_runs(mini: Lesson, mini_s
         assert list(view.output) == [*table, "(a note)"]
 
 
-async def test_a_long_line_of_text_wraps_once_the_command_ends(mini: Lesson, mini_setup: Setup) -> None:
+async def test_a_long_line_of_text_wraps_to_the_panel(mini: Lesson, mini_setup: Setup) -> None:
     """The game's answer names the pod that served it at its very end: at 80x24 it is read whole."""
     async with TutorApp(mini, mini_setup).run_test(size=(80, 24)) as pilot:
         answer = '{"cloud":"unknown","zone":"unknown","host":"pacman-7f7cd74f7-gl8vc"}'
         view = await run_printing(pilot, [answer])
-        assert view.wrapped == 0, "not while it runs"
-        view.finished(True, 0, "")
         await wait_for(pilot, lambda: view.wrapped == 1, what="the line wrapped")
+        view.finished(True, 0, "")
         await in_view(pilot, view)
         rows = [row.rstrip() for row in panel_rows(pilot, view)]
         assert "".join(rows) == answer
@@ -214,3 +213,23 @@ async def test_a_long_line_of_text_wraps_once_the_command_ends(mini: Lesson, min
         assert " ".join(str(cue.render()).split()) == "⇲ a long line wrapped: f shows it as printed"
         await pilot.resize_terminal(160, 48)
         await wait_for(pilot, lambda: view.wrapped == 0, what="the line as printed")
+
+
+async def test_a_running_commands_long_lines_wrap_as_they_come_the_newest_in_view(
+    mini: Lesson, mini_setup: Setup
+) -> None:
+    """A background command's note (the sandbox's tunnel says where it serves the Ingress)."""
+    note = "* sandbox: LoadBalancer service pacman gets EXTERNAL-IP 127.0.0.1 while the tunnel runs"
+    async with TutorApp(mini, mini_setup).run_test(size=(80, 24)) as pilot:
+        view = await run_printing(pilot, ["* Tunnel successfully started"])
+        await wait_for(pilot, lambda: view.query_one(".command-output").size.width > 0, what="the panel laid out")
+        await settled(pilot)
+        for count in range(1, 21):
+            view.write([f"{count}: {note}"])
+        await wait_for(pilot, lambda: view.wrapped == 20, what="each note wrapped")
+        await in_view(pilot, view)
+        output = view.query_one(".command-output")
+        assert output.virtual_size.width <= output.scrollable_content_region.width
+        shown = "".join(panel_rows(pilot, view)).replace(" ", "")
+        assert shown.endswith(f"20: {note}".replace(" ", "")), panel_rows(pilot, view)
+        assert list(view.output)[-1] == f"20: {note}", "kept as printed"

@@ -16,7 +16,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Button, Log, Static
 
-from tutor.folded_tables import cell_width, fold_tables, wrap_lines
+from tutor.folded_tables import Folded, cell_width, fold_tables, wrap_lines
 from tutor.lesson.model import Command
 from tutor.safe_text import strip_controls
 
@@ -120,7 +120,9 @@ class CommandView(Vertical):
         self._ended = False
         """The latest run has ended: its tables may be folded (a running one's are not, to keep still)."""
         self._fitted_width: int | None = None
-        """The width the ended run's output was last laid out for."""
+        """The panel's width the output was last laid out for (None: not yet, or to do again)."""
+        self._line_width = 0
+        """The width its lines get there."""
         self._folded_tables = 0
         """How many of its tables the Log shows folded (0: the output as printed)."""
         self._wrapped_lines = 0
@@ -177,6 +179,7 @@ class CommandView(Vertical):
             self._repeats.display = False
         if self._output is not None:
             self._output.clear()
+            self._output.remove_class("-fits-width")
             self._output.display = False  # until it prints something: no empty box
         self._set_status("◌ running…", "-running")
 
@@ -213,9 +216,10 @@ class CommandView(Vertical):
             if self._repeats is not None:
                 self._repeats.display = False
             lines = [f"  ↑ {count} times in a row", *lines]
-        if self._folded_tables or self._wrapped_lines:
-            self._show(list(self._printed), 0, 0)  # the new lines go below the output as printed
-        self._fitted_width = None
+        if self._folded_tables:
+            # Output after the end (a note from the tutor): the tables as printed, laid out again.
+            self._show(list(self._printed), 0, 0)
+            self._fitted_width = None
         self._written += len(lines)
         self._printed.extend(lines)
         if self._output is None:
@@ -224,11 +228,22 @@ class CommandView(Vertical):
         self._output.display = True
         if self._output.is_mounted:
             self._flush()
-            self._output.write_lines(lines)
+            self._output.write_lines(self._wrapped(lines))
         else:
             self._pending.extend(lines)
             self._output.call_after_refresh(self._flush)
         self._output.call_after_refresh(self.fit)
+
+    def _wrapped(self, lines: Sequence[str]) -> Sequence[str]:
+        """New lines as the Log shows them: wrapped to the width it was laid out for, if any."""
+        output = self._output
+        if self._fitted_width is None or output is None:
+            return lines
+        shown, wrapped = wrap_lines(lines, self._line_width)
+        self._wrapped_lines += wrapped
+        if any(cell_width(line) > self._line_width for line in shown):
+            output.remove_class("-fits-width")  # a wider line scrolls sideways: never cut
+        return shown
 
     def fit(self) -> None:
         """Lay the output out for the panel's width, then say what does not fit."""
@@ -236,11 +251,12 @@ class CommandView(Vertical):
         self.show_cue()
 
     def _fold(self) -> None:
-        """Fold an ended run's tables that are wider than the panel and wrap its other long
-        lines (a running one's are shown as they come, so that nothing moves under the
-        learner's eyes), or show them as printed again once the panel is wide enough."""
+        """Wrap the long lines of text and, once the run has ended, fold the tables wider
+        than the panel (a running one's are shown as they come, so that they do not jump
+        under the learner's eyes); or show them as printed again once the panel is wide
+        enough. New lines of a running command are wrapped as they come (`_wrapped`)."""
         output = self._output
-        if not self._ended or output is None or not output.is_mounted or self._pending:
+        if output is None or not output.is_mounted or self._pending:
             return
         width = output.size.width
         if width <= 0 or width == self._fitted_width:
@@ -249,7 +265,8 @@ class CommandView(Vertical):
         # The width the lines get: Log keeps room for its vertical scroll bar (overflow: scroll).
         if output.styles.overflow_y != "hidden":
             width -= output.styles.scrollbar_size_vertical
-        folded = fold_tables(self._printed, width)
+        self._line_width = width
+        folded = fold_tables(self._printed, width) if self._ended else Folded(list(self._printed), 0)
         lines, wrapped = wrap_lines(folded.lines, width)
         # Past what the Log keeps, the first lines would be dropped: shown as printed.
         if (folded.folded or wrapped) and len(lines) <= MAX_OUTPUT_LINES:
@@ -258,7 +275,7 @@ class CommandView(Vertical):
             output.set_class(all(cell_width(line) <= width for line in lines), "-fits-width")
             if folded.folded:
                 output.scroll_home(animate=False)  # a table reads from its header down
-            if first and self._in_view():
+            if first and self._ended and self._in_view():
                 # It grew below where the learner was reading it: all of it comes into view.
                 self.call_after_refresh(self.scroll_visible, animate=False)
         elif self._folded_tables or self._wrapped_lines:
@@ -334,6 +351,7 @@ class CommandView(Vertical):
         if self.command.background:
             return  # its state comes from ProcessChanged: "ready" is not "finished"
         self._ended = True
+        self._fitted_width = None  # laid out again: its tables may fold now
         if self._output is not None:
             self.fit()  # now, when its Log is laid out: the screen brings the folded view into view
             self._output.call_after_refresh(self.fit)
