@@ -1,5 +1,7 @@
 """A step's command output, full-screen: every run of the step apart, its command and how it
-ended above it, long lines wrapped, all of it to scroll through and select."""
+ended above it, as printed (a table the step shows folded is not folded here), long lines
+wrapped or, with `w`, not (a wide table's columns then line up and scroll sideways), all
+of it to scroll through and select."""
 
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ class OutputScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # Before the text area's own keys (it would keep Esc).
         Binding("escape,q,f", "app.pop_screen", "Close", priority=True),
+        # Unwrapped, a table wider than the screen keeps its columns lined up, as printed.
+        Binding("w", "wrap", "Wrap", priority=True),
     ]
 
     def __init__(self, title: str, runs: Sequence[RunOutput]) -> None:
@@ -42,13 +46,17 @@ class OutputScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="output-box") as box:
             box.border_title = f"Output: {self._title}"
-            box.border_subtitle = "f, q or Esc closes"
+            box.border_subtitle = "w: wrap or not · f, q or Esc closes"
             text = _text(self._runs)
             area = TextArea(text, read_only=True, soft_wrap=True, show_line_numbers=False, id="output-text")
             area.cursor_blink = False
             yield area
             if not text:
                 yield Static("No command of this step has run yet: r runs the step.", id="output-empty")
+
+    def action_wrap(self) -> None:
+        area = self.query_one(TextArea)
+        area.soft_wrap = not area.soft_wrap
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)

@@ -16,6 +16,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Button, Log, Static
 
+from tutor.folded_tables import Folded, cell_width, fold_tables, wrap_lines
 from tutor.lesson.model import Command
 from tutor.safe_text import strip_controls
 
@@ -58,7 +59,8 @@ class OutputLog(Log):
         return super()._process_line(strip_controls(line) if "\x1b" in line else line)
 
     def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> Self:
-        lines = list(lines)
+        # Log drops an empty line ("".splitlines() is []): a blank line between two tables counts.
+        lines = [line or " " for line in lines]
         pruned = self.max_lines is not None and self.line_count + len(lines) > self.max_lines
         super().write_lines(lines, scroll_end)
         if pruned:
@@ -71,7 +73,7 @@ class OutputLog(Log):
         # Its size is known only now, after the lines that made it grow: what fits may have changed.
         parent = self.parent
         if isinstance(parent, CommandView):
-            parent.show_cue()
+            parent.fit()
 
     def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
         raw = self._lines[y]
@@ -113,6 +115,18 @@ class CommandView(Vertical):
         """Under an output that does not fit its panel: how to see the rest."""
         # Output that arrives before the Log is mounted: Log.write_lines needs a mounted Log.
         self._pending: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
+        self._printed: deque[str] = deque(maxlen=MAX_OUTPUT_LINES)
+        """The latest run's output as the command printed it (the Log may show its tables folded)."""
+        self._ended = False
+        """The latest run has ended: its tables may be folded (a running one's are not, to keep still)."""
+        self._fitted_width: int | None = None
+        """The panel's width the output was last laid out for (None: not yet, or to do again)."""
+        self._line_width = 0
+        """The width its lines get there."""
+        self._folded_tables = 0
+        """How many of its tables the Log shows folded (0: the output as printed)."""
+        self._wrapped_lines = 0
+        """How many of its long lines of text the Log shows wrapped."""
         self._button: Button | None = None
         self._line: Horizontal | None = None
         if not command.manual:
@@ -154,12 +168,18 @@ class CommandView(Vertical):
         self.last_started = order
         self._needs_you = False
         self._pending.clear()
+        self._printed.clear()
+        self._ended = False
+        self._fitted_width = None
+        self._folded_tables = 0
+        self._wrapped_lines = 0
         self._written = 0
         self._repeated = None
         if self._repeats is not None:
             self._repeats.display = False
         if self._output is not None:
             self._output.clear()
+            self._output.remove_class("-fits-width")
             self._output.display = False  # until it prints something: no empty box
         self._set_status("◌ running…", "-running")
 
@@ -196,31 +216,99 @@ class CommandView(Vertical):
             if self._repeats is not None:
                 self._repeats.display = False
             lines = [f"  ↑ {count} times in a row", *lines]
+        if self._folded_tables:
+            # Output after the end (a note from the tutor): the tables as printed, laid out again.
+            self._show(list(self._printed), 0, 0)
+            self._fitted_width = None
         self._written += len(lines)
+        self._printed.extend(lines)
         if self._output is None:
             self._output = OutputLog(max_lines=MAX_OUTPUT_LINES, classes="command-output")
             self._add(self._output, self._status)
         self._output.display = True
         if self._output.is_mounted:
             self._flush()
-            self._output.write_lines(lines)
+            self._output.write_lines(self._wrapped(lines))
         else:
             self._pending.extend(lines)
             self._output.call_after_refresh(self._flush)
-        self._output.call_after_refresh(self.show_cue)
+        self._output.call_after_refresh(self.fit)
+
+    def _wrapped(self, lines: Sequence[str]) -> Sequence[str]:
+        """New lines as the Log shows them: wrapped to the width it was laid out for, if any."""
+        output = self._output
+        if self._fitted_width is None or output is None:
+            return lines
+        shown, wrapped = wrap_lines(lines, self._line_width)
+        self._wrapped_lines += wrapped
+        if any(cell_width(line) > self._line_width for line in shown):
+            output.remove_class("-fits-width")  # a wider line scrolls sideways: never cut
+        return shown
+
+    def fit(self) -> None:
+        """Lay the output out for the panel's width, then say what does not fit."""
+        self._fold()
+        self.show_cue()
+
+    def _fold(self) -> None:
+        """Wrap the long lines of text and, once the run has ended, fold the tables wider
+        than the panel (a running one's are shown as they come, so that they do not jump
+        under the learner's eyes); or show them as printed again once the panel is wide
+        enough. New lines of a running command are wrapped as they come (`_wrapped`)."""
+        output = self._output
+        if output is None or not output.is_mounted or self._pending:
+            return
+        width = output.size.width
+        if width <= 0 or width == self._fitted_width:
+            return
+        self._fitted_width = width
+        # The width the lines get: Log keeps room for its vertical scroll bar (overflow: scroll).
+        if output.styles.overflow_y != "hidden":
+            width -= output.styles.scrollbar_size_vertical
+        self._line_width = width
+        folded = fold_tables(self._printed, width) if self._ended else Folded(list(self._printed), 0)
+        lines, wrapped = wrap_lines(folded.lines, width)
+        # Past what the Log keeps, the first lines would be dropped: shown as printed.
+        if (folded.folded or wrapped) and len(lines) <= MAX_OUTPUT_LINES:
+            first = not (self._folded_tables or self._wrapped_lines)
+            self._show(lines, folded.folded, wrapped)
+            output.set_class(all(cell_width(line) <= width for line in lines), "-fits-width")
+            if folded.folded:
+                output.scroll_home(animate=False)  # a table reads from its header down
+            if first and self._ended and self._in_view():
+                # It grew below where the learner was reading it: all of it comes into view.
+                self.call_after_refresh(self.scroll_visible, animate=False)
+        elif self._folded_tables or self._wrapped_lines:
+            self._show(list(self._printed), 0, 0)
+
+    def _in_view(self) -> bool:
+        scrolled = next(
+            (widget for widget in self.ancestors if isinstance(widget, Widget) and widget.is_scrollable), None
+        )
+        return scrolled is not None and scrolled.can_view_partial(self)
+
+    def _show(self, lines: list[str], tables: int, wrapped: int) -> None:
+        self._folded_tables = tables
+        self._wrapped_lines = wrapped
+        if self._output is not None and self._output.is_mounted:
+            self._output.remove_class("-fits-width")
+            self._output.clear()
+            self._output.write_lines(lines, scroll_end=not tables)
 
     def show_cue(self) -> None:
         """Say so when the output does not fit its panel: longer (it scrolls) or wider (it
-        scrolls sideways); `f` shows all of it, wrapped."""
+        scrolls sideways), or its tables folded to fit; `f` shows all of it as printed."""
         output = self._output
         if output is None or not output.is_mounted:
             return
         region = output.scrollable_content_region
         wide = output.virtual_size.width > region.width > 0
         long = output.line_count > region.height > 0
+        folded = self._folded_tables
+        wrapped = self._wrapped_lines
         dropped = self.dropped
-        output.set_class(wide or long, "-cued")
-        if not (wide or long):
+        output.set_class(wide or long or bool(folded or wrapped), "-cued")
+        if not (wide or long or folded or wrapped):
             if self._cue is not None:
                 self._cue.display = False
             return
@@ -228,6 +316,18 @@ class CommandView(Vertical):
             self._cue = Static("", classes="command-cue")
             self._add(self._cue, self._repeats or output)
         self._cue.display = True
+        if folded or wrapped:
+            tables = "table" if folded == 1 else f"{folded} tables"
+            lines = "a long line" if wrapped == 1 else "long lines"
+            what = [
+                f"{tables} folded to fit" if folded else "",
+                f"{lines} wrapped" if wrapped else "",
+                "wider lines scroll sideways" if wide else "",
+                "scroll for more" if long else "",
+                f"its first {dropped} lines are not kept" if dropped else "",
+            ]
+            self._cue.update(Content(f"⇲ {', '.join(part for part in what if part)}: f shows it as printed"))
+            return
         count = f"the last {output.line_count} of {self._written} lines" if dropped else f"{output.line_count} lines"
         what = ["wider lines scroll sideways" if wide else "", count if long else ""]
         self._cue.update(Content(f"⇲ {', '.join(part for part in what if part)}: f shows them all, wrapped"))
@@ -235,11 +335,26 @@ class CommandView(Vertical):
     @property
     def dropped(self) -> int:
         """The latest run's first lines that are no longer kept (past MAX_OUTPUT_LINES)."""
-        return max(self._written - len(self.output), 0)
+        return max(self._written - len(self._printed), 0)
+
+    @property
+    def folded(self) -> int:
+        """How many tables the Log shows folded to fit (0: the output as printed)."""
+        return self._folded_tables
+
+    @property
+    def wrapped(self) -> int:
+        """How many long lines of text the Log shows wrapped."""
+        return self._wrapped_lines
 
     def finished(self, ok: bool, exit_status: int | None, detail: str) -> None:
         if self.command.background:
             return  # its state comes from ProcessChanged: "ready" is not "finished"
+        self._ended = True
+        self._fitted_width = None  # laid out again: its tables may fold now
+        if self._output is not None:
+            self.fit()  # now, when its Log is laid out: the screen brings the folded view into view
+            self._output.call_after_refresh(self.fit)
         if self._needs_you:
             return  # "run it in your own terminal" says more than "exit status 1"
         if ok:
@@ -270,7 +385,8 @@ class CommandView(Vertical):
 
     @property
     def output(self) -> Sequence[str]:
-        return [*(self._output.lines if self._output is not None else ()), *self._pending]
+        """The latest run's output as printed (its kept lines), whatever the Log shows."""
+        return list(self._printed)
 
     def run_output(self) -> RunOutput:
         """This command's output and how it ended, for the full-screen view."""
