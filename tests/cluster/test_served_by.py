@@ -84,6 +84,48 @@ class TestTheGamesOwnAnswer:
         assert evaluate("http", [*items, second], url=impostor.url("/location/metadata"), served_by=PACMAN).passed
 
 
+class LaggingView(StaticView):
+    """A watch behind the server: the server has `fresh` already, the watch `cached` only."""
+
+    def __init__(self, cached: list[dict[str, Any]], fresh: list[dict[str, Any]]) -> None:
+        super().__init__(cached)
+        self.server = StaticView(fresh)
+        self.asked: list[tuple[str, str | None, str]] = []
+
+    def read_now(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        self.asked.append((kind, namespace, name))
+        return self.server.read_now(kind, namespace, name)
+
+
+class TestAWatchBehindTheServer:
+    def test_a_pod_created_a_moment_ago_waits_for_the_watch(self, impostor: Impostor) -> None:
+        # Scaled up: the game answers from a new pod before the pod's watch event arrives.
+        new = f.pod("pacman-7469bbb6d7-n3w3r", ownerReferences=owner("ReplicaSet", "pacman-7469bbb6d7", "rs-uid"))
+        impostor.pod = "pacman-7469bbb6d7-n3w3r"
+        view = LaggingView(cluster(), [*cluster(), new])
+        check = build_check(
+            "http", {"url": impostor.url("/location/metadata"), "served_by": PACMAN}, namespace="pacman"
+        )
+        result = check.evaluate(view, BasicContext())
+        assert result.status == "waiting", result.reason
+        assert "names pod pacman-7469bbb6d7-n3w3r, which the cluster's watch has not shown yet" in result.reason
+        assert "something else" not in result.reason
+        assert view.asked == [("pod", "pacman", "pacman-7469bbb6d7-n3w3r")]
+        # Once the watch brings it, the game passes.
+        assert check.evaluate(StaticView([*cluster(), new]), BasicContext()).passed
+
+    def test_a_pod_the_server_does_not_have_either_is_a_stranger(self, impostor: Impostor) -> None:
+        impostor.pod = "pacman-fake-12345"
+        view = LaggingView(cluster(), cluster())
+        check = build_check(
+            "http", {"url": impostor.url("/location/metadata"), "served_by": PACMAN}, namespace="pacman"
+        )
+        result = check.evaluate(view, BasicContext())
+        assert result.status == "fail"
+        assert "it names pod pacman-fake-12345, which does not exist in namespace pacman" in result.reason
+        assert view.asked == [("pod", "pacman", "pacman-fake-12345")]
+
+
 class TestAStrangerOnThePort:
     def test_a_pod_that_does_not_exist_fails_with_the_program_that_listens(self, impostor: Impostor) -> None:
         impostor.pod = "pacman-fake-12345"

@@ -35,8 +35,10 @@ from collections.abc import Callable
 from typing import Any
 
 from tutor.cluster import kubeconfig, objects
+from tutor.cluster.api_kinds import list_call
 from tutor.cluster.guard import GuardDecision, decide
 from tutor.cluster.kubeconfig import ContextInfo, KubeconfigProblem, Loaded, Source
+from tutor.cluster.objects import Obj
 from tutor.cluster.pin import SessionKubeconfig
 from tutor.cluster.status import ConnectionStatus, State
 
@@ -206,6 +208,26 @@ class ClusterConnection:
             if address:
                 return address
         return None
+
+    def read_now(self, kind: str, namespace: str | None, name: str) -> Obj | None:
+        """`kind/name` as the server has it now (a list by name: one request, any kind);
+        None when it is not there or the server cannot say (`ClusterView.read_now`)."""
+        api_client = self.client()
+        if api_client is None:
+            return None
+        try:
+            func, args = list_call(api_client, kind, namespace)
+            response: Any = func(
+                *args,
+                field_selector=f"metadata.name={name}",
+                _preload_content=False,
+                _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+            )
+            items = json.loads(response.data).get("items") or []
+        except Exception:  # any failure means "cannot say", which the caller treats as not there
+            return None
+        found = [item for item in items if isinstance(item, dict) and objects.name(item) == name]
+        return found[0] if found else None
 
     def close(self) -> None:
         with self._lock:

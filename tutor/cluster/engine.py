@@ -423,6 +423,9 @@ class _FrozenStatus:
     def type_missing(self, kind: str) -> bool:
         return self._cache.type_missing(kind)
 
+    def read_now(self, kind: str, namespace: str | None, name: str) -> Any:
+        return self._cache.read_now(kind, namespace, name)
+
     @property
     def connection(self) -> ConnectionStatus:
         return self._status

@@ -75,6 +75,11 @@ class ClusterView(Protocol):
     def type_missing(self, kind: str) -> bool:
         """The API does not serve this kind (yet): a CRD-based kind before its addon is enabled."""
 
+    def read_now(self, kind: str, namespace: str | None, name: str) -> Obj | None:
+        """`kind/name` as the API server has it now, past the watches, which may be behind
+        (a pod created a moment ago); None when it is not there or the server cannot say.
+        One request: for a verdict that would otherwise rest on a name missing from a watch."""
+
     @property
     def connection(self) -> ConnectionStatus: ...
 
@@ -122,6 +127,9 @@ class StaticView:
 
     def type_missing(self, kind: str) -> bool:
         return kind in self._missing
+
+    def read_now(self, kind: str, namespace: str | None, name: str) -> Obj | None:
+        return find(self, kind, namespace, name)  # fixed objects: nothing newer to read
 
     @property
     def connection(self) -> ConnectionStatus:

@@ -105,6 +105,9 @@ class WatchCache:
         with self._lock:
             return any(w.missing for k, w in self._watchers.items() if k.kind == kind)
 
+    def read_now(self, kind: str, namespace: str | None, name: str) -> Obj | None:
+        return self._connection.read_now(kind, namespace, name)
+
     def error(self, key: WatchKey) -> str | None:
         watcher = self._watcher(key)
         return watcher.error if watcher else None

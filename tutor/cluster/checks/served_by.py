@@ -119,6 +119,9 @@ class ServedBy:
             )
         shown = clean(pod_name, 80)
         pod = find(view, "pod", namespace, pod_name)
+        if pod is None and view.read_now("pod", namespace, pod_name) is not None:
+            # Created a moment ago: the watch has not brought it yet, and will (judged again then).
+            return waiting(f"{origin} names pod {shown}, which the cluster's watch has not shown yet")
         if pod is None:
             return failed(
                 f"{stranger}: it names pod {shown}, which does not exist in namespace {namespace}",
