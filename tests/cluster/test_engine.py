@@ -222,7 +222,8 @@ class TestRecovery:
         wait_until(lambda: "reconnecting" in rec.states(), what="the reconnecting status")
         store_default(sandbox, "standard", "false")
         wait_until(lambda: rec.status_of("sc") == "waiting", what="recovery after the 500s")
-        assert rec.states()[-1] == "connected"
+        # The list that brought the change is what says the server answers again: reported just after.
+        wait_until(lambda: rec.states()[-1] == "connected", what="the connected status")
 
     def test_api_down_then_back_on_a_new_port(self, sandbox: Any, engine: Any) -> None:
         eng, rec = engine
@@ -232,6 +233,8 @@ class TestRecovery:
         sandbox.stop_listening()
         sandbox.drop_watches()
         wait_until(lambda: "unreachable" in rec.states(), timeout=20, what="the unreachable status")
+        # The engine reports the status, then judges the checks again on it (one batch, in that order).
+        wait_until(lambda: rec.status_of("sc") == "waiting", what="the check judged on the status")
         down = rec.last("sc")
         assert down.status == "waiting" and down.reason.startswith("cluster unreachable since")
         assert any(f.rule == "api_unreachable" for f in down.findings)
